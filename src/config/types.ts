@@ -1,0 +1,127 @@
+// The configuration model: what src/config produces and src/policy, src/bpf and the
+// daemon consume. CONTRACT: fields may be added; existing names and meanings stay.
+//
+// The language is parpd's (`cache` block, `interface NAME` blocks of `rule` lines,
+// `#` comments, `end`), extended in the same line style for IPv6 and ND proxying.
+import type { IpAddress, Ip6, Mac, Prefix } from '../net/addr';
+
+/** Where a configuration item came from, for error messages and `verbose` logs. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Config {
+  /** Path of the file, as given. */
+  file: string;
+  cache: CacheConfig;
+  interfaces: InterfaceConfig[];
+}
+
+export interface CacheConfig {
+  /** Entry lifetime in seconds (parpd `timeout`). 0 disables learning. */
+  timeout: number;
+  /** Hard bound on entries (parpd `tablesize`); least recently used is evicted. */
+  tablesize: number;
+  /** `refresh R*I`: up to R unicast probes, I seconds apart, before an entry expires. */
+  refresh: { count: number; interval: number };
+  /** `delay N*T`: a `delay` rule answers the N-th request for the same pair within T seconds. */
+  delay: { count: number; window: number };
+  /** False when the file had no `cache` block (defaults apply, learning still on). */
+  explicit: boolean;
+}
+
+export const enum ActionKind {
+  /** No answer. */
+  Ignore = 'ignore',
+  /** Answer with the target's real MAC, as learned in the cache. */
+  Tell = 'tell',
+  /** Answer with the MAC of another address (router/server): hairpinning. */
+  Redirect = 'redirect',
+  /** Answer with a fixed MAC (ndproxy's downlink CPE MAC). */
+  Mac = 'mac',
+  /** Answer with the interface's own MAC (classic proxy ARP / proxy NDP). */
+  Self = 'self',
+  /** Our MAC, only when the kernel routes the target out of another interface. */
+  Route = 'route',
+  /** MAC derived from the target address (tinc TAP proposal). */
+  Template = 'template',
+}
+
+/** A MAC whose low `addressBytes` bytes are taken from the low bytes of the target address. */
+export interface MacTemplate {
+  base: Mac;
+  addressBytes: number;
+  /** The template as written, for messages. */
+  text: string;
+}
+
+export type RuleAction =
+  | { kind: ActionKind.Ignore }
+  | { kind: ActionKind.Tell }
+  | { kind: ActionKind.Redirect; via: IpAddress }
+  | { kind: ActionKind.Mac; mac: Mac }
+  | { kind: ActionKind.Self }
+  | { kind: ActionKind.Route }
+  | { kind: ActionKind.Template; template: MacTemplate };
+
+export interface Rule {
+  pos: SourcePos;
+  /** Prefix of the requester's address. Same family as `target`. */
+  source: Prefix;
+  /** Prefix of the requested address. */
+  target: Prefix;
+  /** Answer only the N-th request within T seconds (cache `delay N*T`). */
+  delay: boolean;
+  /** Log every decision this rule makes. */
+  verbose: boolean;
+  /** Also answer ARP probes / announcements and DAD solicitations (off by default, RFC 5227). */
+  probes: boolean;
+  action: RuleAction;
+}
+
+export interface StaticEntry {
+  pos: SourcePos;
+  address: IpAddress;
+  mac: Mac;
+  /** Send gratuitous ARP / unsolicited NA when added (at most 3, RFC 4861). */
+  announce: boolean;
+}
+
+export const enum NaSource {
+  /** The interface's link-local address (RFC 4861 default). */
+  LinkLocal = 'link-local',
+  /** The target address itself (for upstream routers that reject link-local sources). */
+  Target = 'target',
+}
+
+export interface NdProxyConfig {
+  /** Uplink router addresses: when non-empty, only solicitations from these are answered. `::` only if listed. */
+  uplinks: Ip6[];
+  /** Targets never proxied (the CPE's, our own, other hosts on the interconnect). */
+  exceptions: Ip6[];
+  /** R flag in our advertisements. */
+  router: boolean;
+  /** O flag (RFC 4861 7.2.8: 0 for proxied targets). */
+  override: boolean;
+  /** Answer DAD solicitations (source ::) to ff02::1 with S=0, defending proxied targets. */
+  dadDefend: boolean;
+  naSource: NaSource;
+}
+
+export interface InterfaceConfig {
+  pos: SourcePos;
+  name: string;
+  /** parpd's interface-level `timeout` in seconds (see README: how long an answer waiting for a redirect target's MAC is held). */
+  timeout: number;
+  /** Only frames on these VLAN ids are handled; null = untagged and every VLAN. */
+  vlans: number[] | null;
+  promisc: boolean;
+  allmulti: boolean;
+  /** MAC used by `self`/`route` answers and as our source MAC; null = the interface's own. */
+  mac: Mac | null;
+  rules: Rule[];
+  statics: StaticEntry[];
+  nd: NdProxyConfig;
+}

@@ -1,0 +1,67 @@
+// CONTRACT between the ring engine (src/engine, native/) and its users (daemon, tests, bench).
+//
+// A batch is a window over kernel ring memory: `buf` is one Uint8Array over the whole
+// mapping (created once), `desc` a preallocated descriptor table the addon fills before
+// the single call into JS. Nothing here is valid after the handler returns: RX slots
+// go back to the kernel then.
+
+/** Words per frame in `Batch.desc`. */
+export const DESC_STRIDE = 8;
+/** Byte offset of the frame's first byte (destination MAC) in `buf`. */
+export const DESC_OFFSET = 0;
+/** Captured length in bytes. */
+export const DESC_LENGTH = 1;
+/** VLAN TCI reported out of band by the kernel (tag stripped), or 0xffffffff when none. */
+export const DESC_VLAN_TCI = 2;
+/** PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST, PACKET_OUTGOING. */
+export const DESC_PKT_TYPE = 3;
+/** Kernel receive timestamp: seconds and nanoseconds. */
+export const DESC_TS_SEC = 4;
+export const DESC_TS_NSEC = 5;
+/** Original length on the wire (may exceed the captured length). */
+export const DESC_WIRE_LENGTH = 6;
+/** VLAN TPID reported out of band (0x8100 / 0x88a8), 0 when none. */
+export const DESC_VLAN_TPID = 7;
+
+export const VLAN_NONE = 0xffffffff;
+
+export interface Batch {
+  /** Frames in this batch. */
+  readonly count: number;
+  /** View over the ring mapping (or a copy when external buffers are not allowed). */
+  readonly buf: Uint8Array;
+  /** `count * DESC_STRIDE` words; frame i's fields at `desc[i * DESC_STRIDE + DESC_*]`. */
+  readonly desc: Uint32Array;
+}
+
+/**
+ * Writes replies into TX ring slots. One reusable object per ring. Usage:
+ *   const off = tx.reserve(); if (off >= 0) tx.commit(buildX(tx.buf, off, ...));
+ * Committed slots are handed to the kernel with one sendto() after the batch handler
+ * returns (or at `flush()` outside a batch).
+ */
+export interface TxWriter {
+  /** Same mapping as Batch.buf. */
+  readonly buf: Uint8Array;
+  /** Largest frame a slot holds. */
+  readonly slotSize: number;
+  /** Offset in `buf` of a free slot to write a frame at, or -1 when the TX ring is full (counted). */
+  reserve(): number;
+  /** Queues the frame of `length` bytes written at the offset `reserve()` returned. */
+  commit(length: number): void;
+  /** Sends what was committed outside a batch handler (timers). Returns frames handed to the kernel. */
+  flush(): number;
+}
+
+export type BatchHandler = (batch: Batch, tx: TxWriter) => void;
+
+/** Accumulated counters (kernel PACKET_STATISTICS are read-and-reset; these never go back). */
+export interface RingCounters {
+  framesReceived: number;
+  batches: number;
+  repliesSent: number;
+  txRingFull: number;
+  kernelDrops: number;
+  kernelFreezes: number;
+  kernelPackets: number;
+}
