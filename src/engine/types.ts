@@ -65,3 +65,13 @@ export interface RingCounters {
   kernelFreezes: number;
   kernelPackets: number;
 }
+
+/** One classic-BPF instruction (struct sock_filter). Programs are data handed to the addon. */
+export interface BpfInsn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+export type BpfProgram = readonly BpfInsn[];
