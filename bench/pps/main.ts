@@ -1,0 +1,413 @@
+// The packets-per-second bench: neighproxy against the kernel's proxy_arp/proxy_ndp,
+// ndppd and npd6, measured in one run, interleaved (A B C A B C ...), on a namespace
+// testbed. See docs/bench.md.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderChart, type ChartSeries } from './chart';
+import { senderCount, targetCount } from './frames';
+import { StandinDriver, type LoadDriver } from './load';
+import { matchReplies } from './match';
+import { peakRssKiB, processCpuSeconds, softirqSeconds } from './procstat';
+import { RateSearch, type Probe } from './ratesearch';
+import { Progress, evaluateGoals, goalStatus, goalsTable, resultsTable, type ResponderSummary } from './report';
+import {
+  ALL_RESPONDERS,
+  installThirdParty,
+  setupKernel,
+  setupNdppd,
+  setupNpd6,
+  thirdPartyMissing,
+  type Responder,
+} from './responders';
+import { median } from './stats';
+import { summarizeLatencyNs } from './stats';
+import { Testbed } from './testbed';
+
+export interface BenchOptions {
+  quick: boolean;
+  responders: string[];
+  /** Seconds per load (flood and each rate probe). */
+  duration: number;
+  /** Offered rates of the rate search grid, requests/s. */
+  rates: number[];
+  rounds: number;
+  refineSteps: number;
+  latencyRate: number;
+  arpRate: number;
+  json?: string;
+  chart?: string;
+  install: boolean;
+  generator: 'auto' | 'native' | 'standin';
+  /** Upper bound of frames in one load. */
+  maxFrames: number;
+}
+
+export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
+
+Packets-per-second bench: neighproxy against the kernel's proxy_arp/proxy_ndp,
+ndppd and npd6, on network namespaces it builds (documentation addresses only) and
+removes. Needs root. Prints a table and the goals with PASS/MISS.
+
+options:
+  --quick               short smoke run (seconds): 1 round, few rates
+  --responders LIST     comma-separated, from: ${ALL_RESPONDERS.join(',')}
+                        (also: neighproxy, kernel, arp, ns); default all
+  --duration SECONDS    length of each load (default 0.5, quick 0.15)
+  --rates LIST          offered rates of the rate search, e.g. 50k,100k,400k,1M
+                        (default 25k,50k,100k,200k,400k,800k)
+  --rounds N            interleaved rounds; figures are medians (default 3, quick 1)
+  --json FILE           write every figure as JSON
+  --chart FILE          write an SVG chart of share answered against offered rate
+  --install             apt-get install ndppd and npd6 when missing
+  --generator KIND      native (the engine's TX-ring generator), standin (Python,
+                        harness smoke tests only) or auto (default: native if built)
+`;
+
+export class BenchUsageError extends Error {}
+
+function parseRate(t: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(t.trim());
+  if (!m) throw new BenchUsageError(`expected a rate like 50000, 50k or 1.5M, got '${t}'`);
+  const v = Number(m[1]) * (m[2] === '' ? 1 : m[2]!.toLowerCase() === 'k' ? 1e3 : 1e6);
+  if (!(v >= 1 && v <= 1e8)) throw new BenchUsageError(`rate out of range 1..100M: '${t}'`);
+  return Math.round(v);
+}
+
+export function expandResponders(list: string): string[] {
+  const out: string[] = [];
+  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const matches = (ALL_RESPONDERS as readonly string[]).filter(
+      (n) => n === raw || n.startsWith(`${raw}-`) || (raw === 'arp' && n.endsWith('-arp')) ||
+        (raw === 'ns' && !n.endsWith('-arp')),
+    );
+    if (matches.length === 0) throw new BenchUsageError(`unknown responder '${raw}' (known: ${ALL_RESPONDERS.join(', ')})`);
+    for (const m of matches) if (!out.includes(m)) out.push(m);
+  }
+  return out;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const o: BenchOptions = {
+    quick,
+    responders: [...ALL_RESPONDERS],
+    duration: quick ? 0.15 : 0.5,
+    rates: quick ? [100_000, 400_000] : [25_000, 50_000, 100_000, 200_000, 400_000, 800_000],
+    rounds: quick ? 1 : 3,
+    refineSteps: quick ? 1 : 3,
+    latencyRate: 100_000,
+    arpRate: 400_000,
+    install: false,
+    generator: 'auto',
+    maxFrames: 4_000_000,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new BenchUsageError(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--quick':
+        break;
+      case '--install':
+        o.install = true;
+        break;
+      case '--responders':
+        o.responders = expandResponders(val());
+        break;
+      case '--duration': {
+        const d = Number(val());
+        if (!(d > 0 && d <= 30)) throw new BenchUsageError(`--duration: expected seconds in (0, 30], got '${argv[i]}'`);
+        o.duration = d;
+        break;
+      }
+      case '--rates':
+        o.rates = val().split(',').map(parseRate);
+        break;
+      case '--rounds': {
+        const n = Number(val());
+        if (!(Number.isInteger(n) && n >= 1 && n <= 20)) throw new BenchUsageError(`--rounds: expected 1..20, got '${argv[i]}'`);
+        o.rounds = n;
+        break;
+      }
+      case '--json':
+        o.json = val();
+        break;
+      case '--chart':
+        o.chart = val();
+        break;
+      case '--generator': {
+        const g = val();
+        if (g !== 'auto' && g !== 'native' && g !== 'standin') throw new BenchUsageError(`--generator: expected native, standin or auto, got '${g}'`);
+        o.generator = g;
+        break;
+      }
+      default:
+        throw new BenchUsageError(`unknown option '${a}'`);
+    }
+  }
+  // The goals are read at these rates: always probe them.
+  for (const r of [o.latencyRate, o.arpRate]) if (!o.rates.includes(r)) o.rates.push(r);
+  o.rates.sort((a, b) => a - b);
+  return o;
+}
+
+interface Acc {
+  r: Responder;
+  cpuSec: number;
+  softSec: number;
+  replies: number;
+  flood: Array<{ offered: number; replies: number }>;
+  probes: Probe[][];
+  maxRates: Array<{ rate: number; bound: 'found' | 'max' | 'none' }>;
+  latency: Float64Array[];
+  error?: string;
+}
+
+async function pickDriver(kind: BenchOptions['generator'], log: (s: string) => void): Promise<LoadDriver> {
+  if (kind !== 'standin') {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const native = require('./generator-native') as { createNativeDriver(): LoadDriver };
+      return native.createNativeDriver();
+    } catch (err) {
+      if (kind === 'native') throw err;
+      log(`native generator unavailable (${(err as Error).message}); using the Python stand-in: figures are NOT valid`);
+    }
+  }
+  return new StandinDriver();
+}
+
+async function setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void): Promise<Responder[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('./responder-neighproxy') as {
+    setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void): Promise<Responder[]>;
+  };
+  return mod.setupNeighproxy(tb, dir, names, log);
+}
+
+export async function runBench(o: BenchOptions, out: (s: string) => void, log: (s: string) => void): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    log('the pps bench needs root (network namespaces, raw sockets)');
+    return 2;
+  }
+  const started = new Date();
+  const driver = await pickDriver(o.generator, log);
+  const dir = mkdtempSync(join(tmpdir(), 'neighproxy-pps-'));
+  const tb = new Testbed();
+  const onSignal = (): void => {
+    tb.destroy();
+    driver.close();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const accs: Acc[] = [];
+  const failed: Array<{ name: string; error: string }> = [];
+  try {
+    const want = new Set(o.responders);
+    const third = (['ndppd', 'npd6'] as const).filter((n) => want.has(n));
+    if (o.install && third.length) installThirdParty([...third], log);
+    const setups: Array<Promise<Responder[]>> = [];
+    const np = o.responders.filter((n) => n.startsWith('neighproxy'));
+    if (np.length) setups.push(setupNeighproxy(tb, dir, np, log).catch((e: Error) => fail(np, e)));
+    if (o.responders.some((n) => n.startsWith('kernel'))) {
+      setups.push(Promise.resolve().then(() => setupKernel(tb).filter((r) => want.has(r.name))));
+    }
+    for (const n of third) {
+      const missing = thirdPartyMissing(n);
+      if (missing) setups.push(Promise.resolve(fail([n], new Error(missing))));
+      else setups.push((n === 'ndppd' ? setupNdppd(tb, dir) : setupNpd6(tb, dir)).then((r) => [r], (e: Error) => fail([n], e)));
+    }
+    function fail(names: string[], e: Error): Responder[] {
+      for (const name of names) failed.push({ name, error: e.message });
+      return [];
+    }
+    const responders = (await Promise.all(setups)).flat();
+    // Keep the order the user asked for: that is the interleaving order.
+    responders.sort((a, b) => o.responders.indexOf(a.name) - o.responders.indexOf(b.name));
+
+    // Verify: every responder answers a slow, small load before anything is measured.
+    for (const r of responders) {
+      const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 2000, count: 300, maxSeconds: 2, drainMs: 100 });
+      const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+      if (res.sent === 0 || m.answered < 0.99 * res.sent) {
+        failed.push({ name: r.name, error: `verification: answered ${m.answered} of ${res.sent} requests at 2000/s` });
+        continue;
+      }
+      accs.push({ r, cpuSec: 0, softSec: 0, replies: 0, flood: [], probes: [], maxRates: [], latency: [] });
+    }
+    for (const f of failed) log(`${f.name}: ${f.error}`);
+    if (accs.length === 0) {
+      log('no responder to measure');
+      return 1;
+    }
+
+    const slotsPerRound = accs.length * (1 + o.rates.length + o.refineSteps);
+    const progress = new Progress(slotsPerRound * o.rounds);
+    const slot = async (a: Acc, rate: number, label: string): Promise<{ offered: number; answered: number; replies: number; latencyNs: Float64Array }> => {
+      progress.draw(label);
+      const r = a.r;
+      const pid = r.pid();
+      const count = Math.min(o.maxFrames, rate > 0 ? Math.ceil(rate * o.duration) : o.maxFrames);
+      const cpu0 = pid ? processCpuSeconds(pid) : NaN;
+      const soft0 = softirqSeconds();
+      const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60 });
+      const soft = softirqSeconds() - soft0;
+      const cpu = pid ? processCpuSeconds(pid) - cpu0 : soft;
+      const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+      a.cpuSec += cpu;
+      a.softSec += soft;
+      a.replies += m.answered;
+      progress.step(label);
+      return {
+        offered: res.sendSeconds > 0 ? res.sent / res.sendSeconds : 0,
+        answered: res.sent > 0 ? m.answered / res.sent : 0,
+        replies: m.answered,
+        latencyNs: m.latencyNs,
+      };
+    };
+
+    for (let round = 0; round < o.rounds; round++) {
+      const tag = `round ${round + 1}/${o.rounds}`;
+      for (const a of accs) {
+        const s = await slot(a, 0, `${tag} flood ${a.r.name}`);
+        // Replies per second over the sending time: answered share times achieved rate.
+        a.flood.push({ offered: s.offered, replies: s.answered * s.offered });
+      }
+      const searches = accs.map(() => new RateSearch({ grid: o.rates, refineSteps: o.refineSteps }));
+      for (;;) {
+        let any = false;
+        for (let k = 0; k < accs.length; k++) {
+          const a = accs[k]!;
+          const rate = searches[k]!.next();
+          if (rate === undefined) continue;
+          any = true;
+          const s = await slot(a, rate, `${tag} ${a.r.name} @ ${rate}/s`);
+          searches[k]!.record({ nominal: rate, offered: s.offered, answered: s.answered });
+          if (rate === o.latencyRate) a.latency.push(s.latencyNs);
+        }
+        if (!any) break;
+      }
+      accs.forEach((a, k) => {
+        a.probes.push(searches[k]!.probes);
+        a.maxRates.push(searches[k]!.result());
+      });
+    }
+    progress.end();
+
+    const summaries: ResponderSummary[] = accs.map((a) => summarize(a, o));
+    for (const f of failed) {
+      const r = accs.find((x) => x.r.name === f.name);
+      if (!r) summaries.push(errorSummary(f.name, f.error));
+    }
+    summaries.sort((x, y) => o.responders.indexOf(x.name) - o.responders.indexOf(y.name));
+    const goals = evaluateGoals(summaries, { latencyRate: o.latencyRate, arpRate: o.arpRate });
+    const load = loadavg();
+    out(
+      `neighproxy pps bench: ${o.rounds} round(s), ${o.duration}s per load, generator: ${driver.name}\n` +
+        `machine: ${cpus().length} CPUs, Linux ${release()}, load average ${load.map((l) => l.toFixed(2)).join(' ')}` +
+        (load[0]! > 0.5 ? ' (busy: figures are noisy)' : '') +
+        '\n\n',
+    );
+    out(resultsTable(summaries, o.latencyRate));
+    out('\n');
+    out(goalsTable(goals));
+    if (o.chart) {
+      writeFileSync(o.chart, renderChart(chartSeries(accs), { title: 'Share answered against offered rate' }));
+      out(`chart: ${o.chart}\n`);
+    }
+    if (o.json) {
+      const doc = {
+        bench: 'pps',
+        started: started.toISOString(),
+        finished: new Date().toISOString(),
+        generator: driver.name,
+        machine: { cpus: cpus().length, kernel: release(), loadavg: load },
+        options: o,
+        cpuAccounting:
+          'process responders: utime+stime of the responder process (/proc/PID/stat); kernel responders: ' +
+          'softirq time summed over all CPUs (/proc/stat), tick-sampled, summed over all slots of the responder',
+        responders: summaries,
+        raw: accs.map((a) => ({ name: a.r.name, flood: a.flood, probes: a.probes, maxRates: a.maxRates })),
+        goals: goals.map((g) => ({ ...g, status: goalStatus(g) })),
+      };
+      writeFileSync(o.json, JSON.stringify(doc, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+      out(`json: ${o.json}\n`);
+    }
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    for (const a of accs) await a.r.stop().catch(() => undefined);
+    tb.destroy();
+    driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function errorSummary(name: string, error: string): ResponderSummary {
+  return {
+    name, family: name.endsWith('-arp') ? 'arp' : 'ns', description: '', floodRepliesPerSec: NaN, floodOfferedPerSec: NaN,
+    maxRate999: NaN, maxRateBound: 'none', answeredAt: {}, latency: null, cpuUsPerReply: NaN, softirqUsPerReply: NaN,
+    cpuModel: name.startsWith('kernel') ? 'kernel' : 'process', peakRssKiB: NaN, replies: 0, error,
+  };
+}
+
+function summarize(a: Acc, o: BenchOptions): ResponderSummary {
+  const answeredAt: Record<string, number> = {};
+  for (const rate of o.rates) {
+    const v = a.probes.map((ps) => ps.find((p) => p.nominal === rate)?.answered).filter((x): x is number => x !== undefined);
+    if (v.length) answeredAt[String(rate)] = median(v);
+  }
+  let latency: ResponderSummary['latency'] = null;
+  const n = a.latency.reduce((s, l) => s + l.length, 0);
+  if (n > 0) {
+    const all = new Float64Array(n);
+    let k = 0;
+    for (const l of a.latency) {
+      all.set(l, k);
+      k += l.length;
+    }
+    const sum = summarizeLatencyNs(all);
+    latency = { rate: o.latencyRate, samples: n, p50us: sum.p50us, p99us: sum.p99us, p999us: sum.p999us };
+  }
+  const pid = a.r.pid();
+  const found = a.maxRates.filter((m) => m.bound !== 'none');
+  return {
+    name: a.r.name,
+    family: a.r.family,
+    description: a.r.description,
+    floodRepliesPerSec: median(a.flood.map((f) => f.replies)),
+    floodOfferedPerSec: median(a.flood.map((f) => f.offered)),
+    maxRate999: median(a.maxRates.map((m) => m.rate)),
+    maxRateBound: found.length === 0 ? 'none' : found.every((m) => m.bound === 'max') ? 'max' : 'found',
+    answeredAt,
+    latency,
+    cpuUsPerReply: a.replies > 0 ? (a.cpuSec / a.replies) * 1e6 : NaN,
+    softirqUsPerReply: a.replies > 0 ? (a.softSec / a.replies) * 1e6 : NaN,
+    cpuModel: a.r.cpuModel,
+    peakRssKiB: pid ? peakRssKiB(pid) : NaN,
+    replies: a.replies,
+  };
+}
+
+/** One line per responder: per nominal rate, the median offered rate and share answered. */
+function chartSeries(accs: Acc[]): ChartSeries[] {
+  return accs.map((a) => {
+    const byRate = new Map<number, Probe[]>();
+    for (const p of a.probes.flat()) {
+      const l = byRate.get(p.nominal) ?? [];
+      l.push(p);
+      byRate.set(p.nominal, l);
+    }
+    const points = [...byRate.values()].map((ps) => ({
+      offered: median(ps.map((p) => p.offered)),
+      answered: median(ps.map((p) => p.answered)),
+    }));
+    return { name: a.r.name, points };
+  });
+}
