@@ -9,7 +9,8 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0..100, got ${p}`);
-  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  // The epsilon keeps float error (99.9 / 100 * 1000 = 999.0000000000001) from skipping a rank.
+  const rank = Math.max(1, Math.ceil((p * n) / 100 - 1e-9));
   return sorted[rank - 1]!;
 }
 

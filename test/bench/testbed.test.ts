@@ -1,0 +1,42 @@
+// The testbed and the reference responders answer: kernel proxy_arp and proxy_ndp,
+// driven by the stand-in load (bounded: 200 requests each at 2000/s).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { senderCount, targetCount } from '../../bench/pps/frames';
+import { StandinDriver } from '../../bench/pps/load';
+import { matchReplies } from '../../bench/pps/match';
+import { setupKernel } from '../../bench/pps/responders';
+import { Testbed } from '../../bench/pps/testbed';
+import { needsNetns } from '../helpers/netns';
+
+function skipReason(): string | undefined {
+  const ns = needsNetns();
+  if (ns) return ns;
+  try {
+    execFileSync('python3', ['-c', 'import socket; socket.AF_PACKET'], { stdio: 'ignore' });
+  } catch {
+    return 'needs python3 (the stand-in load)';
+  }
+  return undefined;
+}
+
+test('the kernel answers ARP and NS on the testbed, every request matched once', { skip: skipReason(), timeout: 30_000 }, async () => {
+  const tb = new Testbed();
+  const driver = new StandinDriver();
+  try {
+    for (const r of setupKernel(tb)) {
+      const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 2000, count: 200, maxSeconds: 2, drainMs: 100 });
+      assert.equal(res.sent, 200, `${r.name}: sent`);
+      const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+      assert.equal(m.answered, 200, `${r.name}: answered`);
+      assert.equal(m.duplicates, 0, `${r.name}: duplicates`);
+      assert.ok(m.latencyNs.every((l) => l >= 0 && l < 1e9), `${r.name}: latencies plausible`);
+    }
+  } finally {
+    tb.destroy();
+    driver.close();
+  }
+  const strays = execFileSync('ip', ['netns'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(tb.lab.prefix));
+  assert.deepEqual(strays, [], 'namespaces removed');
+});
