@@ -35,6 +35,8 @@ export interface LoadResult {
   rxResidue: Int32Array;
   rxNs: Float64Array;
   rxCount: number;
+  /** Replies the capture dropped (kernel ring drops), when the driver can tell. */
+  captureDrops?: number;
 }
 
 export interface LoadDriver {

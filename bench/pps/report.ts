@@ -24,6 +24,7 @@ export interface ResponderSummary {
   /** VmHWM in KiB, NaN for the kernel. */
   peakRssKiB: number;
   replies: number;
+  captureDrops: number;
   error?: string;
 }
 

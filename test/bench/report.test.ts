@@ -7,7 +7,7 @@ function summary(name: string, over: Partial<ResponderSummary>): ResponderSummar
   return {
     name, family: name.endsWith('-arp') ? 'arp' : 'ns', description: '', floodRepliesPerSec: 0, floodOfferedPerSec: 0,
     maxRate999: 0, maxRateBound: 'found', answeredAt: {}, latency: null, cpuUsPerReply: NaN, softirqUsPerReply: NaN,
-    cpuModel: 'process', peakRssKiB: NaN, replies: 1, ...over,
+    cpuModel: 'process', peakRssKiB: NaN, replies: 1, captureDrops: 0, ...over,
   };
 }
 

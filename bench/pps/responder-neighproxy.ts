@@ -1,0 +1,71 @@
+// neighproxy as a responder: the daemon (`neighproxy run`) with a realistic
+// configuration, inside its own namespace. Where the daemon is not built yet, the
+// engine turnaround (turnaround.ts: ring + hand-built replies, no policy) stands in,
+// and its description says so in the table and the JSON.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { T_ARP, T_NS, arpTargetIp, nsTargetIp } from './frames';
+import { survives, type Responder } from './responders';
+import type { Testbed } from './testbed';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/**
+ * One rule per proxied address (an access router's subscriber list: 127 IPv4 + 1000
+ * IPv6 = 1127 rules), answered with our own MAC like the kernel, ndppd and npd6 do;
+ * learning on (cache timeout 300 s), as in parpd's example.
+ */
+export function neighproxyConfig(ifname: string): string {
+  const lines = [
+    '# neighproxy pps bench: one rule per subscriber address, learning on.',
+    'cache',
+    ' timeout    300',
+    ' tablesize  65536',
+    'end',
+    `interface ${ifname}`,
+  ];
+  for (let t = 0; t < T_ARP; t++) lines.push(` rule 0.0.0.0/0 ${arpTargetIp(t)} self`);
+  for (let t = 0; t < T_NS; t++) lines.push(` rule ::/0 ${nsTargetIp(t)} self`);
+  lines.push('end', '');
+  return lines.join('\n');
+}
+
+export const NEIGHPROXY_RULES = T_ARP + T_NS;
+
+export function daemonBuilt(): boolean {
+  return existsSync(join(ROOT, 'dist', 'src', 'cli', 'commands', 'run.js'));
+}
+
+export async function setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void): Promise<Responder[]> {
+  const w = tb.wire('np');
+  const conf = join(dir, 'neighproxy.conf');
+  writeFileSync(conf, neighproxyConfig(w.ifname));
+  const logFile = join(dir, 'neighproxy.log');
+  let description: string;
+  let child;
+  if (daemonBuilt()) {
+    child = tb.spawn(
+      w.ns,
+      process.execPath,
+      [join(ROOT, 'bin', 'neighproxy'), 'run', '--config', conf, '--no-control', '--no-drop', '--log-level', 'warn'],
+      logFile,
+    );
+    description = `neighproxy run (daemon), ${NEIGHPROXY_RULES} rules (one per target, action self), learning on`;
+  } else {
+    const turnaround = join(__dirname, 'turnaround.js');
+    if (!existsSync(turnaround) || !existsSync(join(ROOT, 'dist', 'src', 'engine', 'ring.js'))) {
+      throw new Error('neither the daemon nor the ring engine is built');
+    }
+    log('neighproxy daemon not built: measuring the ENGINE TURNAROUND (ring + hand-built replies, no policy) instead');
+    child = tb.spawn(w.ns, process.execPath, [turnaround, w.ifname], logFile);
+    description = 'ENGINE TURNAROUND ONLY (daemon not built): ring + hand-built replies, no policy';
+  }
+  await survives(child, 500, 'neighproxy', logFile);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= tb.stop(child));
+  const all: Responder[] = [
+    { name: 'neighproxy-arp', family: 'arp', cpuModel: 'process', wire: w, pid: () => child.pid, description, stop },
+    { name: 'neighproxy-ns', family: 'ns', cpuModel: 'process', wire: w, pid: () => child.pid, description, stop },
+  ];
+  return all.filter((r) => names.includes(r.name));
+}
