@@ -193,7 +193,8 @@ class Parser {
     const a = Number(m[1]);
     const b = Number(m[2]);
     if (a < minCount || b <= 0) {
-      this.failTok('E_CONFIG_VALUE', t, `${shape} with COUNT >= ${minCount} and SECONDS > 0`);
+      const count = shape.slice(0, shape.indexOf('*'));
+      this.failTok('E_CONFIG_VALUE', t, `${shape.split(',')[0]} with ${count} >= ${minCount} and SECONDS > 0`);
       return undefined;
     }
     return { a, b };
@@ -235,13 +236,14 @@ class Parser {
     const v6 = parseIp6(t.text);
     if (v6) return v6;
     const any = parseIp(t.text);
-    this.failTok('E_CONFIG_VALUE', t, any ? `an IPv6 address (${role} is an IPv6 setting)` : `an IPv6 address for ${role}`);
+    const why = any ? ` (${role} is an IPv6 setting)` : t.text.includes('/') ? ' (a single address, not a prefix)' : ` for ${role}`;
+    this.failTok('E_CONFIG_VALUE', t, `an IPv6 address${why}`);
     return undefined;
   }
 
   /** `BASE/BITS`: the low BITS of the MAC come from the low BITS of the target address. */
   private template(t: Tok, family: Family): MacTemplate | undefined {
-    const shape = 'a MAC template BASE/BITS like fd:fd:fd:fd:fd:00/8 (BITS 8, 16, 24, 32 or 40)';
+    const shape = 'a MAC template BASE/BITS like fe:fd:fd:fd:fd:00/8 (BITS 8, 16, 24, 32 or 40)';
     const m = /^([^/]+)\/(\d+)$/.exec(t.text);
     const base = m ? parseMac(m[1]!) : undefined;
     if (!m || base === undefined) {
@@ -646,7 +648,7 @@ class Parser {
       case 'template': {
         const t = toks[i + 1];
         if (!t) {
-          this.failEol('a MAC template BASE/BITS like fd:fd:fd:fd:fd:00/8');
+          this.failEol('a MAC template BASE/BITS like fe:fd:fd:fd:fd:00/8');
           return undefined;
         }
         const template = this.template(t, family);
@@ -661,7 +663,8 @@ class Parser {
       }
       return end(i + 1) ? { kind: ActionKind.Redirect, via } : undefined;
     }
-    if (/^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$/.test(at.text)) {
+    if (/^[^:-]+([:-][^:-]+){5}$/.test(at.text)) {
+      // Six groups: meant as a MAC (an IPv6 address without '::' has eight).
       const mac = this.unicastMac(at);
       return mac !== undefined && end(i + 1) ? { kind: ActionKind.Mac, mac } : undefined;
     }

@@ -63,8 +63,9 @@ ACTION:
                   a MAC made from the target: the low BITS (8, 16, 24, 32 or 40;
                   at most 32 for IPv4) come from the low BITS of the target address,
                   the rest from BASE, whose low BITS must be zero.
-                  template fd:fd:fd:fd:fd:00/8 answers 10.255.255.7 with
-                  fd:fd:fd:fd:fd:07 (one MAC per VPN peer on a TAP device)
+                  template fe:fd:fd:fd:fd:00/8 answers 198.51.100.7 with
+                  fe:fd:fd:fd:fd:07 (one MAC per VPN peer on a TAP device;
+                  the base must be unicast: fd:... has the group bit set)
 
 Errors are printed as FILE:LINE:COLUMN: found 'X', expected Y, all of them (up
 to 20), and the daemon does not start. Warnings (same form, 'warning:') point at
