@@ -61,7 +61,8 @@ export type ConfigWarningCode =
   | 'W_NO_RULES' // an interface that will never answer
   | 'W_ND_UNUSED' // ND-proxy settings on an interface without IPv6 rules or statics
   | 'W_LEARNING_OFF' // `tell`/redirect rules while `cache timeout 0` disables learning
-  | 'W_DUPLICATE_ADDRESS'; // the same uplink/exception listed twice
+  | 'W_DUPLICATE_ADDRESS' // the same uplink/exception listed twice
+  | 'W_UPLINK_NO_LINK_LOCAL'; // uplinks listed, none link-local: most solicitations would be ignored
 
 /** Something legal but probably not what was meant. Never stops the daemon. */
 export interface ConfigWarning {

@@ -14,6 +14,7 @@ import {
   parsePrefix,
   inPrefix6,
   ip6Equal,
+  isLinkLocal6,
   type IpAddress,
   type Ip6,
   type Mac,
@@ -85,6 +86,7 @@ interface IfaceDraft {
   allmultiSet: boolean;
   ruleLines: number[];
   ndLine: number; // first line of an ND-only setting, 0 if none
+  uplinkLine: number; // first 'uplink' line, 0 if none
 }
 
 class Parser {
@@ -350,7 +352,7 @@ class Parser {
         naSource: NaSource.LinkLocal,
       },
     };
-    const d: IfaceDraft = { cfg, seen: new Map(), allmultiSet: false, ruleLines: [], ndLine: 0 };
+    const d: IfaceDraft = { cfg, seen: new Map(), allmultiSet: false, ruleLines: [], ndLine: 0, uplinkLine: 0 };
     this.block = { kind: 'interface', line: this.line, d };
     if (!name) {
       this.failEol('an interface name');
@@ -397,6 +399,10 @@ class Parser {
     if (!b.d.allmultiSet) cfg.allmulti = v6;
     if (!v6 && b.d.ndLine) {
       this.warn('W_ND_UNUSED', b.d.ndLine, 2, `ND-proxy settings on 'interface ${cfg.name}' have no effect: it has no IPv6 rules or statics`);
+    }
+    if (v6 && cfg.nd.uplinks.length && !cfg.nd.uplinks.some(isLinkLocal6)) {
+      // RFC 4861 routers solicit from their link-local address; ndproxy(4) says list it.
+      this.warn('W_UPLINK_NO_LINK_LOCAL', b.d.uplinkLine, 2, `no link-local 'uplink' on 'interface ${cfg.name}': routers usually solicit from fe80::/10, so most solicitations will be ignored`);
     }
     if (cfg.rules.length === 0 && cfg.statics.length === 0) {
       this.warn('W_NO_RULES', cfg.pos.line, cfg.pos.column, `'interface ${cfg.name}' has no rules and no statics: it never answers`);
@@ -525,6 +531,7 @@ class Parser {
         const list = kw.text === 'uplink' ? cfg.nd.uplinks : cfg.nd.exceptions;
         if (!toks[1]) return this.failEol(`one or more IPv6 addresses`);
         markNd();
+        if (kw.text === 'uplink' && !d.uplinkLine) d.uplinkLine = this.line;
         for (const t of toks.slice(1)) {
           const a = this.ip6(t, kw.text);
           if (!a) continue;

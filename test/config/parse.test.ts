@@ -205,6 +205,15 @@ test('warnings: shadowed rules, delay without cache delay, learning off, unused 
   );
 });
 
+test('uplinks without a link-local address are suspicious', () => {
+  const w = (up: string): string[] =>
+    parseConfig(`interface eth0\n uplink ${up}\n rule ::/0 2001:db8::/64 self\nend\n`, 'l.conf').warnings.map((x) => x.message);
+  assert.deepEqual(w('2001:db8::1 ::'), [
+    "l.conf:2:2: warning: no link-local 'uplink' on 'interface eth0': routers usually solicit from fe80::/10, so most solicitations will be ignored",
+  ]);
+  assert.deepEqual(w('2001:db8::1 fe80::1'), []);
+});
+
 test('a rule is shadowed only when an earlier one covers both its prefixes', () => {
   const warn = (a: string, b: string): boolean =>
     parseConfig(`interface eth0\n rule ${a} tell\n rule ${b} tell\nend\n`, 's.conf').warnings.some((w) => w.code === 'W_RULE_SHADOWED');
