@@ -11,8 +11,9 @@ cache                         optional, at most once; defaults shown
  timeout    300               seconds a learned IP-MAC pair lives (0 = never learn)
  tablesize  65536             most entries kept; the least recently used goes first
  refresh    3*5               before expiry, up to 3 unicast probes 5 s apart (0*5 = none)
- delay      4*3               a 'delay' rule answers the 4th request for the same
-                              pair seen within 3 s (unset: 'delay' rules answer at once)
+ delay      N*T               a 'delay' rule answers the N-th request for the same
+                              pair seen within T s (4*3: the 4th within 3 s); default
+                              unset: 'delay' rules then answer at once
 end
 
 interface NAME                one block per interface (Linux name, at most 15 chars)
