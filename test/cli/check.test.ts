@@ -4,13 +4,16 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { runCheck, command } from '../../src/cli/commands/check';
+import { runCheck, command, compiledFilterDescriber } from '../../src/cli/commands/check';
+import { defaultFilterDescriber } from '../../src/config/summary';
+import { loadConfig } from '../../src/config';
 import { capture } from '../helpers/capture';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const golden = (name: string): string => readFileSync(join(ROOT, 'test', 'cli', 'fixtures', name), 'utf8');
 
-async function check(file: string, describe?: Parameters<typeof runCheck>[2]) {
+// Golden outputs use the default describer: the real filters belong to src/bpf's tests.
+async function check(file: string, describe: Parameters<typeof runCheck>[2] = defaultFilterDescriber) {
   const { io, out } = capture();
   const abs = join(ROOT, file);
   const code = await runCheck(['--config', abs], io, describe);
@@ -38,6 +41,16 @@ test('the filter line comes from the injected describer, per interface', async (
   });
   assert.deepEqual(seen, ['em0']);
   assert.match(r.stdout, /\n {2}filter {5}arp and not src net 0\.0\.0\.0 \(7 rules\)\n/);
+});
+
+test('the BPF compiler describes filters when it is built alongside', (t) => {
+  const describe = compiledFilterDescriber();
+  if (!describe) {
+    t.skip('src/bpf/compile is not on this branch yet');
+    return;
+  }
+  const { config } = loadConfig(join(ROOT, 'examples', 'parpd.conf'));
+  assert.match(describe(config.interfaces[0]!, config), /^(policy filter, \d+ instructions|default ARP\+NS filter \(.+\))$/);
 });
 
 test('an invalid file: every error on stderr, compiler style, exit 1, nothing on stdout', async () => {

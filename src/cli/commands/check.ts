@@ -4,6 +4,7 @@ import { UsageError, type Command } from '../command';
 import { ConfigError } from '../../config/errors';
 import { loadConfig } from '../../config/parse';
 import { defaultFilterDescriber, summarizeConfig, type FilterDescriber } from '../../config/summary';
+import type { CacheConfig, InterfaceConfig } from '../../config/types';
 
 const USAGE = `usage: neighproxy check --config FILE
 
@@ -46,6 +47,34 @@ function parseArgs(argv: string[]): string {
   return file;
 }
 
+/** What check needs of src/bpf/compile.ts (written in parallel; loaded only if present). */
+interface FilterCompiler {
+  compileFilter(iface: InterfaceConfig, cache: CacheConfig): { program: readonly unknown[]; fallback: boolean; reason?: string };
+}
+
+/**
+ * The describer backed by the BPF compiler when src/bpf/compile is built alongside,
+ * undefined otherwise; lets 'check' show real filters as soon as the compiler lands.
+ */
+export function compiledFilterDescriber(): FilterDescriber | undefined {
+  let mod: Partial<FilterCompiler>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require('../../bpf/compile') as Partial<FilterCompiler>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+  const compile = mod.compileFilter;
+  if (typeof compile !== 'function') return undefined;
+  return (ifc, config) => {
+    const f = compile(ifc, config.cache);
+    return f.fallback
+      ? `default ARP+NS filter (${f.reason ?? 'the policy program does not fit'})`
+      : `policy filter, ${f.program.length} instructions`;
+  };
+}
+
 /** The command with its outputs and the filter describer injectable (tests, the BPF compiler). */
 export async function runCheck(argv: string[], io: CheckIo = processIo, describeFilter: FilterDescriber = defaultFilterDescriber): Promise<number> {
   let file: string;
@@ -75,5 +104,5 @@ export async function runCheck(argv: string[], io: CheckIo = processIo, describe
 export const command: Command = {
   summary: 'validate a configuration file and summarise it',
   usage: USAGE,
-  run: (argv) => runCheck(argv),
+  run: (argv) => runCheck(argv, processIo, compiledFilterDescriber() ?? defaultFilterDescriber),
 };
