@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { runCheck, command, compiledFilterDescriber } from '../../src/cli/commands/check';
 import { defaultFilterDescriber } from '../../src/config/summary';
 import { loadConfig } from '../../src/config';
-import { capture } from '../helpers/capture';
+import { capture } from './fixtures/capture';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const golden = (name: string): string => readFileSync(join(ROOT, 'test', 'cli', 'fixtures', name), 'utf8');

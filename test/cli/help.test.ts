@@ -7,7 +7,7 @@ import { command as check } from '../../src/cli/commands/check';
 import { command as importNdppd } from '../../src/cli/commands/import-ndppd';
 import { CONFIG_REFERENCE } from '../../src/config/reference';
 import { CACHE_KEYWORDS, INTERFACE_KEYWORDS, RULE_FLAGS, SIMPLE_ACTIONS } from '../../src/config/parse';
-import { capture } from '../helpers/capture';
+import { capture } from './fixtures/capture';
 
 const ROOT = join(__dirname, '..', '..', '..');
 

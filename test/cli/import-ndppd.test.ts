@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runImportNdppd } from '../../src/cli/commands/import-ndppd';
 import { importNdppd } from '../../src/config/ndppd';
 import { ActionKind, ConfigError, parseConfig } from '../../src/config';
-import { capture } from '../helpers/capture';
+import { capture } from './fixtures/capture';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const FIX = join(ROOT, 'test', 'cli', 'fixtures');
