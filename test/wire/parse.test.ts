@@ -141,3 +141,24 @@ test('drop reason names are unique, snake_case and cover every code', () => {
   assert.equal(DROP_REASON_NAMES[DropReason.NsChecksum], 'ns_checksum');
   assert.equal(DROP_REASON_NAMES[DropReason.ArpBadHtype], 'arp_bad_htype');
 });
+
+// Edge inputs (several first seen as fast-check counterexamples), kept as named regressions.
+const edges: Array<[string, string, number, DropReason]> = [
+  ['empty frame with an out-of-band tag', '', 0x0005, DropReason.Truncated],
+  ['13 bytes', KERNEL_FRAMES.arpReply.slice(0, 26), VLAN_NONE, DropReason.Truncated],
+  ['frame ends inside the 802.1Q tag', KERNEL_FRAMES.arpReply.slice(0, 24) + '8100', VLAN_NONE, DropReason.Truncated],
+  ['frame ends right after the tag', KERNEL_FRAMES.arpReply.slice(0, 24) + '8100000a', VLAN_NONE, DropReason.Truncated],
+  ['IPv6 header only, payload length 0', KERNEL_FRAMES.nsResolve.slice(0, 108).replace('6000000000203aff', '6000000000003aff'), VLAN_NONE, DropReason.Truncated],
+  ['ICMPv6 of one byte (type 135)', KERNEL_FRAMES.nsResolve.slice(0, 110).replace('6000000000203aff', '6000000000013aff'), VLAN_NONE, DropReason.NsLength],
+  ['option header cut after its type byte', KERNEL_FRAMES.nsResolve.slice(0, 158).replace('6000000000203aff', '6000000000193aff'), VLAN_NONE, DropReason.NsOptionLength],
+  ['fragment header cut short', KERNEL_FRAMES.nsResolve.slice(0, 108).replace('6000000000203aff', '6000000000042cff') + '3a000000', VLAN_NONE, DropReason.Ip6ExtHeader],
+  ['ESP hides the upper layer', KERNEL_FRAMES.nsResolve.replace('6000000000203aff', '60000000002032ff'), VLAN_NONE, DropReason.Ip6ExtHeader],
+];
+
+for (const [name, h, oob, reason] of edges) {
+  test(`regression: ${name} -> ${DROP_REASON_NAMES[reason]}`, () => {
+    const v = parse(h, oob);
+    assert.equal(v.kind, FrameKind.None);
+    assert.equal(DROP_REASON_NAMES[v.drop], DROP_REASON_NAMES[reason]);
+  });
+}
