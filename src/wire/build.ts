@@ -9,7 +9,7 @@
 // qinqTag(outerTci, innerTci) for an 802.1ad outer tag (TPID 0x88a8) over an 802.1Q one.
 // The *To conveniences carry the request's tags and PCP (replyVlan(view)).
 import { BROADCAST_MAC, isUnspecified6, multicastMac6, solicitedNode6, writeIp4, writeIp6, writeMac, type Ip4, type Ip6, type Mac } from '../net/addr';
-import { writeIcmp6Checksum } from './checksum';
+import { fold16, ip6WordSum, macWordSum } from './checksum';
 import {
   ARPOP_REPLY, ARPOP_REQUEST, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IPV6, IPPROTO_ICMPV6,
   ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_OPT_SOURCE_LINKADDR, ND_OPT_TARGET_LINKADDR,
@@ -136,6 +136,12 @@ function writeIp6Header(out: Uint8Array, p: number, payloadLength: number, src: 
   return p + 40;
 }
 
+function writeChecksum(out: Uint8Array, q: number, acc: number): void {
+  const c = ~fold16(acc) & 0xffff;
+  out[q + 2] = c >>> 8;
+  out[q + 3] = c & 0xff;
+}
+
 function writeLinkAddrOption(out: Uint8Array, o: number, type: number, mac: Mac): void {
   out[o] = type;
   out[o + 1] = 1;
@@ -158,7 +164,10 @@ export function buildNeighborAdvertisement(out: Uint8Array, off: number, vlan: n
   out[q + 7] = 0;
   writeIp6(out, q + 8, target);
   writeLinkAddrOption(out, q + 24, ND_OPT_TARGET_LINKADDR, targetLinkAddr);
-  writeIcmp6Checksum(out, ip, q, 32);
+  // Checksum from the values just written (no second pass over the bytes).
+  const acc = ip6WordSum(srcIp) + ip6WordSum(dstIp) + 32 + IPPROTO_ICMPV6 + (ND_NEIGHBOR_ADVERT << 8) + (out[q + 4]! << 8) +
+    ip6WordSum(target) + ((ND_OPT_TARGET_LINKADDR << 8) | 1) + macWordSum(targetLinkAddr);
+  writeChecksum(out, q, acc);
   return q + 32 - off;
 }
 
@@ -207,8 +216,12 @@ export function buildNeighborSolicitation(out: Uint8Array, off: number, vlan: nu
   out[q + 6] = 0;
   out[q + 7] = 0;
   writeIp6(out, q + 8, target);
-  if (sourceLinkAddr !== -1) writeLinkAddrOption(out, q + 24, ND_OPT_SOURCE_LINKADDR, sourceLinkAddr);
-  writeIcmp6Checksum(out, ip, q, icmpLen);
+  let acc = ip6WordSum(srcIp) + ip6WordSum(dstIp) + icmpLen + IPPROTO_ICMPV6 + (ND_NEIGHBOR_SOLICIT << 8) + ip6WordSum(target);
+  if (sourceLinkAddr !== -1) {
+    writeLinkAddrOption(out, q + 24, ND_OPT_SOURCE_LINKADDR, sourceLinkAddr);
+    acc += ((ND_OPT_SOURCE_LINKADDR << 8) | 1) + macWordSum(sourceLinkAddr);
+  }
+  writeChecksum(out, q, acc);
   return q + icmpLen - off;
 }
 

@@ -48,3 +48,15 @@ export function writeIcmp6Checksum(buf: Uint8Array, ip6Off: number, icmpOff: num
   buf[icmpOff + 2] = c >>> 8;
   buf[icmpOff + 3] = c & 0xff;
 }
+
+/** Sum of the eight 16-bit halves of an address held as words (no byte reads). */
+export function ip6WordSum(ip: Uint32Array): number {
+  const a = ip[0]!, b = ip[1]!, c = ip[2]!, d = ip[3]!;
+  return (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (d >>> 16) + (d & 0xffff);
+}
+
+/** Sum of the three 16-bit words of a MAC. */
+export function macWordSum(mac: number): number {
+  const lo = mac >>> 0;
+  return Math.floor(mac / 0x100000000) + (lo >>> 16) + (lo & 0xffff);
+}

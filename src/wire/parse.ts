@@ -5,7 +5,7 @@
 // of `buf`), so a frame sitting in a larger ring slot is judged by its own bytes only.
 import { VLAN_NONE } from '../engine/types';
 import { isMulticast6, isSolicitedNode6, isUnspecified6, readIp4, readIp6, readMac } from '../net/addr';
-import { icmp6ChecksumOk } from './checksum';
+import { fold16, ip6WordSum, sum16 } from './checksum';
 import { DropReason } from './drop';
 import { FrameKind, NA_FLAG_SOLICITED, type FrameView } from './view';
 
@@ -141,7 +141,7 @@ function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): Fra
       if (!isSolicitedNode6(view.ip6Dst)) return dropped(view, DropReason.NsUnspecDst);
       if (view.sourceLinkAddr !== -1) return dropped(view, DropReason.NsUnspecSllao);
     }
-    if (!icmp6ChecksumOk(buf, p, q, plen)) return dropped(view, DropReason.NsChecksum);
+    if (!ndChecksumOk(buf, q, plen, view)) return dropped(view, DropReason.NsChecksum);
     view.naFlags = 0;
     view.kind = FrameKind.NeighborSolicitation;
     return view.kind;
@@ -158,7 +158,7 @@ function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): Fra
     readIp6(buf, q + 8, view.target);
     const r = parseOptions(buf, q + 24, pend, view, DropReason.NaOptionLength, DropReason.NaLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
-    if (!icmp6ChecksumOk(buf, p, q, plen)) return dropped(view, DropReason.NaChecksum);
+    if (!ndChecksumOk(buf, q, plen, view)) return dropped(view, DropReason.NaChecksum);
     view.naFlags = flags;
     view.kind = FrameKind.NeighborAdvertisement;
     return view.kind;
@@ -218,4 +218,14 @@ function extHeaderDrop(buf: Uint8Array, q: number, pend: number, nh: number, vie
     if (t === ND_NEIGHBOR_ADVERT) return dropped(view, fragment ? DropReason.NaFragment : DropReason.NaExtHeader);
   }
   return dropped(view, DropReason.Ip6ExtHeader);
+}
+
+/**
+ * ICMPv6 checksum of an NS/NA whose addresses and target are already in `view`: the
+ * pseudo-header and target are summed from those words, only the rest is read from buf.
+ */
+function ndChecksumOk(buf: Uint8Array, q: number, plen: number, view: FrameView): boolean {
+  let acc = ip6WordSum(view.ip6Src) + ip6WordSum(view.ip6Dst) + plen + IPPROTO_ICMPV6 + ip6WordSum(view.target);
+  acc = sum16(buf, q, q + 8, acc);
+  return fold16(sum16(buf, q + 24, q + plen, acc)) === 0xffff;
 }
