@@ -218,3 +218,44 @@ export function replyResidue(f: Family, b: Uint8Array, o: number, len: number): 
 function get32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
+
+/**
+ * Residue of one of our requests (as the capture sees it leave), or -1. ARP: a request
+ * from one of our senders for one of our targets. NS: a solicitation from one of our
+ * senders (IPv6 source) for one of our targets.
+ */
+export function requestResidue(f: Family, b: Uint8Array, o: number, len: number): number {
+  if (f === 'arp') {
+    if (len < 42 || b[o + 12] !== 0x08 || b[o + 13] !== 0x06 || b[o + 20] !== 0 || b[o + 21] !== 1) return -1;
+    const s = get32(b, o + 28) - ARP_SENDER_BASE;
+    const t = get32(b, o + 38) - ARP_TARGET_BASE;
+    if (t < 0 || t >= T_ARP || s < 0 || s >= S_ARP) return -1;
+    return pairResidues('arp')[s * T_ARP + t]!;
+  }
+  if (len < 78 || b[o + 12] !== 0x86 || b[o + 13] !== 0xdd || b[o + 20] !== 58 || b[o + 54] !== 135) return -1;
+  for (let w = 0; w < 3; w++) {
+    if (get32(b, o + 22 + 4 * w) !== SENDER6[w] || get32(b, o + 62 + 4 * w) !== TARGET6[w]) return -1;
+  }
+  const s = get32(b, o + 34) - 1;
+  const t = get32(b, o + 74) - 1;
+  if (t < 0 || t >= T_NS || s < 0 || s >= S_NS) return -1;
+  return pairResidues('ns')[s * T_NS + t]!;
+}
+
+/**
+ * Classic BPF for the capture when request timestamps are wanted too: every ARP frame,
+ * and ICMPv6 NS/NA with no extension header, untagged (the testbed has no VLANs).
+ *   tcpdump: arp or (ip6 and ip6[6] == 58 and (ip6[40] == 135 or ip6[40] == 136))
+ */
+export const CAPTURE_REQUESTS_AND_REPLIES = Object.freeze([
+  { code: 0x28, jt: 0, jf: 0, k: 12 }, // ldh [12]
+  { code: 0x15, jt: 6, jf: 0, k: 0x0806 }, // jeq #0x806 -> accept
+  { code: 0x15, jt: 0, jf: 6, k: 0x86dd }, // jeq #0x86dd, else reject
+  { code: 0x30, jt: 0, jf: 0, k: 20 }, // ldb [20] next header
+  { code: 0x15, jt: 0, jf: 4, k: 58 }, // jeq #58, else reject
+  { code: 0x30, jt: 0, jf: 0, k: 54 }, // ldb [54] ICMPv6 type
+  { code: 0x15, jt: 1, jf: 0, k: 135 }, // jeq #135 -> accept
+  { code: 0x15, jt: 0, jf: 1, k: 136 }, // jeq #136 -> accept, else reject
+  { code: 0x06, jt: 0, jf: 0, k: 0x40000 }, // accept: ret #262144
+  { code: 0x06, jt: 0, jf: 0, k: 0 }, // reject: ret #0
+]);

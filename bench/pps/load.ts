@@ -23,6 +23,13 @@ export interface LoadPlan {
   maxSeconds: number;
   /** How long to keep capturing after the last request, milliseconds. */
   drainMs: number;
+  /**
+   * Take request send times from ring timestamps of the requests arriving at the
+   * responder's interface (`responderNetns`/`responderIf`) instead of the generator's clock.
+   */
+  timestampRequests?: boolean;
+  responderNetns?: string;
+  responderIf?: string;
 }
 
 export interface LoadResult {
@@ -35,6 +42,8 @@ export interface LoadResult {
   rxResidue: Int32Array;
   rxNs: Float64Array;
   rxCount: number;
+  /** Where txNs comes from: ring timestamps of the requests at the responder, or the generator's clock. */
+  txClock?: 'ring' | 'generator';
   /** Replies the capture dropped (kernel ring drops), when the driver can tell. */
   captureDrops?: number;
 }

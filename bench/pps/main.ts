@@ -166,6 +166,7 @@ interface Acc {
   probes: Probe[][];
   maxRates: Array<{ rate: number; bound: 'found' | 'max' | 'none' }>;
   latency: Float64Array[];
+  latencyClock: string[];
   error?: string;
 }
 
@@ -249,7 +250,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         failed.push({ name: r.name, error: `verification: answered ${answered} of ${sent} requests at 2000/s` });
         continue;
       }
-      accs.push({ r, cpuSec: 0, softSec: 0, replies: 0, captureDrops: 0, flood: [], probes: [], maxRates: [], latency: [] });
+      accs.push({ r, cpuSec: 0, softSec: 0, replies: 0, captureDrops: 0, flood: [], probes: [], maxRates: [], latency: [], latencyClock: [] });
     }
     for (const f of failed) log(`${f.name}: ${f.error}`);
     if (accs.length === 0) {
@@ -266,7 +267,14 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const count = Math.min(o.maxFrames, rate > 0 ? Math.ceil(rate * o.duration) : o.maxFrames);
       const cpu0 = pid ? processCpuSeconds(pid) : NaN;
       const soft0 = softirqSeconds();
-      const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60 });
+      const res = await driver.run({
+        family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60,
+        // Request timestamps double the capture's work: only where latency is read.
+        timestampRequests: rate > 0 && rate <= o.latencyRate,
+        responderNetns: r.wire.ns,
+        responderIf: r.wire.ifname,
+      });
+      if (rate === o.latencyRate) a.latencyClock.push(res.txClock ?? 'generator');
       const soft = softirqSeconds() - soft0;
       const cpu = pid ? processCpuSeconds(pid) - cpu0 : soft;
       const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
@@ -389,7 +397,8 @@ function summarize(a: Acc, o: BenchOptions): ResponderSummary {
       k += l.length;
     }
     const sum = summarizeLatencyNs(all);
-    latency = { rate: o.latencyRate, samples: n, p50us: sum.p50us, p99us: sum.p99us, p999us: sum.p999us };
+    const clock = a.latencyClock.every((c) => c === 'ring') ? 'ring' : a.latencyClock.every((c) => c === 'generator') ? 'generator' : 'mixed';
+    latency = { rate: o.latencyRate, samples: n, p50us: sum.p50us, p99us: sum.p99us, p999us: sum.p999us, sendClock: clock };
   }
   const pid = a.r.pid();
   const found = a.maxRates.filter((m) => m.bound !== 'none');

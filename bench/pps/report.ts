@@ -15,7 +15,15 @@ export interface ResponderSummary {
   maxRateBound: 'found' | 'max' | 'none';
   /** Share answered at each grid rate (median over rounds), keyed by nominal rate. */
   answeredAt: Record<string, number>;
-  latency: { rate: number; samples: number; p50us: number; p99us: number; p999us: number } | null;
+  latency: {
+    rate: number;
+    samples: number;
+    p50us: number;
+    p99us: number;
+    p999us: number;
+    /** 'ring': send times are ring timestamps of the requests arriving at the responder; 'generator': the generator's clock after sendto(). */
+    sendClock?: string;
+  } | null;
   /** Responder CPU (process: utime+stime; kernel: softirq) per reply, microseconds. */
   cpuUsPerReply: number;
   /** Softirq time of all CPUs per reply during this responder's slots, microseconds. */
@@ -135,7 +143,7 @@ export function resultsTable(rs: readonly ResponderSummary[], latencyRate: numbe
       formatRate(r.floodRepliesPerSec),
       formatRate(r.floodOfferedPerSec),
       r.maxRateBound === 'none' ? 'none' : (r.maxRateBound === 'max' ? '>=' : '') + formatRate(r.maxRate999),
-      l ? num(l.p50us) : 'n/a',
+      l ? num(l.p50us) + (l.sendClock === 'ring' ? '' : '~') : 'n/a',
       l ? num(l.p99us) : 'n/a',
       l ? num(l.p999us) : 'n/a',
       num(r.cpuUsPerReply, 2) + (r.cpuModel === 'kernel' ? '*' : ''),
@@ -145,7 +153,7 @@ export function resultsTable(rs: readonly ResponderSummary[], latencyRate: numbe
   }
   return (
     textTable(rows) +
-    `latency at ${formatRate(latencyRate)} requests/s; * kernel CPU = softirq time of all CPUs (/proc/stat), ` +
+    `latency at ${formatRate(latencyRate)} requests/s, ring timestamps of request (at the responder) and reply (~: generator send times); * kernel CPU = softirq time of all CPUs (/proc/stat), ` +
     'processes = utime+stime (/proc/PID/stat)\n'
   );
 }

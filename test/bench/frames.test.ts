@@ -10,6 +10,8 @@ import {
   T_NS,
   buildRequestCycle,
   pairResidues,
+  requestResidue,
+  CAPTURE_REQUESTS_AND_REPLIES,
   replyResidue,
   writeArpRequest,
   writeNeighborSolicitation,
@@ -107,4 +109,47 @@ test('a Neighbor Advertisement maps back to its solicitation', () => {
 test('truncated and foreign frames are not replies', () => {
   assert.equal(replyResidue('arp', new Uint8Array(41), 0, 41), -1);
   assert.equal(replyResidue('ns', new Uint8Array(100), 0, 100), -1);
+});
+
+test('requests map to their own residue; replies are not requests', () => {
+  for (const f of ['arp', 'ns'] as const) {
+    const { frames, frameLength, count } = buildRequestCycle(f);
+    for (const i of [0, 1, 77, count - 1]) assert.equal(requestResidue(f, frames, i * frameLength, frameLength), i, `${f} ${i}`);
+  }
+  const { frames } = buildRequestCycle('arp');
+  const reply = arpReplyFor(frames, 5 * ARP_FRAME_LEN);
+  assert.equal(requestResidue('arp', reply, 0, reply.length), -1);
+});
+
+/** A tiny classic-BPF interpreter for the opcodes the capture filter uses. */
+function runBpf(prog: ReadonlyArray<{ code: number; jt: number; jf: number; k: number }>, p: Uint8Array): number {
+  let a = 0;
+  for (let pc = 0; pc < prog.length; pc++) {
+    const { code, jt, jf, k } = prog[pc]!;
+    if (code === 0x28) a = (p[k]! << 8) | p[k + 1]!;
+    else if (code === 0x30) a = p[k]!;
+    else if (code === 0x15) pc += a === k ? jt : jf;
+    else if (code === 0x06) return k;
+    else throw new Error(`opcode ${code}`);
+  }
+  throw new Error('fell off the program');
+}
+
+test('the capture filter keeps ARP and NS/NA and nothing else', () => {
+  const arp = buildRequestCycle('arp').frames.subarray(0, ARP_FRAME_LEN);
+  const ns = buildRequestCycle('ns').frames.subarray(0, NS_FRAME_LEN);
+  assert.ok(runBpf(CAPTURE_REQUESTS_AND_REPLIES, arp) > 0);
+  assert.ok(runBpf(CAPTURE_REQUESTS_AND_REPLIES, ns) > 0);
+  const na = Uint8Array.from(ns);
+  na[54] = 136;
+  assert.ok(runBpf(CAPTURE_REQUESTS_AND_REPLIES, na) > 0);
+  const rs = Uint8Array.from(ns);
+  rs[54] = 133; // router solicitation
+  assert.equal(runBpf(CAPTURE_REQUESTS_AND_REPLIES, rs), 0);
+  const udp = Uint8Array.from(ns);
+  udp[20] = 17;
+  assert.equal(runBpf(CAPTURE_REQUESTS_AND_REPLIES, udp), 0);
+  const ip4 = Uint8Array.from(arp);
+  ip4[13] = 0x00; // 0x0800
+  assert.equal(runBpf(CAPTURE_REQUESTS_AND_REPLIES, ip4), 0);
 });
