@@ -8,7 +8,7 @@ import { renderChart, type ChartSeries } from './chart';
 import { senderCount, targetCount } from './frames';
 import { StandinDriver, type LoadDriver } from './load';
 import { matchReplies } from './match';
-import { peakRssKiB, processCpuSeconds, softirqSeconds } from './procstat';
+import { peakRssKiB, processCpuSplit, softirqSeconds } from './procstat';
 import { RateSearch, type Probe } from './ratesearch';
 import { Progress, evaluateGoals, goalStatus, goalsTable, resultsTable, type ResponderSummary } from './report';
 import {
@@ -41,6 +41,8 @@ export interface BenchOptions {
   generator: 'auto' | 'native' | 'standin';
   /** Upper bound of frames in one load. */
   maxFrames: number;
+  /** Run neighproxy under the V8 profiler (`node --cpu-prof`), profiles written here. */
+  profile?: string;
 }
 
 export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
@@ -62,6 +64,8 @@ options:
   --install             apt-get install ndppd and npd6 when missing
   --generator KIND      native (the engine's TX-ring generator), standin (Python,
                         harness smoke tests only) or auto (default: native if built)
+  --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
+                        open DIR/*.cpuprofile in Chrome DevTools or speedscope
 `;
 
 export class BenchUsageError extends Error {}
@@ -139,6 +143,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--chart':
         o.chart = val();
         break;
+      case '--profile':
+        o.profile = val();
+        break;
       case '--generator': {
         const g = val();
         if (g !== 'auto' && g !== 'native' && g !== 'standin') throw new BenchUsageError(`--generator: expected native, standin or auto, got '${g}'`);
@@ -158,6 +165,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 interface Acc {
   r: Responder;
   cpuSec: number;
+  userSec: number;
+  sysSec: number;
   softSec: number;
   replies: number;
   /** Replies the capture ring dropped (the measurement, not the responder, saturated). */
@@ -184,12 +193,18 @@ async function pickDriver(kind: BenchOptions['generator'], log: (s: string) => v
   return new StandinDriver();
 }
 
-async function setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void): Promise<Responder[]> {
+async function setupNeighproxy(
+  tb: Testbed,
+  dir: string,
+  names: string[],
+  log: (s: string) => void,
+  profileDir?: string,
+): Promise<Responder[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require('./responder-neighproxy') as {
-    setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void): Promise<Responder[]>;
+    setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void, profileDir?: string): Promise<Responder[]>;
   };
-  return mod.setupNeighproxy(tb, dir, names, log);
+  return mod.setupNeighproxy(tb, dir, names, log, profileDir);
 }
 
 export async function runBench(o: BenchOptions, out: (s: string) => void, log: (s: string) => void): Promise<number> {
@@ -216,7 +231,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     if (o.install && third.length) installThirdParty([...third], log);
     const setups: Array<Promise<Responder[]>> = [];
     const np = o.responders.filter((n) => n.startsWith('neighproxy'));
-    if (np.length) setups.push(setupNeighproxy(tb, dir, np, log).catch((e: Error) => fail(np, e)));
+    if (np.length) setups.push(setupNeighproxy(tb, dir, np, log, o.profile).catch((e: Error) => fail(np, e)));
     if (o.responders.some((n) => n.startsWith('kernel'))) {
       setups.push(Promise.resolve().then(() => setupKernel(tb).filter((r) => want.has(r.name))));
     }
@@ -250,7 +265,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         failed.push({ name: r.name, error: `verification: answered ${answered} of ${sent} requests at 2000/s` });
         continue;
       }
-      accs.push({ r, cpuSec: 0, softSec: 0, replies: 0, captureDrops: 0, flood: [], probes: [], maxRates: [], latency: [], latencyClock: [] });
+      accs.push({ r, cpuSec: 0, userSec: 0, sysSec: 0, softSec: 0, replies: 0, captureDrops: 0, flood: [], probes: [], maxRates: [], latency: [], latencyClock: [] });
     }
     for (const f of failed) log(`${f.name}: ${f.error}`);
     if (accs.length === 0) {
@@ -265,7 +280,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const r = a.r;
       const pid = r.pid();
       const count = Math.min(o.maxFrames, rate > 0 ? Math.ceil(rate * o.duration) : o.maxFrames);
-      const cpu0 = pid ? processCpuSeconds(pid) : NaN;
+      const cpu0 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
       const soft0 = softirqSeconds();
       const res = await driver.run({
         family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60,
@@ -276,9 +291,16 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       });
       if (rate === o.latencyRate) a.latencyClock.push(res.txClock ?? 'generator');
       const soft = softirqSeconds() - soft0;
-      const cpu = pid ? processCpuSeconds(pid) - cpu0 : soft;
+      const cpu1 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
+      const user = cpu1.user - cpu0.user;
+      const system = cpu1.system - cpu0.system;
+      const cpu = pid ? user + system : soft;
       const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
       a.cpuSec += cpu;
+      if (pid) {
+        a.userSec += user;
+        a.sysSec += system;
+      }
       a.softSec += soft;
       a.replies += m.answered;
       a.captureDrops += res.captureDrops ?? 0;
@@ -376,7 +398,8 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
 function errorSummary(name: string, error: string): ResponderSummary {
   return {
     name, family: name.endsWith('-arp') ? 'arp' : 'ns', description: '', floodRepliesPerSec: NaN, floodOfferedPerSec: NaN,
-    maxRate999: NaN, maxRateBound: 'none', answeredAt: {}, latency: null, cpuUsPerReply: NaN, softirqUsPerReply: NaN,
+    maxRate999: NaN, maxRateBound: 'none', answeredAt: {}, latency: null, cpuUsPerReply: NaN, userUsPerReply: NaN,
+    systemUsPerReply: NaN, softirqUsPerReply: NaN,
     cpuModel: name.startsWith('kernel') ? 'kernel' : 'process', peakRssKiB: NaN, replies: 0, captureDrops: 0, error,
   };
 }
@@ -413,6 +436,8 @@ function summarize(a: Acc, o: BenchOptions): ResponderSummary {
     answeredAt,
     latency,
     cpuUsPerReply: a.replies > 0 ? (a.cpuSec / a.replies) * 1e6 : NaN,
+    userUsPerReply: a.replies > 0 && a.r.cpuModel === 'process' ? (a.userSec / a.replies) * 1e6 : NaN,
+    systemUsPerReply: a.replies > 0 && a.r.cpuModel === 'process' ? (a.sysSec / a.replies) * 1e6 : NaN,
     softirqUsPerReply: a.replies > 0 ? (a.softSec / a.replies) * 1e6 : NaN,
     cpuModel: a.r.cpuModel,
     peakRssKiB: pid ? peakRssKiB(pid) : NaN,

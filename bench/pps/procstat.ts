@@ -28,6 +28,12 @@ export function clockTicksPerSecond(): number {
 
 /** utime + stime in clock ticks from the text of /proc/PID/stat (comm may hold spaces and parens). */
 export function parsePidStatTicks(text: string): number {
+  const { utime, stime } = parsePidStatSplit(text);
+  return utime + stime;
+}
+
+/** utime and stime in clock ticks from the text of /proc/PID/stat. */
+export function parsePidStatSplit(text: string): { utime: number; stime: number } {
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error('malformed /proc/PID/stat: no ")"');
   // After "pid (comm) " come: state(3) ppid(4) ... utime(14) stime(15).
@@ -35,7 +41,7 @@ export function parsePidStatTicks(text: string): number {
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('malformed /proc/PID/stat: utime/stime');
-  return utime + stime;
+  return { utime, stime };
 }
 
 /** A `Vm*:` value in KiB from the text of /proc/PID/status, or NaN when absent. */
@@ -60,6 +66,16 @@ export function processCpuSeconds(pid: number): number {
     return parsePidStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicksPerSecond();
   } catch {
     return NaN;
+  }
+}
+
+/** User and system CPU seconds of a live process, NaN when it is gone. */
+export function processCpuSplit(pid: number): { user: number; system: number } {
+  try {
+    const { utime, stime } = parsePidStatSplit(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return { user: utime / clockTicksPerSecond(), system: stime / clockTicksPerSecond() };
+  } catch {
+    return { user: NaN, system: NaN };
   }
 }
 

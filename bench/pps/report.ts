@@ -26,6 +26,9 @@ export interface ResponderSummary {
   } | null;
   /** Responder CPU (process: utime+stime; kernel: softirq) per reply, microseconds. */
   cpuUsPerReply: number;
+  /** The process's user and system (kernel, in its syscalls) shares of cpuUsPerReply; NaN for the kernel. */
+  userUsPerReply: number;
+  systemUsPerReply: number;
   /** Softirq time of all CPUs per reply during this responder's slots, microseconds. */
   softirqUsPerReply: number;
   cpuModel: 'kernel' | 'process';
@@ -129,12 +132,12 @@ export function resultsTable(rs: readonly ResponderSummary[], latencyRate: numbe
   const rows = [
     [
       'responder', 'flood rep/s', 'offered/s', 'max@99.9%', `p50 us`, `p99 us`, `p99.9 us`,
-      'cpu us/rep', 'softirq us/rep', 'VmHWM MiB',
+      'cpu us/rep', 'usr/sys', 'softirq us/rep', 'VmHWM MiB',
     ],
   ];
   for (const r of rs) {
     if (r.error) {
-      rows.push([r.name, `error: ${r.error.slice(0, 60)}`, '', '', '', '', '', '', '', '']);
+      rows.push([r.name, `error: ${r.error.slice(0, 60)}`, '', '', '', '', '', '', '', '', '']);
       continue;
     }
     const l = r.latency;
@@ -147,6 +150,7 @@ export function resultsTable(rs: readonly ResponderSummary[], latencyRate: numbe
       l ? num(l.p99us) : 'n/a',
       l ? num(l.p999us) : 'n/a',
       num(r.cpuUsPerReply, 2) + (r.cpuModel === 'kernel' ? '*' : ''),
+      r.cpuModel === 'kernel' ? '' : `${num(r.userUsPerReply, 2)}/${num(r.systemUsPerReply, 2)}`,
       num(r.softirqUsPerReply, 2),
       Number.isFinite(r.peakRssKiB) ? num(r.peakRssKiB / 1024) : 'n/a',
     ]);

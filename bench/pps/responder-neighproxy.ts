@@ -3,7 +3,7 @@
 // engine turnaround (turnaround.ts: ring + hand-built replies, no policy) stands in,
 // and its description says so in the table and the JSON.
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { T_ARP, T_NS, arpTargetIp, nsTargetIp } from './frames';
 import { survives, type Responder } from './responders';
 import type { Testbed } from './testbed';
@@ -36,7 +36,14 @@ export function daemonBuilt(): boolean {
   return existsSync(join(ROOT, 'dist', 'src', 'cli', 'commands', 'run.js'));
 }
 
-export async function setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void): Promise<Responder[]> {
+export async function setupNeighproxy(
+  tb: Testbed,
+  dir: string,
+  names: string[],
+  log: (s: string) => void,
+  profileDir?: string,
+): Promise<Responder[]> {
+  const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
   const w = tb.wire('np');
   const conf = join(dir, 'neighproxy.conf');
   writeFileSync(conf, neighproxyConfig(w.ifname));
@@ -47,7 +54,7 @@ export async function setupNeighproxy(tb: Testbed, dir: string, names: string[],
     child = tb.spawn(
       w.ns,
       process.execPath,
-      [join(ROOT, 'bin', 'neighproxy'), 'run', '--config', conf, '--no-control', '--no-drop', '--log-level', 'warn'],
+      [...nodeFlags, join(ROOT, 'bin', 'neighproxy'), 'run', '--config', conf, '--no-control', '--no-drop', '--log-level', 'warn'],
       logFile,
     );
     description = `neighproxy run (daemon), ${NEIGHPROXY_RULES} rules (one per target, action self), learning on`;
@@ -57,7 +64,7 @@ export async function setupNeighproxy(tb: Testbed, dir: string, names: string[],
       throw new Error('neither the daemon nor the ring engine is built');
     }
     log('neighproxy daemon not built: measuring the ENGINE TURNAROUND (ring + hand-built replies, no policy) instead');
-    child = tb.spawn(w.ns, process.execPath, [turnaround, w.ifname], logFile);
+    child = tb.spawn(w.ns, process.execPath, [...nodeFlags, turnaround, w.ifname], logFile);
     description = 'ENGINE TURNAROUND ONLY (daemon not built): ring + hand-built replies, no policy';
   }
   await survives(child, 500, 'neighproxy', logFile);

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePidStatTicks, parseSoftirqTicks, parseStatusKiB, processCpuSeconds, peakRssKiB } from '../../bench/pps/procstat';
+import {
+  parsePidStatSplit,
+  parsePidStatTicks,
+  parseSoftirqTicks,
+  parseStatusKiB,
+  peakRssKiB,
+  processCpuSeconds,
+  processCpuSplit,
+} from '../../bench/pps/procstat';
 
 test('utime + stime from /proc/PID/stat, with spaces and parens in comm', () => {
   const line = '1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 500 0 0 0 731 269 0 0 20 0 3 0 100 1000000 250 18446744073709551615';
@@ -23,4 +31,11 @@ test('the live process has CPU time and a peak RSS; a dead pid gives NaN', () =>
   assert.ok(processCpuSeconds(process.pid) > 0);
   assert.ok(peakRssKiB(process.pid) > 1000);
   assert.ok(Number.isNaN(processCpuSeconds(0x3fffffff)));
+});
+
+test('user and system split of a live process add up to its total', () => {
+  const s = processCpuSplit(process.pid);
+  assert.ok(s.user >= 0 && s.system >= 0);
+  assert.ok(Math.abs(s.user + s.system - processCpuSeconds(process.pid)) < 0.05);
+  assert.deepEqual(parsePidStatSplit('1 (x) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0'), { utime: 7, stime: 3 });
 });

@@ -6,7 +6,8 @@ import { evaluateGoals, goalStatus, goalsTable, progressLine, textTable, type Re
 function summary(name: string, over: Partial<ResponderSummary>): ResponderSummary {
   return {
     name, family: name.endsWith('-arp') ? 'arp' : 'ns', description: '', floodRepliesPerSec: 0, floodOfferedPerSec: 0,
-    maxRate999: 0, maxRateBound: 'found', answeredAt: {}, latency: null, cpuUsPerReply: NaN, softirqUsPerReply: NaN,
+    maxRate999: 0, maxRateBound: 'found', answeredAt: {}, latency: null, cpuUsPerReply: NaN, userUsPerReply: NaN,
+    systemUsPerReply: NaN, softirqUsPerReply: NaN,
     cpuModel: 'process', peakRssKiB: NaN, replies: 1, captureDrops: 0, ...over,
   };
 }
