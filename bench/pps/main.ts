@@ -1,10 +1,11 @@
 // The packets-per-second bench: neighproxy against the kernel's proxy_arp/proxy_ndp,
 // ndppd and npd6, measured in one run, interleaved (A B C A B C ...), on a namespace
 // testbed. See docs/bench.md.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderChart, type ChartSeries } from './chart';
+import { formatProfile } from './cpuprofile';
 import { senderCount, targetCount } from './frames';
 import { StandinDriver, type LoadDriver } from './load';
 import { matchReplies } from './match';
@@ -213,6 +214,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     return 2;
   }
   const started = new Date();
+  if (o.profile) mkdirSync(o.profile, { recursive: true });
   const driver = await pickDriver(o.generator, log);
   const dir = mkdtempSync(join(tmpdir(), 'neighproxy-pps-'));
   const tb = new Testbed();
@@ -389,9 +391,28 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     for (const a of accs) await a.r.stop().catch(() => undefined);
+    if (o.profile) printProfiles(o.profile, started, out);
     tb.destroy();
     driver.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Summaries of the V8 profiles neighproxy wrote into `dir` during this run. */
+function printProfiles(dir: string, since: Date, out: (s: string) => void): void {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(dir, f))
+      .filter((f) => statSync(f).mtimeMs >= since.getTime());
+  } catch {
+    /* no directory */
+  }
+  if (files.length === 0) out(`profile: none written to ${dir}\n`);
+  for (const f of files) {
+    out(`\nprofile ${f} (neighproxy, whole run: idle = waiting in the kernel or for frames)\n`);
+    out(formatProfile(JSON.parse(readFileSync(f, 'utf8')) as Parameters<typeof formatProfile>[0], 15));
   }
 }
 
