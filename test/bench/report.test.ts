@@ -59,6 +59,10 @@ test('options: quick defaults, rates with suffixes, goal rates always probed', (
   assert.throws(() => parseBenchArgs(['--rates', 'fast']), BenchUsageError);
   assert.throws(() => parseBenchArgs(['--duration', '0']), BenchUsageError);
   assert.throws(() => parseBenchArgs(['--bogus']), BenchUsageError);
+  assert.throws(() => parseBenchArgs(['--json']), BenchUsageError, 'a value is required');
+  assert.equal(parseBenchArgs(['--profile', '/tmp/p']).profile, '/tmp/p');
+  assert.equal(parseBenchArgs(['--generator', 'standin']).generator, 'standin');
+  assert.throws(() => parseBenchArgs(['--generator', 'scapy']), BenchUsageError);
 });
 
 test('responder lists expand families and reject unknown names', () => {
