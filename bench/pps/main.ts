@@ -419,7 +419,7 @@ function printProfiles(dir: string, since: Date, out: (s: string) => void): void
 function errorSummary(name: string, error: string): ResponderSummary {
   return {
     name, family: name.endsWith('-arp') ? 'arp' : 'ns', description: '', floodRepliesPerSec: NaN, floodOfferedPerSec: NaN,
-    maxRate999: NaN, maxRateBound: 'none', answeredAt: {}, latency: null, cpuUsPerReply: NaN, userUsPerReply: NaN,
+    maxRate999: NaN, maxRateBound: 'none', answeredAt: {}, offeredAt: {}, latency: null, cpuUsPerReply: NaN, userUsPerReply: NaN,
     systemUsPerReply: NaN, softirqUsPerReply: NaN,
     cpuModel: name.startsWith('kernel') ? 'kernel' : 'process', peakRssKiB: NaN, replies: 0, captureDrops: 0, error,
   };
@@ -427,9 +427,13 @@ function errorSummary(name: string, error: string): ResponderSummary {
 
 function summarize(a: Acc, o: BenchOptions): ResponderSummary {
   const answeredAt: Record<string, number> = {};
+  const offeredAt: Record<string, number> = {};
   for (const rate of o.rates) {
-    const v = a.probes.map((ps) => ps.find((p) => p.nominal === rate)?.answered).filter((x): x is number => x !== undefined);
-    if (v.length) answeredAt[String(rate)] = median(v);
+    const ps = a.probes.map((round) => round.find((p) => p.nominal === rate)).filter((p): p is Probe => p !== undefined);
+    if (ps.length) {
+      answeredAt[String(rate)] = median(ps.map((p) => p.answered));
+      offeredAt[String(rate)] = median(ps.map((p) => p.offered));
+    }
   }
   let latency: ResponderSummary['latency'] = null;
   const n = a.latency.reduce((s, l) => s + l.length, 0);
@@ -455,6 +459,7 @@ function summarize(a: Acc, o: BenchOptions): ResponderSummary {
     maxRate999: median(a.maxRates.map((m) => m.rate)),
     maxRateBound: found.length === 0 ? 'none' : found.every((m) => m.bound === 'max') ? 'max' : 'found',
     answeredAt,
+    offeredAt,
     latency,
     cpuUsPerReply: a.replies > 0 ? (a.cpuSec / a.replies) * 1e6 : NaN,
     userUsPerReply: a.replies > 0 && a.r.cpuModel === 'process' ? (a.userSec / a.replies) * 1e6 : NaN,

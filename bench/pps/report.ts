@@ -15,6 +15,8 @@ export interface ResponderSummary {
   maxRateBound: 'found' | 'max' | 'none';
   /** Share answered at each grid rate (median over rounds), keyed by nominal rate. */
   answeredAt: Record<string, number>;
+  /** Achieved offered rate at each grid rate (median over rounds), keyed by nominal rate. */
+  offeredAt: Record<string, number>;
   latency: {
     rate: number;
     samples: number;
@@ -73,6 +75,16 @@ function ratioGoal(rs: readonly ResponderSummary[], a: string, b: string, target
   };
 }
 
+/** Tolerated shortfall of the achieved rate against the asked one before a goal read there is void. */
+export const OFFER_TOLERANCE = 0.95;
+
+/** Why a figure read at `rate` says nothing about that rate: the generator did not reach it. */
+function shortOffer(r: ResponderSummary, rate: number): string | undefined {
+  const offered = r.offeredAt[String(rate)];
+  if (offered === undefined || offered >= OFFER_TOLERANCE * rate) return undefined;
+  return `generator reached only ${formatRate(offered)}/s of ${formatRate(rate)}/s`;
+}
+
 /** The issue's goals, evaluated on the summaries of one run. */
 export function evaluateGoals(rs: readonly ResponderSummary[], opts: { latencyRate: number; arpRate: number }): Goal[] {
   const goals: Goal[] = [
@@ -89,7 +101,11 @@ export function evaluateGoals(rs: readonly ResponderSummary[], opts: { latencyRa
     target: 99.9,
     op: 'ge',
     unit: '%',
-    missing: !arp ? 'neighproxy-arp not measured' : at === undefined ? `${opts.arpRate}/s not in the rate grid` : undefined,
+    missing: !arp
+      ? 'neighproxy-arp not measured'
+      : at === undefined
+        ? `${opts.arpRate}/s not in the rate grid`
+        : shortOffer(arp, opts.arpRate),
   });
   for (const name of ['neighproxy-arp', 'neighproxy-ns']) {
     const r = byName(rs, name);
@@ -99,7 +115,7 @@ export function evaluateGoals(rs: readonly ResponderSummary[], opts: { latencyRa
       target: 200,
       op: 'le',
       unit: 'us',
-      missing: !r ? `${name} not measured` : !r.latency ? 'no latency samples' : undefined,
+      missing: !r ? `${name} not measured` : !r.latency ? 'no latency samples' : shortOffer(r, opts.latencyRate),
     });
   }
   for (const name of ['neighproxy-arp', 'neighproxy-ns']) {

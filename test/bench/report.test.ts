@@ -6,7 +6,7 @@ import { evaluateGoals, goalStatus, goalsTable, progressLine, textTable, type Re
 function summary(name: string, over: Partial<ResponderSummary>): ResponderSummary {
   return {
     name, family: name.endsWith('-arp') ? 'arp' : 'ns', description: '', floodRepliesPerSec: 0, floodOfferedPerSec: 0,
-    maxRate999: 0, maxRateBound: 'found', answeredAt: {}, latency: null, cpuUsPerReply: NaN, userUsPerReply: NaN,
+    maxRate999: 0, maxRateBound: 'found', answeredAt: {}, offeredAt: {}, latency: null, cpuUsPerReply: NaN, userUsPerReply: NaN,
     systemUsPerReply: NaN, softirqUsPerReply: NaN,
     cpuModel: 'process', peakRssKiB: NaN, replies: 1, captureDrops: 0, ...over,
   };
@@ -37,6 +37,22 @@ test('goals compare against the reference responders of the same run', () => {
   assert.deepEqual(st['neighproxy-ns CPU per reply'], ['MISS', 1.5]);
   const table = goalsTable(goals);
   assert.match(table, /neighproxy-arp CPU per reply\s+0\.8 us\s+<= 1 us\s+PASS/);
+});
+
+test('a goal read at a rate the generator did not reach is void, with the reason', () => {
+  const rs = [
+    summary('neighproxy-arp', {
+      answeredAt: { '400000': 1, '100000': 1 },
+      offeredAt: { '400000': 205_000, '100000': 99_000 },
+      latency: { rate: 100_000, samples: 10, p50us: 20, p99us: 50, p999us: 80 },
+    }),
+  ];
+  const goals = evaluateGoals(rs, { latencyRate: 100_000, arpRate: 400_000 });
+  const share = goals.find((g) => g.text.startsWith('neighproxy-arp share'))!;
+  assert.equal(goalStatus(share), 'N/A');
+  assert.match(share.missing!, /generator reached only 205k\/s of 400k\/s/);
+  const lat = goals.find((g) => g.text.startsWith('neighproxy-arp p99'))!;
+  assert.equal(goalStatus(lat), 'PASS', '99k of 100k is within tolerance');
 });
 
 test('text tables align columns', () => {
