@@ -2,6 +2,7 @@
 // ndppd and npd6, measured in one run, interleaved (A B C A B C ...), on a namespace
 // testbed. See docs/bench.md.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderChart, type ChartSeries } from './chart';
@@ -44,6 +45,8 @@ export interface BenchOptions {
   maxFrames: number;
   /** Run neighproxy under the V8 profiler (`node --cpu-prof`), profiles written here. */
   profile?: string;
+  /** Record `perf record -g` of each process responder during its first flood, into this directory. */
+  perf?: string;
 }
 
 export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
@@ -67,6 +70,8 @@ options:
                         harness smoke tests only) or auto (default: native if built)
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
                         open DIR/*.cpuprofile in Chrome DevTools or speedscope
+  --perf DIR            perf record -g each responder process during its first flood
+                        (kernel and user stacks), summary printed, DIR/NAME.data kept
 `;
 
 export class BenchUsageError extends Error {}
@@ -146,6 +151,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
       case '--profile':
         o.profile = val();
+        break;
+      case '--perf':
+        o.perf = val();
         break;
       case '--generator': {
         const g = val();
@@ -284,6 +292,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const count = Math.min(o.maxFrames, rate > 0 ? Math.ceil(rate * o.duration) : o.maxFrames);
       const cpu0 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
       const soft0 = softirqSeconds();
+      const rec = o.perf && rate === 0 && pid && a.flood.length === 0 ? startPerf(o.perf, r.name, pid, o.duration) : undefined;
       const res = await driver.run({
         family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60,
         // Request timestamps double the capture's work: only where latency is read.
@@ -293,6 +302,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       });
       if (rate === o.latencyRate) a.latencyClock.push(res.txClock ?? 'generator');
       const soft = softirqSeconds() - soft0;
+      if (rec) await rec;
       const cpu1 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
       const user = cpu1.user - cpu0.user;
       const system = cpu1.system - cpu0.system;
@@ -392,10 +402,41 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     process.removeListener('SIGTERM', onSignal);
     for (const a of accs) await a.r.stop().catch(() => undefined);
     if (o.profile) printProfiles(o.profile, started, out);
+    if (o.perf) for (const a of accs) if (a.r.cpuModel === 'process') out(perfSummary(o.perf, a.r.name));
     tb.destroy();
     driver.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** perf record -g of `pid` for `seconds`; resolves when perf has written its file. */
+function startPerf(dir: string, name: string, pid: number, seconds: number): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  return new Promise((resolve) => {
+    const p = spawn('perf', ['record', '-q', '-g', '-p', String(pid), '-o', join(dir, `${name}.data`), '--', 'sleep', String(seconds)], {
+      stdio: 'ignore',
+    });
+    p.on('error', () => resolve());
+    p.on('close', () => resolve());
+  });
+}
+
+/** Where a responder's CPU went during its first flood, from its perf.data. */
+function perfSummary(dir: string, name: string): string {
+  const file = join(dir, `${name}.data`);
+  const report = (args: string[]): string => {
+    try {
+      return execFileSync('perf', ['report', '-i', file, '--stdio', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return '';
+    }
+  };
+  const pick = (text: string, n: number): string[] =>
+    text.split('\n').filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, n);
+  const dso = pick(report(['--no-children', '--sort', 'dso']), 6);
+  if (dso.length === 0) return `perf: no samples for ${name} in ${file}\n`;
+  const inclusive = pick(report(['--children', '--sort', 'sym', '-g', 'none']), 40);
+  return [`\nperf ${name} (first flood; ${file}):`, 'by object (self):', ...dso, 'by symbol (with callees):', ...inclusive, ''].join('\n');
 }
 
 /** Summaries of the V8 profiles neighproxy wrote into `dir` during this run. */
