@@ -24,7 +24,7 @@ import {
 } from './responders';
 import { median } from './stats';
 import { summarizeLatencyNs } from './stats';
-import { Testbed } from './testbed';
+import { Testbed, type Placement } from './testbed';
 
 export interface BenchOptions {
   quick: boolean;
@@ -47,6 +47,8 @@ export interface BenchOptions {
   profile?: string;
   /** Record `perf record -g` of each process responder during its first flood, into this directory. */
   perf?: string;
+  /** Generator side on CPU 0, responder side on CPU 1 (processes pinned, receive work steered with RPS). */
+  pin: boolean;
 }
 
 export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
@@ -66,6 +68,9 @@ options:
   --json FILE           write every figure as JSON
   --chart FILE          write an SVG chart of share answered against offered rate
   --install             apt-get install ndppd and npd6 when missing
+  --pin                 generator side on CPU 0, responder side on CPU 1: processes
+                        pinned, receive processing steered there with RPS (as two
+                        hosts with a NIC each); needs otherwise idle CPUs
   --generator KIND      native (the engine's TX-ring generator), standin (Python,
                         harness smoke tests only) or auto (default: native if built)
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
@@ -111,6 +116,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     install: false,
     generator: 'auto',
     maxFrames: 4_000_000,
+    pin: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -124,6 +130,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
       case '--install':
         o.install = true;
+        break;
+      case '--pin':
+        o.pin = true;
         break;
       case '--responders':
         o.responders = expandResponders(val());
@@ -225,7 +234,9 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
   if (o.profile) mkdirSync(o.profile, { recursive: true });
   const driver = await pickDriver(o.generator, log);
   const dir = mkdtempSync(join(tmpdir(), 'neighproxy-pps-'));
-  const tb = new Testbed();
+  const placement: Placement | null = o.pin && cpus().length >= 2 ? { gen: 0, responder: 1 } : null;
+  if (placement) pinSelf(String(placement.gen));
+  const tb = new Testbed(placement);
   const onSignal = (): void => {
     tb.destroy();
     driver.close();
@@ -291,7 +302,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const pid = r.pid();
       const count = Math.min(o.maxFrames, rate > 0 ? Math.ceil(rate * o.duration) : o.maxFrames);
       const cpu0 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
-      const soft0 = softirqSeconds();
+      const soft0 = softirqSeconds(placement?.responder);
       const rec = o.perf && rate === 0 && pid && a.flood.length === 0 ? startPerf(o.perf, r.name, pid, o.duration) : undefined;
       const res = await driver.run({
         family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60,
@@ -301,7 +312,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         responderIf: r.wire.ifname,
       });
       if (rate === o.latencyRate) a.latencyClock.push(res.txClock ?? 'generator');
-      const soft = softirqSeconds() - soft0;
+      const soft = softirqSeconds(placement?.responder) - soft0;
       if (rec) await rec;
       const cpu1 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
       const user = cpu1.user - cpu0.user;
@@ -364,6 +375,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     out(
       `neighproxy pps bench: ${o.rounds} round(s), ${o.duration}s per load, generator: ${driver.name}\n` +
         `machine: ${cpus().length} CPUs, Linux ${release()}, load average ${load.map((l) => l.toFixed(2)).join(' ')}` +
+        (placement ? `; generator side on CPU ${placement.gen}, responders on CPU ${placement.responder}` : '; unpinned') +
         (load[0]! > 0.5 ? ' (busy: figures are noisy)' : '') +
         '\n\n',
     );
@@ -386,9 +398,11 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         generator: driver.name,
         machine: { cpus: cpus().length, kernel: release(), loadavg: load },
         options: o,
+        placement,
         cpuAccounting:
-          'process responders: utime+stime of the responder process (/proc/PID/stat); kernel responders: ' +
-          'softirq time summed over all CPUs (/proc/stat), tick-sampled, summed over all slots of the responder',
+          'process responders: utime+stime of the responder process (/proc/PID/stat); kernel responders: softirq time ' +
+          (placement ? `of the responder CPU ${placement.responder}` : 'summed over all CPUs') +
+          ' (/proc/stat), tick-sampled, summed over all loads of the responder',
         responders: summaries,
         raw: accs.map((a) => ({ name: a.r.name, flood: a.flood, probes: a.probes, maxRates: a.maxRates })),
         goals: goals.map((g) => ({ ...g, status: goalStatus(g) })),
@@ -406,6 +420,16 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     tb.destroy();
     driver.close();
     rmSync(dir, { recursive: true, force: true });
+    if (placement) pinSelf(`0-${cpus().length - 1}`);
+  }
+}
+
+/** Sets the CPU affinity of every thread of this process (threads started later inherit it). */
+function pinSelf(list: string): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', list, String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    /* no taskset: unpinned */
   }
 }
 

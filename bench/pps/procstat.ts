@@ -50,9 +50,10 @@ export function parseStatusKiB(text: string, field: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-/** Softirq ticks summed over CPUs from the text of /proc/stat (the `cpu` line). */
-export function parseSoftirqTicks(text: string): number {
-  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+/** Softirq ticks from the text of /proc/stat: the `cpu` line (all CPUs), or `cpuN` for one. */
+export function parseSoftirqTicks(text: string, cpu?: number): number {
+  const tag = cpu === undefined ? 'cpu ' : `cpu${cpu} `;
+  const line = text.split('\n').find((l) => l.startsWith(tag));
   if (!line) throw new Error('malformed /proc/stat: no cpu line');
   // cpu user nice system idle iowait irq softirq steal ...
   const v = Number(line.trim().split(/\s+/)[7]);
@@ -88,7 +89,7 @@ export function peakRssKiB(pid: number): number {
   }
 }
 
-/** Softirq seconds summed over all CPUs since boot. */
-export function softirqSeconds(): number {
-  return parseSoftirqTicks(readFileSync('/proc/stat', 'utf8')) / clockTicksPerSecond();
+/** Softirq seconds since boot, summed over all CPUs or of one CPU. */
+export function softirqSeconds(cpu?: number): number {
+  return parseSoftirqTicks(readFileSync('/proc/stat', 'utf8'), cpu) / clockTicksPerSecond();
 }

@@ -173,8 +173,8 @@ export function resultsTable(rs: readonly ResponderSummary[], latencyRate: numbe
   }
   return (
     textTable(rows) +
-    `latency at ${formatRate(latencyRate)} requests/s, ring timestamps of request (at the responder) and reply (~: generator send times); * kernel CPU = softirq time of all CPUs (/proc/stat), ` +
-    'processes = utime+stime (/proc/PID/stat)\n'
+    `latency at ${formatRate(latencyRate)} requests/s, ring timestamps of request (at the responder) and reply (~: generator send times)\n` +
+    'cpu: processes = utime+stime (/proc/PID/stat); * kernel = softirq time (/proc/stat) of the responder CPU (all CPUs when unpinned)\n'
   );
 }
 

@@ -25,6 +25,19 @@ export interface ResponderWire {
   downIf: 'd0';
 }
 
+/**
+ * CPU placement on a small machine: the generator side (bench process, generator
+ * thread, capture, receive processing of replies) on `gen`, the responder side
+ * (responder process, receive processing of requests, the kernel responder's softirq)
+ * on `responder`, as two machines with a NIC each would have it. Receive processing is
+ * steered with RPS (rps_cpus): veth would otherwise run it inside the sender's
+ * send call, charging the receiver's work to the sender.
+ */
+export interface Placement {
+  gen: number;
+  responder: number;
+}
+
 export class Testbed {
   readonly lab = new Lab('pps');
   readonly gen: string;
@@ -32,7 +45,7 @@ export class Testbed {
   private readonly procs: ChildProcess[] = [];
   private destroyed = false;
 
-  constructor() {
+  constructor(readonly placement: Placement | null = null) {
     try {
       this.gen = this.lab.netns('gen');
       this.down = this.lab.netns('down');
@@ -58,6 +71,10 @@ export class Testbed {
     // generator's kernel does with it is charged to the responder: with ARP off the
     // generator namespace drops replies at once instead of running arp_rcv on each.
     this.lab.exec(this.gen, 'ip', ['link', 'set', genIf, 'arp', 'off']);
+    if (this.placement) {
+      this.steer(this.gen, genIf, this.placement.gen);
+      this.steer(ns, 'c0', this.placement.responder);
+    }
     this.lab.exec(ns, 'ip', ['link', 'set', 'c0', 'txqueuelen', '10000']);
     // The senders' addresses as permanent neighbours: user-space responders that answer
     // through the kernel's IPv6 stack (ndppd, npd6) would otherwise wait on neighbour
@@ -70,6 +87,18 @@ export class Testbed {
     return { ns, genIf, ifname: 'c0', downIf: 'd0' };
   }
 
+  /** Receive processing of frames arriving on `ifname` runs on `cpu` (RPS on every RX queue). */
+  private steer(ns: string, ifname: string, cpu: number): void {
+    const mask = (1 << cpu).toString(16);
+    this.lab.exec(ns, 'sh', ['-c', `for q in /sys/class/net/${ifname}/queues/rx-*; do echo ${mask} > $q/rps_cpus; done`]);
+  }
+
+  /** Command prefix that runs a responder process on the responder CPU. */
+  pinned(cmd: string, args: string[]): [string, string[]] {
+    if (!this.placement) return [cmd, args];
+    return ['taskset', ['-c', String(this.placement.responder), cmd, ...args]];
+  }
+
   exec(ns: string, cmd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
     return this.lab.exec(ns, cmd, args, opts);
   }
@@ -78,7 +107,8 @@ export class Testbed {
   spawn(ns: string, cmd: string, args: string[], logFile: string): ChildProcess {
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', fd, fd] });
+      const [c, a] = this.pinned(cmd, args);
+      const child = spawn('ip', ['netns', 'exec', ns, c, ...a], { stdio: ['ignore', fd, fd] });
       this.procs.push(child);
       return child;
     } finally {
