@@ -305,7 +305,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const soft0 = softirqSeconds(placement?.responder);
       const rec = o.perf && rate === 0 && pid && a.flood.length === 0 ? startPerf(o.perf, r.name, pid, o.duration) : undefined;
       const res = await driver.run({
-        family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: o.duration * 1.5 + 0.1, drainMs: 60,
+        family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: rate > 0 ? o.duration * 1.5 + 0.1 : o.duration, drainMs: 60,
         // Request timestamps double the capture's work: only where latency is read.
         timestampRequests: rate > 0 && rate <= o.latencyRate,
         responderNetns: r.wire.ns,
