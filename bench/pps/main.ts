@@ -15,6 +15,7 @@ import { RateSearch, type Probe } from './ratesearch';
 import { Progress, evaluateGoals, goalStatus, goalsTable, resultsTable, type ResponderSummary } from './report';
 import {
   ALL_RESPONDERS,
+  EXTRA_RESPONDERS,
   installThirdParty,
   setupKernel,
   setupNdppd,
@@ -60,7 +61,9 @@ removes. Needs root. Prints a table and the goals with PASS/MISS.
 options:
   --quick               short smoke run (seconds): 1 round, few rates
   --responders LIST     comma-separated, from: ${ALL_RESPONDERS.join(',')}
-                        (also: neighproxy, kernel, arp, ns); default all
+                        (also: neighproxy, kernel, arp, ns); default all of these;
+                        and ${EXTRA_RESPONDERS.join(',')} (or engine): the engine
+                        turnaround without policy, measured only when named
   --duration SECONDS    length of each load (default 0.5, quick 0.15)
   --rates LIST          offered rates of the rate search, e.g. 50k,100k,400k,1M
                         (default 25k,50k,100k,200k,400k,800k)
@@ -92,11 +95,14 @@ function parseRate(t: string): number {
 export function expandResponders(list: string): string[] {
   const out: string[] = [];
   for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const matches = (ALL_RESPONDERS as readonly string[]).filter(
+    let matches = (ALL_RESPONDERS as readonly string[]).filter(
       (n) => n === raw || n.startsWith(`${raw}-`) || (raw === 'arp' && n.endsWith('-arp')) ||
         (raw === 'ns' && !n.endsWith('-arp')),
     );
-    if (matches.length === 0) throw new BenchUsageError(`unknown responder '${raw}' (known: ${ALL_RESPONDERS.join(', ')})`);
+    if (matches.length === 0) matches = (EXTRA_RESPONDERS as readonly string[]).filter((n) => n === raw || n.startsWith(`${raw}-`));
+    if (matches.length === 0) {
+      throw new BenchUsageError(`unknown responder '${raw}' (known: ${[...ALL_RESPONDERS, ...EXTRA_RESPONDERS].join(', ')})`);
+    }
     for (const m of matches) if (!out.includes(m)) out.push(m);
   }
   return out;
@@ -211,6 +217,14 @@ async function pickDriver(kind: BenchOptions['generator'], log: (s: string) => v
   return new StandinDriver();
 }
 
+async function setupEngine(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('./responder-neighproxy') as {
+    setupEngineTurnaround(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]>;
+  };
+  return mod.setupEngineTurnaround(tb, dir, names, profileDir);
+}
+
 async function setupNeighproxy(
   tb: Testbed,
   dir: string,
@@ -253,6 +267,8 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     const setups: Array<Promise<Responder[]>> = [];
     const np = o.responders.filter((n) => n.startsWith('neighproxy'));
     if (np.length) setups.push(setupNeighproxy(tb, dir, np, log, o.profile).catch((e: Error) => fail(np, e)));
+    const eng = o.responders.filter((n) => n.startsWith('engine'));
+    if (eng.length) setups.push(setupEngine(tb, dir, eng, o.profile).catch((e: Error) => fail(eng, e)));
     if (o.responders.some((n) => n.startsWith('kernel'))) {
       setups.push(Promise.resolve().then(() => setupKernel(tb).filter((r) => want.has(r.name))));
     }

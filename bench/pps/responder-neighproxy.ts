@@ -6,7 +6,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { T_ARP, T_NS, arpTargetIp, nsTargetIp } from './frames';
 import { survives, type Responder } from './responders';
-import type { Testbed } from './testbed';
+import type { ResponderWire, Testbed } from './testbed';
+import type { ChildProcess } from 'node:child_process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -49,7 +50,7 @@ export async function setupNeighproxy(
   writeFileSync(conf, neighproxyConfig(w.ifname));
   const logFile = join(dir, 'neighproxy.log');
   let description: string;
-  let child;
+  let child: ChildProcess;
   if (daemonBuilt()) {
     child = tb.spawn(
       w.ns,
@@ -67,12 +68,39 @@ export async function setupNeighproxy(
     child = tb.spawn(w.ns, process.execPath, [...nodeFlags, turnaround, w.ifname], logFile);
     description = 'ENGINE TURNAROUND ONLY (daemon not built): ring + hand-built replies, no policy';
   }
-  await survives(child, 500, 'neighproxy', logFile);
+  return pair(tb, w, child, 'neighproxy', description, logFile, names);
+}
+
+/**
+ * The engine turnaround as responders of its own (`engine-arp`, `engine-ns`): measured
+ * next to neighproxy in the same run, it separates the cost of the rings and the kernel
+ * from the cost of parsing, policy and building.
+ */
+export async function setupEngineTurnaround(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]> {
+  const turnaround = join(__dirname, 'turnaround.js');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'engine', 'ring.js'))) throw new Error('the ring engine is not built');
+  const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
+  const w = tb.wire('eng');
+  const logFile = join(dir, 'engine.log');
+  const child = tb.spawn(w.ns, process.execPath, [...nodeFlags, turnaround, w.ifname], logFile);
+  return pair(tb, w, child, 'engine', 'engine turnaround: ring + hand-built replies, no parsing or policy (ceiling)', logFile, names);
+}
+
+async function pair(
+  tb: Testbed,
+  w: ResponderWire,
+  child: ChildProcess,
+  prefix: string,
+  description: string,
+  logFile: string,
+  names: string[],
+): Promise<Responder[]> {
+  await survives(child, 500, prefix, logFile);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= tb.stop(child));
   const all: Responder[] = [
-    { name: 'neighproxy-arp', family: 'arp', cpuModel: 'process', wire: w, pid: () => child.pid, description, stop },
-    { name: 'neighproxy-ns', family: 'ns', cpuModel: 'process', wire: w, pid: () => child.pid, description, stop },
+    { name: `${prefix}-arp`, family: 'arp', cpuModel: 'process', wire: w, pid: () => child.pid, description, stop },
+    { name: `${prefix}-ns`, family: 'ns', cpuModel: 'process', wire: w, pid: () => child.pid, description, stop },
   ];
   return all.filter((r) => names.includes(r.name));
 }

@@ -86,4 +86,5 @@ test('responder lists expand families and reject unknown names', () => {
   assert.deepEqual(expandResponders('arp'), ['neighproxy-arp', 'kernel-arp']);
   assert.deepEqual(expandResponders('ns,ndppd'), ['neighproxy-ns', 'kernel-ns', 'ndppd', 'npd6']);
   assert.throws(() => expandResponders('parpd'), BenchUsageError);
+  assert.deepEqual(expandResponders('engine,neighproxy-arp'), ['engine-arp', 'engine-ns', 'neighproxy-arp']);
 });
