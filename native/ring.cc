@@ -44,7 +44,7 @@ namespace {
 
 void MappingUnref(Mapping* m) {
   if (m->refs.fetch_sub(1) == 1) {
-    munmap(m->p, m->len);
+    if (m->p) munmap(m->p, m->len);
     delete m;
   }
 }
@@ -154,10 +154,17 @@ void ReleaseResources(Ring* r) {
     close(r->fd);
     r->fd = -1;
   }
+  // Once no JS view can reach the mapping (detached, or already collected), unmap it now:
+  // that also drops the last reference to the socket, so it is gone at close(), not at GC.
+  bool unreachable = true;
   if (!r->viewRef.IsEmpty()) {
     Napi::ArrayBuffer view = r->viewRef.Value();
-    if (!view.IsEmpty() && !r->shadow) view.Detach();  // JS views become zero-length
+    if (!view.IsEmpty() && !r->shadow) unreachable = napi_detach_arraybuffer(r->env, view) == napi_ok;
     r->viewRef.Reset();
+  }
+  if (r->mapping && unreachable) {
+    munmap(r->mapping->p, r->mapping->len);
+    r->mapping->p = nullptr;
   }
   if (r->mapping) {
     MappingUnref(r->mapping);
