@@ -193,13 +193,7 @@ void FinalizeRing(Napi::Env, Ring* r) {
       uv_close(reinterpret_cast<uv_handle_t*>(r->poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     }
   }
-  // References must not be reset from a finalizer after env teardown; leak them instead.
-  r->onBatch.SuppressDestruct();
-  r->descRef.SuppressDestruct();
-  r->statsRef.SuppressDestruct();
-  r->shadowRef.SuppressDestruct();
-  r->viewRef.SuppressDestruct();
-  r->self.SuppressDestruct();
+  // The Ring's napi references are deleted with it (napi_delete_reference is allowed here).
   delete r;
 }
 
