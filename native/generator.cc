@@ -146,20 +146,19 @@ void Run(Generator* g) {
         }
       }
     }
-    auto* h = reinterpret_cast<tpacket2_hdr*>(r->txFrame(head));
-    if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+    if (__atomic_load_n(r->txStatus(head), __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
       kick();  // ring full: let the kernel drain it
       std::this_thread::yield();
       continue;
     }
     size_t t = i % nt;
     uint32_t len = g->lengths[t];
-    uint8_t* data = r->txFrame(head) + kTxDataOffset;
+    uint8_t* data = r->txData(head);
     memcpy(data, g->templates.data() + g->offsets[t], len);
     Vary(data, len, g->varySender ? static_cast<uint32_t>(i % g->varySender) : 0,
          g->varyTarget ? static_cast<uint32_t>(i % g->varyTarget) : 0);
-    h->tp_len = len;
-    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    *r->txLen(head) = len;
+    __atomic_store_n(r->txStatus(head), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     head = (head + 1) % r->txFrames;
     i++;
     if (i - kicked >= burst) kick();
@@ -210,7 +209,7 @@ Napi::Value GenStart(const Napi::CallbackInfo& info) {
   g->templates.assign(tpl.Data(), tpl.Data() + tpl.ByteLength());
   uint32_t off = 0;
   for (size_t i = 0; i < lens.ElementLength(); i++) {
-    assert(lens[i] > 0 && lens[i] <= r->frameSize - kTxDataOffset && off + lens[i] <= tpl.ByteLength());
+    assert(lens[i] > 0 && lens[i] <= r->txSlotSize() && off + lens[i] <= tpl.ByteLength());
     g->offsets.push_back(off);
     g->lengths.push_back(lens[i]);
     off += lens[i];

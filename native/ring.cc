@@ -79,11 +79,12 @@ int AttachFilter(int fd, std::vector<sock_filter>& prog) {
 // PACKET_STATISTICS is read-and-reset in the kernel, so every read is accumulated.
 void PollKernelStats(Ring* r) {
   if (r->fd < 0) return;
-  tpacket_stats st{};
+  tpacket_stats_v3 st{};  // V2 fills the first two fields only
   socklen_t len = sizeof(st);
   if (getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
     r->stats[STAT_KPACKETS] += st.tp_packets;  // the kernel already adds drops to tp_packets
     r->stats[STAT_KDROPS] += st.tp_drops;
+    if (r->version == TPACKET_V3) r->stats[STAT_KFREEZES] += st.tp_freeze_q_cnt;
   }
 }
 
@@ -109,20 +110,19 @@ Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed) {
 int TxSend(Ring* r, uint32_t count) {
   assert(count <= r->txFrames);
   for (uint32_t i = 0; i < count; i++) {
-    uint8_t* slot = r->txFrame(r->txHead);
-    auto* hdr = reinterpret_cast<tpacket2_hdr*>(slot);
-    assert(__atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE) == TP_STATUS_AVAILABLE);
+    uint32_t s = r->txHead;
+    assert(__atomic_load_n(r->txStatus(s), __ATOMIC_ACQUIRE) == TP_STATUS_AVAILABLE);
     if (r->shadow) {
       // Copying fallback: JS wrote length and bytes into the shadow slot.
-      const uint8_t* src = r->shadow + (slot - r->map);
+      size_t base = r->txFrame(s) - r->map;
       uint32_t len;
-      memcpy(&len, src + offsetof(tpacket2_hdr, tp_len), 4);
-      assert(len <= r->frameSize - kTxDataOffset);
-      hdr->tp_len = len;
-      memcpy(slot + kTxDataOffset, src + kTxDataOffset, len);
+      memcpy(&len, r->shadow + base + r->txLenOff, 4);
+      assert(len <= r->txSlotSize());
+      *r->txLen(s) = len;
+      memcpy(r->txData(s), r->shadow + base + r->txDataOff, len);
     }
-    assert(hdr->tp_len > 0 && hdr->tp_len <= r->frameSize - kTxDataOffset);
-    __atomic_store_n(&hdr->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    assert(*r->txLen(s) > 0 && *r->txLen(s) <= r->txSlotSize());
+    __atomic_store_n(r->txStatus(s), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     r->txHead = (r->txHead + 1) % r->txFrames;
   }
   if (count == 0) return 0;
@@ -245,6 +245,9 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
   bool copy = opts.Get("copy").ToBoolean();
   uint32_t fanout = NumberField(opts, "fanout", 0);  // group | mode << 16 | flags, 0 = none
   bool hasFanout = opts.Get("hasFanout").ToBoolean();
+  int version = NumberField(opts, "version", 2) == 3 ? TPACKET_V3 : TPACKET_V2;
+  uint32_t blockSize = NumberField(opts, "blockSize", 65536);
+  uint32_t blockTimeoutMs = NumberField(opts, "blockTimeoutMs", 1);
   Napi::Uint32Array desc = info[4].As<Napi::Uint32Array>();
   Napi::Float64Array stats = info[5].As<Napi::Float64Array>();
   // JS validated geometry; these are invariants, not user errors.
@@ -261,6 +264,17 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
   r->rxFrames = rxFrames;
   r->txFrames = txFrames;
   r->batchLimit = batchLimit;
+  r->version = version;
+  if (version == TPACKET_V2) {
+    r->txStatusOff = offsetof(tpacket2_hdr, tp_status);
+    r->txLenOff = offsetof(tpacket2_hdr, tp_len);
+    r->txDataOff = kTxDataOffsetV2;
+  } else {
+    assert(blockSize >= frameSize && blockSize % 4096 == 0);
+    r->txStatusOff = offsetof(tpacket3_hdr, tp_status);
+    r->txLenOff = offsetof(tpacket3_hdr, tp_len);
+    r->txDataOff = kTxDataOffsetV3;
+  }
   r->desc = desc.Data();
   r->stats = stats.Data();
   const char* step = "netns";
@@ -284,7 +298,7 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
       if (ioctl(r->fd, SIOCGIFHWADDR, &ifr)) return fail("hwaddr");
       if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
       if ((err = AttachFilter(r->fd, prog))) { step = "attach filter"; return false; }
-      int v = TPACKET_V2;
+      int v = r->version;
       if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v))) return fail("packet version");
       int one = 1;
       // Malformed TX frames are skipped instead of blocking the TX ring.
@@ -299,11 +313,23 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
       uint32_t per = block / frameSize;
       rxFrames = r->rxFrames = (rxFrames + per - 1) / per * per;
       txFrames = r->txFrames = (txFrames + per - 1) / per * per;
-      tpacket_req rx{block, rxFrames / per, frameSize, rxFrames};
-      tpacket_req tx{block, txFrames / per, frameSize, txFrames};
-      if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return fail("rx ring");
-      if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return fail("tx ring");
-      r->txBase = static_cast<size_t>(rxFrames) * frameSize;
+      if (r->version == TPACKET_V2) {
+        tpacket_req rx{block, rxFrames / per, frameSize, rxFrames};
+        tpacket_req tx{block, txFrames / per, frameSize, txFrames};
+        if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return fail("rx ring");
+        if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return fail("tx ring");
+        r->txBase = static_cast<size_t>(rxFrames) * frameSize;
+      } else {
+        // Same RX memory as V2, cut into blockSize blocks retired after blockTimeoutMs.
+        size_t rxBytes = static_cast<size_t>(rxFrames) * frameSize;
+        r->blockSize = blockSize;
+        r->rxBlocks = static_cast<uint32_t>((rxBytes + blockSize - 1) / blockSize);
+        tpacket_req3 rx{blockSize, r->rxBlocks, frameSize, r->rxBlocks * (blockSize / frameSize), blockTimeoutMs, 0, 0};
+        tpacket_req3 tx{block, txFrames / per, frameSize, txFrames, 0, 0, 0};
+        if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return fail("rx ring");
+        if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return fail("tx ring");
+        r->txBase = static_cast<size_t>(r->rxBlocks) * blockSize;
+      }
       r->mapLen = r->txBase + static_cast<size_t>(txFrames) * frameSize;
       // One mmap covers both rings: RX first, TX right after.
       void* p = mmap(nullptr, r->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, 0);
@@ -367,8 +393,77 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
   out.Set("rxFrames", Napi::Number::New(env, r->rxFrames));
   out.Set("txFrames", Napi::Number::New(env, r->txFrames));
   out.Set("txBase", Napi::Number::New(env, static_cast<double>(r->txBase)));
-  out.Set("txDataOffset", Napi::Number::New(env, kTxDataOffset));
+  out.Set("txDataOffset", Napi::Number::New(env, r->txDataOff));
+  out.Set("txStatusOffset", Napi::Number::New(env, r->txStatusOff));
+  out.Set("txLenOffset", Napi::Number::New(env, r->txLenOff));
+  out.Set("version", Napi::Number::New(env, r->version == TPACKET_V3 ? 3 : 2));
   return out;
+}
+
+inline void FillDesc(Ring* r, uint32_t n, size_t off, uint32_t snap, uint32_t wire, uint32_t tci, uint32_t tpid,
+                     uint32_t pkttype, uint32_t sec, uint32_t nsec) {
+  uint32_t* d = r->desc + n * DESC_STRIDE;
+  d[DESC_OFFSET] = static_cast<uint32_t>(off);
+  d[DESC_LENGTH] = snap;
+  d[DESC_VLAN_TCI] = tci;
+  d[DESC_PKT_TYPE] = pkttype;
+  d[DESC_TS_SEC] = sec;
+  d[DESC_TS_NSEC] = nsec;
+  d[DESC_WIRE_LENGTH] = wire;
+  d[DESC_VLAN_TPID] = tpid;
+  if (r->shadow) memcpy(r->shadow + off, r->map + off, snap);
+}
+
+// V2: one status word per frame. Fills the descriptor table; slots are released later.
+uint32_t WalkV2(Ring* r) {
+  uint32_t n = 0;
+  uint32_t idx = r->rxHead;
+  while (n < r->batchLimit) {
+    uint8_t* f = r->rxFrame(idx);
+    auto* h = reinterpret_cast<tpacket2_hdr*>(f);
+    uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(st & TP_STATUS_USER)) break;
+    auto* sll = reinterpret_cast<sockaddr_ll*>(f + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+    bool vlan = (st & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
+    FillDesc(r, n, static_cast<size_t>(f - r->map) + h->tp_mac, h->tp_snaplen, h->tp_len, vlan ? h->tp_vlan_tci : kVlanNone,
+             vlan ? ((st & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : ETH_P_8021Q) : 0, sll->sll_pkttype, h->tp_sec,
+             h->tp_nsec);
+    n++;
+    idx = (idx + 1) % r->rxFrames;
+  }
+  return n;
+}
+
+// V3: the kernel hands over whole blocks; frames inside are chained by tp_next_offset.
+// A block is released once all its frames were in a batch that has returned.
+uint32_t WalkV3(Ring* r) {
+  uint32_t n = 0;
+  while (n < r->batchLimit) {
+    uint8_t* blk = r->map + static_cast<size_t>(r->rxBlock) * r->blockSize;
+    auto* bd = reinterpret_cast<tpacket_block_desc*>(blk);
+    if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
+    uint32_t num = bd->hdr.bh1.num_pkts;
+    if (r->rxInBlock == 0) r->rxNext = bd->hdr.bh1.offset_to_first_pkt;
+    while (r->rxInBlock < num && n < r->batchLimit) {
+      uint8_t* f = blk + r->rxNext;
+      auto* h = reinterpret_cast<tpacket3_hdr*>(f);
+      auto* sll = reinterpret_cast<sockaddr_ll*>(f + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+      uint32_t st = h->tp_status;
+      bool vlan = (st & TP_STATUS_VLAN_VALID) || h->hv1.tp_vlan_tci;
+      FillDesc(r, n, static_cast<size_t>(f - r->map) + h->tp_mac, h->tp_snaplen, h->tp_len,
+               vlan ? h->hv1.tp_vlan_tci : kVlanNone,
+               vlan ? ((st & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q) : 0, sll->sll_pkttype,
+               h->tp_sec, h->tp_nsec);
+      n++;
+      r->rxInBlock++;
+      r->rxNext += h->tp_next_offset;
+    }
+    if (r->rxInBlock < num) break;  // batch full mid-block
+    r->doneBlocks.push_back(r->rxBlock);
+    r->rxBlock = (r->rxBlock + 1) % r->rxBlocks;
+    r->rxInBlock = 0;
+  }
+  return n;
 }
 
 // Walks ready RX frames up to batchLimit, fills the descriptor table, calls JS once,
@@ -381,29 +476,7 @@ void OnPoll(uv_poll_t* handle, int status, int) {
   r->stats[STAT_WAKEUPS] += 1;
   // A few batches per wake-up, then back to the loop so timers and other rings run.
   for (int round = 0; round < 8; round++) {
-    uint32_t n = 0;
-    uint32_t idx = r->rxHead;
-    while (n < r->batchLimit) {
-      uint8_t* f = r->rxFrame(idx);
-      auto* h = reinterpret_cast<tpacket2_hdr*>(f);
-      uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-      if (!(st & TP_STATUS_USER)) break;
-      auto* sll = reinterpret_cast<sockaddr_ll*>(f + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
-      uint32_t* d = r->desc + n * DESC_STRIDE;
-      size_t off = static_cast<size_t>(f - r->map) + h->tp_mac;
-      d[DESC_OFFSET] = static_cast<uint32_t>(off);
-      d[DESC_LENGTH] = h->tp_snaplen;
-      bool vlan = (st & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
-      d[DESC_VLAN_TCI] = vlan ? h->tp_vlan_tci : kVlanNone;
-      d[DESC_PKT_TYPE] = sll->sll_pkttype;
-      d[DESC_TS_SEC] = h->tp_sec;
-      d[DESC_TS_NSEC] = h->tp_nsec;
-      d[DESC_WIRE_LENGTH] = h->tp_len;
-      d[DESC_VLAN_TPID] = vlan ? ((st & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : ETH_P_8021Q) : 0;
-      if (r->shadow) memcpy(r->shadow + off, r->map + off, h->tp_snaplen);
-      n++;
-      idx = (idx + 1) % r->rxFrames;
-    }
+    uint32_t n = r->version == TPACKET_V2 ? WalkV2(r) : WalkV3(r);
     if (n == 0) break;
     r->stats[STAT_FRAMES] += n;
     r->stats[STAT_BATCHES] += 1;
@@ -412,12 +485,20 @@ void OnPoll(uv_poll_t* handle, int status, int) {
     r->inBatch = false;
     napi_value exc = nullptr;
     if (env.IsExceptionPending()) exc = env.GetAndClearPendingException().Value();
-    // The batch is over: its RX slots belong to the kernel again.
-    for (uint32_t i = 0; i < n; i++) {
-      auto* h = reinterpret_cast<tpacket2_hdr*>(r->rxFrame((r->rxHead + i) % r->rxFrames));
-      __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    // The batch is over: its RX slots (V2) or fully read blocks (V3) go back to the kernel.
+    if (r->version == TPACKET_V2) {
+      for (uint32_t i = 0; i < n; i++) {
+        auto* h = reinterpret_cast<tpacket2_hdr*>(r->rxFrame(r->rxHead));
+        __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+        r->rxHead = (r->rxHead + 1) % r->rxFrames;
+      }
+    } else {
+      for (uint32_t b : r->doneBlocks) {
+        auto* bd = reinterpret_cast<tpacket_block_desc*>(r->map + static_cast<size_t>(b) * r->blockSize);
+        __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+      }
+      r->doneBlocks.clear();
     }
-    r->rxHead = idx;
     uint32_t pending = (!exc && !ret.IsEmpty() && ret.IsNumber()) ? ret.As<Napi::Number>().Uint32Value() : 0;
     if (pending) TxSend(r, pending);
     if (r->closePending) ReleaseResources(r);
@@ -487,8 +568,7 @@ Napi::Value RingTxFree(const Napi::CallbackInfo& info) {
   if (!r) return info.Env().Undefined();
   uint32_t slot = info[1].As<Napi::Number>().Uint32Value();
   assert(slot < r->txFrames);
-  auto* h = reinterpret_cast<tpacket2_hdr*>(r->txFrame(slot));
-  return Napi::Boolean::New(info.Env(), __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) == TP_STATUS_AVAILABLE);
+  return Napi::Boolean::New(info.Env(), __atomic_load_n(r->txStatus(slot), __ATOMIC_ACQUIRE) == TP_STATUS_AVAILABLE);
 }
 
 Napi::Value RingStats(const Napi::CallbackInfo& info) {
@@ -525,8 +605,6 @@ void InitRing(Napi::Env env, Napi::Object exports) {
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("DESC_STRIDE", Napi::Number::New(env, DESC_STRIDE));
   layout.Set("STAT_COUNT", Napi::Number::New(env, STAT_COUNT));
-  layout.Set("TX_DATA_OFFSET", Napi::Number::New(env, kTxDataOffset));
-  layout.Set("TX_LEN_OFFSET", Napi::Number::New(env, static_cast<double>(offsetof(tpacket2_hdr, tp_len))));
   exports.Set("layout", layout);
 }
 

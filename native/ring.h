@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <linux/if_packet.h>
 
 namespace np {
@@ -22,10 +23,10 @@ enum Stat : uint32_t {
 };
 
 constexpr uint32_t kVlanNone = 0xffffffffu;
-// TPACKET_V2 frame header: struct tpacket2_hdr, then struct sockaddr_ll, then data.
-constexpr uint32_t kHdrLen = TPACKET_ALIGN(sizeof(tpacket2_hdr)) + sizeof(sockaddr_ll);
-// Without PACKET_TX_HAS_OFF the kernel takes TX data right after the tpacket2_hdr.
-constexpr uint32_t kTxDataOffset = kHdrLen - sizeof(sockaddr_ll);
+// A frame is a tpacket{2,3}_hdr, then struct sockaddr_ll, then data. Without
+// PACKET_TX_HAS_OFF the kernel takes TX data right after the (aligned) header.
+constexpr uint32_t kTxDataOffsetV2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
+constexpr uint32_t kTxDataOffsetV3 = TPACKET_ALIGN(sizeof(tpacket3_hdr));
 
 struct Ring {
   napi_env env = nullptr;
@@ -33,7 +34,14 @@ struct Ring {
   int fd = -1;
   uint8_t* map = nullptr;
   size_t mapLen = 0;
+  int version = TPACKET_V2;
   uint32_t frameSize = 0, rxFrames = 0, txFrames = 0;
+  // TPACKET_V3 RX: blocks of variable-length frames, handed over a block at a time.
+  uint32_t blockSize = 0, rxBlocks = 0;
+  uint32_t rxBlock = 0, rxInBlock = 0, rxNext = 0;  // read position inside the current block
+  std::vector<uint32_t> doneBlocks;                 // fully read in this batch: release after it
+  // TX slot layout (tpacket2_hdr or tpacket3_hdr): where status, length and data are.
+  uint32_t txStatusOff = 0, txLenOff = 0, txDataOff = 0;
   size_t txBase = 0;            // byte offset of the TX ring in the mapping
   uint32_t rxHead = 0;          // next RX frame to look at
   uint32_t txHead = 0;          // next TX slot to hand to the kernel
@@ -56,6 +64,10 @@ struct Ring {
 
   uint8_t* rxFrame(uint32_t i) const { return map + static_cast<size_t>(i) * frameSize; }
   uint8_t* txFrame(uint32_t i) const { return map + txBase + static_cast<size_t>(i) * frameSize; }
+  uint32_t* txStatus(uint32_t i) const { return reinterpret_cast<uint32_t*>(txFrame(i) + txStatusOff); }
+  uint32_t* txLen(uint32_t i) const { return reinterpret_cast<uint32_t*>(txFrame(i) + txLenOff); }
+  uint8_t* txData(uint32_t i) const { return txFrame(i) + txDataOff; }
+  uint32_t txSlotSize() const { return frameSize - txDataOff; }
 };
 
 Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed = false);

@@ -22,6 +22,11 @@ export interface NativeOpenOptions {
   hasFanout: boolean;
   /** PACKET_FANOUT argument: group | mode << 16 | flags. */
   fanout: number;
+  /** TPACKET_V2 (default) or TPACKET_V3 for the RX ring. */
+  version: 2 | 3;
+  /** V3 only: RX block size and retire timeout. */
+  blockSize: number;
+  blockTimeoutMs: number;
 }
 
 export interface NativeOpened {
@@ -36,6 +41,9 @@ export interface NativeOpened {
   txFrames: number;
   txBase: number;
   txDataOffset: number;
+  txStatusOffset: number;
+  txLenOffset: number;
+  version: 2 | 3;
 }
 
 export interface NativeGenerateOptions {
@@ -55,8 +63,6 @@ export interface NativeGenerateResult {
 export interface NativeLayout {
   DESC_STRIDE: number;
   STAT_COUNT: number;
-  TX_DATA_OFFSET: number;
-  TX_LEN_OFFSET: number;
 }
 
 export interface NativeBinding {

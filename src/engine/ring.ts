@@ -56,6 +56,15 @@ export interface RingOptions {
   txFrames?: number;
   /** Most frames handed to JS per call (default 256). */
   batchLimit?: number;
+  /**
+   * Ring version: 2 (default; per-frame status, see native/ring.cc for why) or 3 (RX in
+   * blocks retired after blockTimeoutMs; kept for measurement, bench/ring.ts --v3).
+   */
+  tpacketVersion?: 2 | 3;
+  /** TPACKET_V3 only: RX block size, a multiple of 4096 no smaller than frameSize (default 65536). */
+  blockSize?: number;
+  /** TPACKET_V3 only: block retire timeout in ms (default 1). */
+  blockTimeoutMs?: number;
   /** Copy frames through a JS ArrayBuffer instead of viewing the ring (chosen automatically where external buffers are refused). */
   copy?: boolean;
 }
@@ -102,6 +111,7 @@ class RingTx implements TxWriter {
     private readonly frameSize: number,
     private readonly txFrames: number,
     private readonly dataOffset: number,
+    private readonly statusOffset: number,
     private readonly lenOffset: number,
     private readonly copied: boolean,
   ) {
@@ -116,7 +126,7 @@ class RingTx implements TxWriter {
     if (this.reserved === slot) return base + this.dataOffset;
     const free =
       this.pending < this.txFrames &&
-      (this.copied ? this.native.ring_tx_free(this.handle, slot) : this.status[base >>> 2] === TP_STATUS_AVAILABLE);
+      (this.copied ? this.native.ring_tx_free(this.handle, slot) : this.status[(base + this.statusOffset) >>> 2] === TP_STATUS_AVAILABLE);
     if (!free) {
       this.stats[STAT_TX_FULL]! += 1;
       return -1;
@@ -182,6 +192,8 @@ export class Ring {
   readonly txFrames: number;
   readonly frameSize: number;
   readonly batchLimit: number;
+  /** TPACKET version of the RX ring. */
+  readonly tpacketVersion: 2 | 3;
 
   private constructor(
     readonly ifname: string,
@@ -203,9 +215,10 @@ export class Ring {
     this.txFrames = opened.txFrames;
     this.frameSize = frameSize;
     this.batchLimit = batchLimit;
+    this.tpacketVersion = opened.version;
     const buf = new Uint8Array(opened.buf);
     this.batch = new RingBatch(buf, desc);
-    this.txImpl = new RingTx(native, opened.handle, buf, stats, opened.txBase, frameSize, opened.txFrames, opened.txDataOffset, native.layout.TX_LEN_OFFSET, opened.copied);
+    this.txImpl = new RingTx(native, opened.handle, buf, stats, opened.txBase, frameSize, opened.txFrames, opened.txDataOffset, opened.txStatusOffset, opened.txLenOffset, opened.copied);
     this.tx = this.txImpl;
   }
 
@@ -239,6 +252,11 @@ export class Ring {
       if (mode === undefined) throw new TypeError(`Expected fanout.mode one of ${Object.keys(FANOUT_MODES).join(', ')} but received ${String(f.mode)}`);
       fanout = group | (mode << 16) | (expectBool('fanout.rollover', f.rollover) ? 0x1000 << 16 : 0) | (expectBool('fanout.defrag', f.defrag) ? 0x8000 << 16 : 0);
     }
+    const version = options.tpacketVersion ?? 2;
+    if (version !== 2 && version !== 3) throw new RangeError(`Expected 2 or 3 for tpacketVersion but received ${String(version)}`);
+    const blockSize = expectInt('blockSize', options.blockSize ?? Math.max(65536, frameSize), frameSize, 1 << 26);
+    if (blockSize % 4096 !== 0) throw new RangeError(`Expected a multiple of 4096 for blockSize but received ${blockSize}`);
+    const blockTimeoutMs = expectInt('blockTimeoutMs', options.blockTimeoutMs ?? 1, 1, 1000);
     const filter = packFilter(options.filter ?? ARP_AND_NS_FILTER);
     const native = binding();
     const desc = new Uint32Array(batchLimit * DESC_STRIDE);
@@ -258,6 +276,9 @@ export class Ring {
         copy: expectBool('copy', options.copy),
         hasFanout: options.fanout !== undefined,
         fanout: fanout >>> 0,
+        version,
+        blockSize,
+        blockTimeoutMs,
       },
       desc,
       stats,

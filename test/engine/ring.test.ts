@@ -19,17 +19,23 @@ const PACKET_HOST = 0;
 const arpRequest = (target = '192.0.2.1', vlan?: number) =>
   arp(1, mac(MAC_B), ip4('192.0.2.2'), ZERO, ip4(target), undefined, vlan);
 
-for (const copy of [false, true]) {
-  describe(`ring (${copy ? 'copying fallback' : 'zero copy'})`, { skip, timeout: 20000 }, () => {
+const MODES: Array<{ copy: boolean; version: 2 | 3 }> = [
+  { copy: false, version: 2 },
+  { copy: true, version: 2 },
+  { copy: false, version: 3 },
+];
+for (const { copy, version } of MODES) {
+  describe(`ring (TPACKET_V${version}, ${copy ? 'copying fallback' : 'zero copy'})`, { skip, timeout: 20000 }, () => {
     let pair: Pair;
     before(() => {
-      pair = new Pair(copy ? 'cp' : 'zc');
+      pair = new Pair(`${copy ? 'cp' : 'zc'}${version}`);
     });
     after(() => pair?.destroy());
 
     test('a frame sent by the peer arrives in a batch with exactly its bytes', async () => {
-      const ring = pair.open('va', 'a', { copy });
+      const ring = pair.open('va', 'a', { copy, tpacketVersion: version });
       assert.equal(ring.copied, copy);
+      assert.equal(ring.tpacketVersion, version);
       assert.equal(ring.mac, 0x02005e00530a);
       assert.ok(ring.ifindex > 0);
       const got: Uint8Array[] = [];
@@ -58,7 +64,7 @@ for (const copy of [false, true]) {
     });
 
     test('frames the filter rejects never reach JS', async () => {
-      const ring = pair.open('va', 'a', { copy });
+      const ring = pair.open('va', 'a', { copy, tpacketVersion: version });
       const seen: string[] = [];
       ring.start((batch) => {
         for (let i = 0; i < batch.count; i++) seen.push(hex(frameOf(batch, i)));
@@ -80,7 +86,7 @@ for (const copy of [false, true]) {
     });
 
     test('a reply written by the handler arrives at the peer byte for byte', async () => {
-      const ring = pair.open('va', 'a', { copy });
+      const ring = pair.open('va', 'a', { copy, tpacketVersion: version });
       const reply = arp(2, mac(MAC_A), ip4('192.0.2.1'), mac(MAC_B), ip4('192.0.2.2'), mac(MAC_B));
       ring.start((batch, tx) => {
         for (let i = 0; i < batch.count; i++) {
@@ -90,7 +96,7 @@ for (const copy of [false, true]) {
           tx.commit(reply.length);
         }
       });
-      const peer = pair.open('vb', 'b', { filter: ARP_REPLY_AND_NA_FILTER, copy });
+      const peer = pair.open('vb', 'b', { filter: ARP_REPLY_AND_NA_FILTER, copy, tpacketVersion: version });
       const got: string[] = [];
       peer.start((batch) => {
         for (let i = 0; i < batch.count; i++) {
@@ -109,12 +115,12 @@ for (const copy of [false, true]) {
     });
 
     test('tx works outside a batch: reserve, commit, flush', async () => {
-      const peer = pair.open('vb', 'b', { filter: ARP_REPLY_AND_NA_FILTER, copy });
+      const peer = pair.open('vb', 'b', { filter: ARP_REPLY_AND_NA_FILTER, copy, tpacketVersion: version });
       const got: string[] = [];
       peer.start((batch) => {
         for (let i = 0; i < batch.count; i++) got.push(hex(frameOf(batch, i)));
       });
-      const ring = pair.open('va', 'a', { copy, txFrames: 8 });
+      const ring = pair.open('va', 'a', { copy, txFrames: 8, tpacketVersion: version });
       const frames = Array.from({ length: 20 }, (_, i) => arp(2, mac(MAC_A), ip4(`192.0.2.${100 + i}`), mac(MAC_B), ip4('192.0.2.2'), mac(MAC_B)));
       // More frames than TX slots: reserve() says -1 when full (and counts it), flush() frees slots.
       let sent = 0;
@@ -244,8 +250,9 @@ describe('load', { skip, timeout: 30000 }, () => {
   });
   after(() => pair?.destroy());
 
-  test('a burst of 100 000 requests: batches larger than one, every frame accounted for', async () => {
-    const ring = pair.open('va', 'a', { rxFrames: 4096 });
+  for (const version of [2, 3] as const)
+  test(`a burst of 100 000 requests: batches larger than one, every frame accounted for (TPACKET_V${version})`, async () => {
+    const ring = pair.open('va', 'a', { rxFrames: 4096, tpacketVersion: version });
     let delivered = 0;
     let maxBatch = 0;
     ring.start((batch) => {
