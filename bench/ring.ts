@@ -1,6 +1,6 @@
 // Raw ring turnaround against the kernel's own proxy_arp, in the same run.
 //
-//   node dist/bench/ring.js [--runs 5] [--flood 400000] [--rate 200000] [--seconds 1]
+//   node dist/bench/ring.js [--runs 5] [--flood 400000] [--rate 200000] [--seconds 1] [--v3]
 //
 // Three namespaces: client (c0) -- server (s0), and a route in the server for
 // 198.51.100.0/24 out another interface (s1) so the kernel has something to proxy for.
@@ -10,7 +10,10 @@
 //   ours:   proxy_arp=0; a child process opens a Ring on s0 and answers every request
 //           by writing the reply straight into a TX slot (no per-frame allocation).
 // Two measures: flood (flat out, replies per second over first request .. last reply)
-// and paced (--rate pps for --seconds: share of requests answered). Medians of --runs.
+// and paced (--rate pps for --seconds: share of requests answered), plus latency at a
+// light load (2000 pps: request send time to reply ring timestamp, same clock).
+// --v3 adds the responder on a TPACKET_V3 RX ring (the V2-or-V3 measurement).
+// Medians of --runs.
 // Root needed. The machine is shared and has 2 cores: figures are noisy.
 import { fork } from 'node:child_process';
 import { Lab } from '../test/helpers/netns';
@@ -30,8 +33,8 @@ function arg(name: string, dflt: number): number {
 const RESPONDER_RX_FRAMES = 32768;
 
 /** Answers every ARP request on `ifname` with our MAC. Runs until SIGTERM. */
-function respond(netns: string, ifname: string): void {
-  const ring = Ring.open(ifname, { netns, filter: ARP_AND_NS_FILTER, qdiscBypass: true, rxFrames: RESPONDER_RX_FRAMES });
+function respond(netns: string, ifname: string, version: 2 | 3): void {
+  const ring = Ring.open(ifname, { netns, filter: ARP_AND_NS_FILTER, qdiscBypass: true, rxFrames: RESPONDER_RX_FRAMES, tpacketVersion: version });
   const mac = ring.mac;
   // Reply template: only dst MAC, sender/target fields change per frame.
   const tpl = new Uint8Array(60);
@@ -109,24 +112,50 @@ async function main(): Promise<void> {
     const counter = Ring.open('c0', { netns: lab.nsPath(c), filter: ARP_REPLY_AND_NA_FILTER, rxFrames: 16384 });
     let replies = 0;
     let lastUs = 0;
+    const LAT_COUNT = 2000;
+    const replyUs = new Float64Array(LAT_COUNT);
+    const replySeq = new Int32Array(LAT_COUNT);
     counter.start((batch) => {
-      replies += batch.count;
       const d = batch.desc;
+      if (replies < LAT_COUNT) {
+        for (let i = 0; i < batch.count && replies + i < LAT_COUNT; i++) {
+          replyUs[replies + i] = d[i * DESC_STRIDE + DESC_TS_SEC]! * 1e6 + d[i * DESC_STRIDE + DESC_TS_NSEC]! / 1e3;
+          replySeq[replies + i] = batch.buf[d[i * DESC_STRIDE + DESC_OFFSET]! + 41]!; // tpa low byte = requester's
+        }
+      }
+      replies += batch.count;
       const j = (batch.count - 1) * DESC_STRIDE;
       lastUs = d[j + DESC_TS_SEC]! * 1e6 + d[j + DESC_TS_NSEC]! / 1e3;
     });
+    const sendTimes = new Float64Array(LAT_COUNT);
+    /** Median µs from request to reply at 2000 pps; the j-th reply answers the j-th request (checked by sender index). */
+    const latency = async (): Promise<number> => {
+      replies = 0;
+      const res = await generate(gen, { templates: [template], count: LAT_COUNT, ratePps: 2000, varySender: 200, sendTimes });
+      await waitQuiet(res.sent);
+      const lat: number[] = [];
+      for (let j = 0; j < Math.min(replies, res.sent); j++) {
+        if (replySeq[j] !== 2 + (j % 200)) break; // a lost reply: stop pairing
+        lat.push(replyUs[j]! - sendTimes[j]!);
+      }
+      return lat.length ? median(lat) : NaN;
+    };
     const template = arpRequest([2, 0, 0x5e, 0, 0x53, 0xc0], [192, 0, 2, 2], [198, 51, 100, 1]);
 
+    /** Until every request is answered, or replies stop coming for 300 ms. */
+    const waitQuiet = async (expected: number) => {
+      let prev = -1;
+      while (prev !== replies && replies < expected) {
+        prev = replies;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    };
     const once = async (count: number, ratePps: number): Promise<RunResult> => {
       replies = 0;
       lastUs = 0;
       const res = await generate(gen, { templates: [template], count, ratePps, varyTarget: 200, batch: 64 });
-      // Wait until replies stop coming (100 ms quiet).
-      let prev = -1;
-      while (prev !== replies) {
-        prev = replies;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitQuiet(res.sent);
       const span = (lastUs - res.startUs) / 1e6;
       if (process.env.BENCH_DEBUG) console.log(`      generator ${Math.round(res.pps)} pps, span ${span.toFixed(3)} s`);
       return { sent: res.sent, replies, rps: span > 0 ? replies / span : 0 };
@@ -134,8 +163,8 @@ async function main(): Promise<void> {
 
     const kernelOn = (on: boolean) => lab.exec(s, 'sysctl', ['-qw', `net.ipv4.conf.s0.proxy_arp=${on ? 1 : 0}`]);
 
-    const startResponder = async () => {
-      const child = fork(__filename, ['respond', lab.nsPath(s), 's0'], { stdio: 'inherit' });
+    const startResponder = async (version: 2 | 3 = 2) => {
+      const child = fork(__filename, ['respond', lab.nsPath(s), 's0', String(version)], { stdio: 'inherit' });
       await new Promise<void>((resolve, reject) => {
         child.once('message', () => resolve());
         child.once('exit', (code) => reject(new Error(`responder exited ${code}`)));
@@ -152,18 +181,23 @@ async function main(): Promise<void> {
         child.kill('SIGTERM');
       });
     }
-    const results = { kernel: { flood: [] as number[], share: [] as number[] }, ours: { flood: [] as number[], share: [] as number[] } };
+    type Mode = 'kernel' | 'ours' | 'oursV3';
+    const modes: Mode[] = process.argv.includes('--v3') ? ['kernel', 'ours', 'oursV3'] : ['kernel', 'ours'];
+    const results = Object.fromEntries(modes.map((m) => [m, { flood: [] as number[], share: [] as number[], lat: [] as number[] }])) as Record<Mode, { flood: number[]; share: number[]; lat: number[] }>;
     for (let i = 0; i < runs; i++) {
-      for (const mode of i % 2 ? (['ours', 'kernel'] as const) : (['kernel', 'ours'] as const)) {
+      // Alternate the order so neither side always runs first.
+      for (const mode of i % 2 ? [...modes].reverse() : modes) {
         let child: ReturnType<typeof fork> | undefined;
         if (mode === 'kernel') kernelOn(true);
-        else child = await startResponder();
+        else child = await startResponder(mode === 'oursV3' ? 3 : 2);
         try {
           const f = await once(flood, 0);
           const p = await once(Math.round(rate * seconds), rate);
+          const l = await latency();
           results[mode].flood.push(f.rps);
           results[mode].share.push(p.replies / p.sent);
-          console.log(`run ${i + 1} ${mode.padEnd(6)} flood: ${f.sent} sent, ${f.replies} replies, ${Math.round(f.rps)} replies/s | paced ${rate} pps: ${p.replies}/${p.sent} answered (${((100 * p.replies) / p.sent).toFixed(3)}%)`);
+          results[mode].lat.push(l);
+          console.log(`run ${i + 1} ${mode.padEnd(6)} flood: ${f.sent} sent, ${f.replies} replies, ${Math.round(f.rps)} replies/s | paced ${rate} pps: ${p.replies}/${p.sent} answered (${((100 * p.replies) / p.sent).toFixed(3)}%) | latency ${l.toFixed(1)} µs`);
         } finally {
           if (mode === 'kernel') kernelOn(false);
           if (child) {
@@ -171,8 +205,8 @@ async function main(): Promise<void> {
               child!.once('message', resolve);
               child!.kill('SIGTERM');
             });
-            const k = counters as { kernelDrops: number; txRingFull: number; batches: number; framesReceived: number };
-            console.log(`      responder: ${k.framesReceived} frames in ${k.batches} batches, ring drops ${k.kernelDrops}, tx full ${k.txRingFull}`);
+            const k = counters as { kernelDrops: number; txRingFull: number; batches: number; framesReceived: number; kernelFreezes: number };
+            console.log(`      responder: ${k.framesReceived} frames in ${k.batches} batches, ring drops ${k.kernelDrops}, freezes ${k.kernelFreezes}, tx full ${k.txRingFull}`);
           }
         }
       }
@@ -181,16 +215,22 @@ async function main(): Promise<void> {
     gen.close();
     const kf = median(results.kernel.flood);
     const of = median(results.ours.flood);
+    const pct = (m: Mode) => `${(100 * median(results[m].share)).toFixed(3)}%`;
     console.log('');
     console.log(`medians of ${runs} runs (2 shared cores, noisy):`);
-    console.log(`  flood replies/s   kernel proxy_arp ${Math.round(kf)}   neighproxy ring ${Math.round(of)}   ratio ${(of / kf).toFixed(2)} (target >= 0.9)`);
-    console.log(`  answered at ${rate} pps   kernel ${(100 * median(results.kernel.share)).toFixed(3)}%   neighproxy ring ${(100 * median(results.ours.share)).toFixed(3)}% (target >= 99.9%)`);
+    console.log(`  flood replies/s         kernel proxy_arp ${Math.round(kf)}   neighproxy ring ${Math.round(of)}   ratio ${(of / kf).toFixed(2)} (target >= 0.9)`);
+    console.log(`  answered at ${rate} pps   kernel ${pct('kernel')}   neighproxy ring ${pct('ours')} (target >= 99.9%)`);
+    console.log(`  latency at 2000 pps     kernel ${median(results.kernel.lat).toFixed(1)} µs   neighproxy ring ${median(results.ours.lat).toFixed(1)} µs`);
+    if (results.oursV3) {
+      const v3 = results.oursV3;
+      console.log(`  TPACKET_V3 responder    flood ${Math.round(median(v3.flood))} replies/s (V2 ${Math.round(of)})   answered ${pct('oursV3')} (V2 ${pct('ours')})   latency ${median(v3.lat).toFixed(1)} µs (V2 ${median(results.ours.lat).toFixed(1)} µs)`);
+    }
   } finally {
     cleanup();
   }
 }
 
-if (process.argv[2] === 'respond') respond(process.argv[3]!, process.argv[4]!);
+if (process.argv[2] === 'respond') respond(process.argv[3]!, process.argv[4]!, process.argv[5] === '3' ? 3 : 2);
 else
   main().catch((err) => {
     console.error(err);

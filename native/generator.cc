@@ -118,12 +118,14 @@ void Run(Generator* g) {
   size_t nt = g->lengths.size();
   auto kick = [&]() {
     if (kicked == i) return;
-    if (sendto(r->fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != ENOBUFS) {
-      g->err = errno;
-    }
+    // Stamped before the kick: on a veth the whole receive path (and a kernel proxy's
+    // reply) can run inside this sendto().
     if (g->sendTimes) {
       double us = NowNs(CLOCK_REALTIME) / 1000.0;
       for (uint64_t j = kicked; j < i; j++) g->sendTimes[j] = us;
+    }
+    if (sendto(r->fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != ENOBUFS) {
+      g->err = errno;
     }
     kicked = i;
   };
