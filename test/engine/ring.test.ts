@@ -377,6 +377,23 @@ describe('options and errors', { skip, timeout: 20000 }, () => {
     assert.equal(ring.counters().framesReceived, 0);
   });
 
+  test('close() from inside the handler is finished after the batch', async () => {
+    const ring = pair.open('va', 'a');
+    let calls = 0;
+    ring.start((batch) => {
+      calls++;
+      assert.ok(batch.count >= 1);
+      ring.close();
+      assert.equal(batch.buf.byteLength > 0, true, 'the batch stays readable until the handler returns');
+    });
+    send(pair.sender(), [arpRequest(), arpRequest()]);
+    assert.ok(await waitFor(() => calls >= 1, 2000));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(calls, 1);
+    assert.ok(ring.isClosed);
+    assert.equal(ring.tx.buf.byteLength, 0);
+  });
+
   /** Ring.open in the test's namespace unless the options name one. */
   function Ring_open(ifname: string, options: RingOptions) {
     return Ring.open(ifname, { netns: pair.lab.nsPath(pair.a), ...options });
