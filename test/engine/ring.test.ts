@@ -394,6 +394,29 @@ describe('options and errors', { skip, timeout: 20000 }, () => {
     assert.equal(ring.tx.buf.byteLength, 0);
   });
 
+  test('a handler that throws surfaces as uncaughtException; the ring keeps working', () => {
+    // In a child process: the test runner treats uncaught exceptions as failures.
+    const ringPath = JSON.stringify(require.resolve('../../src/engine/ring'));
+    const filtersPath = JSON.stringify(require.resolve('../../src/engine/filters'));
+    const frame = JSON.stringify(Array.from(arpRequest()));
+    const script = `
+      const { Ring } = require(${ringPath});
+      const { REJECT_ALL_FILTER } = require(${filtersPath});
+      const errors = [];
+      process.on('uncaughtException', (e) => errors.push(e.message));
+      const rx = Ring.open('va');
+      let seen = 0;
+      rx.start((b) => { seen += b.count; if (seen === 1) throw new Error('boom'); });
+      const tx = Ring.open('vb', { filter: REJECT_ALL_FILTER, netns: ${JSON.stringify(pair.lab.nsPath(pair.b))} });
+      const f = Uint8Array.from(${frame});
+      const once = () => { const o = tx.tx.reserve(); tx.tx.buf.set(f, o); tx.tx.commit(f.length); tx.tx.flush(); };
+      setTimeout(once, 10);
+      setTimeout(once, 100);
+      setTimeout(() => { console.log(JSON.stringify({ errors, seen })); rx.close(); tx.close(); }, 300);`;
+    const out = pair.lab.exec(pair.a, process.execPath, ['-e', script]);
+    assert.deepEqual(JSON.parse(out), { errors: ['boom'], seen: 2 });
+  });
+
   /** Ring.open in the test's namespace unless the options name one. */
   function Ring_open(ifname: string, options: RingOptions) {
     return Ring.open(ifname, { netns: pair.lab.nsPath(pair.a), ...options });
