@@ -4,7 +4,11 @@
 // that keeps only ARP replies and Neighbor Advertisements (kernel BPF filter) and reads
 // their ring timestamps. Both sockets live in the generator namespace (setns inside
 // the addon); the bench process itself stays in the host namespace.
-import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_TS_NSEC, DESC_TS_SEC, type Batch, type BatchHandler, type BpfProgram, type RingCounters } from '../../src/engine/types';
+import { binding } from '../../src/engine/binding';
+import { ARP_REPLY_AND_NA_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
+import { cancelGenerate, generate } from '../../src/engine/generator';
+import { Ring } from '../../src/engine/ring';
+import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_TS_NSEC, DESC_TS_SEC, type Batch } from '../../src/engine/types';
 import {
   CAPTURE_REQUESTS_AND_REPLIES,
   frameLength,
@@ -17,45 +21,6 @@ import {
 } from './frames';
 import type { LoadDriver, LoadPlan, LoadResult } from './load';
 
-// The engine is loaded at run time, so the bench builds (and its other drivers run)
-// on a tree where the addon or src/engine is missing. These are the parts it uses.
-export interface Ring {
-  /** Interface MAC as a 48-bit number. */
-  readonly mac: number;
-  start(handler: BatchHandler): void;
-  stop(): void;
-  close(): void;
-  counters(): RingCounters;
-}
-interface RingOpenOptions {
-  netns?: string;
-  filter?: BpfProgram;
-  rxFrames?: number;
-  txFrames?: number;
-  frameSize?: number;
-  batchLimit?: number;
-}
-export interface Engine {
-  Ring: { open(ifname: string, options: RingOpenOptions): Ring };
-  generate(
-    ring: Ring,
-    opts: { templates: Uint8Array[]; count: number; ratePps?: number; varySender?: number; varyTarget?: number; sendTimes?: Float64Array },
-  ): Promise<{ sent: number; elapsedNs: number }>;
-  cancelGenerate(ring: Ring): void;
-  ARP_REPLY_AND_NA_FILTER: BpfProgram;
-  REJECT_ALL_FILTER: BpfProgram;
-}
-
-/** src/engine (ring, generator, filters); throws when it is not built. */
-export function loadEngine(): Engine {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const ring = require('../../src/engine/ring') as Pick<Engine, 'Ring'>;
-  const gen = require('../../src/engine/generator') as Pick<Engine, 'generate' | 'cancelGenerate'>;
-  const filters = require('../../src/engine/filters') as Pick<Engine, 'ARP_REPLY_AND_NA_FILTER' | 'REJECT_ALL_FILTER'>;
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  return { Ring: ring.Ring, generate: gen.generate, cancelGenerate: gen.cancelGenerate, ...filters };
-}
-
 interface Pair {
   tx: Ring;
   rx: Ring;
@@ -64,7 +29,6 @@ interface Pair {
 const RX_FRAMES = 1 << 16; // 64 Ki slots of 256 bytes: 16 MiB, ~50 ms of replies at 1.3 M/s
 
 class NativeDriver implements LoadDriver {
-  constructor(private readonly engine: Engine) {}
   readonly name = 'native (engine TX-ring generator, RX-ring capture with ring timestamps)';
   private readonly rings = new Map<string, Pair>();
   private sendTimesUs = new Float64Array(0);
@@ -77,11 +41,10 @@ class NativeDriver implements LoadDriver {
     let p = this.rings.get(key);
     if (!p) {
       const netns = `/run/netns/${plan.netns}`;
-      const { Ring } = this.engine;
-      const tx = Ring.open(plan.ifname, { netns, filter: this.engine.REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256 });
+      const tx = Ring.open(plan.ifname, { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256 });
       let rx: Ring;
       try {
-        rx = Ring.open(plan.ifname, { netns, filter: this.engine.ARP_REPLY_AND_NA_FILTER, rxFrames: RX_FRAMES, txFrames: 1, frameSize: 256, batchLimit: 512 });
+        rx = Ring.open(plan.ifname, { netns, filter: ARP_REPLY_AND_NA_FILTER, rxFrames: RX_FRAMES, txFrames: 1, frameSize: 256, batchLimit: 512 });
       } catch (err) {
         tx.close();
         throw err;
@@ -117,7 +80,7 @@ class NativeDriver implements LoadDriver {
     // load only, so floods do not pay for a second tap.
     let stamp: Ring | undefined;
     if (plan.timestampRequests && plan.responderNetns && plan.responderIf) {
-      stamp = this.engine.Ring.open(plan.responderIf, {
+      stamp = Ring.open(plan.responderIf, {
         netns: `/run/netns/${plan.responderNetns}`,
         filter: CAPTURE_REQUESTS_AND_REPLIES,
         rxFrames: 1 << 15,
@@ -156,10 +119,10 @@ class NativeDriver implements LoadDriver {
         n++;
       }
     });
-    const timer = setTimeout(() => this.engine.cancelGenerate(tx), plan.maxSeconds * 1000);
+    const timer = setTimeout(() => cancelGenerate(tx), plan.maxSeconds * 1000);
     let res;
     try {
-      res = await this.engine.generate(tx, {
+      res = await generate(tx, {
         templates: [template],
         count,
         ratePps: plan.rate,
@@ -204,6 +167,12 @@ class NativeDriver implements LoadDriver {
   }
 }
 
+/** Throws (with the loader's message) when the addon is not built. */
+export function assertEngineBuilt(): void {
+  binding();
+}
+
 export function createNativeDriver(): LoadDriver {
-  return new NativeDriver(loadEngine());
+  assertEngineBuilt();
+  return new NativeDriver();
 }

@@ -2,12 +2,12 @@
 // policy. The bench uses it as `neighproxy-*` only while the daemon is not built (and
 // labels it so): it is the ceiling the engine allows, not neighproxy's figure.
 //   node dist/bench/pps/turnaround.js IFNAME     (run inside the responder namespace)
-import { loadEngine } from './generator-native';
+import { Ring } from '../../src/engine/ring';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, type Batch, type TxWriter } from '../../src/engine/types';
 import { ARP_TARGET_BASE, T_ARP, icmp6Checksum } from './frames';
 
 function main(ifname: string): void {
-  const ring = loadEngine().Ring.open(ifname, { rxFrames: 8192, txFrames: 4096 });
+  const ring = Ring.open(ifname, { rxFrames: 8192, txFrames: 4096 });
   const mac = ring.mac;
   const m = [Math.floor(mac / 2 ** 40) & 255, Math.floor(mac / 2 ** 32) & 255, (mac >>> 24) & 255, (mac >>> 16) & 255, (mac >>> 8) & 255, mac & 255];
   ring.start((batch: Batch, tx: TxWriter) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { senderCount, targetCount } from '../../bench/pps/frames';
-import { createNativeDriver, loadEngine } from '../../bench/pps/generator-native';
+import { assertEngineBuilt, createNativeDriver } from '../../bench/pps/generator-native';
 import { StandinDriver } from '../../bench/pps/load';
 import { matchReplies } from '../../bench/pps/match';
 import { setupKernel } from '../../bench/pps/responders';
@@ -46,7 +46,7 @@ function engineMissing(): string | undefined {
   const ns = needsNetns();
   if (ns) return ns;
   try {
-    loadEngine();
+    assertEngineBuilt();
     return undefined;
   } catch (err) {
     return `needs the ring engine built (${(err as Error).message.split('\n')[0]})`;
