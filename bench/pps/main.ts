@@ -50,6 +50,8 @@ export interface BenchOptions {
   perf?: string;
   /** Generator side on CPU 0, responder side on CPU 1 (processes pinned, receive work steered with RPS). */
   pin: boolean;
+  /** Responder processes under SCHED_FIFO. */
+  realtime: boolean;
 }
 
 export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
@@ -67,6 +69,7 @@ options:
   --duration SECONDS    length of each load (default 0.5, quick 0.15)
   --rates LIST          offered rates of the rate search, e.g. 50k,100k,400k,1M
                         (default 25k,50k,100k,200k,400k,800k)
+  --latency-rate RATE   offered rate whose probe gives the latency figures (default 100k)
   --rounds N            interleaved rounds; figures are medians (default 3, quick 1)
   --json FILE           write every figure as JSON
   --chart FILE          write an SVG chart of share answered against offered rate
@@ -74,6 +77,8 @@ options:
   --pin                 generator side on CPU 0, responder side on CPU 1: processes
                         pinned, receive processing steered there with RPS (as two
                         hosts with a NIC each); needs otherwise idle CPUs
+  --rt                  run responder processes under SCHED_FIFO (chrt -f 10): shows
+                        how much of their latency is waiting for a CPU
   --generator KIND      native (the engine's TX-ring generator), standin (Python,
                         harness smoke tests only) or auto (default: native if built)
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
@@ -123,6 +128,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     generator: 'auto',
     maxFrames: 4_000_000,
     pin: false,
+    realtime: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -139,6 +145,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
       case '--pin':
         o.pin = true;
+        break;
+      case '--rt':
+        o.realtime = true;
         break;
       case '--responders':
         o.responders = expandResponders(val());
@@ -163,6 +172,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
       case '--chart':
         o.chart = val();
+        break;
+      case '--latency-rate':
+        o.latencyRate = parseRate(val());
         break;
       case '--profile':
         o.profile = val();
@@ -250,7 +262,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
   const dir = mkdtempSync(join(tmpdir(), 'neighproxy-pps-'));
   const placement: Placement | null = o.pin && cpus().length >= 2 ? { gen: 0, responder: 1 } : null;
   if (placement) pinSelf(String(placement.gen));
-  const tb = new Testbed(placement);
+  const tb = new Testbed(placement, o.realtime);
   const onSignal = (): void => {
     tb.destroy();
     driver.close();
@@ -392,6 +404,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       `neighproxy pps bench: ${o.rounds} round(s), ${o.duration}s per load, generator: ${driver.name}\n` +
         `machine: ${cpus().length} CPUs, Linux ${release()}, load average ${load.map((l) => l.toFixed(2)).join(' ')}` +
         (placement ? `; generator side on CPU ${placement.gen}, responders on CPU ${placement.responder}` : '; unpinned') +
+        (o.realtime ? '; responder processes SCHED_FIFO' : '') +
         (load[0]! > 0.5 ? ' (busy: figures are noisy)' : '') +
         '\n\n',
     );

@@ -45,7 +45,11 @@ export class Testbed {
   private readonly procs: ChildProcess[] = [];
   private destroyed = false;
 
-  constructor(readonly placement: Placement | null = null) {
+  constructor(
+    readonly placement: Placement | null = null,
+    /** Run responder processes under SCHED_FIFO (chrt -f 10): separates scheduling delay from processing. */
+    readonly realtime = false,
+  ) {
     try {
       this.gen = this.lab.netns('gen');
       this.down = this.lab.netns('down');
@@ -95,8 +99,11 @@ export class Testbed {
 
   /** Command prefix that runs a responder process on the responder CPU. */
   pinned(cmd: string, args: string[]): [string, string[]] {
-    if (!this.placement) return [cmd, args];
-    return ['taskset', ['-c', String(this.placement.responder), cmd, ...args]];
+    let c = cmd;
+    let a = args;
+    if (this.realtime) [c, a] = ['chrt', ['-f', '10', c, ...a]];
+    if (this.placement) [c, a] = ['taskset', ['-c', String(this.placement.responder), c, ...a]];
+    return [c, a];
   }
 
   exec(ns: string, cmd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
