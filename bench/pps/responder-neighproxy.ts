@@ -45,7 +45,7 @@ export async function setupNeighproxy(
   profileDir?: string,
 ): Promise<Responder[]> {
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
-  const w = tb.wire('np');
+  const w = tb.wire('np', { kernelArp: false });
   const conf = join(dir, 'neighproxy.conf');
   writeFileSync(conf, neighproxyConfig(w.ifname));
   const logFile = join(dir, 'neighproxy.log');
@@ -80,7 +80,7 @@ export async function setupEngineTurnaround(tb: Testbed, dir: string, names: str
   const turnaround = join(__dirname, 'turnaround.js');
   if (!existsSync(join(ROOT, 'dist', 'src', 'engine', 'ring.js'))) throw new Error('the ring engine is not built');
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
-  const w = tb.wire('eng');
+  const w = tb.wire('eng', { kernelArp: false });
   const logFile = join(dir, 'engine.log');
   const child = tb.spawn(w.ns, process.execPath, [...nodeFlags, turnaround, w.ifname], logFile);
   return pair(tb, w, child, 'engine', 'engine turnaround: ring + hand-built replies, no parsing or policy (ceiling)', logFile, names);

@@ -173,7 +173,7 @@ async function processResponder(
   dir: string,
   description: string,
 ): Promise<Responder> {
-  const w = tb.wire(key);
+  const w = tb.wire(key, { kernelArp: false });
   tb.exec(w.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
   writeFileSync(join(dir, configFile), config(w));
   const log = join(dir, `${name}.log`);

@@ -60,8 +60,15 @@ export class Testbed {
     }
   }
 
-  /** A responder namespace wired to the generator and the downstream namespace. */
-  wire(key: string): ResponderWire {
+  /**
+   * A responder namespace wired to the generator and the downstream namespace. With
+   * `kernelArp` false (responders that are not the kernel), c0 has ARP off: the
+   * namespace's own kernel then drops requests at once instead of routing and
+   * neighbour-updating each one, work veth would charge to the generator's send call
+   * (a third of it, by perf), capping the rates it can offer. Packet sockets see the
+   * frames before that drop.
+   */
+  wire(key: string, opts: { kernelArp?: boolean } = {}): ResponderWire {
     if (key.length > 8) throw new RangeError(`responder key too long for an interface name: ${key}`);
     const ns = this.lab.netns(key);
     const genIf = `g-${key}`;
@@ -80,6 +87,7 @@ export class Testbed {
       this.steer(ns, 'c0', this.placement.responder);
     }
     this.lab.exec(ns, 'ip', ['link', 'set', 'c0', 'txqueuelen', '10000']);
+    if (opts.kernelArp === false) this.lab.exec(ns, 'ip', ['link', 'set', 'c0', 'arp', 'off']);
     // The senders' addresses as permanent neighbours: user-space responders that answer
     // through the kernel's IPv6 stack (ndppd, npd6) would otherwise wait on neighbour
     // resolution for every sender, which the generator (no IP stack) never answers. A
