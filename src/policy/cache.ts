@@ -1,0 +1,284 @@
+// The neighbour cache (parpd's `cache` block): address -> MAC per interface and VLAN,
+// learned from the wire. Memory-lean for a million entries: every field is a typed
+// array indexed by the entry id of an AddrTable (about 90 bytes per entry, see
+// docs/policy.md), the LRU order is an intrusive doubly-linked list in Int32Arrays, and
+// timers are two FIFO queues whose order is their deadline order, so `tick()` only ever
+// looks at queue heads.
+//
+// States:
+//   Fresh      learned; waits in the fresh queue until expires - R*I
+//   Probing    refresh probes under way (unicast ARP request / NS), one every I seconds;
+//              a reply from the owner makes it Fresh again, R unanswered probes drop it
+//   Incomplete MAC unknown: a broadcast ARP request / multicast NS is under way for a
+//              redirect router; a reply makes it Fresh, `resolveAttempts` unanswered drop it
+import { AddrTable, KEY_WORDS } from './addrtable';
+
+export const enum EntryState {
+  Free = 0,
+  Fresh = 1,
+  Probing = 2,
+  Incomplete = 3,
+}
+
+/** Receives the cache's timer work (implemented by the policy). */
+export interface CacheTimerSink {
+  /** Send a refresh probe (unicast) for entry `id`, or a resolution (broadcast) when `mac` is -1. */
+  cacheProbe(cache: NeighborCache, id: number, mac: number): void;
+}
+
+export class NeighborCache {
+  readonly table: AddrTable;
+  readonly capacity: number;
+  /** -1 while Incomplete. */
+  readonly mac: Float64Array;
+  readonly expires: Float64Array;
+  /** Next timer action for the entry (queue order). */
+  readonly deadline: Float64Array;
+  readonly probes: Uint8Array;
+  readonly state: Uint8Array;
+  private readonly lruPrev: Int32Array;
+  private readonly lruNext: Int32Array;
+  private lruHead = -1; // most recently used
+  private lruTail = -1; // least recently used
+  private readonly qPrev: Int32Array;
+  private readonly qNext: Int32Array;
+  /** Queue 0: Fresh entries by learn time. Queue 1: Probing and Incomplete by next probe time. */
+  private readonly qHead = new Int32Array([-1, -1]);
+  private readonly qTail = new Int32Array([-1, -1]);
+
+  // Parameters (updated by reload).
+  timeout: number;
+  refreshCount: number;
+  refreshInterval: number;
+  resolveAttempts: number;
+  resolveInterval: number;
+
+  // Counters.
+  learned = 0;
+  updated = 0;
+  evictions = 0;
+  expired = 0;
+  refreshProbes = 0;
+  refreshed = 0;
+  resolutions = 0;
+  resolveFailures = 0;
+
+  constructor(
+    capacity: number,
+    params: { timeout: number; refreshCount: number; refreshInterval: number; resolveAttempts: number; resolveInterval: number },
+  ) {
+    this.capacity = capacity;
+    this.table = new AddrTable(capacity);
+    this.mac = new Float64Array(capacity);
+    this.expires = new Float64Array(capacity);
+    this.deadline = new Float64Array(capacity);
+    this.probes = new Uint8Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.lruPrev = new Int32Array(capacity);
+    this.lruNext = new Int32Array(capacity);
+    this.qPrev = new Int32Array(capacity);
+    this.qNext = new Int32Array(capacity);
+    this.timeout = params.timeout;
+    this.refreshCount = params.refreshCount;
+    this.refreshInterval = params.refreshInterval;
+    this.resolveAttempts = params.resolveAttempts;
+    this.resolveInterval = params.resolveInterval;
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  bytes(): number {
+    return (
+      this.table.bytes() +
+      this.mac.byteLength * 3 +
+      this.probes.byteLength * 2 +
+      this.lruPrev.byteLength * 4
+    );
+  }
+
+  /** Key words of entry `id` (meta, a0..a3). */
+  key(id: number, w: number): number {
+    return this.table.keys[id * KEY_WORDS + w]!;
+  }
+
+  /** MAC for the key if known and not expired (touches LRU), else -1. */
+  lookup(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
+    const id = this.table.find(w0, a0, a1, a2, a3);
+    if (id < 0) return -1;
+    const st = this.state[id]!;
+    if (st === EntryState.Incomplete || now >= this.expires[id]!) return -1;
+    this.lruTouch(id);
+    return this.mac[id]!;
+  }
+
+  /** Entry id for the key, or -1 (no LRU touch). */
+  find(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    return this.table.find(w0, a0, a1, a2, a3);
+  }
+
+  /** True when we have a query outstanding for the key (a reply to it may be learned). */
+  awaitingReply(w0: number, a0: number, a1: number, a2: number, a3: number): boolean {
+    const id = this.table.find(w0, a0, a1, a2, a3);
+    if (id < 0) return false;
+    const st = this.state[id]!;
+    return st === EntryState.Probing || st === EntryState.Incomplete;
+  }
+
+  /** Learns or refreshes key -> mac at `now`. Returns the entry id, or -1 when learning is off. */
+  learn(w0: number, a0: number, a1: number, a2: number, a3: number, mac: number, now: number): number {
+    if (this.timeout <= 0) return -1;
+    let id = this.table.find(w0, a0, a1, a2, a3);
+    if (id < 0) {
+      id = this.allocate(w0, a0, a1, a2, a3);
+      this.learned++;
+    } else {
+      const st = this.state[id]!;
+      if (st === EntryState.Probing) this.refreshed++;
+      else if (st === EntryState.Fresh && this.mac[id] !== mac) this.updated++;
+      this.qUnlink(id);
+    }
+    this.mac[id] = mac;
+    this.state[id] = EntryState.Fresh;
+    this.probes[id] = 0;
+    this.expires[id] = now + this.timeout;
+    const lead = this.refreshCount * this.refreshInterval;
+    this.deadline[id] = lead < this.timeout ? now + this.timeout - lead : now;
+    this.qAppend(0, id);
+    this.lruTouch(id);
+    return id;
+  }
+
+  /**
+   * Starts resolving an unknown key (redirect router). Returns the new Incomplete entry id
+   * (the caller sends the first broadcast), or -1 when an entry exists already.
+   */
+  startResolve(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
+    if (this.table.find(w0, a0, a1, a2, a3) >= 0) return -1;
+    const id = this.allocate(w0, a0, a1, a2, a3);
+    this.mac[id] = -1;
+    this.state[id] = EntryState.Incomplete;
+    this.probes[id] = 1;
+    this.expires[id] = 0;
+    this.deadline[id] = now + this.resolveInterval;
+    this.qAppend(1, id);
+    this.lruTouch(id);
+    this.resolutions++;
+    return id;
+  }
+
+  remove(id: number): void {
+    if (this.state[id] === EntryState.Free) return;
+    this.qUnlink(id);
+    this.lruUnlink(id);
+    this.state[id] = EntryState.Free;
+    this.table.remove(id);
+  }
+
+  /** Runs due timers: moves Fresh entries into probing, sends probes, drops the unanswered. */
+  tick(now: number, sink: CacheTimerSink): void {
+    // Fresh entries whose refresh window opened.
+    for (let id = this.qHead[0]!; id >= 0 && this.deadline[id]! <= now; id = this.qHead[0]!) {
+      this.qUnlink(id);
+      if (this.refreshCount > 0 && now < this.expires[id]!) {
+        this.state[id] = EntryState.Probing;
+        this.probes[id] = 1;
+        this.deadline[id] = now + this.refreshInterval;
+        this.qAppend(1, id);
+        this.refreshProbes++;
+        sink.cacheProbe(this, id, this.mac[id]!);
+      } else {
+        this.expired++;
+        this.lruUnlink(id);
+        this.state[id] = EntryState.Free;
+        this.table.remove(id);
+      }
+    }
+    for (let id = this.qHead[1]!; id >= 0 && this.deadline[id]! <= now; id = this.qHead[1]!) {
+      this.qUnlink(id);
+      const incomplete = this.state[id] === EntryState.Incomplete;
+      const limit = incomplete ? this.resolveAttempts : this.refreshCount;
+      if (this.probes[id]! < limit && (incomplete || now < this.expires[id]!)) {
+        this.probes[id]!++;
+        this.deadline[id] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
+        this.qAppend(1, id);
+        if (incomplete) this.resolutions++;
+        else this.refreshProbes++;
+        sink.cacheProbe(this, id, this.mac[id]!);
+      } else {
+        if (incomplete) this.resolveFailures++;
+        else this.expired++;
+        this.lruUnlink(id);
+        this.state[id] = EntryState.Free;
+        this.table.remove(id);
+      }
+    }
+  }
+
+  /** Calls fn for every live entry id (control socket dumps, reload remapping). Not for the hot path. */
+  forEach(fn: (id: number) => void): void {
+    for (let id = this.lruHead; id >= 0; ) {
+      const next = this.lruNext[id]!;
+      fn(id);
+      id = next;
+    }
+  }
+
+  private allocate(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    let id = this.table.insert(w0, a0, a1, a2, a3);
+    if (id < 0) {
+      // Full: evict the least recently used entry.
+      this.remove(this.lruTail);
+      this.evictions++;
+      id = this.table.insert(w0, a0, a1, a2, a3);
+    }
+    this.lruPrev[id] = -1;
+    this.lruNext[id] = -1;
+    this.qPrev[id] = -1;
+    this.qNext[id] = -1;
+    return id;
+  }
+
+  private lruTouch(id: number): void {
+    if (this.lruHead === id) return;
+    if (this.lruPrev[id] !== -1 || this.lruNext[id] !== -1 || this.lruTail === id) this.lruUnlink(id);
+    this.lruPrev[id] = -1;
+    this.lruNext[id] = this.lruHead;
+    if (this.lruHead >= 0) this.lruPrev[this.lruHead] = id;
+    this.lruHead = id;
+    if (this.lruTail < 0) this.lruTail = id;
+  }
+
+  private lruUnlink(id: number): void {
+    const p = this.lruPrev[id]!;
+    const n = this.lruNext[id]!;
+    if (p >= 0) this.lruNext[p] = n;
+    else if (this.lruHead === id) this.lruHead = n;
+    if (n >= 0) this.lruPrev[n] = p;
+    else if (this.lruTail === id) this.lruTail = p;
+    this.lruPrev[id] = -1;
+    this.lruNext[id] = -1;
+  }
+
+  private qAppend(q: number, id: number): void {
+    const t = this.qTail[q]!;
+    this.qPrev[id] = t;
+    this.qNext[id] = -1;
+    if (t >= 0) this.qNext[t] = id;
+    else this.qHead[q] = id;
+    this.qTail[q] = id;
+  }
+
+  private qUnlink(id: number): void {
+    const q = this.state[id] === EntryState.Fresh ? 0 : 1;
+    const p = this.qPrev[id]!;
+    const n = this.qNext[id]!;
+    if (p >= 0) this.qNext[p] = n;
+    else if (this.qHead[q] === id) this.qHead[q] = n;
+    if (n >= 0) this.qPrev[n] = p;
+    else if (this.qTail[q] === id) this.qTail[q] = p;
+    this.qPrev[id] = -1;
+    this.qNext[id] = -1;
+  }
+}
