@@ -42,7 +42,10 @@ export class AddrTable {
   /** KEY_WORDS words per entry id. */
   readonly keys: Uint32Array;
   private readonly hashes: Uint32Array;
-  /** Slot -> entry id, -1 empty. Load factor at most 1/2. */
+  /**
+   * Two words per slot: entry id (-1 empty) and the key's hash, side by side so a probe
+   * reads one cache line and compares hashes before touching the keys. Load factor <= 1/2.
+   */
   private readonly slots: Int32Array;
   private readonly mask: number;
   /** Free list through unused ids. */
@@ -56,7 +59,7 @@ export class AddrTable {
     this.keys = new Uint32Array(capacity * KEY_WORDS);
     this.hashes = new Uint32Array(capacity);
     const n = pow2AtLeast(capacity * 2);
-    this.slots = new Int32Array(n).fill(-1);
+    this.slots = new Int32Array(2 * n).fill(-1);
     this.mask = n - 1;
     this.nextFree = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.nextFree[i] = i + 1 < capacity ? i + 1 : -1;
@@ -68,12 +71,15 @@ export class AddrTable {
     const keys = this.keys;
     const slots = this.slots;
     const mask = this.mask;
-    let i = hash5(w0, a0, a1, a2, a3) & mask;
+    const h = hash5(w0, a0, a1, a2, a3) | 0;
+    let i = h & mask;
     for (;;) {
-      const id = slots[i]!;
+      const id = slots[2 * i]!;
       if (id < 0) return -1;
-      const k = id * KEY_WORDS;
-      if (keys[k] === w0 && keys[k + 4] === a3 && keys[k + 3] === a2 && keys[k + 1] === a0 && keys[k + 2] === a1) return id;
+      if (slots[2 * i + 1] === h) {
+        const k = id * KEY_WORDS;
+        if (keys[k + 4] === a3 && keys[k] === w0 && keys[k + 3] === a2 && keys[k + 1] === a0 && keys[k + 2] === a1) return id;
+      }
       i = (i + 1) & mask;
     }
   }
@@ -94,8 +100,9 @@ export class AddrTable {
     this.hashes[id] = h;
     const mask = this.mask;
     let i = h & mask;
-    while (this.slots[i]! >= 0) i = (i + 1) & mask;
-    this.slots[i] = id;
+    while (this.slots[2 * i]! >= 0) i = (i + 1) & mask;
+    this.slots[2 * i] = id;
+    this.slots[2 * i + 1] = h | 0;
     this.size++;
     return id;
   }
@@ -105,24 +112,25 @@ export class AddrTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = this.hashes[id]! & mask;
-    while (slots[i] !== id) {
-      if (slots[i]! < 0) return; // not present
+    while (slots[2 * i] !== id) {
+      if (slots[2 * i]! < 0) return; // not present
       i = (i + 1) & mask;
     }
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const other = slots[j]!;
+      const other = slots[2 * j]!;
       if (other < 0) break;
-      const home = this.hashes[other]! & mask;
+      const home = slots[2 * j + 1]! & mask;
       // Move `other` into the hole at i unless its home lies cyclically in (i, j].
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!between) {
-        slots[i] = other;
+        slots[2 * i] = other;
+        slots[2 * i + 1] = slots[2 * j + 1]!;
         i = j;
       }
     }
-    slots[i] = -1;
+    slots[2 * i] = -1;
     this.nextFree[id] = this.freeHead;
     this.freeHead = id;
     this.size--;

@@ -29,19 +29,19 @@ export interface CacheTimerSink {
 export class NeighborCache {
   readonly table: AddrTable;
   readonly capacity: number;
-  /** -1 while Incomplete. */
-  readonly mac: Float64Array;
-  readonly expires: Float64Array;
-  /** Next timer action for the entry (queue order). */
-  readonly deadline: Float64Array;
+  /**
+   * Hot per-entry values side by side (one cache line per lookup), ENT_STRIDE words:
+   * MAC (-1 while Incomplete), expiry time, next timer action (queue order), last LRU move.
+   */
+  private readonly ent: Float64Array;
   readonly probes: Uint8Array;
   readonly state: Uint8Array;
-  private readonly lruPrev: Int32Array;
-  private readonly lruNext: Int32Array;
+  /** LRU links, prev and next side by side. */
+  private readonly lru: Int32Array;
   private lruHead = -1; // most recently used
   private lruTail = -1; // least recently used
-  private readonly qPrev: Int32Array;
-  private readonly qNext: Int32Array;
+  /** Queue links, prev and next side by side. */
+  private readonly ql: Int32Array;
   /** Queue 0: Fresh entries by learn time. Queue 1: Probing and Incomplete by next probe time. */
   private readonly qHead = new Int32Array([-1, -1]);
   private readonly qTail = new Int32Array([-1, -1]);
@@ -52,6 +52,8 @@ export class NeighborCache {
   refreshInterval: number;
   resolveAttempts: number;
   resolveInterval: number;
+  /** Seconds within which a looked-up entry is not moved to the LRU front again. */
+  lruResolution = 1;
 
   // Counters.
   learned = 0;
@@ -69,15 +71,11 @@ export class NeighborCache {
   ) {
     this.capacity = capacity;
     this.table = new AddrTable(capacity);
-    this.mac = new Float64Array(capacity);
-    this.expires = new Float64Array(capacity);
-    this.deadline = new Float64Array(capacity);
+    this.ent = new Float64Array(capacity * 4);
     this.probes = new Uint8Array(capacity);
     this.state = new Uint8Array(capacity);
-    this.lruPrev = new Int32Array(capacity);
-    this.lruNext = new Int32Array(capacity);
-    this.qPrev = new Int32Array(capacity);
-    this.qNext = new Int32Array(capacity);
+    this.lru = new Int32Array(capacity * 2);
+    this.ql = new Int32Array(capacity * 2);
     this.timeout = params.timeout;
     this.refreshCount = params.refreshCount;
     this.refreshInterval = params.refreshInterval;
@@ -92,9 +90,9 @@ export class NeighborCache {
   bytes(): number {
     return (
       this.table.bytes() +
-      this.mac.byteLength * 3 +
+      this.ent.byteLength +
       this.probes.byteLength * 2 +
-      this.lruPrev.byteLength * 4
+      this.lru.byteLength * 2
     );
   }
 
@@ -107,10 +105,27 @@ export class NeighborCache {
   lookup(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
     const id = this.table.find(w0, a0, a1, a2, a3);
     if (id < 0) return -1;
-    const st = this.state[id]!;
-    if (st === EntryState.Incomplete || now >= this.expires[id]!) return -1;
-    this.lruTouch(id);
-    return this.mac[id]!;
+    const e = 4 * id;
+    const ent = this.ent;
+    const mac = ent[e]!;
+    if (mac < 0 || now >= ent[e + 1]!) return -1; // Incomplete (-1) or expired
+    // LRU at `lruResolution`: an entry moved to the front recently is not moved again,
+    // so hot entries (a redirect router) cost no list writes.
+    if (now - ent[e + 3]! >= this.lruResolution) {
+      ent[e + 3] = now;
+      this.lruTouch(id);
+    }
+    return mac;
+  }
+
+  /** MAC of entry `id` (-1 while Incomplete). */
+  macOf(id: number): number {
+    return this.ent[4 * id]!;
+  }
+
+  /** True when entry `id` is Fresh but past its expiry (not yet swept by tick). */
+  isStale(id: number, now: number): boolean {
+    return this.state[id] === EntryState.Fresh && now >= this.ent[4 * id + 1]!;
   }
 
   /** Entry id for the key, or -1 (no LRU touch). */
@@ -136,16 +151,17 @@ export class NeighborCache {
     } else {
       const st = this.state[id]!;
       if (st === EntryState.Probing) this.refreshed++;
-      else if (st === EntryState.Fresh && this.mac[id] !== mac) this.updated++;
+      else if (st === EntryState.Fresh && this.ent[4 * id] !== mac) this.updated++;
       this.qUnlink(id);
     }
-    this.mac[id] = mac;
+    this.ent[4 * id] = mac;
     this.state[id] = EntryState.Fresh;
     this.probes[id] = 0;
-    this.expires[id] = now + this.timeout;
+    this.ent[4 * id + 1] = now + this.timeout;
     const lead = this.refreshCount * this.refreshInterval;
-    this.deadline[id] = lead < this.timeout ? now + this.timeout - lead : now;
+    this.ent[4 * id + 2] = lead < this.timeout ? now + this.timeout - lead : now;
     this.qAppend(0, id);
+    this.ent[4 * id + 3] = now;
     this.lruTouch(id);
     return id;
   }
@@ -157,11 +173,11 @@ export class NeighborCache {
   startResolve(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
     if (this.table.find(w0, a0, a1, a2, a3) >= 0) return -1;
     const id = this.allocate(w0, a0, a1, a2, a3);
-    this.mac[id] = -1;
+    this.ent[4 * id] = -1;
     this.state[id] = EntryState.Incomplete;
     this.probes[id] = 1;
-    this.expires[id] = 0;
-    this.deadline[id] = now + this.resolveInterval;
+    this.ent[4 * id + 1] = 0;
+    this.ent[4 * id + 2] = now + this.resolveInterval;
     this.qAppend(1, id);
     this.lruTouch(id);
     this.resolutions++;
@@ -179,15 +195,15 @@ export class NeighborCache {
   /** Runs due timers: moves Fresh entries into probing, sends probes, drops the unanswered. */
   tick(now: number, sink: CacheTimerSink): void {
     // Fresh entries whose refresh window opened.
-    for (let id = this.qHead[0]!; id >= 0 && this.deadline[id]! <= now; id = this.qHead[0]!) {
+    for (let id = this.qHead[0]!; id >= 0 && this.ent[4 * id + 2]! <= now; id = this.qHead[0]!) {
       this.qUnlink(id);
-      if (this.refreshCount > 0 && now < this.expires[id]!) {
+      if (this.refreshCount > 0 && now < this.ent[4 * id + 1]!) {
         this.state[id] = EntryState.Probing;
         this.probes[id] = 1;
-        this.deadline[id] = now + this.refreshInterval;
+        this.ent[4 * id + 2] = now + this.refreshInterval;
         this.qAppend(1, id);
         this.refreshProbes++;
-        sink.cacheProbe(this, id, this.mac[id]!);
+        sink.cacheProbe(this, id, this.ent[4 * id]!);
       } else {
         this.expired++;
         this.lruUnlink(id);
@@ -195,17 +211,17 @@ export class NeighborCache {
         this.table.remove(id);
       }
     }
-    for (let id = this.qHead[1]!; id >= 0 && this.deadline[id]! <= now; id = this.qHead[1]!) {
+    for (let id = this.qHead[1]!; id >= 0 && this.ent[4 * id + 2]! <= now; id = this.qHead[1]!) {
       this.qUnlink(id);
       const incomplete = this.state[id] === EntryState.Incomplete;
       const limit = incomplete ? this.resolveAttempts : this.refreshCount;
-      if (this.probes[id]! < limit && (incomplete || now < this.expires[id]!)) {
+      if (this.probes[id]! < limit && (incomplete || now < this.ent[4 * id + 1]!)) {
         this.probes[id]!++;
-        this.deadline[id] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
+        this.ent[4 * id + 2] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
         this.qAppend(1, id);
         if (incomplete) this.resolutions++;
         else this.refreshProbes++;
-        sink.cacheProbe(this, id, this.mac[id]!);
+        sink.cacheProbe(this, id, this.ent[4 * id]!);
       } else {
         if (incomplete) this.resolveFailures++;
         else this.expired++;
@@ -219,7 +235,7 @@ export class NeighborCache {
   /** Calls fn for every live entry id (control socket dumps, reload remapping). Not for the hot path. */
   forEach(fn: (id: number) => void): void {
     for (let id = this.lruHead; id >= 0; ) {
-      const next = this.lruNext[id]!;
+      const next = this.lru[1 + 2 * id]!;
       fn(id);
       id = next;
     }
@@ -233,52 +249,52 @@ export class NeighborCache {
       this.evictions++;
       id = this.table.insert(w0, a0, a1, a2, a3);
     }
-    this.lruPrev[id] = -1;
-    this.lruNext[id] = -1;
-    this.qPrev[id] = -1;
-    this.qNext[id] = -1;
+    this.lru[2 * id] = -1;
+    this.lru[1 + 2 * id] = -1;
+    this.ql[2 * id] = -1;
+    this.ql[1 + 2 * id] = -1;
     return id;
   }
 
   private lruTouch(id: number): void {
     if (this.lruHead === id) return;
-    if (this.lruPrev[id] !== -1 || this.lruNext[id] !== -1 || this.lruTail === id) this.lruUnlink(id);
-    this.lruPrev[id] = -1;
-    this.lruNext[id] = this.lruHead;
-    if (this.lruHead >= 0) this.lruPrev[this.lruHead] = id;
+    if (this.lru[2 * id] !== -1 || this.lru[1 + 2 * id] !== -1 || this.lruTail === id) this.lruUnlink(id);
+    this.lru[2 * id] = -1;
+    this.lru[1 + 2 * id] = this.lruHead;
+    if (this.lruHead >= 0) this.lru[2 * this.lruHead] = id;
     this.lruHead = id;
     if (this.lruTail < 0) this.lruTail = id;
   }
 
   private lruUnlink(id: number): void {
-    const p = this.lruPrev[id]!;
-    const n = this.lruNext[id]!;
-    if (p >= 0) this.lruNext[p] = n;
+    const p = this.lru[2 * id]!;
+    const n = this.lru[1 + 2 * id]!;
+    if (p >= 0) this.lru[1 + 2 * p] = n;
     else if (this.lruHead === id) this.lruHead = n;
-    if (n >= 0) this.lruPrev[n] = p;
+    if (n >= 0) this.lru[2 * n] = p;
     else if (this.lruTail === id) this.lruTail = p;
-    this.lruPrev[id] = -1;
-    this.lruNext[id] = -1;
+    this.lru[2 * id] = -1;
+    this.lru[1 + 2 * id] = -1;
   }
 
   private qAppend(q: number, id: number): void {
     const t = this.qTail[q]!;
-    this.qPrev[id] = t;
-    this.qNext[id] = -1;
-    if (t >= 0) this.qNext[t] = id;
+    this.ql[2 * id] = t;
+    this.ql[1 + 2 * id] = -1;
+    if (t >= 0) this.ql[1 + 2 * t] = id;
     else this.qHead[q] = id;
     this.qTail[q] = id;
   }
 
   private qUnlink(id: number): void {
     const q = this.state[id] === EntryState.Fresh ? 0 : 1;
-    const p = this.qPrev[id]!;
-    const n = this.qNext[id]!;
-    if (p >= 0) this.qNext[p] = n;
+    const p = this.ql[2 * id]!;
+    const n = this.ql[1 + 2 * id]!;
+    if (p >= 0) this.ql[1 + 2 * p] = n;
     else if (this.qHead[q] === id) this.qHead[q] = n;
-    if (n >= 0) this.qPrev[n] = p;
+    if (n >= 0) this.ql[2 * n] = p;
     else if (this.qTail[q] === id) this.qTail[q] = p;
-    this.qPrev[id] = -1;
-    this.qNext[id] = -1;
+    this.ql[2 * id] = -1;
+    this.ql[1 + 2 * id] = -1;
   }
 }

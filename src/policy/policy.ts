@@ -18,7 +18,7 @@ import {
 import { FrameKind, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
 import { ActionKind, type Config, type InterfaceConfig, type MacTemplate, type Rule } from '../config/types';
 import { AddrTable, KEY_WORDS, metaIsV6, metaSlot, metaVlan, metaWord } from './addrtable';
-import { EntryState, NeighborCache, type CacheTimerSink } from './cache';
+import { NeighborCache, type CacheTimerSink } from './cache';
 import { Decision, Reason, REASON_COUNT, REASON_NAMES, Verdict } from './decision';
 import { DelayTable } from './delay';
 import { RuleMatcher } from './matcher';
@@ -563,7 +563,7 @@ export class Policy implements CacheTimerSink {
     p.commit(i);
     // A stale (expired, not yet swept) entry would block resolution: drop it.
     const id = this.cache.find(meta, a0, a1, a2, a3);
-    if (id >= 0 && this.cache.state[id] === EntryState.Fresh && now >= this.cache.expires[id]!) this.cache.remove(id);
+    if (id >= 0 && this.cache.isStale(id, now)) this.cache.remove(id);
     if (this.cache.startResolve(meta, a0, a1, a2, a3, now) >= 0) this.sendQuery(st.index, f.vlan, meta, a0, a1, a2, a3, -1, ourMac);
     return Reason.Resolving;
   }
