@@ -1,18 +1,21 @@
 // First-match rule lookup whose cost does not grow with the number of rules.
 //
-// Rules are grouped by their (target length, source length) pair. Within a group a rule
-// is fully described by its masked (target, source) words, so the group is an exact-match
-// key in one open-addressing table (per family, per interface) holding the lowest rule
-// index for that key. A lookup masks the request's target and source with each group's
-// lengths and probes the table once per group. Groups are visited in order of the lowest
-// rule index they hold, and the walk stops as soon as that index is not below the best
-// match found: a group cannot beat it.
+// Two exact-match hash levels, all in typed arrays:
+//  1. target level: for each target prefix length present in the rules (at most 33 for
+//     IPv4, 129 for IPv6), the request's target masked to that length is looked up; a hit
+//     is a "target node": the set of rules with exactly that target prefix.
+//  2. source level: a node lists the source prefix lengths its rules use, ordered by the
+//     lowest rule index per length; for each, the source masked to that length is looked
+//     up under (node, length), giving the lowest rule index with that exact pair.
+// The walk keeps the best (lowest) index found and skips nodes and source lengths whose
+// lowest index cannot beat it, so first-match order (file order) is kept.
 //
-// Bound: at most P probes, P = number of distinct (target length, source length) pairs in
-// the interface's rules of that family: P <= 33*33 for IPv4 and 129*129 for IPv6, whatever
-// the rule count. Real configurations have a handful (parpd's example: 7); 100 000 host
-// rules with 0.0.0.0/0 sources are one group and one probe. The worst case is many
-// distinct length pairs where the first matching rule sits in the last group visited.
+// Bound: T + sum over matching target nodes of their source lengths, where T is the number
+// of distinct target lengths: at most T * S probes (33 * 33 for IPv4, 129 * 129 for IPv6)
+// and independent of the number of rules. 100 000 host rules with 0.0.0.0/0 sources are
+// one target length and one source length: 2 probes. The adversarial case is rules whose
+// targets are nested prefixes of the request (all T nodes match) each with many source
+// lengths none of which matches.
 import { Family, mask4, type Ip4, type Ip6 } from '../net/addr';
 import type { Rule } from '../config/types';
 
@@ -22,7 +25,8 @@ function pow2AtLeast(n: number): number {
   return p;
 }
 
-function mask6Word(bits: number, w: number): number {
+function maskWord(v6: boolean, bits: number, w: number): number {
+  if (!v6) return mask4(bits);
   const b = bits - 32 * w;
   return b >= 32 ? 0xffffffff : b <= 0 ? 0 : (0xffffffff << (32 - b)) >>> 0;
 }
@@ -38,136 +42,177 @@ function fin(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+const SEED = 0x27d4eb2f;
+
+/** Exact-match table of (tag, aw address words) -> int value, built once. */
+class ExactTable {
+  private readonly words: number;
+  private readonly keys: Uint32Array;
+  readonly values: Int32Array;
+  private readonly mask: number;
+
+  constructor(entries: number, aw: number) {
+    this.words = 1 + aw;
+    const n = pow2AtLeast(entries * 2);
+    this.mask = n - 1;
+    this.keys = new Uint32Array(n * this.words);
+    this.values = new Int32Array(n).fill(-1);
+  }
+
+  /** Slot holding key (tag, k[0..aw-1]) or the empty slot where it goes. */
+  slot(tag: number, k: Uint32Array, h: number): number {
+    const words = this.words;
+    const keys = this.keys;
+    let i = h & this.mask;
+    for (;;) {
+      if (this.values[i]! < 0) return i;
+      const o = i * words;
+      let eq = keys[o] === tag;
+      for (let w = 1; eq && w < words; w++) eq = keys[o + w] === k[w - 1];
+      if (eq) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  put(i: number, tag: number, k: Uint32Array, value: number): void {
+    const o = i * this.words;
+    this.keys[o] = tag;
+    for (let w = 1; w < this.words; w++) this.keys[o + w] = k[w - 1]!;
+    this.values[i] = value;
+  }
+
+  static hash(tag: number, k: Uint32Array, aw: number): number {
+    let h = mix(SEED, tag);
+    for (let w = 0; w < aw; w++) h = mix(h, k[w]!);
+    return fin(h);
+  }
+
+  bytes(): number {
+    return this.keys.byteLength + this.values.byteLength;
+  }
+}
+
 /** Rule matcher for one interface and one family. */
 export class RuleMatcher {
   readonly family: Family;
-  /** Number of length-pair groups (the per-lookup probe bound). */
-  readonly groups: number;
   readonly rules: number;
-  private readonly words: number; // key words per entry: 1 + 2 (v4) or 1 + 8 (v6)
-  private readonly groupMin: Int32Array;
-  private readonly tMask: Uint32Array; // 1 or 4 words per group
-  private readonly sMask: Uint32Array;
-  private readonly keys: Uint32Array;
-  private readonly values: Int32Array; // rule index, -1 empty
-  private readonly mask: number;
-  private readonly scratch: Uint32Array;
+  /** Distinct target prefix lengths (the level-1 probe count). */
+  readonly targetLengths: number;
+  /** Distinct (target length, source length) pairs, for statistics. */
+  readonly groups: number;
+  private readonly tMask: Uint32Array; // aw words per target length
+  private readonly sMask: Uint32Array; // aw words per source length 0..maxBits
+  private readonly targets: ExactTable; // (target length index, masked target) -> node
+  private readonly pairs: ExactTable; // (node * 256 + source length, masked source) -> rule index
+  private readonly nodeMin: Int32Array;
+  private readonly nodeStart: Int32Array;
+  private readonly nodeCount: Int32Array;
+  private readonly nodeSrcLen: Int32Array; // flattened per node, ordered by nodeSrcMin
+  private readonly nodeSrcMin: Int32Array;
+  private readonly k = new Uint32Array(4);
 
   /** `rules` is the interface's rule list; only rules of `family` are indexed (by their index in it). */
   constructor(family: Family, rules: readonly Rule[]) {
     this.family = family;
     const v6 = family === Family.V6;
     const aw = v6 ? 4 : 1;
-    this.words = 1 + 2 * aw;
-    this.scratch = new Uint32Array(this.words);
-    // Group rules by length pair, remembering each group's lowest rule index.
-    const groupOf = new Map<number, number>();
-    const gT: number[] = [];
-    const gS: number[] = [];
-    const gMin: number[] = [];
+    const maxBits = v6 ? 128 : 32;
+    const addr = (p: Rule['source']): Ip6 | number => (p.family === Family.V6 ? p.v6 : p.v4);
+    const words = (a: Ip6 | number, bits: number, out: Uint32Array): Uint32Array => {
+      for (let w = 0; w < aw; w++) out[w] = ((typeof a === 'number' ? a : a[w]!) & maskWord(v6, bits, w)) >>> 0;
+      return out;
+    };
     const members: number[] = [];
+    const lens = new Set<number>();
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
       if (r.target.family !== family || r.source.family !== family) continue;
-      const k = r.target.bits * 256 + r.source.bits;
-      let g = groupOf.get(k);
-      if (g === undefined) {
-        g = gT.length;
-        groupOf.set(k, g);
-        gT.push(r.target.bits);
-        gS.push(r.source.bits);
-        gMin.push(i);
-      }
       members.push(i);
+      lens.add(r.target.bits);
     }
     this.rules = members.length;
-    // Order groups by their lowest rule index, for the early exit.
-    const order = gT.map((_, g) => g).sort((a, b) => gMin[a]! - gMin[b]!);
-    const rank = new Int32Array(gT.length);
-    order.forEach((g, r) => (rank[g] = r));
-    const G = gT.length;
-    this.groups = G;
-    this.groupMin = new Int32Array(G);
-    this.tMask = new Uint32Array(G * aw);
-    this.sMask = new Uint32Array(G * aw);
-    for (let r = 0; r < G; r++) {
-      const g = order[r]!;
-      this.groupMin[r] = gMin[g]!;
-      for (let w = 0; w < aw; w++) {
-        this.tMask[r * aw + w] = v6 ? mask6Word(gT[g]!, w) : mask4(gT[g]!);
-        this.sMask[r * aw + w] = v6 ? mask6Word(gS[g]!, w) : mask4(gS[g]!);
-      }
-    }
-    const n = pow2AtLeast(members.length * 2);
-    this.mask = n - 1;
-    this.keys = new Uint32Array(n * this.words);
-    this.values = new Int32Array(n).fill(-1);
-    const key = this.scratch;
+    const tl = [...lens].sort((a, b) => b - a);
+    this.targetLengths = tl.length;
+    const lenIdx = new Map(tl.map((b, i) => [b, i]));
+    this.tMask = new Uint32Array(tl.length * aw);
+    tl.forEach((b, i) => {
+      for (let w = 0; w < aw; w++) this.tMask[i * aw + w] = maskWord(v6, b, w);
+    });
+    this.sMask = new Uint32Array((maxBits + 1) * aw);
+    for (let b = 0; b <= maxBits; b++) for (let w = 0; w < aw; w++) this.sMask[b * aw + w] = maskWord(v6, b, w);
+    // Level 1: target nodes.
+    this.targets = new ExactTable(members.length, aw);
+    const k = new Uint32Array(4);
+    const nodeOf: number[] = [];
+    const nodeSrc: Map<number, number>[] = []; // per node: source length -> lowest index
     for (const i of members) {
       const r = rules[i]!;
-      const g = rank[groupOf.get(r.target.bits * 256 + r.source.bits)!]!;
-      key[0] = g;
-      if (v6) {
-        const t = (r.target as { v6: Ip6 }).v6;
-        const s = (r.source as { v6: Ip6 }).v6;
-        for (let w = 0; w < 4; w++) {
-          key[1 + w] = (t[w]! & this.tMask[g * 4 + w]!) >>> 0;
-          key[5 + w] = (s[w]! & this.sMask[g * 4 + w]!) >>> 0;
-        }
-      } else {
-        key[1] = ((r.target as { v4: Ip4 }).v4 & this.tMask[g]!) >>> 0;
-        key[2] = ((r.source as { v4: Ip4 }).v4 & this.sMask[g]!) >>> 0;
+      const li = lenIdx.get(r.target.bits)!;
+      words(addr(r.target), r.target.bits, k);
+      const slot = this.targets.slot(li, k, ExactTable.hash(li, k, aw));
+      let node = this.targets.values[slot]!;
+      if (node < 0) {
+        node = nodeSrc.length;
+        nodeSrc.push(new Map());
+        this.targets.put(slot, li, k, node);
       }
-      // Keep the lowest index per key: members are visited in increasing index order.
-      let slot = this.hashKey() & this.mask;
-      for (;;) {
-        const v = this.values[slot]!;
-        if (v < 0) {
-          this.values[slot] = i;
-          this.keys.set(key, slot * this.words);
-          break;
-        }
-        if (this.keyAt(slot)) break; // an earlier rule has the same prefixes: it shadows this one
-        slot = (slot + 1) & this.mask;
-      }
+      nodeOf.push(node);
+      const m = nodeSrc[node]!;
+      if (!m.has(r.source.bits)) m.set(r.source.bits, i);
     }
-  }
-
-  private hashKey(): number {
-    const k = this.scratch;
-    let h = 0x27d4eb2f;
-    for (let w = 0; w < this.words; w++) h = mix(h, k[w]!);
-    return fin(h);
-  }
-
-  private keyAt(slot: number): boolean {
-    const k = this.scratch;
-    const o = slot * this.words;
-    for (let w = 0; w < this.words; w++) if (this.keys[o + w] !== k[w]) return false;
-    return true;
+    const N = nodeSrc.length;
+    this.nodeMin = new Int32Array(N);
+    this.nodeStart = new Int32Array(N);
+    this.nodeCount = new Int32Array(N);
+    let total = 0;
+    for (const m of nodeSrc) total += m.size;
+    this.nodeSrcLen = new Int32Array(total);
+    this.nodeSrcMin = new Int32Array(total);
+    const groups = new Set<number>();
+    let at = 0;
+    nodeSrc.forEach((m, n) => {
+      const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
+      this.nodeStart[n] = at;
+      this.nodeCount[n] = list.length;
+      this.nodeMin[n] = list[0]![1];
+      for (const [len, min] of list) {
+        this.nodeSrcLen[at] = len;
+        this.nodeSrcMin[at] = min;
+        at++;
+      }
+    });
+    // Level 2: (node, source length, masked source) -> lowest rule index.
+    this.pairs = new ExactTable(members.length, aw);
+    members.forEach((i, j) => {
+      const r = rules[i]!;
+      groups.add(r.target.bits * 256 + r.source.bits);
+      const tag = nodeOf[j]! * 256 + r.source.bits;
+      words(addr(r.source), r.source.bits, k);
+      const slot = this.pairs.slot(tag, k, ExactTable.hash(tag, k, aw));
+      // Members come in index order: the first rule with a key shadows later ones.
+      if (this.pairs.values[slot]! < 0) this.pairs.put(slot, tag, k, i);
+    });
+    this.groups = groups.size;
   }
 
   /** Lowest index of a rule whose source and target prefixes contain `src` and `tgt`; -1 when none. */
   match4(src: Ip4, tgt: Ip4): number {
+    const k = this.k;
     let best = 0x7fffffff;
-    const G = this.groups;
-    const keys = this.keys;
-    const values = this.values;
-    const mask = this.mask;
-    for (let g = 0; g < G; g++) {
-      if (this.groupMin[g]! >= best) break;
-      const t = (tgt & this.tMask[g]!) >>> 0;
-      const s = (src & this.sMask[g]!) >>> 0;
-      let slot = fin(mix(mix(mix(0x27d4eb2f, g), t), s)) & mask;
-      for (;;) {
-        const v = values[slot]!;
-        if (v < 0) break;
-        const o = slot * 3;
-        if (keys[o] === g && keys[o + 1] === t && keys[o + 2] === s) {
-          if (v < best) best = v;
-          break;
-        }
-        slot = (slot + 1) & mask;
+    const T = this.targetLengths;
+    for (let li = 0; li < T; li++) {
+      k[0] = (tgt & this.tMask[li]!) >>> 0;
+      const slot = this.targets.slot(li, k, fin(mix(mix(SEED, li), k[0])));
+      const node = this.targets.values[slot]!;
+      if (node < 0 || this.nodeMin[node]! >= best) continue;
+      const end = this.nodeStart[node]! + this.nodeCount[node]!;
+      for (let e = this.nodeStart[node]!; e < end; e++) {
+        if (this.nodeSrcMin[e]! >= best) break;
+        const len = this.nodeSrcLen[e]!;
+        const tag = node * 256 + len;
+        k[0] = (src & this.sMask[len]!) >>> 0;
+        const v = this.pairs.values[this.pairs.slot(tag, k, fin(mix(mix(SEED, tag), k[0])))]!;
+        if (v >= 0 && v < best) best = v;
       }
     }
     return best === 0x7fffffff ? -1 : best;
@@ -175,46 +220,35 @@ export class RuleMatcher {
 
   /** As match4 for IPv6 addresses. */
   match6(src: Ip6, tgt: Ip6): number {
+    const k = this.k;
     let best = 0x7fffffff;
-    const G = this.groups;
-    const keys = this.keys;
-    const values = this.values;
-    const mask = this.mask;
-    const k = this.scratch;
-    for (let g = 0; g < G; g++) {
-      if (this.groupMin[g]! >= best) break;
-      const m = g * 4;
-      k[0] = g;
-      let h = mix(0x27d4eb2f, g);
-      for (let w = 0; w < 4; w++) {
-        const t = (tgt[w]! & this.tMask[m + w]!) >>> 0;
-        k[1 + w] = t;
-        h = mix(h, t);
-      }
-      for (let w = 0; w < 4; w++) {
-        const s = (src[w]! & this.sMask[m + w]!) >>> 0;
-        k[5 + w] = s;
-        h = mix(h, s);
-      }
-      let slot = fin(h) & mask;
-      for (;;) {
-        const v = values[slot]!;
-        if (v < 0) break;
-        const o = slot * 9;
-        if (
-          keys[o] === g && keys[o + 1] === k[1] && keys[o + 2] === k[2] && keys[o + 3] === k[3] && keys[o + 4] === k[4] &&
-          keys[o + 5] === k[5] && keys[o + 6] === k[6] && keys[o + 7] === k[7] && keys[o + 8] === k[8]
-        ) {
-          if (v < best) best = v;
-          break;
-        }
-        slot = (slot + 1) & mask;
+    const T = this.targetLengths;
+    for (let li = 0; li < T; li++) {
+      const m = li * 4;
+      k[0] = (tgt[0]! & this.tMask[m]!) >>> 0;
+      k[1] = (tgt[1]! & this.tMask[m + 1]!) >>> 0;
+      k[2] = (tgt[2]! & this.tMask[m + 2]!) >>> 0;
+      k[3] = (tgt[3]! & this.tMask[m + 3]!) >>> 0;
+      const node = this.targets.values[this.targets.slot(li, k, ExactTable.hash(li, k, 4))]!;
+      if (node < 0 || this.nodeMin[node]! >= best) continue;
+      const end = this.nodeStart[node]! + this.nodeCount[node]!;
+      for (let e = this.nodeStart[node]!; e < end; e++) {
+        if (this.nodeSrcMin[e]! >= best) break;
+        const len = this.nodeSrcLen[e]!;
+        const tag = node * 256 + len;
+        const sm = len * 4;
+        k[0] = (src[0]! & this.sMask[sm]!) >>> 0;
+        k[1] = (src[1]! & this.sMask[sm + 1]!) >>> 0;
+        k[2] = (src[2]! & this.sMask[sm + 2]!) >>> 0;
+        k[3] = (src[3]! & this.sMask[sm + 3]!) >>> 0;
+        const v = this.pairs.values[this.pairs.slot(tag, k, ExactTable.hash(tag, k, 4))]!;
+        if (v >= 0 && v < best) best = v;
       }
     }
     return best === 0x7fffffff ? -1 : best;
   }
 
   bytes(): number {
-    return this.keys.byteLength + this.values.byteLength + this.tMask.byteLength * 2 + this.groupMin.byteLength;
+    return this.targets.bytes() + this.pairs.bytes() + this.nodeSrcLen.byteLength * 2 + this.nodeMin.byteLength * 3;
   }
 }
