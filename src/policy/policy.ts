@@ -297,7 +297,8 @@ export class Policy implements CacheTimerSink {
     if (!st) return;
     const mac = this.staticMac[id]!;
     const vlans = st.cfg.vlans && st.cfg.vlans.length > 0 ? st.cfg.vlans : [-1];
-    for (const vlan of vlans) {
+    for (const v of vlans) {
+      const vlan = v === 0 ? -1 : v; // 0 in the list stands for untagged
       this.announcements++;
       if (metaIsV6(w0)) {
         const t = this.scratch6;
@@ -327,7 +328,8 @@ export class Policy implements CacheTimerSink {
     const hwMac = this.env.interfaceMac(ifIndex);
     const ourMac = st.cfg.mac ?? hwMac;
     if (f.ethSrc === ourMac || f.ethSrc === hwMac) return this.finish(d, Verdict.Drop, Reason.OwnFrame, null);
-    if (st.vlanOk !== null && (f.vlan < 0 || st.vlanOk[f.vlan] !== 1)) return this.finish(d, Verdict.Drop, Reason.Vlan, null);
+    // vlans list: 0 stands for untagged (and priority-tagged, VID 0) frames.
+    if (st.vlanOk !== null && st.vlanOk[f.vlan < 0 ? 0 : f.vlan] !== 1) return this.finish(d, Verdict.Drop, Reason.Vlan, null);
     if (f.kind === FrameKind.ArpRequest || f.kind === FrameKind.ArpReply) return this.handleArp(f, st, now, ourMac);
     return this.handleNd(f, st, now, ourMac);
   }

@@ -94,6 +94,10 @@ test('vlans: only listed VLANs are handled', () => {
   assert.equal(REASON_NAMES[who('198.51.100.7', 1, '198.51.100.99', -1).reason], 'vlan');
   const d = who('198.51.100.7', 1, '198.51.100.99', 20);
   assert.equal(d.vlan, 20);
+  // 0 in the list stands for untagged frames.
+  const u = setup([rule(1, '0.0.0.0/0', '0.0.0.0/0', 'self')], { vlans: [0, 10] });
+  assert.equal(u.who('198.51.100.7', 1, '198.51.100.99', -1).verdict, Verdict.Answer);
+  assert.equal(REASON_NAMES[u.who('198.51.100.7', 1, '198.51.100.99', 30).reason], 'vlan');
 });
 
 test('verbose logs one structured line per decision of that rule only', () => {

@@ -2,7 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Policy, Verdict, REASON_NAMES } from '../../src/policy';
-import { formatPrefix } from '../../src/net/addr';
+import { formatIp, formatPrefix } from '../../src/net/addr';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config';
 import { arp, mac, RecordingLogger, RecordingOutput, TestEnv, formatMac, ip4 } from './fixtures/build';
 import { PARPD_EXAMPLE, parpdExample } from './fixtures/parpd';
 
@@ -13,13 +16,17 @@ const CLIENT_A = mac('02:00:00:00:01:00'); // 198.51.100.100
 const CLIENT_B = mac('02:00:00:00:01:01'); // 198.51.100.101
 const SERVER = mac('02:00:00:00:02:0a'); // 192.0.2.10, multihomed
 
-function setup() {
+function parsedExample() {
+  return parseConfig(readFileSync(join(__dirname, '../../../examples/parpd.conf'), 'utf8'), 'parpd.conf').config;
+}
+
+function setup(config = parpdExample()) {
   const env = new TestEnv([OUR]);
   env.own4.set(0, new Set([ip4('198.51.100.2')]));
   env.src4.set(0, ip4('198.51.100.2'));
   const out = new RecordingOutput();
   const log = new RecordingLogger();
-  const policy = new Policy({ config: parpdExample(), env, output: out, logger: log });
+  const policy = new Policy({ config, env, output: out, logger: log });
   return { env, out, log, policy };
 }
 
@@ -40,6 +47,29 @@ test('the hand-built Config mirrors the example file line by line', () => {
     assert.equal(r.verbose, words.includes('verbose'));
   }
   assert.equal(parpdExample().interfaces[0]!.rules.length, lines.filter((l) => l.startsWith(' rule')).length);
+});
+
+test('the project config parser reads examples/parpd.conf into the same rules and cache', () => {
+  const text = readFileSync(join(__dirname, '../../../examples/parpd.conf'), 'utf8');
+  const parsed = parseConfig(text, 'parpd.conf').config;
+  const mine = parpdExample();
+  assert.deepEqual(
+    { ...parsed.cache, explicit: true },
+    { ...mine.cache, explicit: true },
+  );
+  assert.equal(parsed.interfaces[0]!.timeout, mine.interfaces[0]!.timeout);
+  const shape = (c: typeof mine) =>
+    c.interfaces[0]!.rules.map((r) => ({
+      line: r.pos.line,
+      source: formatPrefix(r.source),
+      target: formatPrefix(r.target),
+      delay: r.delay,
+      verbose: r.verbose,
+      probes: r.probes,
+      action: r.action.kind,
+      via: r.action.kind === 'redirect' ? formatIp(r.action.via) : undefined,
+    }));
+  assert.deepEqual(shape(parsed), shape(mine));
 });
 
 interface Case {
@@ -135,9 +165,9 @@ const CASES: Case[] = [
   },
 ];
 
-for (const c of CASES) {
-  test(`parpd example: ${c.what}`, () => {
-    const { policy, log } = setup();
+for (const c of CASES) for (const [how, make] of [['hand-built', parpdExample], ['parsed', parsedExample]] as const) {
+  test(`parpd example (${how}): ${c.what}`, () => {
+    const { policy, log } = setup(make());
     let now = 100;
     for (const [m, s, t] of c.learn ?? []) ask(policy, m, s, t, (now += 0.01));
     log.lines = [];
