@@ -54,6 +54,10 @@ export class NeighborCache {
   resolveInterval: number;
   /** Seconds within which a looked-up entry is not moved to the LRU front again. */
   lruResolution = 1;
+  /** Bound on timer actions per `tick()`: a mass expiry is spread over ticks, not one stall. */
+  maxPerTick = 65536;
+  /** Set by `learn()`: the entry was awaiting a reply (Incomplete or Probing) before. */
+  learnedAwaited = false;
 
   // Counters.
   learned = 0;
@@ -143,6 +147,7 @@ export class NeighborCache {
 
   /** Learns or refreshes key -> mac at `now`. Returns the entry id, or -1 when learning is off. */
   learn(w0: number, a0: number, a1: number, a2: number, a3: number, mac: number, now: number): number {
+    this.learnedAwaited = false;
     if (this.timeout <= 0) return -1;
     let id = this.table.find(w0, a0, a1, a2, a3);
     if (id < 0) {
@@ -150,6 +155,7 @@ export class NeighborCache {
       this.learned++;
     } else {
       const st = this.state[id]!;
+      this.learnedAwaited = st === EntryState.Probing || st === EntryState.Incomplete;
       if (st === EntryState.Probing) this.refreshed++;
       else if (st === EntryState.Fresh && this.ent[4 * id] !== mac) this.updated++;
       this.qUnlink(id);
@@ -194,8 +200,9 @@ export class NeighborCache {
 
   /** Runs due timers: moves Fresh entries into probing, sends probes, drops the unanswered. */
   tick(now: number, sink: CacheTimerSink): void {
+    let budget = this.maxPerTick;
     // Fresh entries whose refresh window opened.
-    for (let id = this.qHead[0]!; id >= 0 && this.ent[4 * id + 2]! <= now; id = this.qHead[0]!) {
+    for (let id = this.qHead[0]!; id >= 0 && this.ent[4 * id + 2]! <= now && budget-- > 0; id = this.qHead[0]!) {
       this.qUnlink(id);
       if (this.refreshCount > 0 && now < this.ent[4 * id + 1]!) {
         this.state[id] = EntryState.Probing;
@@ -211,7 +218,7 @@ export class NeighborCache {
         this.table.remove(id);
       }
     }
-    for (let id = this.qHead[1]!; id >= 0 && this.ent[4 * id + 2]! <= now; id = this.qHead[1]!) {
+    for (let id = this.qHead[1]!; id >= 0 && this.ent[4 * id + 2]! <= now && budget-- > 0; id = this.qHead[1]!) {
       this.qUnlink(id);
       const incomplete = this.state[id] === EntryState.Incomplete;
       const limit = incomplete ? this.resolveAttempts : this.refreshCount;

@@ -1,7 +1,7 @@
 // Answers waiting for a redirect router's MAC. Bounded (a full queue refuses new
 // answers, counted); each answer is held for the interface's `timeout` seconds.
-// Scanned linearly, but only when a router address is learned or on tick, and the
-// bound is small (default 4096).
+// Scanned linearly only when an awaited router address is learned and on tick while
+// non-empty; the bound is small (default 4096).
 
 export class PendingAnswers {
   readonly capacity: number;
@@ -18,6 +18,9 @@ export class PendingAnswers {
   /** Rule index that decided (for logs). */
   readonly rule: Int32Array;
   readonly used: Uint8Array;
+  /** Stack of free indices: reserve and release are O(1) even in a storm. */
+  private readonly free: Int32Array;
+  private freeTop: number;
   count = 0;
   queued = 0;
   answered = 0;
@@ -35,20 +38,22 @@ export class PendingAnswers {
     this.vlan = new Int32Array(capacity);
     this.rule = new Int32Array(capacity);
     this.used = new Uint8Array(capacity);
+    this.free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+    this.freeTop = capacity;
   }
 
   /** A free index, or -1 when full (counted). The caller fills the arrays and calls `commit`. */
   reserve(): number {
-    if (this.count >= this.capacity) {
+    if (this.freeTop === 0) {
       this.refused++;
       return -1;
     }
-    for (let i = 0; i < this.capacity; i++) if (!this.used[i]) return i;
-    this.refused++;
-    return -1;
+    return this.free[this.freeTop - 1]!;
   }
 
   commit(i: number): void {
+    this.freeTop--; // i is the top of the free stack (from reserve)
     this.used[i] = 1;
     this.count++;
     this.queued++;
@@ -58,6 +63,7 @@ export class PendingAnswers {
     if (!this.used[i]) return;
     this.used[i] = 0;
     this.count--;
+    this.free[this.freeTop++] = i;
   }
 
   /** True when entry i waits for the router with this cache key. */

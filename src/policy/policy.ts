@@ -572,7 +572,8 @@ export class Policy implements CacheTimerSink {
 
   private learn(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, now: number): void {
     if (this.cache.learn(meta, a0, a1, a2, a3, mac, now) < 0) return;
-    if (this.pending.count > 0) this.flushPending(meta, a0, a1, a2, a3, mac, now);
+    // Pending answers only ever wait for entries we were resolving or probing.
+    if (this.pending.count > 0 && this.cache.learnedAwaited) this.flushPending(meta, a0, a1, a2, a3, mac, now);
   }
 
   /** Sends the answers that waited for this router's MAC. */

@@ -198,3 +198,28 @@ test('NeighborCache keeps a million entries in typed arrays', () => {
   assert.equal(c.lookup(1, 0, 0, 0, 0, 2), -1); // the oldest went
   assert.ok(c.bytes() < 110 * 1_000_000, `${c.bytes()} bytes`);
 });
+
+test('pending slots are reused after answers expire', () => {
+  const rules = [rule(1, '198.51.100.0/24', '198.51.100.0/24', '198.51.100.1')];
+  const policy = new Policy({ config: config([iface('eth0', rules)]), env: new TestEnv([OUR]), output: new RecordingOutput(), options: { pendingSize: 2 } });
+  const ask = (i: number, now: number) =>
+    REASON_NAMES[policy.handle(arp({ senderMac: ASKER + i, senderIp: `198.51.100.${90 + i}`, targetIp: '198.51.100.7', ethDst: OUR }), 0, now).reason];
+  assert.deepEqual([ask(1, 0), ask(2, 0), ask(3, 0)], ['resolving', 'resolving', 'queue_full']);
+  policy.tick(1.5); // interface timeout 1 s
+  assert.deepEqual([ask(4, 1.6), ask(5, 1.6), ask(6, 1.6)], ['resolving', 'resolving', 'queue_full']);
+  assert.equal(policy.stats().pending.expired, 2);
+});
+
+test('a mass expiry is spread over ticks (bounded work per tick)', () => {
+  const c = new NeighborCache(1000, { timeout: 10, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
+  c.maxPerTick = 300;
+  for (let i = 0; i < 1000; i++) c.learn(1, 0, 0, 0, i, i + 1, 0);
+  const sink = { cacheProbe: () => undefined };
+  c.tick(20, sink);
+  assert.equal(c.size, 700);
+  c.tick(20.1, sink);
+  c.tick(20.2, sink);
+  c.tick(20.3, sink);
+  assert.equal(c.size, 0);
+  assert.equal(c.expired, 1000);
+});
