@@ -41,7 +41,6 @@ export class AddrTable {
   readonly capacity: number;
   /** KEY_WORDS words per entry id. */
   readonly keys: Uint32Array;
-  private readonly hashes: Uint32Array;
   /**
    * Two words per slot: entry id (-1 empty) and the key's hash, side by side so a probe
    * reads one cache line and compares hashes before touching the keys. Load factor <= 1/2.
@@ -57,7 +56,6 @@ export class AddrTable {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`table capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.keys = new Uint32Array(capacity * KEY_WORDS);
-    this.hashes = new Uint32Array(capacity);
     const n = pow2AtLeast(capacity * 2);
     this.slots = new Int32Array(2 * n).fill(-1);
     this.mask = n - 1;
@@ -97,7 +95,6 @@ export class AddrTable {
     keys[k + 3] = a2;
     keys[k + 4] = a3;
     const h = hash5(w0, a0, a1, a2, a3);
-    this.hashes[id] = h;
     const mask = this.mask;
     let i = h & mask;
     while (this.slots[2 * i]! >= 0) i = (i + 1) & mask;
@@ -111,7 +108,9 @@ export class AddrTable {
   remove(id: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.hashes[id]! & mask;
+    const k = id * KEY_WORDS;
+    const keys = this.keys;
+    let i = hash5(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!) & mask;
     while (slots[2 * i] !== id) {
       if (slots[2 * i]! < 0) return; // not present
       i = (i + 1) & mask;
@@ -138,6 +137,6 @@ export class AddrTable {
 
   /** Bytes held in typed arrays. */
   bytes(): number {
-    return this.keys.byteLength + this.hashes.byteLength + this.slots.byteLength + this.nextFree.byteLength;
+    return this.keys.byteLength + this.slots.byteLength + this.nextFree.byteLength;
   }
 }
