@@ -223,3 +223,41 @@ test('a mass expiry is spread over ticks (bounded work per tick)', () => {
   assert.equal(c.size, 0);
   assert.equal(c.expired, 1000);
 });
+
+test('NeighborCache with exact LRU behaves like a Map-based LRU model (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 8 }),
+      fc.array(fc.tuple(fc.constantFrom('learn', 'lookup', 'remove'), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 1, max: 1000 })), { maxLength: 200 }),
+      (cap, ops) => {
+        const c = new NeighborCache(cap, { timeout: 1e9, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
+        c.lruResolution = 0;
+        const model = new Map<number, number>(); // insertion order = LRU order (first = least recent)
+        let now = 0;
+        for (const [op, key, mac] of ops) {
+          now += 1;
+          if (op === 'learn') {
+            if (model.has(key)) model.delete(key);
+            else if (model.size === cap) model.delete(model.keys().next().value!);
+            model.set(key, mac);
+            c.learn(7, 0, 0, 0, key, mac, now);
+          } else if (op === 'lookup') {
+            const want = model.get(key);
+            if (want !== undefined) {
+              model.delete(key);
+              model.set(key, want);
+            }
+            assert.equal(c.lookup(7, 0, 0, 0, key, now), want ?? -1);
+          } else {
+            const id = c.find(7, 0, 0, 0, key);
+            if (id >= 0) c.remove(id);
+            model.delete(key);
+          }
+          assert.equal(c.size, model.size);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
