@@ -68,6 +68,8 @@ export class NeighborCache {
   refreshed = 0;
   resolutions = 0;
   resolveFailures = 0;
+  /** Entries dropped because all R refresh probes went unanswered (also counted in `expired`). */
+  refreshFailures = 0;
 
   constructor(
     capacity: number,
@@ -231,7 +233,10 @@ export class NeighborCache {
         sink.cacheProbe(this, id, this.ent[4 * id]!);
       } else {
         if (incomplete) this.resolveFailures++;
-        else this.expired++;
+        else {
+          this.expired++;
+          this.refreshFailures++;
+        }
         this.lruUnlink(id);
         this.state[id] = EntryState.Free;
         this.table.remove(id);

@@ -53,6 +53,16 @@ export interface PolicyInit {
   options?: PolicyOptions;
 }
 
+export interface CacheEntryInfo {
+  interface: string;
+  vlan: number;
+  family: 4 | 6;
+  address: string;
+  /** null while a resolution is under way. */
+  mac: string | null;
+  state: 'fresh' | 'probing' | 'incomplete' | 'stale' | string;
+}
+
 export interface PolicyStats {
   /** Decisions per reason name. */
   reasons: Record<string, number>;
@@ -65,6 +75,7 @@ export interface PolicyStats {
     refreshed: number;
     evictions: number;
     expired: number;
+    refreshFailures: number;
     refreshProbes: number;
     resolutions: number;
     resolveFailures: number;
@@ -705,6 +716,7 @@ export class Policy implements CacheTimerSink {
         refreshed: c.refreshed,
         evictions: c.evictions,
         expired: c.expired,
+        refreshFailures: c.refreshFailures,
         refreshProbes: c.refreshProbes,
         resolutions: c.resolutions,
         resolveFailures: c.resolveFailures,
@@ -721,6 +733,34 @@ export class Policy implements CacheTimerSink {
         v6Groups: s.m6.groups,
       })),
     };
+  }
+
+  /** Interface name of a cache slot (slots are stable per name across reloads). */
+  slotName(slot: number): string | undefined {
+    for (const [name, s] of this.slotByName) if (s === slot) return name;
+    return undefined;
+  }
+
+  /** Every cache entry as plain objects, most recently used first (control socket; allocates). */
+  dumpCache(now: number): CacheEntryInfo[] {
+    const c = this.cache;
+    const out: CacheEntryInfo[] = [];
+    const states = ['free', 'fresh', 'probing', 'incomplete'];
+    c.forEach((id) => {
+      const w0 = c.key(id, 0);
+      const v6 = metaIsV6(w0);
+      const mac = c.macOf(id);
+      const a = new Uint32Array([c.key(id, 1), c.key(id, 2), c.key(id, 3), c.key(id, 4)]);
+      out.push({
+        interface: this.slotName(metaSlot(w0)) ?? `#${metaSlot(w0)}`,
+        vlan: metaVlan(w0),
+        family: v6 ? 6 : 4,
+        address: v6 ? formatIp6(a) : formatIp4(a[3]!),
+        mac: mac < 0 ? null : formatMac(mac),
+        state: c.isStale(id, now) ? 'stale' : states[c.state[id]!]!,
+      });
+    });
+    return out;
   }
 
   /** Learned MAC for an address on an interface and VLAN (control socket, tests); -1 when unknown. */

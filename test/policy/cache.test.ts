@@ -261,3 +261,19 @@ test('NeighborCache with exact LRU behaves like a Map-based LRU model (property)
     { numRuns: 300 },
   );
 });
+
+test('dumpCache lists entries with interface name, VLAN, state; refresh failures are counted apart', () => {
+  const { policy } = setup({ timeout: 30, refresh: { count: 1, interval: 5 } });
+  policy.handle(arp({ senderMac: H1, senderIp: '198.51.100.1', targetIp: '198.51.100.50', vlan: 7 }), 0, 0);
+  policy.handle(ns({ ethSrc: H2, src: '2001:db8::2', target: '2001:db8::50' }), 0, 1);
+  assert.deepEqual(policy.dumpCache(2), [
+    { interface: 'eth0', vlan: -1, family: 6, address: '2001:db8::2', mac: '02:00:00:00:00:12', state: 'fresh' },
+    { interface: 'eth0', vlan: 7, family: 4, address: '198.51.100.1', mac: '02:00:00:00:00:11', state: 'fresh' },
+  ]);
+  policy.tick(25);
+  assert.equal(policy.dumpCache(25)[1]!.state, 'probing');
+  policy.tick(30);
+  assert.equal(policy.stats().cache.refreshFailures, 1);
+  assert.equal(policy.dumpCache(30).length, 1);
+  assert.equal(policy.slotName(0), 'eth0');
+});
