@@ -107,10 +107,24 @@ export class NeighborCache {
     return this.table.keys[id * KEY_WORDS + w]!;
   }
 
+  /**
+   * The time for `lookupId`, set by the policy once per frame: a double passed as an
+   * argument to a non-inlined call is boxed (an allocation per frame).
+   */
+  now = 0.5;
+
   /** MAC for the key if known and not expired (touches LRU), else -1. */
   lookup(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
+    this.now = now;
+    const id = this.lookupId(w0, a0, a1, a2, a3);
+    return id < 0 ? -1 : this.ent[4 * id]!;
+  }
+
+  /** Entry id whose MAC is known and not expired at `this.now` (touches LRU), else -1. Read the MAC with `macOf`. */
+  lookupId(w0: number, a0: number, a1: number, a2: number, a3: number): number {
     const id = this.table.find(w0, a0, a1, a2, a3);
     if (id < 0) return -1;
+    const now = this.now;
     const e = 4 * id;
     const ent = this.ent;
     const mac = ent[e]!;
@@ -121,7 +135,7 @@ export class NeighborCache {
       ent[e + 3] = now;
       this.lruTouch(id);
     }
-    return mac;
+    return id;
   }
 
   /** MAC of entry `id` (-1 while Incomplete). */

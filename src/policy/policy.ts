@@ -35,6 +35,8 @@ interface IfState {
   /** Stable id of the interface name across reloads (cache and statics keys use it). */
   slot: number;
   cfg: InterfaceConfig;
+  /** cfg.mac as a plain number, -1 when null (keeps the hot path free of number|null). */
+  cfgMac: number;
   rules: readonly Rule[];
   m4: RuleMatcher;
   m6: RuleMatcher;
@@ -124,6 +126,14 @@ export class Policy implements CacheTimerSink {
   private readonly scratch6b = newIp6();
   /** The frame being decided (for verbose logs). */
   private frame: FrameView | null = null;
+  // Per-decision doubles kept in fields, not passed as arguments: a double crossing a
+  // non-inlined call is boxed (a heap allocation per frame). Initialised with non-integers
+  // so V8 gives the fields an unboxed double representation from the start.
+  private now = 0.5;
+  private ourMac = 0.5;
+  private hwMac = 0.5;
+  private answer = 0.5;
+  private learnMac = 0.5;
 
   constructor(init: PolicyInit) {
     const o = init.options ?? {};
@@ -176,6 +186,7 @@ export class Policy implements CacheTimerSink {
         index,
         slot,
         cfg,
+        cfgMac: cfg.mac ?? -1,
         rules: cfg.rules,
         m4: new RuleMatcher(Family.V4, cfg.rules),
         m6: new RuleMatcher(Family.V6, cfg.rules),
@@ -336,17 +347,21 @@ export class Policy implements CacheTimerSink {
     const st = this.ifs[ifIndex];
     if (st === undefined) return this.finish(d, Verdict.Drop, Reason.UnknownInterface, null);
     if (f.drop !== 0 || f.kind === FrameKind.None) return this.finish(d, Verdict.Drop, Reason.Invalid, null);
-    const hwMac = this.env.interfaceMac(ifIndex);
-    const ourMac = st.cfg.mac ?? hwMac;
-    if (f.ethSrc === ourMac || f.ethSrc === hwMac) return this.finish(d, Verdict.Drop, Reason.OwnFrame, null);
+    this.now = now;
+    this.cache.now = now;
+    this.hwMac = this.env.interfaceMac(ifIndex);
+    this.ourMac = st.cfgMac >= 0 ? st.cfgMac : this.hwMac;
+    if (f.ethSrc === this.ourMac || f.ethSrc === this.hwMac) return this.finish(d, Verdict.Drop, Reason.OwnFrame, null);
     // vlans list: 0 stands for untagged (and priority-tagged, VID 0) frames.
     if (st.vlanOk !== null && st.vlanOk[f.vlan < 0 ? 0 : f.vlan] !== 1) return this.finish(d, Verdict.Drop, Reason.Vlan, null);
-    if (f.kind === FrameKind.ArpRequest || f.kind === FrameKind.ArpReply) return this.handleArp(f, st, now, ourMac);
-    return this.handleNd(f, st, now, ourMac);
+    if (f.kind === FrameKind.ArpRequest || f.kind === FrameKind.ArpReply) return this.handleArp(f, st);
+    return this.handleNd(f, st);
   }
 
-  private handleArp(f: FrameView, st: IfState, now: number, ourMac: Mac): Decision {
+  private handleArp(f: FrameView, st: IfState): Decision {
     const d = this.decision;
+    const now = this.now;
+    const ourMac = this.ourMac;
     d.family = 4;
     const ifIndex = st.index;
     const meta = metaWord(false, st.slot, f.vlan);
@@ -356,15 +371,17 @@ export class Policy implements CacheTimerSink {
     const ownerSpeaks = sip !== 0 && f.ethSrc === f.senderMac && !this.env.isOwnIp4(ifIndex, sip);
     if (f.kind === FrameKind.ArpReply) {
       if (ownerSpeaks) {
-        if (sip === tip) this.learn(meta, 0, 0, 0, sip, f.senderMac, now);
-        else if ((f.ethDst === ourMac || f.targetMac === ourMac) && this.cache.awaitingReply(meta, 0, 0, 0, sip)) {
-          this.learn(meta, 0, 0, 0, sip, f.senderMac, now);
+        if (sip === tip || ((f.ethDst === ourMac || f.targetMac === ourMac) && this.cache.awaitingReply(meta, 0, 0, 0, sip))) {
+          this.learnMac = f.senderMac;
+          this.learn(meta, 0, 0, 0, sip);
         }
       }
       return this.finish(d, Verdict.Silent, Reason.NotRequest, null);
     }
-    if (ownerSpeaks && (sip === tip || f.ethDst === BROADCAST_MAC)) this.learn(meta, 0, 0, 0, sip, f.senderMac, now);
-
+    if (ownerSpeaks && (sip === tip || f.ethDst === BROADCAST_MAC)) {
+      this.learnMac = f.senderMac;
+      this.learn(meta, 0, 0, 0, sip);
+    }
     if (this.env.isOwnIp4(ifIndex, tip)) return this.finish(d, Verdict.Silent, Reason.OwnAddress, null);
     const probe = sip === 0;
     const announce = sip === tip;
@@ -372,7 +389,8 @@ export class Policy implements CacheTimerSink {
     if (sid >= 0) {
       if (probe) return this.finish(d, Verdict.Silent, Reason.Probe, null);
       if (announce) return this.finish(d, Verdict.Silent, Reason.SelfRequest, null);
-      return this.answerArp(f, this.staticMac[sid]!, Reason.Static, null);
+      this.answer = this.staticMac[sid]!;
+      return this.answerArp(f, Reason.Static, null);
     }
     const ri = st.m4.match4(sip, tip);
     if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, null);
@@ -393,13 +411,15 @@ export class Policy implements CacheTimerSink {
     const a = rule.action;
     switch (a.kind) {
       case ActionKind.Tell:
-        mac = this.cache.lookup(meta, 0, 0, 0, tip, now);
+        const cid = this.cache.lookupId(meta, 0, 0, 0, tip);
+        mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         break;
       case ActionKind.Redirect: {
         if (a.via.family !== Family.V4) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         const via = a.via.v4;
-        mac = this.cache.lookup(meta, 0, 0, 0, via, now);
+        const cid = this.cache.lookupId(meta, 0, 0, 0, via);
+        mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) {
           const r = this.queueRedirect(st, f, meta, 0, 0, 0, via, ri, now, ourMac);
           return this.finish(d, Verdict.Silent, r, rule);
@@ -425,19 +445,23 @@ export class Policy implements CacheTimerSink {
       default:
         return this.finish(d, Verdict.Silent, Reason.Ignore, rule);
     }
-    return this.answerArp(f, mac, Reason.Rule, rule);
+    this.answer = mac;
+    return this.answerArp(f, Reason.Rule, rule);
   }
 
-  private answerArp(f: FrameView, mac: Mac, reason: Reason, rule: Rule | null): Decision {
+  private answerArp(f: FrameView, reason: Reason, rule: Rule | null): Decision {
     const d = this.decision;
+    const mac = this.answer;
     if (mac === f.senderMac || mac === f.ethSrc) return this.finish(d, Verdict.Silent, Reason.SelfRequest, rule);
     d.answerMac = mac;
     d.dstMac = f.senderMac;
     return this.finish(d, Verdict.Answer, reason, rule);
   }
 
-  private handleNd(f: FrameView, st: IfState, now: number, ourMac: Mac): Decision {
+  private handleNd(f: FrameView, st: IfState): Decision {
     const d = this.decision;
+    const now = this.now;
+    const ourMac = this.ourMac;
     d.family = 6;
     const ifIndex = st.index;
     const meta = metaWord(true, st.slot, f.vlan);
@@ -451,10 +475,12 @@ export class Policy implements CacheTimerSink {
         if (!solicited) {
           // Unsolicited: only the owner's (O=1; proxies send O=0), with its link-layer address.
           if ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 && tlla !== -1 && tlla === f.ethSrc) {
-            this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, tlla, now);
+            this.learnMac = tlla;
+            this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!);
           }
         } else if (f.ethDst === ourMac && this.cache.awaitingReply(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!)) {
-          this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, tlla !== -1 ? tlla : f.ethSrc, now);
+          this.learnMac = tlla !== -1 ? tlla : f.ethSrc;
+          this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!);
         }
       }
       return this.finish(d, Verdict.Silent, Reason.NotRequest, null);
@@ -462,7 +488,8 @@ export class Policy implements CacheTimerSink {
     const dad = isUnspecified6(src);
     const sll = f.sourceLinkAddr;
     if (!dad && sll !== -1 && sll === f.ethSrc && isMulticast6(f.ip6Dst) && !this.env.isOwnIp6(ifIndex, src)) {
-      this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!, sll, now);
+      this.learnMac = sll;
+      this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!);
     }
     if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(d, Verdict.Drop, Reason.Invalid, null);
     if (this.env.isOwnIp6(ifIndex, tgt)) return this.finish(d, Verdict.Silent, Reason.OwnAddress, null);
@@ -472,7 +499,8 @@ export class Policy implements CacheTimerSink {
     const sid = this.statics.size > 0 ? this.statics.find(metaWord(true, st.slot, -1), tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!) : -1;
     if (sid >= 0) {
       if (dad && !nd.dadDefend) return this.finish(d, Verdict.Silent, Reason.Probe, null);
-      return this.answerNd(f, st, dad, this.staticMac[sid]!, Reason.Static, null);
+      this.answer = this.staticMac[sid]!;
+      return this.answerNd(f, st, dad, Reason.Static, null);
     }
     const ri = st.m6.match6(src, tgt);
     if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, null);
@@ -491,13 +519,15 @@ export class Policy implements CacheTimerSink {
     const a = rule.action;
     switch (a.kind) {
       case ActionKind.Tell:
-        mac = this.cache.lookup(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, now);
+        const cid = this.cache.lookupId(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!);
+        mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         break;
       case ActionKind.Redirect: {
         if (a.via.family !== Family.V6) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         const v = a.via.v6;
-        mac = this.cache.lookup(meta, v[0]!, v[1]!, v[2]!, v[3]!, now);
+        const cid = this.cache.lookupId(meta, v[0]!, v[1]!, v[2]!, v[3]!);
+        mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) {
           const r = this.queueRedirect(st, f, meta, v[0]!, v[1]!, v[2]!, v[3]!, ri, now, ourMac);
           return this.finish(d, Verdict.Silent, r, rule);
@@ -523,11 +553,13 @@ export class Policy implements CacheTimerSink {
       default:
         return this.finish(d, Verdict.Silent, Reason.Ignore, rule);
     }
-    return this.answerNd(f, st, dad, mac, Reason.Rule, rule);
+    this.answer = mac;
+    return this.answerNd(f, st, dad, Reason.Rule, rule);
   }
 
-  private answerNd(f: FrameView, st: IfState, dad: boolean, mac: Mac, reason: Reason, rule: Rule | null): Decision {
+  private answerNd(f: FrameView, st: IfState, dad: boolean, reason: Reason, rule: Rule | null): Decision {
     const d = this.decision;
+    const mac = this.answer;
     if (mac === f.ethSrc || mac === f.sourceLinkAddr) return this.finish(d, Verdict.Silent, Reason.SelfRequest, rule);
     const nd = st.cfg.nd;
     d.answerMac = mac;
@@ -581,7 +613,10 @@ export class Policy implements CacheTimerSink {
     return Reason.Resolving;
   }
 
-  private learn(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, now: number): void {
+  /** Learns key -> this.learnMac at this.now (fields, not arguments: see `now`). */
+  private learn(meta: number, a0: number, a1: number, a2: number, a3: number): void {
+    const mac = this.learnMac;
+    const now = this.now;
     if (this.cache.learn(meta, a0, a1, a2, a3, mac, now) < 0) return;
     // Pending answers only ever wait for entries we were resolving or probing.
     if (this.pending.count > 0 && this.cache.learnedAwaited) this.flushPending(meta, a0, a1, a2, a3, mac, now);
