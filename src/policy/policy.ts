@@ -410,11 +410,12 @@ export class Policy implements CacheTimerSink {
     let mac: number;
     const a = rule.action;
     switch (a.kind) {
-      case ActionKind.Tell:
+      case ActionKind.Tell: {
         const cid = this.cache.lookupId(meta, 0, 0, 0, tip);
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         break;
+      }
       case ActionKind.Redirect: {
         if (a.via.family !== Family.V4) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         const via = a.via.v4;
@@ -518,11 +519,12 @@ export class Policy implements CacheTimerSink {
     let mac: number;
     const a = rule.action;
     switch (a.kind) {
-      case ActionKind.Tell:
+      case ActionKind.Tell: {
         const cid = this.cache.lookupId(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!);
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         break;
+      }
       case ActionKind.Redirect: {
         if (a.via.family !== Family.V6) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
         const v = a.via.v6;
