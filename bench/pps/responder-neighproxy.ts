@@ -1,7 +1,8 @@
 // neighproxy as a responder: the daemon (`neighproxy run`) with a realistic
-// configuration, inside its own namespace. Where the daemon is not built yet, the
-// engine turnaround (turnaround.ts: ring + hand-built replies, no policy) stands in,
-// and its description says so in the table and the JSON.
+// configuration, inside its own namespace. Where the daemon is not built yet, its
+// pipeline in one process (pipeline-responder.ts) stands in, or failing that the engine
+// turnaround (turnaround.ts: ring + hand-built replies, no policy); the description
+// says which in the table and the JSON.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { T_ARP, T_NS, arpTargetIp, nsTargetIp } from './frames';
@@ -59,6 +60,10 @@ export async function setupNeighproxy(
       logFile,
     );
     description = `neighproxy run (daemon), ${NEIGHPROXY_RULES} rules (one per target, action self), learning on`;
+  } else if (existsSync(join(ROOT, 'dist', 'src', 'policy', 'policy.js'))) {
+    log('neighproxy daemon not built: measuring its pipeline in one process (ring + wire + policy + build, bench/pps/pipeline-responder.ts)');
+    child = tb.spawn(w.ns, process.execPath, [...nodeFlags, join(__dirname, 'pipeline-responder.js'), conf, w.ifname], logFile);
+    description = `PIPELINE (daemon not built): ring + wire + policy + build in one process, ${NEIGHPROXY_RULES} rules, learning on`;
   } else {
     const turnaround = join(__dirname, 'turnaround.js');
     if (!existsSync(turnaround) || !existsSync(join(ROOT, 'dist', 'src', 'engine', 'ring.js'))) {

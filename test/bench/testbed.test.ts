@@ -2,11 +2,15 @@
 // driven by the stand-in load (bounded: 200 requests each at 2000/s).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { senderCount, targetCount } from '../../bench/pps/frames';
 import { assertEngineBuilt, createNativeDriver } from '../../bench/pps/generator-native';
 import { StandinDriver } from '../../bench/pps/load';
 import { matchReplies } from '../../bench/pps/match';
+import { setupNeighproxy } from '../../bench/pps/responder-neighproxy';
 import { setupKernel } from '../../bench/pps/responders';
 import { Testbed } from '../../bench/pps/testbed';
 import { needsNetns } from '../helpers/netns';
@@ -74,5 +78,31 @@ test('the native generator and capture measure the kernel: every request answere
   } finally {
     driver.close();
     tb.destroy();
+  }
+});
+
+test('neighproxy (daemon, or its pipeline before the daemon is built) answers ARP and NS with the bench configuration', { skip: engineMissing(), timeout: 30_000 }, async () => {
+  const tb = new Testbed();
+  const driver = createNativeDriver();
+  const dir = mkdtempSync(join(tmpdir(), 'np-bench-test-'));
+  try {
+    const rs = await setupNeighproxy(tb, dir, ['neighproxy-arp', 'neighproxy-ns'], () => {});
+    assert.deepEqual(rs.map((r) => r.name), ['neighproxy-arp', 'neighproxy-ns']);
+    for (const r of rs) {
+      let answered = 0;
+      // The process may still be starting: a few bounded tries.
+      for (let attempt = 0; attempt < 10 && answered < 300; attempt++) {
+        if (attempt) await new Promise((res) => setTimeout(res, 300));
+        const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 3000, count: 300, maxSeconds: 2, drainMs: 100 });
+        answered = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount).answered;
+      }
+      assert.equal(answered, 300, `${r.name}: answered`);
+      assert.ok(r.pid()! > 0);
+    }
+    await rs[0]!.stop();
+  } finally {
+    driver.close();
+    tb.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
