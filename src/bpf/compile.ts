@@ -382,11 +382,17 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
           if (nextU !== d) a.place(nextU);
         });
       }
-      a.place(d);
-      a.ret(0);
+      if (uplinks.length > 0) {
+        a.place(d);
+        a.ret(0);
+      }
       a.place(tgt);
       a.comment(`target address in ${list(t.v6.map((p) => `${formatIp6(fromBig(p.v))}/${p.bits}`))} (${t.v6.length} prefix${t.v6.length === 1 ? '' : 'es'})`);
       emitPrefixes6(a, OFF_ND_TARGET, t.v6, PASS);
+      if (uplinks.length === 0) {
+        a.place(d);
+        a.ret(0);
+      }
     }
   }
   return a;

@@ -41,7 +41,9 @@ export interface ReplayRow {
 
 /**
  * Copies `frame` into `out` as the kernel would present it to a packet socket, and
- * fills `anc`. Returns the length written.
+ * fills `anc`. Returns the length written, or -1 when the kernel frees the frame before
+ * any packet socket sees it (a tagged frame with fewer than 6 bytes after the
+ * Ethernet header: skb_vlan_untag cannot pull the tag).
  */
 export function kernelView(frame: Uint8Array, out: Uint8Array, anc: BpfAncillary): number {
   const len = frame.length;
@@ -49,9 +51,11 @@ export function kernelView(frame: Uint8Array, out: Uint8Array, anc: BpfAncillary
   anc.vlanTci = 0;
   anc.vlanTpid = 0;
   anc.protocol = len >= 14 ? (frame[12]! << 8) | frame[13]! : 0;
-  if (len >= 18) {
+  if (len >= 14) {
     const tpid = (frame[12]! << 8) | frame[13]!;
     if (tpid === 0x8100 || tpid === 0x88a8) {
+      // skb_vlan_untag wants the tag plus 2 more bytes after the Ethernet header, or frees the frame.
+      if (len < 14 + 6) return -1;
       anc.vlanPresent = 1;
       anc.vlanTpid = tpid;
       anc.vlanTci = (frame[14]! << 8) | frame[15]!;
@@ -121,6 +125,10 @@ export function replayFrames(frames: readonly CapturedFrame[], program: BpfProgr
   frames.forEach((f, i) => {
     const buf = new Uint8Array(f.data.length);
     const len = kernelView(f.data, buf, anc);
+    if (len < 0) {
+      rows.push({ index: i + 1, len: f.data.length, pass: false, summary: `tagged runt (${f.data.length} bytes): freed by the kernel before any filter`, decision: null });
+      return;
+    }
     const pass = runFilter(prog, buf, len, anc) > 0;
     const decision = decide && pass ? decide(buf.subarray(0, len), len, anc.vlanPresent ? anc.vlanTci : -1) : null;
     rows.push({ index: i + 1, len, pass, summary: describeFrame(buf, len, anc), decision });
