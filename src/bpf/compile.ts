@@ -319,8 +319,9 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
 
   if (wantArp) {
     a.place(arp);
-    a.comment('ARP for Ethernet/IPv4 only: htype 1, ptype 0x0800, hlen 6, plen 4');
+    a.comment('ARP for Ethernet/IPv4 only (htype 1, ptype 0x0800, hlen 6, plen 4), all 28 bytes present');
     const d = a.label('arp-drop');
+    a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ARP_TPA + 3);
     a.stmt(o.BPF_LD | o.BPF_W | o.BPF_IND, OFF_ARP_HTYPE_PTYPE);
     a.jmp(o.BPF_JEQ, 0x00010800, 0, d);
     a.stmt(o.BPF_LD | o.BPF_H | o.BPF_IND, OFF_ARP_HLEN_PLEN);
@@ -337,12 +338,14 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
       a.ret(0);
     } else {
       a.comment('requests only (cache off: replies teach nothing)');
-      a.jmp(o.BPF_JEQ, 1, 0, d);
+      const req = a.label('arp-request');
+      a.jmp(o.BPF_JEQ, 1, req, d);
+      a.place(d);
+      a.ret(0);
+      a.place(req);
       a.comment(`target protocol address in ${list(t.v4.map(fmtRange))} (${t.v4.length} range${t.v4.length === 1 ? '' : 's'})`);
       a.stmt(o.BPF_LD | o.BPF_W | o.BPF_IND, OFF_ARP_TPA);
       emitRanges(a, t.v4, PASS);
-      a.place(d);
-      a.ret(0);
     }
   }
 
@@ -353,46 +356,45 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
     a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_IP6_NXT);
     a.jmp(o.BPF_JEQ, IPPROTO_ICMPV6, 0, d);
     a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ICMP6_TYPE);
+    const ns = a.label('ns');
     if (learn) {
-      a.comment(`cache learns (timeout ${cache.timeout}s): every Neighbor Advertisement`);
+      a.comment(`cache learns (timeout ${cache.timeout}s): every Neighbor Advertisement${t.v6.length ? '; Neighbor Solicitations go on' : ''}`);
       const p = a.label('na-pass');
-      const next = a.label('not-na');
-      a.jmp(o.BPF_JEQ, ND_NA, p, next);
+      a.jmp(o.BPF_JEQ, ND_NA, p, 0);
+      if (t.v6.length) a.jmp(o.BPF_JEQ, ND_NS, ns, d);
+      else a.ja(d);
       a.place(p);
       a.ret(PASS);
-      a.place(next);
-    }
-    if (t.v6.length === 0) {
-      a.place(d);
-      a.ret(0);
     } else {
       a.comment('Neighbor Solicitations');
-      a.jmp(o.BPF_JEQ, ND_NS, 0, d);
+      a.jmp(o.BPF_JEQ, ND_NS, ns, d);
+    }
+    a.place(d);
+    a.ret(0);
+    if (t.v6.length > 0) {
+      a.place(ns);
+      a.comment('the whole target address is present');
+      a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ND_TARGET + 15);
       const tgt = a.label('ns-target');
       const uplinks = iface.nd.uplinks;
       if (uplinks.length > 0) {
         a.comment(`from an uplink only: ${list(uplinks.map(formatIp6))}`);
+        const du = a.label('not-uplink');
         uplinks.forEach((u, ui) => {
-          const nextU = ui === uplinks.length - 1 ? d : a.label('uplink');
+          const nextU = ui === uplinks.length - 1 ? du : a.label('uplink');
           for (let w = 0; w < 4; w++) {
             a.stmt(o.BPF_LD | o.BPF_W | o.BPF_IND, OFF_IP6_SRC + 4 * w);
             a.jmp(o.BPF_JEQ, u[w]!, 0, nextU);
           }
           a.ja(tgt);
-          if (nextU !== d) a.place(nextU);
+          if (nextU !== du) a.place(nextU);
         });
-      }
-      if (uplinks.length > 0) {
-        a.place(d);
+        a.place(du);
         a.ret(0);
       }
       a.place(tgt);
       a.comment(`target address in ${list(t.v6.map((p) => `${formatIp6(fromBig(p.v))}/${p.bits}`))} (${t.v6.length} prefix${t.v6.length === 1 ? '' : 'es'})`);
       emitPrefixes6(a, OFF_ND_TARGET, t.v6, PASS);
-      if (uplinks.length === 0) {
-        a.place(d);
-        a.ret(0);
-      }
     }
   }
   return a;
