@@ -119,13 +119,13 @@ function readPcapng(buf: Uint8Array, dv: DataView): Capture {
       const iface = ifaces[ifid];
       if (!iface) throw new CaptureError('E_CAPTURE_FORMAT', `packet at offset ${off} names interface ${ifid}, not described before`);
       if (iface.linktype !== LINKTYPE_ETHERNET) throw linktypeError(iface.linktype, `pcapng interface ${ifid}`);
-      const ts = dv.getUint32(body + 4, le) * 2 ** 32 + dv.getUint32(body + 8, le);
+      const ts = (BigInt(dv.getUint32(body + 4, le)) << 32n) | BigInt(dv.getUint32(body + 8, le));
       const cap = dv.getUint32(body + 12, le);
       const orig = dv.getUint32(body + 16, le);
       if (body + 20 + cap > end) throw new CaptureError('E_CAPTURE_TRUNCATED', `packet at offset ${off} says ${cap} bytes, the block holds fewer`);
-      const sec = Math.floor(ts / iface.tsUnitsPerSec);
-      const nsec = Math.round(((ts - sec * iface.tsUnitsPerSec) * 1e9) / iface.tsUnitsPerSec);
-      frames.push({ data: buf.subarray(body + 20, body + 20 + cap), origLen: orig, tsSec: sec, tsNsec: nsec });
+      const units = BigInt(iface.tsUnitsPerSec);
+      const nsec = Number(((ts % units) * 1000000000n) / units);
+      frames.push({ data: buf.subarray(body + 20, body + 20 + cap), origLen: orig, tsSec: Number(ts / units), tsNsec: nsec });
     } else if (type === 0x00000003) {
       // Simple Packet Block: interface 0, no timestamp
       const iface = ifaces[0];
