@@ -10,7 +10,9 @@
 //     (cache.timeout > 0) every ARP request and reply (learning and refresh need them);
 //   - ICMPv6 Neighbor Solicitations (no extension headers: the policy drops those)
 //     whose target lies in such a prefix, and only from an uplink when `nd uplinks` is
-//     set; when the cache learns, every Neighbor Advertisement.
+//     set; when the cache learns, every Neighbor Advertisement;
+//   - with the cache off, ARP replies from / NAs for the addresses the daemon resolves
+//     on demand: redirect `via` addresses and `tell` targets.
 // Ignore rules never narrow the filter: with first-match rules a target inside an
 // ignore prefix can still be answered by a later rule for other sources, so the filter
 // passes the union of all non-ignore target prefixes (conservative, never wrong).
@@ -32,6 +34,8 @@ const ETH_P_ARP = 0x0806;
 const ETH_P_IPV6 = 0x86dd;
 const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
+/** Pre-standard QinQ TPID: the kernel leaves it in band; the wire parser accepts it. */
+const ETH_P_QINQ1 = 0x9100;
 const IPPROTO_ICMPV6 = 58;
 const ND_NS = 135;
 const ND_NA = 136;
@@ -40,6 +44,7 @@ const ND_NA = 136;
 const OFF_ARP_HTYPE_PTYPE = 14;
 const OFF_ARP_HLEN_PLEN = 18;
 const OFF_ARP_OP = 20;
+const OFF_ARP_SPA = 28;
 const OFF_ARP_TPA = 38;
 const OFF_IP6_NXT = 20;
 const OFF_IP6_SRC = 22;
@@ -143,6 +148,27 @@ function targets(iface: InterfaceConfig): { v4: Range[]; v6: P6[] } {
   return { v4: mergeRanges(v4), v6: aggregate6(v6) };
 }
 
+/**
+ * Addresses whose replies the daemon waits for even with learning off: the `via` of
+ * redirect rules (the hold `timeout` resolves them on demand) and the targets of `tell`
+ * rules (their real MAC). ARP replies from these senders and NAs for these targets pass.
+ */
+function replySources(iface: InterfaceConfig): { v4: Range[]; v6: P6[] } {
+  const v4: Range[] = [];
+  const v6: P6[] = [];
+  for (const r of iface.rules) {
+    let p: Prefix | null = null;
+    if (r.action.kind === ActionKind.Redirect) {
+      const via = r.action.via;
+      p = via.family === Family.V4 ? { family: Family.V4, v4: via.v4, bits: 32 } : { family: Family.V6, v6: via.v6, bits: 128 };
+    } else if (r.action.kind === ActionKind.Tell) p = r.target;
+    if (!p) continue;
+    if (p.family === Family.V4) v4.push(prefixRange4(p.v4, p.bits));
+    else v6.push({ v: toBig(p.v6), bits: p.bits });
+  }
+  return { v4: mergeRanges(v4), v6: aggregate6(v6) };
+}
+
 function fmtRange(r: Range): string {
   if (r[0] === r[1]) return formatIp4(r[0]);
   // Show a range as a prefix when it is one.
@@ -240,25 +266,34 @@ function emitPrefixes6(a: Asm, base: number, prefixes: P6[], onPass: Label | num
  * tags' length (0, 4, 8) in X.
  */
 function emitEthertype(a: Asm): void {
-  a.comment('EtherType, behind up to two in-band VLAN tags (X = their length: 0, 4 or 8)');
+  a.comment('EtherType, behind up to two in-band VLAN tags, TPID 0x8100, 0x88a8 or 0x9100 (X = their length: 0, 4 or 8)');
   const tag1 = a.label('tag1');
+  const tag2 = a.label('tag2');
   const eth = a.label('eth');
   a.stmt(o.BPF_LD | o.BPF_H | o.BPF_ABS, 12);
   a.jmp(o.BPF_JEQ, ETH_P_8021Q, tag1, 0);
-  a.jmp(o.BPF_JEQ, ETH_P_8021AD, tag1, eth);
+  a.jmp(o.BPF_JEQ, ETH_P_8021AD, tag1, 0);
+  a.jmp(o.BPF_JEQ, ETH_P_QINQ1, tag1, eth);
   a.place(tag1);
   a.stmt(o.BPF_LDX | o.BPF_IMM, 4);
   a.stmt(o.BPF_LD | o.BPF_H | o.BPF_ABS, 16);
-  a.jmp(o.BPF_JEQ, ETH_P_8021Q, 0, eth);
+  a.jmp(o.BPF_JEQ, ETH_P_8021Q, tag2, 0);
+  a.jmp(o.BPF_JEQ, ETH_P_8021AD, tag2, 0);
+  a.jmp(o.BPF_JEQ, ETH_P_QINQ1, tag2, eth);
+  a.place(tag2);
   a.stmt(o.BPF_LDX | o.BPF_IMM, 8);
   a.stmt(o.BPF_LD | o.BPF_H | o.BPF_ABS, 20);
   a.place(eth);
 }
 
-/** A in: the EtherType (kept in M[0]). Drops frames whose innermost VLAN id is not listed. */
+/**
+ * A in: the EtherType (kept in M[0]). Drops frames whose innermost VLAN id is not listed;
+ * id 0 in the list stands for untagged frames (and priority-tagged ones, VLAN id 0).
+ */
 function emitVlanCheck(a: Asm, vlans: number[]): void {
   const ids = mergeRanges(vlans.map((v) => [v, v] as Range));
-  a.comment(`VLAN id in ${list(ids.map((r) => (r[0] === r[1] ? `${r[0]}` : `${r[0]}-${r[1]}`)))}: innermost in-band tag, else the tag the kernel stripped; untagged frames drop`);
+  const untagged = ids[0]![0] === 0;
+  a.comment(`VLAN id in ${list(ids.map((r) => (r[0] === r[1] ? `${r[0]}` : `${r[0]}-${r[1]}`)))}: innermost in-band tag, else the tag the kernel stripped; untagged frames ${untagged ? 'pass (0 = untagged)' : 'drop'}`);
   const inband = a.label('inband');
   const vid = a.label('vid');
   const drop = a.label('untagged');
@@ -271,7 +306,8 @@ function emitVlanCheck(a: Asm, vlans: number[]): void {
   a.stmt(o.BPF_LD | o.BPF_H | o.BPF_ABS, o.SKF_AD_OFF + o.SKF_AD_VLAN_TAG);
   a.ja(vid);
   a.place(drop);
-  a.ret(0);
+  if (untagged) a.ja(ok);
+  else a.ret(0);
   a.place(inband);
   a.stmt(o.BPF_LD | o.BPF_H | o.BPF_IND, 10); // TCI of the innermost in-band tag: 12 + X - 4 + 2
   a.place(vid);
@@ -290,8 +326,9 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
   const a = new Asm();
   const learn = isLearning(cache);
   const t = targets(iface);
-  const wantArp = learn || t.v4.length > 0;
-  const wantIp6 = learn || t.v6.length > 0;
+  const rs = learn ? { v4: [], v6: [] } : replySources(iface);
+  const wantArp = learn || t.v4.length > 0 || rs.v4.length > 0;
+  const wantIp6 = learn || t.v6.length > 0 || rs.v6.length > 0;
   if (!wantArp && !wantIp6) {
     a.comment(`interface ${iface.name}: no rule answers anything and the cache does not learn: nothing to receive`);
     a.ret(0);
@@ -337,15 +374,29 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
       a.place(d);
       a.ret(0);
     } else {
-      a.comment('requests only (cache off: replies teach nothing)');
       const req = a.label('arp-request');
-      a.jmp(o.BPF_JEQ, 1, req, d);
+      const rep = a.label('arp-reply');
+      a.comment(`cache off: requests${rs.v4.length ? ', and replies from the addresses redirect/tell rules resolve' : ' only'}`);
+      if (rs.v4.length) {
+        a.jmp(o.BPF_JEQ, 1, t.v4.length ? req : d, 0);
+        a.jmp(o.BPF_JEQ, 2, rep, d);
+      } else {
+        a.jmp(o.BPF_JEQ, 1, req, d);
+      }
       a.place(d);
       a.ret(0);
-      a.place(req);
-      a.comment(`target protocol address in ${list(t.v4.map(fmtRange))} (${t.v4.length} range${t.v4.length === 1 ? '' : 's'})`);
-      a.stmt(o.BPF_LD | o.BPF_W | o.BPF_IND, OFF_ARP_TPA);
-      emitRanges(a, t.v4, PASS);
+      if (t.v4.length) {
+        a.place(req);
+        a.comment(`request: target protocol address in ${list(t.v4.map(fmtRange))} (${t.v4.length} range${t.v4.length === 1 ? '' : 's'})`);
+        a.stmt(o.BPF_LD | o.BPF_W | o.BPF_IND, OFF_ARP_TPA);
+        emitRanges(a, t.v4, PASS);
+      }
+      if (rs.v4.length) {
+        a.place(rep);
+        a.comment(`reply: sender protocol address in ${list(rs.v4.map(fmtRange))}`);
+        a.stmt(o.BPF_LD | o.BPF_W | o.BPF_IND, OFF_ARP_SPA);
+        emitRanges(a, rs.v4, PASS);
+      }
     }
   }
 
@@ -357,6 +408,7 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
     a.jmp(o.BPF_JEQ, IPPROTO_ICMPV6, 0, d);
     a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ICMP6_TYPE);
     const ns = a.label('ns');
+    const na = a.label('na');
     if (learn) {
       a.comment(`cache learns (timeout ${cache.timeout}s): every Neighbor Advertisement${t.v6.length ? '; Neighbor Solicitations go on' : ''}`);
       const p = a.label('na-pass');
@@ -366,11 +418,19 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
       a.place(p);
       a.ret(PASS);
     } else {
-      a.comment('Neighbor Solicitations');
-      a.jmp(o.BPF_JEQ, ND_NS, ns, d);
+      a.comment(`cache off: Neighbor Solicitations${rs.v6.length ? ', and Advertisements for the addresses redirect/tell rules resolve' : ''}`);
+      a.jmp(o.BPF_JEQ, ND_NS, t.v6.length ? ns : d, 0);
+      if (rs.v6.length) a.jmp(o.BPF_JEQ, ND_NA, na, d);
+      else a.ja(d);
     }
     a.place(d);
     a.ret(0);
+    if (rs.v6.length > 0) {
+      a.place(na);
+      a.comment(`advertisement: target address in ${list(rs.v6.map((p) => `${formatIp6(fromBig(p.v))}/${p.bits}`))}`);
+      a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ND_TARGET + 15);
+      emitPrefixes6(a, OFF_ND_TARGET, rs.v6, PASS);
+    }
     if (t.v6.length > 0) {
       a.place(ns);
       a.comment('the whole target address is present');

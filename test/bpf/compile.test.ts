@@ -10,6 +10,8 @@ import type { BpfProgram } from '../../src/engine/types';
 import type { Rule } from '../../src/config/types';
 import { arpRequest, buildCorpus, nsFrame } from './fixtures/corpus';
 import { cache, iface, rule, IGNORE } from './fixtures/configs';
+import { ActionKind } from '../../src/config/types';
+import { parseIp } from '../../src/net/addr';
 
 function passes(program: BpfProgram, frame: Uint8Array): boolean {
   const anc = newAncillary();
@@ -64,6 +66,11 @@ test('statics count as targets; vlans list passes only those ids; uplinks restri
   ].sort());
 });
 
+test('vlan id 0 in the list stands for untagged frames', () => {
+  const f = compileFilter(iface('eth0', [rule(3, '192.0.2.0/24')], { vlans: [0, 30] }), cache(0));
+  assert.deepEqual(passedNames(f.program).filter((n) => n.startsWith('arp-request 192.0.2.1')).sort(), ['arp-request 192.0.2.1', 'arp-request 192.0.2.1 [q30]']);
+});
+
 test('cache on: every ARP request and reply and every NA pass too, not IPv4/ICMPv6 echo/junk', () => {
   const f = compileFilter(iface('eth0', [rule(3, '2001:db8:1::/48')]), cache(300));
   const names = passedNames(f.program).filter((n) => !n.includes('['));
@@ -73,6 +80,18 @@ test('cache on: every ARP request and reply and every NA pass too, not IPv4/ICMP
     'arp-gratuitous-reply 203.0.113.4', 'ns 2001:db8:1::1 from fe80::1', 'ns 2001:db8:1::1 from fe80::2', 'ns 2001:db8:1:ffff::9 from fe80::1',
     'ns 2001:db8:1:ffff::9 from fe80::2', 'ns-dad 2001:db8:1::5', 'na 2001:db8:1::7',
   ].sort());
+});
+
+test('cache off: replies pass only from what redirect/tell rules resolve', () => {
+  const f = compileFilter(iface('eth0', [
+    rule(3, '198.51.100.0/24', { kind: ActionKind.Redirect, via: parseIp('192.0.2.9')! }),
+    rule(4, '2001:db8:3::/64', { kind: ActionKind.Redirect, via: parseIp('2001:db8:1::7')! }),
+  ]), cache(0));
+  const names = passedNames(f.program).filter((n) => !n.includes('['));
+  assert.deepEqual(names.sort(), ['arp-request 198.51.100.5', 'arp-request 198.51.100.130', 'arp-gratuitous 198.51.100.7', 'arp-reply 192.0.2.9',
+    'ns 2001:db8:3::5 from fe80::1', 'ns 2001:db8:3::5 from fe80::2', 'ns 2001:db8:3::6 from fe80::1', 'ns 2001:db8:3::6 from fe80::2', 'na 2001:db8:1::7'].sort());
+  const g = compileFilter(iface('eth0', [rule(3, '203.0.113.0/24', { kind: ActionKind.Tell })]), cache(0));
+  assert.deepEqual(passedNames(g.program).filter((n) => !n.includes('[')).sort(), ['arp-request 203.0.113.9', 'arp-request 203.0.113.200', 'arp-gratuitous-reply 203.0.113.4'].sort());
 });
 
 test('nothing to answer and no learning: the program drops everything', () => {

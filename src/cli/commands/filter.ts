@@ -1,35 +1,23 @@
 // `neighproxy filter`: the kernel filter each interface gets, as tcpdump prints it.
 import { readFileSync } from 'node:fs';
 import { UsageError, type Command } from '../command';
+import { loadConfig } from '../../config/parse';
+import { ConfigError } from '../../config/errors';
 import type { Config, InterfaceConfig } from '../../config/types';
 import type { BpfInsn } from '../../engine/types';
 import { compileFilter, type CompiledFilter } from '../../bpf/compile';
 import { disassemble } from '../../bpf/disasm';
 import { BpfProgramError, formatDdd, parseDdd } from '../../bpf/program';
 
-interface ConfigModule {
-  loadConfig(path: string): Config | Promise<Config>;
-}
-
-/** Loads the configuration through src/config/parse (loaded lazily: it lands separately). */
-export async function loadConfigFile(path: string): Promise<Config> {
-  let mod: ConfigModule;
+/** Loads the configuration; warnings go to stderr, errors become the CLI's message (with file:line:column). */
+export function loadConfigFile(path: string): Config {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('../../config/parse') as ConfigModule;
+    const { config, warnings } = loadConfig(path);
+    for (const w of warnings) process.stderr.write(`${w.message}\n`);
+    return config;
   } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('config/parse')) {
-      throw new UsageError('the configuration parser (src/config/parse) is not part of this build', 1);
-    }
+    if (err instanceof ConfigError) throw new UsageError(err.message, 1);
     throw err;
-  }
-  try {
-    return await mod.loadConfig(path);
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'ENOENT') throw new UsageError(`${path}: no such file`, 1);
-    throw new UsageError(e.message, 1);
   }
 }
 
@@ -111,7 +99,7 @@ export const command: Command = {
     }
     const file = opts.get('config');
     if (!file) throw new UsageError('--config FILE is required (or --bytecode FILE)');
-    const config = await loadConfigFile(file);
+    const config = loadConfigFile(file);
     const parts = pickInterfaces(config, opts.get('interface')).map((iface) => {
       const f = compileFilter(iface, config.cache, {
         log: { warn: (_o, msg) => process.stderr.write(`neighproxy filter: ${msg}\n`) },

@@ -37,7 +37,7 @@ export const command: Command = {
     if (!capPath) throw new UsageError('a CAPTURE file is required');
     const file = opts.get('config');
     if (!file) throw new UsageError('--config FILE is required');
-    const config = await loadConfigFile(file);
+    const config = loadConfigFile(file);
     const iface = pickInterfaces(config, opts.get('interface'))[0];
     if (!iface) throw new UsageError(`${file} configures no interface`, 1);
     const bytecode = opts.get('bytecode');
