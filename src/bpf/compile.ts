@@ -10,7 +10,8 @@
 //     (cache.timeout > 0) every ARP request and reply (learning and refresh need them);
 //   - ICMPv6 Neighbor Solicitations (no extension headers: the policy drops those)
 //     whose target lies in such a prefix, and only from an uplink when `nd uplinks` is
-//     set; when the cache learns, every Neighbor Advertisement;
+//     set; when the cache learns, every NS and NA (the policy learns from multicast NS
+//     of any source and from NAs, so narrowing them would change what it learns);
 //   - with the cache off, ARP replies from / NAs for the addresses the daemon resolves
 //     on demand: redirect `via` addresses and `tell` targets.
 // Ignore rules never narrow the filter: with first-match rules a target inside an
@@ -406,15 +407,18 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
     const d = a.label('ip6-drop');
     a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_IP6_NXT);
     a.jmp(o.BPF_JEQ, IPPROTO_ICMPV6, 0, d);
+    a.comment('long enough for an NS/NA target (the load fails and drops otherwise); ICMPv6 type');
+    a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ND_TARGET + 15);
     a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ICMP6_TYPE);
     const ns = a.label('ns');
     const na = a.label('na');
     if (learn) {
-      a.comment(`cache learns (timeout ${cache.timeout}s): every Neighbor Advertisement${t.v6.length ? '; Neighbor Solicitations go on' : ''}`);
-      const p = a.label('na-pass');
-      a.jmp(o.BPF_JEQ, ND_NA, p, 0);
-      if (t.v6.length) a.jmp(o.BPF_JEQ, ND_NS, ns, d);
-      else a.ja(d);
+      // The policy learns from multicast NS of any source (its link-layer option) and from
+      // NAs: with the cache on, target and uplink tests would change what it learns.
+      a.comment(`cache learns (timeout ${cache.timeout}s): every Neighbor Solicitation and Advertisement (both teach the cache)`);
+      const p = a.label('nd-pass');
+      a.jmp(o.BPF_JEQ, ND_NS, p, 0);
+      a.jmp(o.BPF_JEQ, ND_NA, p, d);
       a.place(p);
       a.ret(PASS);
     } else {
@@ -428,13 +432,10 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
     if (rs.v6.length > 0) {
       a.place(na);
       a.comment(`advertisement: target address in ${list(rs.v6.map((p) => `${formatIp6(fromBig(p.v))}/${p.bits}`))}`);
-      a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ND_TARGET + 15);
       emitPrefixes6(a, OFF_ND_TARGET, rs.v6, PASS);
     }
-    if (t.v6.length > 0) {
+    if (!learn && t.v6.length > 0) {
       a.place(ns);
-      a.comment('the whole target address is present');
-      a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ND_TARGET + 15);
       const tgt = a.label('ns-target');
       const uplinks = iface.nd.uplinks;
       if (uplinks.length > 0) {
