@@ -7,7 +7,8 @@
 //   not truncated); unknown ancillary codes fall through to the SKF_NET_OFF area like in
 //   the kernel and end up out of bounds (drop). SKF_NET_OFF / SKF_LL_OFF areas are read
 //   relative to the network header (`netOffset`) and the frame start.
-// The hot path allocates nothing: prepare() turns a program into typed arrays once.
+// The hot path allocates nothing: prepare() turns a program into typed arrays once, and
+// the switch uses literal opcodes (a `case o.X | o.Y` would be evaluated at run time).
 import type { BpfProgram } from '../engine/types';
 import * as o from './opcodes';
 
@@ -75,20 +76,20 @@ const mem = new Uint32Array(o.BPF_MEMWORDS);
 /** Value of an ancillary load, or -1 when the code is not one the kernel knows (then: a plain, failing load). */
 function ancillary(code: number, a: BpfAncillary, A: number, X: number): number {
   switch (code) {
-    case o.SKF_AD_PROTOCOL: return a.protocol & 0xffff;
-    case o.SKF_AD_PKTTYPE: return a.pktType & 7;
-    case o.SKF_AD_IFINDEX: return a.ifindex >>> 0;
-    case o.SKF_AD_MARK: return a.mark >>> 0;
-    case o.SKF_AD_QUEUE: return a.queue & 0xffff;
-    case o.SKF_AD_HATYPE: return a.hatype & 0xffff;
-    case o.SKF_AD_RXHASH: return a.rxhash >>> 0;
-    case o.SKF_AD_CPU: return a.cpu >>> 0;
-    case o.SKF_AD_ALU_XOR_X: return (A ^ X) >>> 0;
-    case o.SKF_AD_VLAN_TAG: return a.vlanPresent ? a.vlanTci & 0xffff : 0;
-    case o.SKF_AD_VLAN_TAG_PRESENT: return a.vlanPresent ? 1 : 0;
-    case o.SKF_AD_VLAN_TPID: return a.vlanPresent ? a.vlanTpid & 0xffff : 0;
-    case o.SKF_AD_RANDOM: return (Math.random() * 0x100000000) >>> 0;
-    case o.SKF_AD_NLATTR: case o.SKF_AD_NLATTR_NEST: case o.SKF_AD_PAY_OFFSET: return 0; // not meaningful for packet sockets here
+    case 0x0: /* SKF_AD_PROTOCOL */ return a.protocol & 0xffff;
+    case 0x4: /* SKF_AD_PKTTYPE */ return a.pktType & 7;
+    case 0x8: /* SKF_AD_IFINDEX */ return a.ifindex >>> 0;
+    case 0x14: /* SKF_AD_MARK */ return a.mark >>> 0;
+    case 0x18: /* SKF_AD_QUEUE */ return a.queue & 0xffff;
+    case 0x1c: /* SKF_AD_HATYPE */ return a.hatype & 0xffff;
+    case 0x20: /* SKF_AD_RXHASH */ return a.rxhash >>> 0;
+    case 0x24: /* SKF_AD_CPU */ return a.cpu >>> 0;
+    case 0x28: /* SKF_AD_ALU_XOR_X */ return (A ^ X) >>> 0;
+    case 0x2c: /* SKF_AD_VLAN_TAG */ return a.vlanPresent ? a.vlanTci & 0xffff : 0;
+    case 0x30: /* SKF_AD_VLAN_TAG_PRESENT */ return a.vlanPresent ? 1 : 0;
+    case 0x3c: /* SKF_AD_VLAN_TPID */ return a.vlanPresent ? a.vlanTpid & 0xffff : 0;
+    case 0x38: /* SKF_AD_RANDOM */ return (Math.random() * 0x100000000) >>> 0;
+    case 0xc: /* SKF_AD_NLATTR */ case 0x10: /* SKF_AD_NLATTR_NEST */ case 0x34: /* SKF_AD_PAY_OFFSET */ return 0; // not meaningful for packet sockets here
     default: return -1;
   }
 }
@@ -117,19 +118,19 @@ export function runFilter(
     const c = code[pc]!;
     const kk = k[pc]!;
     switch (c) {
-      case o.BPF_RET | o.BPF_K: return kk;
-      case o.BPF_RET | o.BPF_A: return A >>> 0;
+      case 0x6: /* BPF_RET | BPF_K */ return kk;
+      case 0x16: /* BPF_RET | BPF_A */ return A >>> 0;
 
-      case o.BPF_LD | o.BPF_W | o.BPF_ABS:
-      case o.BPF_LD | o.BPF_H | o.BPF_ABS:
-      case o.BPF_LD | o.BPF_B | o.BPF_ABS:
-      case o.BPF_LD | o.BPF_W | o.BPF_IND:
-      case o.BPF_LD | o.BPF_H | o.BPF_IND:
-      case o.BPF_LD | o.BPF_B | o.BPF_IND: {
-        const ind = o.mode(c) === o.BPF_IND;
+      case 0x20: /* BPF_LD | BPF_W | BPF_ABS */
+      case 0x28: /* BPF_LD | BPF_H | BPF_ABS */
+      case 0x30: /* BPF_LD | BPF_B | BPF_ABS */
+      case 0x40: /* BPF_LD | BPF_W | BPF_IND */
+      case 0x48: /* BPF_LD | BPF_H | BPF_IND */
+      case 0x50: /* BPF_LD | BPF_B | BPF_IND */ {
+        const ind = (c & 0xe0) === 0x40; // BPF_IND
         let at = ind ? (X + kk) | 0 : kk | 0;
-        if (!ind && at >= o.SKF_AD_OFF && at < 0) {
-          const v = ancillary(at - o.SKF_AD_OFF, anc, A, X);
+        if (!ind && at >= -0x1000 && at < 0) { // SKF_AD_OFF
+          const v = ancillary(at + 0x1000, anc, A, X);
           if (v >= 0) {
             A = v;
             break;
@@ -140,7 +141,7 @@ export function runFilter(
           else if (at >= o.SKF_LL_OFF) at = at - o.SKF_LL_OFF;
           else return 0;
         }
-        const sz = o.size(c) === o.BPF_W ? 4 : o.size(c) === o.BPF_H ? 2 : 1;
+        const sz = (c & 0x18) === 0 ? 4 : (c & 0x18) === 0x08 ? 2 : 1; // BPF_W, BPF_H, BPF_B
         if (at > len - sz) return 0;
         const b = off + at;
         A = sz === 4
@@ -148,54 +149,54 @@ export function runFilter(
           : sz === 2 ? (frame[b]! << 8) | frame[b + 1]! : frame[b]!;
         break;
       }
-      case o.BPF_LD | o.BPF_W | o.BPF_LEN: A = len; break;
-      case o.BPF_LDX | o.BPF_W | o.BPF_LEN: X = len; break;
-      case o.BPF_LD | o.BPF_IMM: A = kk; break;
-      case o.BPF_LDX | o.BPF_IMM: X = kk; break;
-      case o.BPF_LD | o.BPF_MEM: A = mem[kk & 15]!; break;
-      case o.BPF_LDX | o.BPF_MEM: X = mem[kk & 15]!; break;
-      case o.BPF_LDX | o.BPF_B | o.BPF_MSH: {
+      case 0x80: /* BPF_LD | BPF_W | BPF_LEN */ A = len; break;
+      case 0x81: /* BPF_LDX | BPF_W | BPF_LEN */ X = len; break;
+      case 0x0: /* BPF_LD | BPF_IMM */ A = kk; break;
+      case 0x1: /* BPF_LDX | BPF_IMM */ X = kk; break;
+      case 0x60: /* BPF_LD | BPF_MEM */ A = mem[kk & 15]!; break;
+      case 0x61: /* BPF_LDX | BPF_MEM */ X = mem[kk & 15]!; break;
+      case 0xb1: /* BPF_LDX | BPF_B | BPF_MSH */ {
         const at = kk | 0;
         if (at < 0 || at >= len) return 0;
         X = (frame[off + at]! & 0xf) << 2;
         break;
       }
-      case o.BPF_ST: mem[kk & 15] = A; break;
-      case o.BPF_STX: mem[kk & 15] = X; break;
-      case o.BPF_MISC | o.BPF_TAX: X = A; break;
-      case o.BPF_MISC | o.BPF_TXA: A = X; break;
+      case 0x2: /* BPF_ST */ mem[kk & 15] = A; break;
+      case 0x3: /* BPF_STX */ mem[kk & 15] = X; break;
+      case 0x7: /* BPF_MISC | BPF_TAX */ X = A; break;
+      case 0x87: /* BPF_MISC | BPF_TXA */ A = X; break;
 
-      case o.BPF_ALU | o.BPF_ADD | o.BPF_K: A = (A + kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_ADD | o.BPF_X: A = (A + X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_SUB | o.BPF_K: A = (A - kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_SUB | o.BPF_X: A = (A - X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_MUL | o.BPF_K: A = Math.imul(A, kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_MUL | o.BPF_X: A = Math.imul(A, X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_DIV | o.BPF_K: if (kk === 0) return 0; A = Math.floor(A / kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_DIV | o.BPF_X: if (X === 0) return 0; A = Math.floor(A / X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_MOD | o.BPF_K: if (kk === 0) return 0; A = (A % kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_MOD | o.BPF_X: if (X === 0) return 0; A = (A % X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_AND | o.BPF_K: A = (A & kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_AND | o.BPF_X: A = (A & X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_OR | o.BPF_K: A = (A | kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_OR | o.BPF_X: A = (A | X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_XOR | o.BPF_K: A = (A ^ kk) >>> 0; break;
-      case o.BPF_ALU | o.BPF_XOR | o.BPF_X: A = (A ^ X) >>> 0; break;
-      case o.BPF_ALU | o.BPF_LSH | o.BPF_K: A = (A << (kk & 31)) >>> 0; break;
-      case o.BPF_ALU | o.BPF_LSH | o.BPF_X: A = (A << (X & 31)) >>> 0; break;
-      case o.BPF_ALU | o.BPF_RSH | o.BPF_K: A = A >>> (kk & 31); break;
-      case o.BPF_ALU | o.BPF_RSH | o.BPF_X: A = A >>> (X & 31); break;
-      case o.BPF_ALU | o.BPF_NEG: A = -A >>> 0; break;
+      case 0x4: /* BPF_ALU | BPF_ADD | BPF_K */ A = (A + kk) >>> 0; break;
+      case 0xc: /* BPF_ALU | BPF_ADD | BPF_X */ A = (A + X) >>> 0; break;
+      case 0x14: /* BPF_ALU | BPF_SUB | BPF_K */ A = (A - kk) >>> 0; break;
+      case 0x1c: /* BPF_ALU | BPF_SUB | BPF_X */ A = (A - X) >>> 0; break;
+      case 0x24: /* BPF_ALU | BPF_MUL | BPF_K */ A = Math.imul(A, kk) >>> 0; break;
+      case 0x2c: /* BPF_ALU | BPF_MUL | BPF_X */ A = Math.imul(A, X) >>> 0; break;
+      case 0x34: /* BPF_ALU | BPF_DIV | BPF_K */ if (kk === 0) return 0; A = Math.floor(A / kk) >>> 0; break;
+      case 0x3c: /* BPF_ALU | BPF_DIV | BPF_X */ if (X === 0) return 0; A = Math.floor(A / X) >>> 0; break;
+      case 0x94: /* BPF_ALU | BPF_MOD | BPF_K */ if (kk === 0) return 0; A = (A % kk) >>> 0; break;
+      case 0x9c: /* BPF_ALU | BPF_MOD | BPF_X */ if (X === 0) return 0; A = (A % X) >>> 0; break;
+      case 0x54: /* BPF_ALU | BPF_AND | BPF_K */ A = (A & kk) >>> 0; break;
+      case 0x5c: /* BPF_ALU | BPF_AND | BPF_X */ A = (A & X) >>> 0; break;
+      case 0x44: /* BPF_ALU | BPF_OR | BPF_K */ A = (A | kk) >>> 0; break;
+      case 0x4c: /* BPF_ALU | BPF_OR | BPF_X */ A = (A | X) >>> 0; break;
+      case 0xa4: /* BPF_ALU | BPF_XOR | BPF_K */ A = (A ^ kk) >>> 0; break;
+      case 0xac: /* BPF_ALU | BPF_XOR | BPF_X */ A = (A ^ X) >>> 0; break;
+      case 0x64: /* BPF_ALU | BPF_LSH | BPF_K */ A = (A << (kk & 31)) >>> 0; break;
+      case 0x6c: /* BPF_ALU | BPF_LSH | BPF_X */ A = (A << (X & 31)) >>> 0; break;
+      case 0x74: /* BPF_ALU | BPF_RSH | BPF_K */ A = A >>> (kk & 31); break;
+      case 0x7c: /* BPF_ALU | BPF_RSH | BPF_X */ A = A >>> (X & 31); break;
+      case 0x84: /* BPF_ALU | BPF_NEG */ A = -A >>> 0; break;
 
-      case o.BPF_JMP | o.BPF_JA: pc += kk; break;
-      case o.BPF_JMP | o.BPF_JEQ | o.BPF_K: pc += A === kk ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JEQ | o.BPF_X: pc += A === X ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JGT | o.BPF_K: pc += A > kk ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JGT | o.BPF_X: pc += A > X ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JGE | o.BPF_K: pc += A >= kk ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JGE | o.BPF_X: pc += A >= X ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JSET | o.BPF_K: pc += (A & kk) !== 0 ? jt[pc]! : jf[pc]!; break;
-      case o.BPF_JMP | o.BPF_JSET | o.BPF_X: pc += (A & X) !== 0 ? jt[pc]! : jf[pc]!; break;
+      case 0x5: /* BPF_JMP | BPF_JA */ pc += kk; break;
+      case 0x15: /* BPF_JMP | BPF_JEQ | BPF_K */ pc += A === kk ? jt[pc]! : jf[pc]!; break;
+      case 0x1d: /* BPF_JMP | BPF_JEQ | BPF_X */ pc += A === X ? jt[pc]! : jf[pc]!; break;
+      case 0x25: /* BPF_JMP | BPF_JGT | BPF_K */ pc += A > kk ? jt[pc]! : jf[pc]!; break;
+      case 0x2d: /* BPF_JMP | BPF_JGT | BPF_X */ pc += A > X ? jt[pc]! : jf[pc]!; break;
+      case 0x35: /* BPF_JMP | BPF_JGE | BPF_K */ pc += A >= kk ? jt[pc]! : jf[pc]!; break;
+      case 0x3d: /* BPF_JMP | BPF_JGE | BPF_X */ pc += A >= X ? jt[pc]! : jf[pc]!; break;
+      case 0x45: /* BPF_JMP | BPF_JSET | BPF_K */ pc += (A & kk) !== 0 ? jt[pc]! : jf[pc]!; break;
+      case 0x4d: /* BPF_JMP | BPF_JSET | BPF_X */ pc += (A & X) !== 0 ? jt[pc]! : jf[pc]!; break;
       default: return 0; // an opcode the kernel refuses at attach time
     }
     pc++;
