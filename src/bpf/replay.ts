@@ -14,7 +14,7 @@ import type { BpfProgram } from '../engine/types';
 
 /** What the policy said about one frame. */
 export interface Decision {
-  /** `ignore`, `tell`, `self`, ... or `drop` when the frame was not acted on. */
+  /** `answer self`, `silent ignore`, `silent`, `drop`, ...: the verdict and the deciding rule's action. */
   action: string;
   /** Configuration line of the deciding rule, 0 when no rule decided. */
   line: number;
@@ -28,7 +28,7 @@ export interface Decision {
  * TCI in `vlanTci`, or -1), decide. Until src/policy and src/wire are wired in, replay
  * runs without one and says `policy not available`.
  */
-export type DecideFn = (frame: Uint8Array, len: number, vlanTci: number) => Decision;
+export type DecideFn = (frame: Uint8Array, len: number, vlanTci: number, now: number) => Decision;
 
 export interface ReplayRow {
   index: number;
@@ -130,7 +130,8 @@ export function replayFrames(frames: readonly CapturedFrame[], program: BpfProgr
       return;
     }
     const pass = runFilter(prog, buf, len, anc) > 0;
-    const decision = decide && pass ? decide(buf.subarray(0, len), len, anc.vlanPresent ? anc.vlanTci : -1) : null;
+    const now = f.tsSec + f.tsNsec / 1e9;
+    const decision = decide && pass ? decide(buf.subarray(0, len), len, anc.vlanPresent ? anc.vlanTci : -1, now) : null;
     rows.push({ index: i + 1, len, pass, summary: describeFrame(buf, len, anc), decision });
   });
   return rows;

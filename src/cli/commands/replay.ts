@@ -2,18 +2,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError, type Command } from '../command';
 import { compileFilter } from '../../bpf/compile';
-import { formatReplay, replayFrames, type DecideFn } from '../../bpf/replay';
+import { formatReplay, replayFrames } from '../../bpf/replay';
 import { CaptureError, readCapture, writePcap, type CapturedFrame } from '../../pcap/pcap';
-import type { Config, InterfaceConfig } from '../../config/types';
+import { policyDecider } from '../../bpf/decider';
 import { loadBytecodeFile, loadConfigFile, parseArgs, pickInterfaces } from './filter';
-
-/**
- * The policy's decision function for one interface, when src/policy and src/wire are
- * part of this build; null otherwise (replay then shows the kernel verdict only).
- */
-export function policyDecider(_config: Config, _iface: InterfaceConfig): DecideFn | null {
-  return null;
-}
 
 export const command: Command = {
   summary: 'replay a capture through the kernel filter and the policy, without root',
@@ -40,6 +32,7 @@ export const command: Command = {
     const config = loadConfigFile(file);
     const iface = pickInterfaces(config, opts.get('interface'))[0];
     if (!iface) throw new UsageError(`${file} configures no interface`, 1);
+    const ifIndex = config.interfaces.indexOf(iface);
     const bytecode = opts.get('bytecode');
     const program = bytecode ? loadBytecodeFile(bytecode) : compileFilter(iface, config.cache).program;
     let bytes: Buffer;
@@ -55,7 +48,7 @@ export const command: Command = {
       if (err instanceof CaptureError) throw new UsageError(`${capPath}: ${err.message}`, 1);
       throw err;
     }
-    const decide = policyDecider(config, iface);
+    const decide = policyDecider(config, ifIndex);
     const rows = replayFrames(frames, program, decide);
     process.stdout.write(formatReplay(rows, decide !== null));
     const out = opts.get('write');
