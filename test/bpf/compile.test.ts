@@ -114,6 +114,17 @@ test('over 4096 instructions: falls back to the plain ARP+NS filter and says so'
   assert.ok(passes(g.program, arpRequest(1, [], '192.0.2.1', formatIp4(0xc6120000 + 2 * 1899))));
   assert.ok(!passes(g.program, arpRequest(1, [], '192.0.2.1', formatIp4(0xc6120000 + 2 * 1899 + 1))));
   assert.ok(passes(g.program, arpRequest(1, [], '192.0.2.1', formatIp4(0xc6120000 + 2 * 950))));
+  // Every configured address passes and every address between them drops, across all chunks.
+  const prog = prepare(g.program);
+  const frame = arpRequest(1, [], '192.0.2.1', '192.0.2.1');
+  for (let a = 0xc6120000 - 2; a < 0xc6120000 + 2 * 1900 + 2; a++) {
+    frame[38] = a >>> 24;
+    frame[39] = (a >>> 16) & 0xff;
+    frame[40] = (a >>> 8) & 0xff;
+    frame[41] = a & 0xff;
+    const want = a >= 0xc6120000 && a < 0xc6120000 + 2 * 1900 && (a - 0xc6120000) % 2 === 0;
+    assert.equal(runFilter(prog, frame, frame.length) > 0, want, formatIp4(a));
+  }
 });
 
 const v4Prefix = fc.tuple(fc.constantFrom(0xc0000200, 0xc6336400, 0xcb007100, 0xc6120000), fc.integer({ min: 16, max: 32 }), fc.nat()).map(([base, bits, r]) => {
