@@ -127,6 +127,19 @@ test('over 4096 instructions: falls back to the plain ARP+NS filter and says so'
   }
 });
 
+test('many IPv6 prefixes: chunked tests keep every jump in reach and stay exact', () => {
+  const rules: Rule[] = [];
+  for (let i = 0; i < 150; i++) rules.push(rule(i + 1, `2001:db8:${(2 * i).toString(16)}::/${i % 3 === 0 ? 48 : i % 3 === 1 ? 64 : 127}`));
+  const f = compileFilter(iface('eth0', rules), cache(0));
+  validateProgram(f.program);
+  assert.equal(f.fallback, false);
+  assert.ok(f.program.length > 600, `${f.program.length} instructions: more than one chunk`);
+  for (let i = 0; i < 150; i++) {
+    assert.ok(passes(f.program, nsFrame(1, [], 'fe80::1', `2001:db8:${(2 * i).toString(16)}::1`)), `prefix ${i}`);
+    assert.ok(!passes(f.program, nsFrame(1, [], 'fe80::1', `2001:db8:${(2 * i + 1).toString(16)}::1`)), `gap ${i}`);
+  }
+});
+
 const v4Prefix = fc.tuple(fc.constantFrom(0xc0000200, 0xc6336400, 0xcb007100, 0xc6120000), fc.integer({ min: 16, max: 32 }), fc.nat()).map(([base, bits, r]) => {
   const v = ((base + (r % 65536)) & mask4(bits)) >>> 0;
   return { v, bits };
