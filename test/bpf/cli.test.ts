@@ -39,7 +39,7 @@ test('filter: tcpdump -d listing with comments, then -ddd that compiles back to 
     writeFileSync(conf, CONF);
     const r = run(['filter', '--config', conf, '--interface', 'eth2']);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^; interface eth2: \d+ instructions compiled from 1 rules and 0 statics\n; EtherType/);
+    assert.match(r.out, /^; interface eth2: \d+ instructions compiled from 1 rules and 0 statics\n; the same on a capture \(tags in band\): tcpdump '\(arp and len >= 42 and[^\n]*'\n; EtherType/);
     assert.match(r.out, /\n\(000\) ldh {6}\[12\]\n/);
     assert.match(r.out, /; request: target protocol address in 198\.51\.100\.0\/24 \(1 range\)/);
     const ddd = r.out.slice(r.out.indexOf('; tcpdump -ddd form'));

@@ -11,6 +11,10 @@ import { runFilter } from '../../src/bpf/interp';
 import { formatDdd, parseDdd } from '../../src/bpf/program';
 import { readCapture, writePcap } from '../../src/pcap/pcap';
 import { buildCorpus } from './fixtures/corpus';
+import { compileFilter, plainFilter } from '../../src/bpf/compile';
+import { cache, iface, rule, IGNORE } from './fixtures/configs';
+import { ActionKind } from '../../src/config/types';
+import { parseIp } from '../../src/net/addr';
 
 function tcpdump(args: string[]): string {
   return execFileSync('tcpdump', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -59,6 +63,33 @@ test('interpreter verdicts equal tcpdump\'s on the mixed corpus', { skip }, () =
       const diff = corpus.flatMap((c, i) => (theirs.has(i) !== ours.has(i) ? [`${c.name}: tcpdump ${theirs.has(i)}, ours ${ours.has(i)}`] : []));
       assert.deepEqual(diff, [], expr);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the compiled filter\'s tcpdump expression selects the same frames of a capture as the program', { skip }, () => {
+  const corpus = buildCorpus();
+  const dir = mkdtempSync(join(tmpdir(), 'npbpf-'));
+  try {
+    const file = join(dir, 'corpus.pcap');
+    writeFileSync(file, writePcap(corpus.map((c, i) => ({ data: c.data, origLen: c.data.length, tsSec: 1700000000 + i, tsNsec: 0 }))));
+    const filters = [
+      compileFilter(iface('eth0', [rule(3, '192.0.2.0/25', IGNORE), rule(4, '192.0.2.0/24'), rule(5, '2001:db8:1::/48'), rule(6, '198.51.100.0/24', { kind: ActionKind.Redirect, via: parseIp('192.0.2.9')! })], { statics: ['203.0.113.9', '2001:db8:3::6'] }), cache(0)),
+      compileFilter(iface('eth0', [rule(3, '2001:db8:1::/48', { kind: ActionKind.Tell }), rule(4, '203.0.113.0/24')], { uplinks: ['fe80::2'] }), cache(0)),
+      compileFilter(iface('eth0', [rule(3, '2001:db8:1::/48')]), cache(60)),
+      plainFilter(),
+    ];
+    for (const f of filters) {
+      assert.ok(f.expression);
+      const out = join(dir, 'matched.pcap');
+      tcpdump(['-r', file, '-w', out, f.expression]);
+      const theirs = new Set(readCapture(readFileSync(out)).frames.map((x) => x.tsSec - 1700000000));
+      const diff = corpus.flatMap((c, i) => ((runFilter(f.program, c.data, c.data.length) > 0) !== theirs.has(i) ? [`${c.name}: tcpdump ${theirs.has(i)}`] : []));
+      assert.ok(theirs.size > 0 && theirs.size < corpus.length);
+      assert.deepEqual(diff, [], f.expression);
+    }
+    assert.equal(compileFilter(iface('eth0', [rule(3, '192.0.2.0/24')], { vlans: [10] }), cache(0)).expression, null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -51,7 +51,10 @@ export function renderCompiled(iface: InterfaceConfig, f: CompiledFilter): strin
   const head = f.fallback
     ? `; interface ${iface.name}: plain ARP+NS filter, ${f.program.length} instructions (${f.reason})`
     : `; interface ${iface.name}: ${f.program.length} instructions compiled from ${iface.rules.length} rules and ${iface.statics.length} statics`;
-  return `${head}\n${disassemble(f.program, f.comments)}; tcpdump -ddd form (for --bytecode, iptables -m bpf, SO_ATTACH_FILTER)\n${formatDdd(f.program)}`;
+  const expr = f.expression
+    ? `; the same on a capture (tags in band): tcpdump '${f.expression}'\n`
+    : '; no tcpdump equivalent: the VLAN list is tested on the tag the kernel strips (ancillary data)\n';
+  return `${head}\n${expr}${disassemble(f.program, f.comments)}; tcpdump -ddd form (for --bytecode, iptables -m bpf, SO_ATTACH_FILTER)\n${formatDdd(f.program)}`;
 }
 
 export function parseArgs(argv: string[], flags: string[], positional: number): { opts: Map<string, string>; args: string[] } {
