@@ -4,7 +4,7 @@ import { UsageError, type Command } from '../command';
 import { compileFilter } from '../../bpf/compile';
 import { formatReplay, replayFrames } from '../../bpf/replay';
 import { CaptureError, readCapture, writePcap, type CapturedFrame } from '../../pcap/pcap';
-import { policyDecider } from '../../bpf/decider';
+import { policyDecider, type ExtraFrames } from '../../bpf/decider';
 import { loadBytecodeFile, loadConfigFile, parseArgs, pickInterfaces } from './filter';
 
 export const command: Command = {
@@ -48,9 +48,12 @@ export const command: Command = {
       if (err instanceof CaptureError) throw new UsageError(`${capPath}: ${err.message}`, 1);
       throw err;
     }
-    const decide = policyDecider(config, ifIndex);
+    const extra: ExtraFrames = { arpRequests: 0, arpReplies: 0, announcements: 0, solicitations: 0, advertisements: 0 };
+    const decide = policyDecider(config, ifIndex, extra);
     const rows = replayFrames(frames, program, decide);
     process.stdout.write(formatReplay(rows, decide !== null));
+    const asked = Object.entries(extra).filter(([, n]) => n > 0);
+    if (asked.length) process.stdout.write(`the policy also asked to send (not written): ${asked.map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
     const out = opts.get('write');
     if (out) {
       if (!decide) process.stderr.write('neighproxy replay: policy not available in this build: no replies to write\n');
