@@ -103,6 +103,13 @@ test('replay: kernel verdict per frame from pcap and pcapng; other linktypes are
     assert.equal(passLines.length, 3 * 5);
     assert.ok(passLines.every((l) => /ARP (request who-has 198\.51\.100\.(5|130)|gratuitous request 198\.51\.100\.7).*policy not available$/.test(l)), passLines.join('\n'));
     assert.equal(readCapture(readFileSync(join(dir, 'replies.pcap'))).frames.length, 0);
+    // An operator's own program instead of the compiled one: `tcpdump -ddd 'arp[6:2] = 2'` (ARP replies only).
+    const ddd = join(dir, 'replies.ddd');
+    writeFileSync(ddd, '6\n40 0 0 12\n21 0 3 2054\n40 0 0 20\n21 0 1 2\n6 0 0 262144\n6 0 0 0\n');
+    const d = run(['replay', '--config', conf, '--bytecode', ddd, pcap]);
+    const dPass = d.out.split('\n').filter((l) => /^ *\d+ +\d+  pass /.test(l));
+    // Untagged only: the program knows no VLANs, and the kernel strips q10/q30 tags, so those frames pass too.
+    assert.ok(dPass.length > 0 && dPass.every((l) => / ARP reply /.test(l)), d.out);
     const sll = writePcap(frames);
     sll[20] = 113;
     writeFileSync(pcap, sll);
