@@ -2,52 +2,37 @@
 // process opens Ring.open(if, { filter, netns }) and counts frames; a native generator
 // sends a stream with 90% irrelevant ARP requests from a peer namespace; the child's
 // process.cpuUsage() over the run is what the daemon would pay. Compiled filter and the
-// plain ARP+NS filter alternate, 3 runs each, medians. Needs root and src/engine (loaded
-// lazily: it lands on main separately). Shared, noisy 2-core machine: read ratios.
+// plain ARP+NS filter alternate, 3 runs each, medians. The handler parses and validates
+// every frame (src/wire), as the daemon does before the policy. Needs root. Shared, noisy
+// 2-core machine: read ratios.
 //   node dist/bench/filter-ring.js [frames=300000] [pps=150000]
 import { fork } from 'node:child_process';
 import { compileFilter, plainFilter } from '../src/bpf/compile';
-import type { BpfProgram, RingCounters, BatchHandler } from '../src/engine/types';
+import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type BpfProgram } from '../src/engine/types';
+import { parseFrame } from '../src/wire/parse';
+import { FrameView } from '../src/wire/view';
+import { Ring } from '../src/engine/ring';
+import { generate } from '../src/engine/generator';
+import { REJECT_ALL_FILTER } from '../src/engine/filters';
 import { arpRequest } from '../test/bpf/fixtures/corpus';
 import { cache, iface, rule } from '../test/bpf/fixtures/configs';
 import { Lab, needsNetns } from '../test/helpers/netns';
 import { kernelPair } from '../test/bpf/fixtures/kernel';
 
-interface RingLike {
-  start(handler: BatchHandler): void;
-  counters(): RingCounters;
-  close(): void;
-}
-interface EngineModules {
-  Ring: { open(ifname: string, opts: { filter?: BpfProgram; netns?: string }): RingLike };
-  generate(ring: RingLike, opts: { templates: readonly Uint8Array[]; count: number; ratePps?: number; varyTarget?: number }): Promise<{ sent: number; pps: number }>;
-  REJECT_ALL_FILTER: BpfProgram;
-}
-
-function loadEngine(): EngineModules | null {
-  try {
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const ring = require('../src/engine/ring') as Pick<EngineModules, 'Ring'>;
-    const gen = require('../src/engine/generator') as Pick<EngineModules, 'generate'>;
-    const filters = require('../src/engine/filters') as Pick<EngineModules, 'REJECT_ALL_FILTER'>;
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    return { Ring: ring.Ring, generate: gen.generate, REJECT_ALL_FILTER: filters.REJECT_ALL_FILTER };
-  } catch (err) {
-    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') return null;
-    throw err;
-  }
-}
-
 /** Child: receive until told to stop, then report CPU time and counters. */
 function child(): void {
-  const eng = loadEngine()!;
-  let ring: RingLike | null = null;
+  let ring: Ring | null = null;
   let frames = 0;
   let cpu0 = process.cpuUsage();
   process.on('message', (m: { cmd: string; ifname?: string; netns?: string; filter?: BpfProgram }) => {
     if (m.cmd === 'open') {
-      ring = eng.Ring.open(m.ifname!, { filter: m.filter!, netns: m.netns! });
+      ring = Ring.open(m.ifname!, { filter: m.filter!, netns: m.netns! });
+      const view = new FrameView();
       ring.start((batch) => {
+        for (let i = 0; i < batch.count; i++) {
+          const d = i * DESC_STRIDE;
+          parseFrame(batch.buf, batch.desc[d + DESC_OFFSET]!, batch.desc[d + DESC_LENGTH]!, batch.desc[d + DESC_VLAN_TCI]!, view);
+        }
         frames += batch.count;
       });
       cpu0 = process.cpuUsage();
@@ -66,17 +51,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function run(lab: Lab, pair: ReturnType<typeof kernelPair>, eng: EngineModules, program: BpfProgram, count: number, pps: number): Promise<{ cpuMs: number; frames: number; sent: number }> {
+async function run(lab: Lab, pair: ReturnType<typeof kernelPair>, program: BpfProgram, count: number, pps: number): Promise<{ cpuMs: number; frames: number; sent: number }> {
   const c = fork(__filename, ['child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const msg = <T>(): Promise<T> => new Promise((r) => c.once('message', (m) => r(m as T)));
   c.send({ cmd: 'open', ifname: pair.rxIf, netns: lab.nsPath(pair.rxNs), filter: program });
   await msg<{ ready: boolean }>();
-  const tx = eng.Ring.open(pair.txIf, { filter: eng.REJECT_ALL_FILTER, netns: lab.nsPath(pair.txNs) });
+  const tx = Ring.open(pair.txIf, { filter: REJECT_ALL_FILTER, netns: lab.nsPath(pair.txNs) });
   const templates: Uint8Array[] = [];
   for (let i = 0; i < 10; i++) templates.push(arpRequest(i, [], '203.0.113.254', i === 0 ? '192.0.2.1' : i % 2 ? '198.51.100.1' : '203.0.113.1'));
   let sent = 0;
   try {
-    sent = (await eng.generate(tx, { templates, count, ratePps: pps, varyTarget: 200 })).sent;
+    sent = (await generate(tx, { templates, count, ratePps: pps, varyTarget: 200 })).sent;
   } finally {
     tx.close();
   }
@@ -89,9 +74,8 @@ async function run(lab: Lab, pair: ReturnType<typeof kernelPair>, eng: EngineMod
 
 async function main(): Promise<void> {
   const skip = needsNetns();
-  const eng = loadEngine();
-  if (skip || !eng) {
-    console.log(`filter-ring: skipped (${skip ?? 'src/engine is not part of this build'})`);
+  if (skip) {
+    console.log(`filter-ring: skipped (${skip})`);
     return;
   }
   const count = Number(process.argv[2] ?? 300000);
@@ -108,9 +92,9 @@ async function main(): Promise<void> {
     let fp = 0;
     let sent = 0;
     for (let r = 0; r < 3; r++) {
-      const a = await run(lab, pair, eng, compiled, count, pps);
-      const b = await run(lab, pair, eng, plain, count, pps);
-      c0.push((await run(lab, pair, eng, eng.REJECT_ALL_FILTER, count, pps)).cpuMs);
+      const a = await run(lab, pair, compiled, count, pps);
+      const b = await run(lab, pair, plain, count, pps);
+      c0.push((await run(lab, pair, REJECT_ALL_FILTER, count, pps)).cpuMs);
       cc.push(a.cpuMs);
       cp.push(b.cpuMs);
       fc = a.frames;

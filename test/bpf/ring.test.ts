@@ -1,39 +1,18 @@
-// The same comparison as kernel.test.ts, through the daemon's own ring engine
-// (src/engine/ring.ts, loaded lazily: it lands on main separately): the corpus is sent
-// from a peer namespace and received by Ring.open(if, { filter: compiled, netns }).
+// The same comparison as kernel.test.ts, through the daemon's own ring engine: the
+// corpus is sent from a peer namespace and received by Ring.open(if, { filter: compiled, netns }).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, plainFilter } from '../../src/bpf/compile';
 import { newAncillary, prepare, runFilter } from '../../src/bpf/interp';
 import { kernelView } from '../../src/bpf/replay';
-import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, type BatchHandler, type BpfProgram, type RingCounters } from '../../src/engine/types';
+import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, type BpfProgram, type RingCounters } from '../../src/engine/types';
+import { Ring } from '../../src/engine/ring';
 import { Lab, needsNetns, waitFor } from '../helpers/netns';
 import { arpRequest, buildCorpus } from './fixtures/corpus';
 import { cache, iface, rule, IGNORE } from './fixtures/configs';
 import { AFPACKET_PY, kernelPair } from './fixtures/kernel';
 
-interface RingLike {
-  start(handler: BatchHandler): void;
-  counters(): RingCounters;
-  close(): void;
-}
-interface RingModule {
-  Ring: { open(ifname: string, opts: { filter?: BpfProgram; netns?: string }): RingLike };
-}
-
-function loadRing(): RingModule | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../../src/engine/ring') as RingModule;
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'MODULE_NOT_FOUND') return null;
-    throw err;
-  }
-}
-
-const ring = loadRing();
-const skip = needsNetns() ?? (ring ? undefined : 'src/engine/ring is not part of this build yet');
+const skip = needsNetns();
 
 function ours(program: BpfProgram, frames: readonly Uint8Array[]): boolean[] {
   const p = prepare(program);
@@ -47,7 +26,7 @@ function ours(program: BpfProgram, frames: readonly Uint8Array[]): boolean[] {
 
 /** Receives `frames` through a ring with `program`; returns the source MACs seen and the ring's counters. */
 async function throughRing(lab: Lab, pair: ReturnType<typeof kernelPair>, program: BpfProgram, frames: readonly Uint8Array[]): Promise<{ macs: Set<string>; counters: RingCounters }> {
-  const r = ring!.Ring.open(pair.rxIf, { filter: program, netns: lab.nsPath(pair.rxNs) });
+  const r = Ring.open(pair.rxIf, { filter: program, netns: lab.nsPath(pair.rxNs) });
   const macs = new Set<string>();
   try {
     r.start((batch) => {
