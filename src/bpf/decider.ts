@@ -1,6 +1,5 @@
 // The policy as replay's DecideFn: parse the frame with src/wire, decide with src/policy,
-// build the answer with the wire builders. src/policy is loaded lazily (it lands on main
-// separately); without it policyDecider() returns null and replay says so.
+// build the answer with the wire builders.
 //
 // Replay has no live interface, so the host facts are fixed: the interface MAC is the
 // configured `mac` or 00:00:5e:00:53:00 (RFC 7042 documentation MAC), the host owns no
@@ -8,7 +7,8 @@
 // that MAC (or the target, with `na-source target`). Frames the policy would send besides
 // the answers (resolutions, refresh probes, announcements) are counted, not written.
 import type { Config } from '../config/types';
-import { NaSource, type ActionKind } from '../config/types';
+import { NaSource } from '../config/types';
+import { Policy, REASON_NAMES, Verdict, type PolicyEnvironment, type PolicyOutput } from '../policy';
 import { newIp6, type Family, type Ip4, type Ip6, type Mac } from '../net/addr';
 import { VLAN_NONE } from '../engine/types';
 import { FrameView } from '../wire/view';
@@ -19,39 +19,6 @@ import type { DecideFn } from './replay';
 
 /** RFC 7042 documentation MAC, the replayed interface's MAC when the config sets none. */
 export const REPLAY_MAC: Mac = 0x00005e005300;
-
-/** What replay needs of src/policy (see docs/policy.md). */
-interface PolicyDecision {
-  verdict: number;
-  reason: number;
-  family: number;
-  answerMac: Mac;
-  naFlags: number;
-  ruleLine: number;
-  action: ActionKind | null;
-}
-interface PolicyLike {
-  handle(view: FrameView, ifIndex: number, now: number): PolicyDecision;
-}
-interface PolicyModule {
-  Policy: new (init: { config: Config; env: object; output: object }) => PolicyLike;
-  REASON_NAMES: readonly string[];
-}
-
-function loadPolicy(): PolicyModule | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../policy') as PolicyModule;
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'MODULE_NOT_FOUND' && /[\\/]policy['"]/.test(e.message)) return null;
-    throw err;
-  }
-}
-
-export function policyAvailable(): boolean {
-  return loadPolicy() !== null;
-}
 
 /** fe80::/64 + modified EUI-64 of `mac`. */
 function linkLocal(mac: Mac): Ip6 {
@@ -74,14 +41,12 @@ export interface ExtraFrames {
   advertisements: number;
 }
 
-/** The policy's decision function for interface `ifIndex`, or null when src/policy is not in this build. */
+/** The policy's decision function for interface `ifIndex` (null is kept in the type for builds without a policy). */
 export function policyDecider(config: Config, ifIndex: number, extra?: ExtraFrames): DecideFn | null {
-  const mod = loadPolicy();
-  if (!mod) return null;
   const ifc = config.interfaces[ifIndex]!;
   const ourMac = ifc.mac ?? REPLAY_MAC;
   const ll = linkLocal(ourMac);
-  const env = {
+  const env: PolicyEnvironment = {
     interfaceMac: (): Mac => ourMac,
     isOwnIp4: (): boolean => false,
     isOwnIp6: (): boolean => false,
@@ -93,7 +58,7 @@ export function policyDecider(config: Config, ifIndex: number, extra?: ExtraFram
     routeInterface: (_f: Family, _a: Ip4 | Ip6): string | undefined => undefined,
   };
   const x: ExtraFrames = extra ?? { arpRequests: 0, arpReplies: 0, announcements: 0, solicitations: 0, advertisements: 0 };
-  const output = {
+  const output: PolicyOutput = {
     arpRequest: () => void x.arpRequests++,
     arpReply: () => void x.arpReplies++,
     arpAnnounce: () => void x.announcements++,
@@ -101,21 +66,21 @@ export function policyDecider(config: Config, ifIndex: number, extra?: ExtraFram
     neighborAdvertisement: () => void x.advertisements++,
     unsolicitedNa: () => void x.advertisements++,
   };
-  const policy = new mod.Policy({ config, env, output });
+  const policy = new Policy({ config, env, output });
   const view = new FrameView();
   const out = new Uint8Array(256);
   return (frame, len, vlanTci, now) => {
     parseFrame(frame, 0, len, vlanTci < 0 ? VLAN_NONE : vlanTci, view);
     const d = policy.handle(view, ifIndex, now);
     let reply: Uint8Array | null = null;
-    if (d.verdict === 1) {
+    if (d.verdict === Verdict.Answer) {
       const n = d.family === 4
         ? buildArpReplyTo(out, 0, view, d.answerMac, ourMac)
         : buildNaReplyTo(out, 0, view, d.answerMac, ourMac, ifc.nd.naSource === NaSource.Target ? view.target : ll, d.naFlags);
       reply = out.slice(0, n);
     }
-    const verdict = d.verdict === 1 ? 'answer' : d.verdict === 0 ? 'silent' : 'drop';
-    let reason = mod.REASON_NAMES[d.reason] ?? String(d.reason);
+    const verdict = d.verdict === Verdict.Answer ? 'answer' : d.verdict === Verdict.Silent ? 'silent' : 'drop';
+    let reason = REASON_NAMES[d.reason] ?? String(d.reason);
     if (view.drop !== 0) reason += `: ${DROP_REASON_NAMES[view.drop] ?? view.drop}`;
     return { action: d.action ? `${verdict} ${d.action}` : verdict, line: d.ruleLine, reason, reply };
   };

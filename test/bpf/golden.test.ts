@@ -16,6 +16,7 @@ import { buildCorpus } from './fixtures/corpus';
 import { cache, iface, rule, IGNORE } from './fixtures/configs';
 import { ActionKind } from '../../src/config/types';
 import { parseIp } from '../../src/net/addr';
+import { policyDecider } from '../../src/bpf/decider';
 
 const GOLDEN = join(__dirname, '..', '..', '..', 'test', 'bpf', 'fixtures', 'golden');
 
@@ -45,8 +46,9 @@ test('filter output: a VLAN, IPv4+IPv6, uplink configuration (cache off and on)'
 test('replay output: the mixed corpus through the compiled filter', () => {
   const corpus = buildCorpus();
   const pcap = writePcap(corpus.map((c, i) => ({ data: c.data, origLen: c.data.length, tsSec: i, tsNsec: 0 })));
-  const rows = replayFrames(readCapture(pcap).frames, compileFilter(eth0, cache(0)).program, null);
-  golden('replay-corpus.txt', formatReplay(rows, false));
+  const config = { file: 'test.conf', cache: cache(0), interfaces: [eth0] };
+  const rows = replayFrames(readCapture(pcap).frames, compileFilter(eth0, cache(0)).program, policyDecider(config, 0));
+  golden('replay-corpus.txt', formatReplay(rows, true));
 });
 
 const noCapture = needsNetns() ?? (() => {
@@ -89,7 +91,8 @@ test('replay output on a capture of real kernel neighbour resolution', { skip: n
     await exited;
     const frames = readCapture(readFileSync(file)).frames;
     const conf = iface(ifB, [rule(3, '192.0.2.0/24'), rule(4, '2001:db8:1::/64')]);
-    const out = formatReplay(replayFrames(frames, compileFilter(conf, cache(0)).program, null), false);
+    const config = { file: 'test.conf', cache: cache(0), interfaces: [conf] };
+    const out = formatReplay(replayFrames(frames, compileFilter(conf, cache(0)).program, policyDecider(config, 0)), true);
     golden('replay-kernel-capture.txt', out);
   } finally {
     lab.destroy();

@@ -2,7 +2,7 @@
 // reasons, and reply frames that the wire parser reads back as valid answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { policyAvailable, policyDecider, REPLAY_MAC } from '../../src/bpf/decider';
+import { policyDecider, REPLAY_MAC } from '../../src/bpf/decider';
 import { compileFilter } from '../../src/bpf/compile';
 import { replayFrames } from '../../src/bpf/replay';
 import { parseConfig } from '../../src/config/parse';
@@ -12,7 +12,6 @@ import { VLAN_NONE } from '../../src/engine/types';
 import { formatIp4, formatIp6, formatMac } from '../../src/net/addr';
 import { buildCorpus } from './fixtures/corpus';
 
-const skip = policyAvailable() ? undefined : 'src/policy is not part of this build yet';
 
 const CONF = `cache
  timeout 0
@@ -24,7 +23,7 @@ interface eth0
 end
 `;
 
-test('replay decides with the policy and builds its replies', { skip }, () => {
+test('replay decides with the policy and builds its replies', () => {
   const { config } = parseConfig(CONF, 'replay.conf');
   const corpus = buildCorpus().filter((c) => !c.name.includes('['));
   const frames = corpus.map((c, i) => ({ data: c.data, origLen: c.data.length, tsSec: 1000 + i, tsNsec: 0 }));
