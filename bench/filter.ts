@@ -2,8 +2,8 @@
 // irrelevant to the configuration (requests for targets no rule covers).
 //
 // 1. User space, in this process: per frame, run the filter in our interpreter (what
-//    the kernel does) and parse + validate the frames it passes (what the daemon then
-//    does); report ns/frame for each filter and for the daemon's share alone.
+//    the kernel does), then parse + validate and decide (src/wire, src/policy) the frames
+//    it passes (what the daemon then does); ns/frame for each filter and the daemon's share.
 // 2. Real kernel (root, python3): a receiver with each filter attached (SO_ATTACH_FILTER)
 //    counts a generated stream sent through a veth pair; its CPU time (getrusage) is
 //    what the daemon's process would pay. (The daemon's own ring engine is not used
@@ -12,6 +12,8 @@
 import { compileFilter, plainFilter } from '../src/bpf/compile';
 import { prepare, runFilter, newAncillary, type PreparedFilter } from '../src/bpf/interp';
 import { parseFrame } from '../src/wire/parse';
+import { Policy, type PolicyEnvironment, type PolicyOutput } from '../src/policy';
+import type { InterfaceConfig } from '../src/config/types';
 import { FrameView } from '../src/wire/view';
 import { VLAN_NONE } from '../src/engine/types';
 import { formatIp4 } from '../src/net/addr';
@@ -45,8 +47,9 @@ function median(xs: number[]): number {
 }
 
 /** Filter-only and parse-only loops, timed separately (no clock reads per frame). */
-function userSpace(frames: Uint8Array[], prog: PreparedFilter, rounds: number): { filterNs: number; parseNs: number; passed: number } {
+function userSpace(frames: Uint8Array[], prog: PreparedFilter, rounds: number, policy: Policy): { filterNs: number; parseNs: number; passed: number } {
   const view = new FrameView();
+  let now = 1000;
   const anc = newAncillary();
   const passedFrames: Uint8Array[] = [];
   for (const f of frames) if (runFilter(prog, f, f.length, anc) > 0) passedFrames.push(f);
@@ -62,7 +65,8 @@ function userSpace(frames: Uint8Array[], prog: PreparedFilter, rounds: number): 
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < passedFrames.length; i++) {
       const f = passedFrames[i]!;
-      sink += parseFrame(f, 0, f.length, VLAN_NONE, view);
+      parseFrame(f, 0, f.length, VLAN_NONE, view);
+      sink += policy.handle(view, 0, (now += 1e-6)).verdict;
     }
   }
   const t2 = process.hrtime.bigint();
@@ -97,10 +101,18 @@ async function main(): Promise<void> {
   const compiled = compileFilter(iface('eth0', [rule(1, '192.0.2.0/24')]), cache(0));
   const plain = plainFilter();
   const pc = prepare(compiled.program);
+  const eth0: InterfaceConfig = iface('eth0', [rule(1, '192.0.2.0/24')]);
+  const env: PolicyEnvironment = {
+    interfaceMac: () => 0x00005e005300, isOwnIp4: () => false, isOwnIp6: () => false,
+    sourceIp4: () => 0, sourceIp6: () => false, routeInterface: () => undefined,
+  };
+  const noop = (): void => undefined;
+  const output: PolicyOutput = { arpRequest: noop, arpReply: noop, arpAnnounce: noop, neighborSolicitation: noop, neighborAdvertisement: noop, unsolicitedNa: noop };
+  const policy = new Policy({ config: { file: 'bench.conf', cache: cache(0), interfaces: [eth0] }, env, output });
   const pp = prepare(plain.program);
   console.log(`stream: ${STREAM} ARP requests, 10% for 192.0.2.0/24 (configured); compiled filter ${compiled.program.length} insns, plain ${plain.program.length}`);
-  userSpace(frames, pc, 20);
-  userSpace(frames, pp, 20);
+  userSpace(frames, pc, 20, policy);
+  userSpace(frames, pp, 20, policy);
   const rc: number[] = [];
   const rp: number[] = [];
   const dc: number[] = [];
@@ -108,8 +120,8 @@ async function main(): Promise<void> {
   let passC = 0;
   let passP = 0;
   for (let r = 0; r < RUNS; r++) {
-    const a = userSpace(frames, pc, 50);
-    const b = userSpace(frames, pp, 50);
+    const a = userSpace(frames, pc, 50, policy);
+    const b = userSpace(frames, pp, 50, policy);
     rc.push(a.filterNs);
     rp.push(b.filterNs);
     dc.push(a.parseNs);
@@ -118,8 +130,8 @@ async function main(): Promise<void> {
     passP = b.passed;
   }
   console.log(`user space, ns per stream frame, median of ${RUNS} alternating runs:`);
-  console.log(`  compiled: filter (our interpreter, the kernel's share) ${median(rc).toFixed(1)} ns, daemon parse+validate ${median(dc).toFixed(1)} ns; ${passC}/${STREAM} frames reach the daemon`);
-  console.log(`  plain:    filter (our interpreter, the kernel's share) ${median(rp).toFixed(1)} ns, daemon parse+validate ${median(dp).toFixed(1)} ns; ${passP}/${STREAM} frames reach the daemon`);
+  console.log(`  compiled: filter (our interpreter, the kernel's share) ${median(rc).toFixed(1)} ns, daemon parse+policy ${median(dc).toFixed(1)} ns; ${passC}/${STREAM} frames reach the daemon`);
+  console.log(`  plain:    filter (our interpreter, the kernel's share) ${median(rp).toFixed(1)} ns, daemon parse+policy ${median(dp).toFixed(1)} ns; ${passP}/${STREAM} frames reach the daemon`);
   console.log(`  daemon work ratio plain/compiled: ${(median(dp) / median(dc)).toFixed(2)}x; frames to user space ${(passP / passC).toFixed(1)}x`);
 
   const skip = needsNetns();
