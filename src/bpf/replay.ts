@@ -25,8 +25,9 @@ export interface Decision {
 
 /**
  * The policy seam: given a frame as the kernel delivers it (outer tag stripped; its
- * TCI in `vlanTci`, or -1), decide. Until src/policy and src/wire are wired in, replay
- * runs without one and says `policy not available`.
+ * TCI in `vlanTci`, or -1) at capture time `now` (seconds), decide. src/bpf/decider.ts
+ * builds it from src/wire + src/policy; tests may inject their own. Without one, replay
+ * shows the kernel verdict only (`policy not available`).
  */
 export type DecideFn = (frame: Uint8Array, len: number, vlanTci: number, now: number) => Decision;
 
