@@ -41,7 +41,7 @@ class NativeDriver implements LoadDriver {
     let p = this.rings.get(key);
     if (!p) {
       const netns = `/run/netns/${plan.netns}`;
-      const tx = Ring.open(plan.ifname, { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256 });
+      const tx = Ring.open(plan.ifname, { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256, qdiscBypass: true });
       let rx: Ring;
       try {
         rx = Ring.open(plan.ifname, { netns, filter: ARP_REPLY_AND_NA_FILTER, rxFrames: RX_FRAMES, txFrames: 1, frameSize: 256, batchLimit: 512 });
