@@ -80,13 +80,18 @@ export function emptyRingCounters(): RingCounters {
   return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0 };
 }
 
-/** Cache figures the policy reports at scrape time, per interface and family. */
+/**
+ * Cache figures at scrape time. The policy keeps one table for all interfaces: entries are
+ * counted per interface and family, the event counters are for the whole table.
+ */
 export interface CacheFigures {
-  iface: string;
-  family: number;
-  size: number;
+  entries: { iface: string; family: number; size: number }[];
+  capacity: number;
   evictions: number;
+  /** Entries dropped after their refresh probes went unanswered. */
   refreshFailures: number;
+  /** Redirect targets whose MAC could not be resolved. */
+  resolveFailures: number;
 }
 
 export interface MetricsSources {
@@ -94,7 +99,7 @@ export interface MetricsSources {
   interfaces(): Iterable<InterfaceStats>;
   /** Name of a drop code (src/wire drop table). */
   dropName(code: number): string;
-  cache(): Iterable<CacheFigures>;
+  cache(): CacheFigures;
   reloads(): { ok: number; failed: number };
 }
 
@@ -179,14 +184,12 @@ export function createRegistry(src: MetricsSources): Registry {
   counter('neighproxy_frames_received_total', 'Frames read from the RX ring (after the BPF filter).',
     ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().framesReceived); });
   gauge('neighproxy_cache_entries', 'Neighbour cache entries.', ['interface', 'family'], (g) => {
-    for (const f of src.cache()) g.set({ interface: f.iface, family: FAMILY_NAMES[f.family]! }, f.size);
+    for (const e of src.cache().entries) g.set({ interface: e.iface, family: FAMILY_NAMES[e.family]! }, e.size);
   });
-  counter('neighproxy_cache_evictions_total', 'Cache entries evicted because the table was full.', ['interface', 'family'], (c) => {
-    for (const f of src.cache()) c.inc({ interface: f.iface, family: FAMILY_NAMES[f.family]! }, f.evictions);
-  });
-  counter('neighproxy_refresh_failures_total', 'Cache entries that expired after unanswered refresh probes.', ['interface', 'family'], (c) => {
-    for (const f of src.cache()) c.inc({ interface: f.iface, family: FAMILY_NAMES[f.family]! }, f.refreshFailures);
-  });
+  gauge('neighproxy_cache_capacity', 'Neighbour cache capacity (tablesize).', [], (g) => g.set(src.cache().capacity));
+  counter('neighproxy_cache_evictions_total', 'Cache entries evicted because the table was full.', [], (c) => c.inc(src.cache().evictions));
+  counter('neighproxy_refresh_failures_total', 'Cache entries that expired after unanswered refresh probes.', [], (c) => c.inc(src.cache().refreshFailures));
+  counter('neighproxy_resolve_failures_total', 'Redirect targets whose MAC could not be resolved.', [], (c) => c.inc(src.cache().resolveFailures));
   counter('neighproxy_reloads_total', 'Configuration reloads (SIGHUP), by result.', ['result'], (c) => {
     const r = src.reloads();
     c.inc({ result: 'ok' }, r.ok);

@@ -11,7 +11,7 @@ function setup() {
   const eth0 = new InterfaceStats('eth0');
   let ring = { ...emptyRingCounters(), kernelDrops: 5, framesReceived: 100 };
   eth0.ringCounters = () => ring;
-  const cache: CacheFigures[] = [{ iface: 'eth0', family: FAMILY_V4, size: 12, evictions: 3, refreshFailures: 1 }];
+  const cache: CacheFigures = { entries: [{ iface: 'eth0', family: FAMILY_V4, size: 12 }], capacity: 100, evictions: 3, refreshFailures: 1, resolveFailures: 0 };
   const registry = createRegistry({
     interfaces: () => [eth0],
     dropName: (c) => (c === 1 ? 'truncated' : `code_${c}`),
@@ -40,8 +40,9 @@ test('hot-path counters appear at scrape time with interface/family/action label
   assert.equal(p.get('neighproxy_drops_total{interface="eth0",reason="code_63"}'), 1);
   assert.equal(p.get('neighproxy_kernel_drops_total{interface="eth0"}'), 5);
   assert.equal(p.get('neighproxy_cache_entries{interface="eth0",family="ipv4"}'), 12);
-  assert.equal(p.get('neighproxy_cache_evictions_total{interface="eth0",family="ipv4"}'), 3);
-  assert.equal(p.get('neighproxy_refresh_failures_total{interface="eth0",family="ipv4"}'), 1);
+  assert.equal(p.get('neighproxy_cache_evictions_total'), 3);
+  assert.equal(p.get('neighproxy_refresh_failures_total'), 1);
+  assert.equal(p.get('neighproxy_cache_capacity'), 100);
   assert.equal(p.get('neighproxy_reloads_total{result="failed"}'), 1);
   assert.equal(p.get('neighproxy_decision_seconds_bucket{interface="eth0",family="ipv4",le="0.000005"}'), 1);
   assert.equal(p.get('neighproxy_decision_seconds_bucket{interface="eth0",family="ipv4",le="0.01"}'), 1);
