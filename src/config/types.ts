@@ -115,7 +115,7 @@ export interface InterfaceConfig {
   name: string;
   /** parpd's interface-level `timeout` in seconds (see README: how long an answer waiting for a redirect target's MAC is held). */
   timeout: number;
-  /** Only frames on these VLAN ids are handled; null = untagged and every VLAN. */
+  /** Only frames on these VLAN ids are handled, sorted; 0 stands for untagged frames (`vlan untagged`); null = untagged and every VLAN. */
   vlans: number[] | null;
   promisc: boolean;
   allmulti: boolean;

@@ -1,0 +1,71 @@
+// `neighproxy import-ndppd FILE`: print the neighproxy configuration equivalent to an
+// ndppd.conf; what has no equivalent is written as `#` comments and noted on stderr.
+import { readFileSync } from 'node:fs';
+import type { Command } from '../command';
+import { ConfigError } from '../../config/errors';
+import { importNdppd } from '../../config/ndppd';
+
+const USAGE = `usage: neighproxy import-ndppd FILE
+
+Reads an ndppd.conf and prints the equivalent neighproxy configuration on
+stdout (redirect it to a file, then 'neighproxy check --config' it).
+  proxy IF { ... }        -> interface IF (allmulti yes)
+  rule PREFIX { static }  -> rule ::/0 PREFIX self   (answer at once with our MAC)
+  rule PREFIX { auto }    -> rule ::/0 PREFIX route  (answer when the kernel routes
+                             the target out of another interface)
+  rule PREFIX { iface X } -> rule ::/0 PREFIX route  (ndppd first asked on X and
+                             answered only if X replied; neighproxy does not ask)
+  router yes|no           -> router yes|no
+  timeout MS              -> interface timeout (seconds)
+  ttl MS                  -> cache timeout (seconds, the longest of all proxies)
+  keepalive, retries      -> cache refresh RETRIES*TIMEOUT (0*... without keepalive)
+  promiscuous yes|no      -> promisc yes|no
+Settings without an equivalent (route-ttl, address-ttl, autowire, autovia,
+deadtime) become '# note:' comments and are listed on stderr.
+
+exit status: 0 translated, 1 invalid or unreadable input, 2 usage error.`;
+
+interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+export async function runImportNdppd(argv: string[], io: Io = processIo): Promise<number> {
+  if (argv.length !== 1 || argv[0]!.startsWith('-')) {
+    io.stderr(`neighproxy import-ndppd: ${argv.length === 0 ? 'FILE is required' : `unexpected argument '${argv[argv.length === 1 ? 0 : 1]}'`}\n${USAGE}\n`);
+    return 2;
+  }
+  const file = argv[0]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    io.stderr(`${file}: cannot read ndppd configuration: ${code}\n`);
+    return 1;
+  }
+  try {
+    const r = importNdppd(text, file);
+    io.stdout(r.text);
+    if (r.notes.length) {
+      io.stderr(`neighproxy import-ndppd: ${r.notes.length} thing(s) without an exact equivalent:\n`);
+      for (const n of r.notes) io.stderr(`  ${n}\n`);
+    }
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`${err.message}\n`);
+    return 1;
+  }
+}
+
+export const command: Command = {
+  summary: 'translate an ndppd.conf into a neighproxy configuration',
+  usage: USAGE,
+  run: (argv) => runImportNdppd(argv),
+};

@@ -1,0 +1,8 @@
+// The configuration module's public surface.
+export * from './types';
+export * from './errors';
+export { parseConfig, loadConfig, DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT } from './parse';
+export { formatConfig, formatRule, formatAction, formatVlans } from './format';
+export { importNdppd } from './ndppd';
+export { summarizeConfig, defaultFilterDescriber, type FilterDescriber } from './summary';
+export { CONFIG_REFERENCE } from './reference';

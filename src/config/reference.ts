@@ -1,0 +1,93 @@
+// The language reference printed by `neighproxy help config`. docs/config.md carries
+// the same content with more explanation; a test checks both name every keyword.
+export const CONFIG_REFERENCE = `neighproxy configuration language
+
+The language is parpd's, extended line by line for IPv6 and ND proxying. One
+directive per line; words are separated by blanks; '#' starts a comment that
+runs to the end of the line. Blocks open with 'cache' or 'interface NAME' and
+close with 'end'. A parpd configuration loads unchanged.
+
+cache                         optional, at most once; defaults shown
+ timeout    300               seconds a learned IP-MAC pair lives (0 = never learn)
+ tablesize  65536             most entries kept; the least recently used goes first
+ refresh    3*5               before expiry, up to 3 unicast probes 5 s apart (0*5 = none)
+ delay      N*T               a 'delay' rule answers the N-th request for the same
+                              pair seen within T s (4*3: the 4th within 3 s); default
+                              unset: 'delay' rules then answer at once
+end
+
+interface NAME                one block per interface (Linux name, at most 15 chars)
+ rule SOURCE TARGET [delay] [verbose] [probes] ACTION
+                              first matching rule decides; no match = no answer
+ static ADDRESS MAC [announce]
+                              always answer ADDRESS with MAC (announce: send 3
+                              gratuitous ARP / unsolicited NA at start and reload)
+ timeout    1                 seconds an answer waiting for a redirect target's MAC
+                              (being resolved) is held before it is dropped;
+                              parpd's interface timeout, decimals allowed (1.011)
+ mac        MAC               MAC for 'self'/'route' answers and our frames
+                              (default: the interface's own)
+ vlan       any               VLANs handled: 'any' (default: untagged and every
+                              VLAN), or a list like untagged,100,200-210
+ promisc    no                put the interface in promiscuous mode
+ allmulti   no|yes            receive all multicast (default: yes when the block
+                              has IPv6 rules or statics, since the solicited-node
+                              groups of proxied targets are never joined)
+ ND-proxy settings (IPv6 only; like ndproxy(4)):
+ uplink     ADDR...           answer only solicitations from these routers; repeatable;
+                              '::' admits DAD-style sources (default: any source)
+ exception  ADDR...           targets never proxied (the CPE's, our own); repeatable
+ router     no                R flag in our advertisements
+ override   no                O flag (RFC 4861 7.2.8 says 0 for proxied targets)
+ dad        ignore            'defend': answer duplicate-address-detection probes
+                              for proxied targets (as if every IPv6 rule had 'probes')
+ na-source  link-local        source of our advertisements: 'link-local' or 'target'
+end
+
+SOURCE, TARGET    prefixes ADDRESS/LENGTH or plain addresses (= /32, /128); the
+                  requester's and the requested address. Both of one family. Host
+                  bits must be zero (198.51.100.0/24, not 198.51.100.1/24).
+flags (before the action):
+  delay           answer only the COUNT-th request within SECONDS (cache 'delay')
+  verbose         log every decision this rule makes
+  probes          also answer ARP probes/announcements and IPv6 DAD (source 0.0.0.0
+                  or ::); by default they are left alone (RFC 5227, RFC 4862)
+ACTION:
+  ignore          stay silent
+  tell            answer with the target's real MAC, as learned
+  ADDRESS         redirect: answer with the MAC of ADDRESS (a router), same family
+  self            answer with our MAC (classic proxy ARP / proxy NDP)
+  route           answer with our MAC only when the kernel routes the target out
+                  of another interface
+  MAC             answer with this fixed MAC (ndproxy's downlink MAC)
+  template BASE/BITS
+                  a MAC made from the target: the low BITS (8, 16, 24, 32 or 40;
+                  at most 32 for IPv4) come from the low BITS of the target address,
+                  the rest from BASE, whose low BITS must be zero.
+                  template fe:fd:fd:fd:fd:00/8 answers 198.51.100.7 with
+                  fe:fd:fd:fd:fd:07 (one MAC per VPN peer on a TAP device;
+                  the base must be unicast: fd:... has the group bit set)
+
+Errors are printed as FILE:LINE:COLUMN: found 'X', expected Y, all of them (up
+to 20), and the daemon does not start. Warnings (same form, 'warning:') point at
+rules shadowed by an earlier rule, 'delay' rules without 'cache delay', and
+settings that have no effect. 'neighproxy check --config FILE' shows both.
+
+Example (parpd's):
+cache
+ timeout       302
+ tablesize     3499
+ refresh       3*5
+ delay         4*3
+end
+interface em0
+ timeout       1.011
+ rule          0.0.0.0/0        198.51.100.0/29    ignore
+ rule          198.51.100.4/32  198.51.100.0/24    delay tell
+ rule          198.51.100.0/29  198.51.100.0/24    tell
+ rule          198.51.100.0/24  198.51.100.0/24    198.51.100.1
+ rule          198.51.100.0/24  0.0.0.0/0          verbose 198.51.100.1
+ rule          192.0.2.0/24     198.51.100.0/24    tell
+ rule          0.0.0.0/0        0.0.0.0/0          verbose ignore
+end
+`;

@@ -1,0 +1,61 @@
+// What `neighproxy check` prints about a valid configuration: enough for an operator
+// to see that the file means what they think, without touching any interface.
+import { Family, formatIp6, formatMac } from '../net/addr';
+import { formatVlans } from './format';
+import { ActionKind, type Config, type InterfaceConfig } from './types';
+
+/** Describes the kernel filter an interface would get (the BPF compiler plugs in here). */
+export type FilterDescriber = (iface: InterfaceConfig, config: Config) => string;
+
+/** Used while no filter compiler is wired in. */
+export const defaultFilterDescriber: FilterDescriber = () => 'default ARP+NS filter';
+
+const ACTION_ORDER: ActionKind[] = [
+  ActionKind.Ignore, ActionKind.Tell, ActionKind.Redirect, ActionKind.Mac,
+  ActionKind.Self, ActionKind.Route, ActionKind.Template,
+];
+
+const yn = (b: boolean): string => (b ? 'yes' : 'no');
+
+export function summarizeConfig(config: Config, describeFilter: FilterDescriber = defaultFilterDescriber): string {
+  const c = config.cache;
+  const out: string[] = [];
+  const v4 = config.interfaces.reduce((n, i) => n + i.rules.filter((r) => r.target.family === Family.V4).length, 0);
+  const v6 = config.interfaces.reduce((n, i) => n + i.rules.filter((r) => r.target.family === Family.V6).length, 0);
+  out.push(`${config.file}: valid: ${config.interfaces.length} interface(s), ${v4 + v6} rule(s) (IPv4 ${v4}, IPv6 ${v6})`);
+  out.push(
+    `cache${c.explicit ? '' : ' (defaults)'}: timeout ${c.timeout} s${c.timeout === 0 ? ' (learning off)' : ''}, tablesize ${c.tablesize} entries, ` +
+      `refresh ${c.refresh.count}*${c.refresh.interval} (${c.refresh.count} unicast probes ${c.refresh.interval} s apart), ` +
+      (c.delay.count > 0 ? `delay ${c.delay.count}*${c.delay.window} (answer request ${c.delay.count} within ${c.delay.window} s)` : 'delay unset'),
+  );
+  for (const ifc of config.interfaces) {
+    out.push(`interface ${ifc.name} (line ${ifc.pos.line})`);
+    const r4 = ifc.rules.filter((r) => r.target.family === Family.V4).length;
+    out.push(`  rules      ${ifc.rules.length} (IPv4 ${r4}, IPv6 ${ifc.rules.length - r4})`);
+    const counts = ACTION_ORDER.map((k) => [k, ifc.rules.filter((r) => r.action.kind === k).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`);
+    out.push(`  actions    ${counts.length ? counts.join(', ') : 'none'}`);
+    const flagged = (f: 'delay' | 'verbose' | 'probes'): number => ifc.rules.filter((r) => r[f]).length;
+    out.push(`  flags      delay ${flagged('delay')}, verbose ${flagged('verbose')}, probes ${flagged('probes')}`);
+    const ann = ifc.statics.filter((s) => s.announce).length;
+    out.push(`  statics    ${ifc.statics.length}${ann ? ` (${ann} announced)` : ''}`);
+    out.push(
+      `  link       hold timeout ${ifc.timeout} s, vlan ${formatVlans(ifc.vlans)}, promisc ${yn(ifc.promisc)}, allmulti ${yn(ifc.allmulti)}, ` +
+        `mac ${ifc.mac === null ? "the interface's own" : formatMac(ifc.mac)}`,
+    );
+    const hasV6 = ifc.rules.length - r4 > 0 || ifc.statics.some((s) => s.address.family === Family.V6);
+    if (hasV6) {
+      const nd = ifc.nd;
+      const ups = nd.uplinks.length ? nd.uplinks.map(formatIp6).join(' ') : 'any';
+      out.push(
+        `  nd-proxy   uplinks ${ups}; exceptions ${nd.exceptions.length}; router ${yn(nd.router)}, override ${yn(nd.override)}, ` +
+          `dad ${nd.dadDefend ? 'defend' : 'ignore'}, na-source ${nd.naSource}`,
+      );
+    } else {
+      out.push('  nd-proxy   off (no IPv6 rules or statics)');
+    }
+    out.push(`  filter     ${describeFilter(ifc, config)}`);
+  }
+  return out.join('\n') + '\n';
+}
