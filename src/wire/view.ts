@@ -27,6 +27,10 @@ export class FrameView {
   vlan = -1;
   /** Outer tag's VLAN id for 802.1ad (QinQ) frames; -1 when there is only one tag or none. */
   outerVlan = -1;
+  /** Priority (PCP, 0..7) of the innermost tag; 0 when untagged. */
+  vlanPcp = 0;
+  /** Priority (PCP) of the outer tag of a QinQ frame; 0 otherwise. */
+  outerVlanPcp = 0;
   /** Absolute offset of the ARP or IPv6 header in the buffer that was parsed. */
   l3Offset = 0;
 
@@ -51,6 +55,10 @@ export class FrameView {
   naFlags = 0;
   /** Absolute offset of the nonce option's 6 bytes (RFC 3971/7527), -1 when absent. */
   nonceOffset = -1;
+  /** Absolute offset of the ICMPv6 header (NS/NA). */
+  icmpOffset = 0;
+  /** ICMPv6 message length in bytes (the IPv6 payload length), options included. */
+  icmpLength = 0;
 }
 
 export const NA_FLAG_ROUTER = 4;

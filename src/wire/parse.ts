@@ -1,0 +1,231 @@
+// One call per received frame: what it says, or why it is dropped.
+//
+// parseFrame fills a reused FrameView and returns its kind; it allocates nothing, never
+// throws on malformed input, and never reads at or beyond `off + len` (nor past the end
+// of `buf`), so a frame sitting in a larger ring slot is judged by its own bytes only.
+import { VLAN_NONE } from '../engine/types';
+import { isMulticast6, isSolicitedNode6, isUnspecified6, readIp4, readIp6, readMac } from '../net/addr';
+import { fold16, ip6WordSum, sum16 } from './checksum';
+import { DropReason } from './drop';
+import { FrameKind, NA_FLAG_SOLICITED, type FrameView } from './view';
+
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_IPV6 = 0x86dd;
+export const ETH_P_8021Q = 0x8100;
+export const ETH_P_8021AD = 0x88a8;
+/** Pre-standard QinQ TPID still seen on some switches. */
+export const ETH_P_QINQ1 = 0x9100;
+export const IPPROTO_ICMPV6 = 58;
+export const ND_NEIGHBOR_SOLICIT = 135;
+export const ND_NEIGHBOR_ADVERT = 136;
+export const ND_OPT_SOURCE_LINKADDR = 1;
+export const ND_OPT_TARGET_LINKADDR = 2;
+export const ND_OPT_NONCE = 14;
+export const ARPOP_REQUEST = 1;
+export const ARPOP_REPLY = 2;
+
+function dropped(view: FrameView, reason: DropReason): FrameKind {
+  view.drop = reason;
+  return FrameKind.None;
+}
+
+/**
+ * Parses and validates one Ethernet frame at buf[off, off+len).
+ * `oobVlanTci` is the tag the ring stripped (Batch desc DESC_VLAN_TCI), VLAN_NONE when none;
+ * it counts as the outer tag when the frame also carries one in band.
+ * Returns the kind; FrameKind.None means dropped, with `view.drop` the DropReason.
+ */
+export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci: number, view: FrameView): FrameKind {
+  view.kind = FrameKind.None;
+  view.drop = DropReason.None;
+  let end = off + len;
+  if (end > buf.length) end = buf.length;
+  if (!(off >= 0) || end - off < 14) return dropped(view, DropReason.Truncated);
+
+  view.ethDst = readMac(buf, off);
+  view.ethSrc = readMac(buf, off + 6);
+  let p = off + 12;
+  let type = (buf[p]! << 8) | buf[p + 1]!;
+  let tags = 0;
+  let vid = -1;
+  let pcp = 0;
+  let outerVid = -1;
+  let outerPcp = 0;
+  if (oobVlanTci !== VLAN_NONE) {
+    vid = oobVlanTci & 0xfff;
+    pcp = (oobVlanTci >>> 13) & 7;
+    tags = 1;
+  }
+  while (type === ETH_P_8021Q || type === ETH_P_8021AD || type === ETH_P_QINQ1) {
+    if (tags === 2) return dropped(view, DropReason.VlanDepth);
+    if (p + 6 > end) return dropped(view, DropReason.Truncated);
+    const tci = (buf[p + 2]! << 8) | buf[p + 3]!;
+    outerVid = vid;
+    outerPcp = pcp;
+    vid = tci & 0xfff;
+    pcp = tci >>> 13;
+    tags++;
+    p += 4;
+    type = (buf[p]! << 8) | buf[p + 1]!;
+  }
+  view.vlan = vid;
+  view.vlanPcp = pcp;
+  view.outerVlan = tags === 2 ? outerVid : -1;
+  view.outerVlanPcp = tags === 2 ? outerPcp : 0;
+  p += 2;
+  view.l3Offset = p;
+  if (type === ETH_P_ARP) return parseArp(buf, p, end, view);
+  if (type === ETH_P_IPV6) return parseIp6(buf, p, end, view);
+  return dropped(view, DropReason.EthType);
+}
+
+function parseArp(buf: Uint8Array, p: number, end: number, view: FrameView): FrameKind {
+  if (p + 28 > end) return dropped(view, DropReason.Truncated);
+  if (((buf[p]! << 8) | buf[p + 1]!) !== 1) return dropped(view, DropReason.ArpBadHtype);
+  if (((buf[p + 2]! << 8) | buf[p + 3]!) !== 0x0800) return dropped(view, DropReason.ArpBadPtype);
+  if (buf[p + 4] !== 6) return dropped(view, DropReason.ArpBadHlen);
+  if (buf[p + 5] !== 4) return dropped(view, DropReason.ArpBadPlen);
+  const op = (buf[p + 6]! << 8) | buf[p + 7]!;
+  if (op !== ARPOP_REQUEST && op !== ARPOP_REPLY) return dropped(view, DropReason.ArpBadOp);
+  // Group bit of the first octet: broadcast and multicast senders are never learnt or answered.
+  if ((buf[p + 8]! & 1) !== 0) return dropped(view, DropReason.ArpSenderMac);
+  view.arpOp = op;
+  view.senderMac = readMac(buf, p + 8);
+  view.senderIp = readIp4(buf, p + 14);
+  view.targetMac = readMac(buf, p + 18);
+  view.targetIp = readIp4(buf, p + 24);
+  view.kind = op === ARPOP_REQUEST ? FrameKind.ArpRequest : FrameKind.ArpReply;
+  return view.kind;
+}
+
+/** Extension headers (RFC 8200 section 4, IANA "IPv6 Extension Header Types"). */
+function isExtHeader(nh: number): boolean {
+  return nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 50 ||
+    nh === 135 || nh === 139 || nh === 140 || nh === 253 || nh === 254;
+}
+
+function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): FrameKind {
+  if (p + 40 > end) return dropped(view, DropReason.Truncated);
+  if (buf[p]! >>> 4 !== 6) return dropped(view, DropReason.Ip6Version);
+  const plen = (buf[p + 4]! << 8) | buf[p + 5]!;
+  const pend = p + 40 + plen;
+  // Trailing bytes past the payload (Ethernet padding) are allowed and ignored.
+  if (pend > end) return dropped(view, DropReason.Truncated);
+  if (buf[p + 8] === 0xff) return dropped(view, DropReason.Ip6SrcMulticast);
+  const nh = buf[p + 6]!;
+  if (nh !== IPPROTO_ICMPV6) {
+    if (isExtHeader(nh)) return extHeaderDrop(buf, p + 40, pend, nh, view);
+    return dropped(view, DropReason.Ip6NextHeader);
+  }
+  const q = p + 40;
+  if (plen < 1) return dropped(view, DropReason.Truncated);
+  const type = buf[q]!;
+  const hopLimit = buf[p + 7]!;
+  readIp6(buf, p + 8, view.ip6Src);
+  readIp6(buf, p + 24, view.ip6Dst);
+  view.hopLimit = hopLimit;
+  view.icmpOffset = q;
+  view.icmpLength = plen;
+  view.sourceLinkAddr = -1;
+  view.targetLinkAddr = -1;
+  view.nonceOffset = -1;
+  if (type === ND_NEIGHBOR_SOLICIT) {
+    if (hopLimit !== 255) return dropped(view, DropReason.NsHopLimit);
+    if (plen < 24) return dropped(view, DropReason.NsLength);
+    if (buf[q + 1] !== 0) return dropped(view, DropReason.NsCode);
+    if (buf[q + 8] === 0xff) return dropped(view, DropReason.NsTargetMulticast);
+    readIp6(buf, q + 8, view.target);
+    const r = parseOptions(buf, q + 24, pend, view, DropReason.NsOptionLength, DropReason.NsLladdrLength);
+    if (r !== DropReason.None) return dropped(view, r);
+    if (isUnspecified6(view.ip6Src)) {
+      if (!isSolicitedNode6(view.ip6Dst)) return dropped(view, DropReason.NsUnspecDst);
+      if (view.sourceLinkAddr !== -1) return dropped(view, DropReason.NsUnspecSllao);
+    }
+    if (!ndChecksumOk(buf, q, plen, view)) return dropped(view, DropReason.NsChecksum);
+    view.naFlags = 0;
+    view.kind = FrameKind.NeighborSolicitation;
+    return view.kind;
+  }
+  if (type === ND_NEIGHBOR_ADVERT) {
+    if (hopLimit !== 255) return dropped(view, DropReason.NaHopLimit);
+    if (plen < 24) return dropped(view, DropReason.NaLength);
+    if (buf[q + 1] !== 0) return dropped(view, DropReason.NaCode);
+    if (buf[q + 8] === 0xff) return dropped(view, DropReason.NaTargetMulticast);
+    const flags = buf[q + 4]! >>> 5;
+    if ((flags & NA_FLAG_SOLICITED) !== 0 && isMulticast6(view.ip6Dst)) {
+      return dropped(view, DropReason.NaSolicitedMulticast);
+    }
+    readIp6(buf, q + 8, view.target);
+    const r = parseOptions(buf, q + 24, pend, view, DropReason.NaOptionLength, DropReason.NaLladdrLength);
+    if (r !== DropReason.None) return dropped(view, r);
+    if (!ndChecksumOk(buf, q, plen, view)) return dropped(view, DropReason.NaChecksum);
+    view.naFlags = flags;
+    view.kind = FrameKind.NeighborAdvertisement;
+    return view.kind;
+  }
+  return dropped(view, DropReason.Icmp6Type);
+}
+
+/**
+ * Walks ND options in buf[o, pend). Unknown options are skipped (RFC 4861 section 4.6);
+ * the first of each link-layer option counts, as in the kernel. Returns a drop reason or None.
+ */
+function parseOptions(buf: Uint8Array, o: number, pend: number, view: FrameView,
+  badLength: DropReason, badLladdr: DropReason): DropReason {
+  while (o < pend) {
+    if (o + 2 > pend) return badLength;
+    const units = buf[o + 1]!;
+    if (units === 0) return badLength;
+    const next = o + units * 8;
+    if (next > pend) return badLength;
+    const t = buf[o]!;
+    if (t === ND_OPT_SOURCE_LINKADDR) {
+      // Checked only where it counts: the option this message type defines must be 8 bytes.
+      if (badLladdr === DropReason.NsLladdrLength && units !== 1) return badLladdr;
+      if (view.sourceLinkAddr === -1 && units === 1) view.sourceLinkAddr = readMac(buf, o + 2);
+    } else if (t === ND_OPT_TARGET_LINKADDR) {
+      if (badLladdr === DropReason.NaLladdrLength && units !== 1) return badLladdr;
+      if (view.targetLinkAddr === -1 && units === 1) view.targetLinkAddr = readMac(buf, o + 2);
+    } else if (t === ND_OPT_NONCE) {
+      if (view.nonceOffset === -1 && units === 1) view.nonceOffset = o + 2;
+    }
+    o = next;
+  }
+  return DropReason.None;
+}
+
+/** Names the drop for a packet with extension headers: NS/NA behind them get their own reasons. */
+function extHeaderDrop(buf: Uint8Array, q: number, pend: number, nh: number, view: FrameView): FrameKind {
+  let fragment = false;
+  for (let i = 0; i < 8 && isExtHeader(nh); i++) {
+    if (nh === 50 || q + 8 > pend) return dropped(view, DropReason.Ip6ExtHeader); // ESP hides the rest
+    const next = buf[q]!;
+    if (nh === 44) {
+      fragment = true;
+      // Only the first fragment shows the upper-layer header.
+      if ((((buf[q + 2]! << 8) | buf[q + 3]!) & 0xfff8) !== 0) return dropped(view, DropReason.Ip6ExtHeader);
+      q += 8;
+    } else if (nh === 51) {
+      q += (buf[q + 1]! + 2) * 4;
+    } else {
+      q += (buf[q + 1]! + 1) * 8;
+    }
+    nh = next;
+  }
+  if (nh === IPPROTO_ICMPV6 && q < pend) {
+    const t = buf[q];
+    if (t === ND_NEIGHBOR_SOLICIT) return dropped(view, fragment ? DropReason.NsFragment : DropReason.NsExtHeader);
+    if (t === ND_NEIGHBOR_ADVERT) return dropped(view, fragment ? DropReason.NaFragment : DropReason.NaExtHeader);
+  }
+  return dropped(view, DropReason.Ip6ExtHeader);
+}
+
+/**
+ * ICMPv6 checksum of an NS/NA whose addresses and target are already in `view`: the
+ * pseudo-header and target are summed from those words, only the rest is read from buf.
+ */
+function ndChecksumOk(buf: Uint8Array, q: number, plen: number, view: FrameView): boolean {
+  let acc = ip6WordSum(view.ip6Src) + ip6WordSum(view.ip6Dst) + plen + IPPROTO_ICMPV6 + ip6WordSum(view.target);
+  acc = sum16(buf, q, q + 8, acc);
+  return fold16(sum16(buf, q + 24, q + plen, acc)) === 0xffff;
+}
