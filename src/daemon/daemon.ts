@@ -85,6 +85,8 @@ interface IfaceState {
   filterKey: string;
   /** Last open failure's code, so a failing interface is logged once, not every poll. */
   lastError: string | null;
+  /** The interface went down while its ring was open (the ring must be reopened when it is up). */
+  wentDown: boolean;
 }
 
 const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}`;
@@ -271,7 +273,7 @@ export class Daemon {
         old.filterKey = key;
         if (old.ring === null) toOpen.push(old);
       } else {
-        st = { name: cfg.name, cfg, slot: new IfaceSlot(cfg.name, i, stats), ring: null, filter: program, filterKey: key, lastError: null };
+        st = { name: cfg.name, cfg, slot: new IfaceSlot(cfg.name, i, stats), ring: null, filter: program, filterKey: key, lastError: null, wentDown: false };
         this.log.debug({ event: 'filter', interface: cfg.name, filter: text }, 'capture filter');
         toOpen.push(st);
       }
@@ -360,9 +362,17 @@ export class Daemon {
         break;
       case 'down':
         this.log.warn({ event: 'link_down', interface: e.name }, `${e.name} is down`);
+        if (st.ring) st.wentDown = true;
         break;
       case 'up':
         this.log.info({ event: 'link_up', interface: e.name }, `${e.name} is up`);
+        // The kernel flags the socket with ENETDOWN when its device goes down; the ring's
+        // poll handle stops on that error and never resumes, so a fresh ring is needed.
+        if (st.ring && st.wentDown) {
+          this.log.info({ event: 'ring_reopen', interface: e.name }, `${e.name} was down: reopening its ring`);
+          this.closeRing(st);
+        }
+        st.wentDown = false;
         if (!st.ring) this.openRing(st);
         break;
     }

@@ -154,6 +154,12 @@ describe('daemon in namespaces', { skip }, () => {
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
     await d.waitLog((l) => l.event === 'ring_open' && l.interface === 'rt9');
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.50'), ROUTER_MAC);
+    // Down and up again: answering resumes.
+    lab.exec(router, 'ip', ['link', 'set', 'rt9', 'down']);
+    await d.waitLog((l) => l.event === 'link_down');
+    lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
+    await d.waitLog((l) => l.event === 'link_up');
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.51'), ROUTER_MAC, 'answers after down/up');
     await d.signal('SIGTERM');
   });
 
