@@ -122,6 +122,7 @@ export class Daemon {
   private readonly stats = new Map<string, InterfaceStats>();
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
   private control: NetServer | null = null;
   private metrics: Server | null = null;
   dropped = false;
@@ -192,7 +193,12 @@ export class Daemon {
       this.log.info({ event: 'privileges', uid: id.uid, gid: id.gid, capEff: id.capEff }, 'running without a user switch');
     }
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs);
-    this.watcher.start(this.opts.linkPollMs);
+    // Presence of interfaces and their addresses (the kernel answers for its own), every poll.
+    this.pollTimer = setInterval(() => {
+      this.watcher.poll();
+      this.env.refreshAddresses();
+    }, this.opts.linkPollMs);
+    this.pollTimer.unref();
     this.env.startRouteRefresh(5000);
     this.output.flushAll(); // announcements of static entries
     this.log.info({ event: 'started', interfaces: config.interfaces.map((i) => i.name), config: this.opts.config }, 'neighproxy running');
@@ -385,7 +391,8 @@ export class Daemon {
     this.stopping = (async () => {
       if (this.tickTimer) clearInterval(this.tickTimer);
       this.tickTimer = null;
-      this.watcher.stop();
+      if (this.pollTimer) clearInterval(this.pollTimer);
+      this.pollTimer = null;
       this.env.stop();
       for (const st of this.states.values()) this.closeRing(st);
       const closing: Promise<unknown>[] = [];
