@@ -160,7 +160,9 @@ describe('daemon in namespaces', { skip }, () => {
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
     await d.waitLog((l) => l.event === 'link_up');
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.51'), ROUTER_MAC, 'answers after down/up');
-    await d.signal('SIGTERM');
+    const ms = await d.signal('SIGINT');
+    assert.ok(ms < 1000, `SIGINT: stopped in ${ms} ms`);
+    assert.equal(d.child.exitCode, 0);
   });
 
   test('without CAP_NET_RAW the daemon refuses to start and says which capability', (t) => {
