@@ -306,6 +306,16 @@ export class Daemon {
   }
 
   private openRing(st: IfaceState): void {
+    // A packet socket bound to a device that is down carries ENETDOWN from the start and
+    // its poll handle stops at once: open only when the device is up ('up' event opens it).
+    const link = this.deps.linkReader(st.name);
+    if (link !== null && !link.up) {
+      if (st.lastError !== 'ENETDOWN') {
+        this.log.warn({ event: 'ring_open_deferred', interface: st.name, code: 'ENETDOWN' }, `${st.name} is down: its ring opens when it comes up`);
+      }
+      st.lastError = 'ENETDOWN';
+      return;
+    }
     let ring: RingPort;
     try {
       ring = this.deps.openRing(st.name, { filter: st.filter, promisc: st.cfg.promisc, allmulti: st.cfg.allmulti });

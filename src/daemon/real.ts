@@ -46,14 +46,13 @@ export class DaemonPolicy extends Policy implements PolicyCore {
       const o = id * KEY_WORDS;
       const w0 = keys[o]!;
       const v6 = metaIsV6(w0);
-      const mac = c.mac[id]!;
+      const mac = c.macOf(id);
       out.push({
         interface: this.slotNames[metaSlot(w0)] ?? `#${metaSlot(w0)}`,
         vlan: metaVlan(w0),
         address: v6 ? formatIp6(keys.subarray(o + 1, o + 5)) : formatIp4(keys[o + 4]!),
         mac: mac < 0 ? null : formatMac(mac),
-        state: STATE_NAMES[c.state[id]!] ?? String(c.state[id]),
-        expiresIn: Math.max(0, Math.round((c.expires[id]! - now) * 10) / 10),
+        state: c.isStale(id, now) ? 'stale' : (STATE_NAMES[c.state[id]!] ?? String(c.state[id])),
       });
     });
     return out;

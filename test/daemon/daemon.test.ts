@@ -197,6 +197,18 @@ test('reload: a configuration error or a policy refusal keeps everything as it w
   assert.deepEqual(h.daemon.reloads, { ok: 0, failed: 2 });
 });
 
+test('an interface that appears down gets its ring when it comes up, not before', async (t) => {
+  const h = harness(config([iface('eth0')]));
+  await h.daemon.start();
+  t.after(() => h.daemon.stop());
+  h.addLink('eth0', false);
+  h.daemon.watcher.poll();
+  assert.equal(h.rings.length, 0);
+  h.links.set('eth0', { ...h.links.get('eth0')!, up: true });
+  h.daemon.watcher.poll();
+  assert.equal(h.rings.length, 1);
+});
+
 test('an interface deleted and recreated gets a new ring; a vanished one is closed', async (t) => {
   const h = harness(config([iface('eth0')]));
   h.addLink('eth0');

@@ -131,14 +131,14 @@ describe('daemon in namespaces', { skip }, () => {
     const st = procStatus(d.pid);
     assert.equal(st.uid, '65534 65534 65534 65534');
     assert.equal(st.capEff, '0000000000003000', 'CAP_NET_ADMIN and CAP_NET_RAW only');
-    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.40'), ROUTER_MAC);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.40'), ROUTER_MAC, d.describe());
 
     lab.exec(router, 'ip', ['link', 'del', 'rt0']); // takes cl0 with it
     await d.waitLog((l) => l.event === 'link_vanished');
     lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
     lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
     await d.waitLog((l) => l.event === 'ring_open' && d.logs.some((x) => x.event === 'link_vanished'));
-    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.41'), ROUTER_MAC, 'answers on the new rt0');
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.41'), ROUTER_MAC, `answers on the new rt0\n${d.describe()}`);
     assert.ok(!d.exited);
     await d.signal('SIGTERM');
   });
