@@ -4,6 +4,7 @@
 // outside itself comes in through DaemonDeps, so reload and interface logic is tested
 // with fakes (test/daemon/daemon.test.ts) and with real rings in namespaces.
 import type { Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Server as NetServer } from 'node:net';
 import type { Config, InterfaceConfig } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
@@ -220,6 +221,7 @@ export class Daemon {
    * is kept, rings of unchanged interfaces stay open. Returns whether the new file applies.
    */
   reload(): boolean {
+    const t0 = performance.now();
     let loaded: { config: Config; warnings: { message: string }[] };
     let filters: { program: BpfProgram; text: string }[];
     try {
@@ -236,7 +238,8 @@ export class Daemon {
     this.apply(loaded.config, filters);
     this.reloads.ok++;
     this.output.flushAll();
-    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name) }, 'configuration reloaded');
+    const ms = Math.round((performance.now() - t0) * 100) / 100;
+    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name), ms }, `configuration reloaded in ${ms} ms`);
     return true;
   }
 

@@ -15,6 +15,7 @@ import { BROADCAST_MAC, parseIp4, parseMac, readMac } from '../../src/net/addr';
 import { buildArpRequest } from '../../src/wire/build';
 import { Lab, needsNetns, waitFor } from '../helpers/netns';
 import { DaemonProcess } from './fixtures/daemon';
+import { parseProm } from './fixtures/prom';
 
 const COUNT = 10000;
 const RATE_PPS = 5000;
@@ -74,9 +75,19 @@ test('reload under load: every request answered, both rule sets seen', { skip: n
   const total = (): number => (answers.get(macA) ?? 0) + (answers.get(macB) ?? 0);
   await waitFor(() => total() >= sent, 3000);
   await new Promise((r) => setTimeout(r, 200)); // any duplicate would arrive now
-  const reloads = d.logs.filter((l) => l.event === 'reloaded').length;
-  t.diagnostic(`sent ${sent}, answered ${total()} (${answers.get(macA) ?? 0} by rule set A, ${answers.get(macB) ?? 0} by B), ${sighups} SIGHUPs, ${reloads} reloads`);
+  const reloaded = d.logs.filter((l) => l.event === 'reloaded');
+  const reloads = reloaded.length;
+  const longest = Math.max(...reloaded.map((l) => Number(l.ms)));
+  const m = parseProm(lab.exec(router, process.execPath, ['-e',
+    `require('http').get('http://127.0.0.1:9469/metrics',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>process.stdout.write(b))})`]));
+  const kernelDrops = m.get('neighproxy_kernel_drops_total{interface="rt0"}');
+  const txFull = m.get('neighproxy_tx_ring_full_total{interface="rt0"}');
+  const seen = m.get('neighproxy_requests_total{interface="rt0",family="ipv4"}');
+  t.diagnostic(`sent ${sent}, daemon saw ${seen}, answered ${total()} (${answers.get(macA) ?? 0} by rule set A, ${answers.get(macB) ?? 0} by B), ` +
+    `${sighups} SIGHUPs, ${reloads} reloads (longest ${longest} ms), daemon kernel drops ${kernelDrops}, TX ring full ${txFull}, client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(sent, COUNT);
+  assert.equal(seen, sent, 'the daemon saw every request');
+  assert.equal(m.get('neighproxy_replies_total{interface="rt0",family="ipv4",action="mac"}'), sent, 'and answered each');
   assert.equal(total(), sent, 'every request answered exactly once');
   assert.ok((answers.get(macA) ?? 0) > 0 && (answers.get(macB) ?? 0) > 0, 'both rule sets answered');
   assert.ok(reloads >= 10, `${reloads} reloads during the run`);
