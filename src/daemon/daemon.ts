@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type { Server as NetServer } from 'node:net';
 import type { Config, InterfaceConfig } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
-import { formatIp, formatMac, parseIp, parseMac, type IpAddress, type Mac } from '../net/addr';
+import { formatAction, formatRule } from '../config/format';
+import { formatIp, formatMac, formatPrefix, parseIp, parseMac, type IpAddress, type Mac } from '../net/addr';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import type { ListenAddress } from './args';
 import { ControlError, serveControl, type ControlHandler } from './control';
@@ -446,7 +447,14 @@ export class Daemon {
             file: cfg.file,
             interfaces: cfg.interfaces.map((c) => ({
               name: c.name,
-              rules: c.rules.map((r) => ({ line: r.pos.line, source: r.source, target: r.target, action: r.action.kind })),
+              rules: c.rules.map((r) => ({
+                line: r.pos.line,
+                source: formatPrefix(r.source),
+                target: formatPrefix(r.target),
+                flags: [r.delay && 'delay', r.verbose && 'verbose', r.probes && 'probes'].filter(Boolean),
+                action: formatAction(r.action),
+                text: formatRule(r).replace(/\s+/g, ' '),
+              })),
               statics: c.statics.map((s) => ({ line: s.pos.line, address: formatIp(s.address), mac: formatMac(s.mac), announce: s.announce })),
             })),
           };

@@ -100,8 +100,9 @@ describe('daemon in namespaces', { skip }, () => {
     assert.equal(await kernelResolve(lab, client, 'cl0', '198.51.100.77'), '02:00:5e:00:53:77');
     const cache = ctl(router, sock, ['show', 'cache']);
     assert.equal(cache.ok, true);
-    const rules = ctl(router, sock, ['show', 'rules']) as { ok: boolean; interfaces: { rules: unknown[] }[] };
-    assert.equal(rules.interfaces[0]!.rules.length, 2);
+    const rules = ctl(router, sock, ['show', 'rules']) as { ok: boolean; interfaces: { rules: { line: number; text: string }[] }[] };
+    assert.deepEqual(rules.interfaces[0]!.rules.map((r) => [r.line, r.text]),
+      [[2, 'rule 192.0.2.0/24 192.0.2.0/24 verbose self'], [3, 'rule ::/0 2001:db8:1::/64 self']]);
     const bad = ctl(router, sock, ['add', '198.51.100.300', '02:00:5e:00:53:77']) as { ok: boolean; error: { code: string } };
     assert.deepEqual([bad.ok, bad.error.code], [false, 'E_BAD_ADDRESS']);
 
