@@ -32,12 +32,18 @@ export const command: Command = {
     }
     const daemon = new Daemon(opts, deps, log);
     daemon.dropName = deps.dropName;
+    // SIGHUP's default action kills: one arriving during start-up is kept for afterwards.
+    let earlyHup = false;
+    const onEarlyHup = (): void => { earlyHup = true; };
+    process.on('SIGHUP', onEarlyHup);
     try {
       await daemon.start();
     } catch (err) {
       const e = err as Error & { code?: string };
       log.fatal({ event: 'start_failed', code: e.code }, e.message);
       throw new UsageError(e.message, 1);
+    } finally {
+      process.off('SIGHUP', onEarlyHup);
     }
     return new Promise<number>((resolve) => {
       const onHup = (): void => {
@@ -62,6 +68,7 @@ export const command: Command = {
         });
       };
       process.on('SIGHUP', onHup);
+      if (earlyHup) onHup();
       process.once('SIGTERM', onStop);
       process.once('SIGINT', onStop);
     });
