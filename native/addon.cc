@@ -1,9 +1,11 @@
-// neighproxy native addon: AF_PACKET RX/TX rings for the TypeScript policy core.
-// Placeholder entry point; the ring engine lands with issue 2.
-#include <napi.h>
+// neighproxy native addon: a flat set of functions over AF_PACKET rings (ring.cc) and a
+// load generator (generator.cc). Every object, state machine and policy lives in TypeScript.
+#include "ring.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  np::InitRing(env, exports);
+  np::InitGenerator(env, exports);
   return exports;
 }
 

@@ -1,0 +1,84 @@
+// One AF_PACKET socket per interface with an RX and a TX ring in a single mapping.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+#include <linux/if_packet.h>
+
+namespace np {
+
+// Descriptor words per frame (mirror of src/engine/types.ts DESC_*).
+enum Desc : uint32_t {
+  DESC_OFFSET = 0, DESC_LENGTH, DESC_VLAN_TCI, DESC_PKT_TYPE,
+  DESC_TS_SEC, DESC_TS_NSEC, DESC_WIRE_LENGTH, DESC_VLAN_TPID, DESC_STRIDE
+};
+
+// Slots of the shared Float64Array stats block (mirror of src/engine/binding.ts STAT_*).
+enum Stat : uint32_t {
+  STAT_FRAMES = 0, STAT_BATCHES, STAT_SENT, STAT_TX_FULL, STAT_KDROPS, STAT_KFREEZES,
+  STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_COUNT
+};
+
+constexpr uint32_t kVlanNone = 0xffffffffu;
+// A frame is a tpacket{2,3}_hdr, then struct sockaddr_ll, then data. Without
+// PACKET_TX_HAS_OFF the kernel takes TX data right after the (aligned) header.
+constexpr uint32_t kTxDataOffsetV2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
+constexpr uint32_t kTxDataOffsetV3 = TPACKET_ALIGN(sizeof(tpacket3_hdr));
+
+struct Ring {
+  napi_env env = nullptr;
+  std::string ifname;
+  int fd = -1;
+  uint8_t* map = nullptr;
+  size_t mapLen = 0;
+  int version = TPACKET_V2;
+  uint32_t frameSize = 0, rxFrames = 0, txFrames = 0;
+  // TPACKET_V3 RX: blocks of variable-length frames, handed over a block at a time.
+  uint32_t blockSize = 0, rxBlocks = 0;
+  uint32_t rxBlock = 0, rxInBlock = 0, rxNext = 0;  // read position inside the current block
+  std::vector<uint32_t> doneBlocks;                 // fully read in this batch: release after it
+  // TX slot layout (tpacket2_hdr or tpacket3_hdr): where status, length and data are.
+  uint32_t txStatusOff = 0, txLenOff = 0, txDataOff = 0;
+  size_t txBase = 0;            // byte offset of the TX ring in the mapping
+  uint32_t rxHead = 0;          // next RX frame to look at
+  uint32_t txHead = 0;          // next TX slot to hand to the kernel
+  uint32_t batchLimit = 0;
+  uint32_t* desc = nullptr;     // JS Uint32Array, batchLimit * DESC_STRIDE words
+  double* stats = nullptr;      // JS Float64Array, STAT_COUNT slots
+  uint8_t* shadow = nullptr;    // copying fallback: JS ArrayBuffer mirroring the mapping
+  bool closed = false;
+  uv_poll_t* poll = nullptr;    // separately allocated: freed by uv_close's callback
+  std::atomic<bool> generating{false};  // a generator thread owns the TX ring
+  Napi::FunctionReference onBatch;
+  Napi::Reference<Napi::Value> self;  // strong while polling: no GC under libuv's feet
+  Napi::ObjectReference descRef, statsRef, shadowRef;
+  Napi::Reference<Napi::ArrayBuffer> viewRef;  // weak: detached at close
+
+  struct Mapping* mapping = nullptr;  // shared with the JS ArrayBuffer
+  bool inBatch = false;
+  bool closePending = false;     // close() called from inside the handler
+  struct Generator* gen = nullptr;  // load generator thread using the TX ring, if any
+
+  uint8_t* rxFrame(uint32_t i) const { return map + static_cast<size_t>(i) * frameSize; }
+  uint8_t* txFrame(uint32_t i) const { return map + txBase + static_cast<size_t>(i) * frameSize; }
+  uint32_t* txStatus(uint32_t i) const { return reinterpret_cast<uint32_t*>(txFrame(i) + txStatusOff); }
+  uint32_t* txLen(uint32_t i) const { return reinterpret_cast<uint32_t*>(txFrame(i) + txLenOff); }
+  uint8_t* txData(uint32_t i) const { return txFrame(i) + txDataOff; }
+  uint32_t txSlotSize() const { return frameSize - txDataOff; }
+};
+
+Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed = false);
+// Marks `count` TX slots from txHead as SEND_REQUEST and kicks the kernel once.
+// Returns frames handed over, or -errno.
+int TxSend(Ring* r, uint32_t count);
+void ReleaseResources(Ring* r);
+// Cancels and joins a running load generator (no-op when none).
+void JoinGenerator(Ring* r);
+
+void InitRing(Napi::Env env, Napi::Object exports);
+void InitGenerator(Napi::Env env, Napi::Object exports);
+
+}  // namespace np
