@@ -339,9 +339,28 @@ export class Daemon {
     st.slot.tx = ring.tx;
     st.slot.mac = st.cfg.mac ?? ring.mac;
     st.slot.stats.ringCounters = () => ring.counters();
-    ring.start((batch, tx) => this.pipeline.onBatch(st.slot.index, batch, tx));
+    ring.start((batch, tx) => {
+      try {
+        this.pipeline.onBatch(st.slot.index, batch, tx);
+      } catch (err) {
+        this.batchError(st.name, err);
+      }
+    });
     this.watcher.set(st.name, { ifindex: ring.ifindex, up: true });
     this.log.info({ event: 'ring_open', interface: st.name, ifindex: ring.ifindex, mac: formatMac(ring.mac) }, `capturing on ${st.name}`);
+  }
+
+  /** Batches that threw (a bug): counted, logged at most every 10 s, the daemon runs on. */
+  batchErrors = 0;
+  private lastBatchErrorLog = 0;
+
+  private batchError(iface: string, err: unknown): void {
+    this.batchErrors++;
+    const now = Date.now();
+    if (now - this.lastBatchErrorLog < 10_000) return;
+    this.lastBatchErrorLog = now;
+    this.log.error({ event: 'batch_error', interface: iface, err, total: this.batchErrors },
+      `a batch failed (rest of the batch skipped; ${this.batchErrors} so far): ${(err as Error)?.message}`);
   }
 
   private closeRing(st: IfaceState): void {

@@ -266,6 +266,26 @@ test('control: add goes to the named interface; ambiguous or unknown interfaces 
   assert.deepEqual(stats.interfaces.map((i) => i.name), ['eth0', 'eth1']);
 });
 
+test('a batch that throws is counted and logged; the next batch is handled', async (t) => {
+  const h = harness(config([iface('eth0')]));
+  h.addLink('eth0');
+  await h.daemon.start();
+  t.after(() => h.daemon.stop());
+  const r = h.rings[0]!;
+  const frame = new Uint8Array(2048);
+  const len = buildArpRequest(frame, 0, -1, 0xffffffffffff, parseMac('02:00:5e:00:53:01')!, parseIp4('192.0.2.1')!, parseIp4('192.0.2.2')!);
+  const desc = new Uint32Array(DESC_STRIDE);
+  desc[DESC_LENGTH] = len;
+  desc[DESC_VLAN_TCI] = VLAN_NONE;
+  const handle = h.policy.handle.bind(h.policy);
+  h.policy.handle = () => { throw new Error('policy bug'); };
+  r.handler!({ count: 1, buf: frame, desc }, r.tx);
+  assert.equal(h.daemon.batchErrors, 1);
+  h.policy.handle = handle;
+  r.handler!({ count: 1, buf: frame, desc }, r.tx);
+  assert.equal(r.tx.frames.length, 1);
+});
+
 test('tick drives the policy timer; stats count requests and replies by action', async (t) => {
   const h = harness(config([iface('eth0')]));
   h.addLink('eth0');
