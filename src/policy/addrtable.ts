@@ -1,0 +1,142 @@
+// Open-addressing hash set of fixed-capacity entries keyed by five 32-bit words
+// (meta word + four address words), all in typed arrays: no object per entry, no
+// rehash, no tombstones (backward-shift deletion). The neighbour cache and the static
+// table are built on it; callers keep their per-entry values in parallel arrays
+// indexed by the entry id this table hands out.
+
+export const KEY_WORDS = 5;
+
+/** Meta word: family bit, interface slot, VLAN + 1 (0 = untagged or "any"). */
+export function metaWord(family6: boolean, slot: number, vlan: number): number {
+  return ((family6 ? 0x80000000 : 0) | ((slot & 0x3ffff) << 13) | ((vlan + 1) & 0x1fff)) >>> 0;
+}
+export function metaIsV6(w0: number): boolean {
+  return (w0 & 0x80000000) !== 0;
+}
+export function metaSlot(w0: number): number {
+  return (w0 >>> 13) & 0x3ffff;
+}
+export function metaVlan(w0: number): number {
+  return (w0 & 0x1fff) - 1;
+}
+
+export function hash5(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+  let h = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ a0, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ a1, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ a2, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ a3, 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) >>> 0;
+}
+
+function pow2AtLeast(n: number): number {
+  let p = 8;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export class AddrTable {
+  readonly capacity: number;
+  /** KEY_WORDS words per entry id. */
+  readonly keys: Uint32Array;
+  /**
+   * Two words per slot: entry id (-1 empty) and the key's hash, side by side so a probe
+   * reads one cache line and compares hashes before touching the keys. Load factor <= 1/2.
+   */
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  /** Free list through unused ids. */
+  private readonly nextFree: Int32Array;
+  private freeHead: number;
+  size = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`table capacity must be a positive integer, got ${capacity}`);
+    this.capacity = capacity;
+    this.keys = new Uint32Array(capacity * KEY_WORDS);
+    const n = pow2AtLeast(capacity * 2);
+    this.slots = new Int32Array(2 * n).fill(-1);
+    this.mask = n - 1;
+    this.nextFree = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.nextFree[i] = i + 1 < capacity ? i + 1 : -1;
+    this.freeHead = 0;
+  }
+
+  /** Entry id for the key, or -1. */
+  find(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    const keys = this.keys;
+    const slots = this.slots;
+    const mask = this.mask;
+    const h = hash5(w0, a0, a1, a2, a3) | 0;
+    let i = h & mask;
+    for (;;) {
+      const id = slots[2 * i]!;
+      if (id < 0) return -1;
+      if (slots[2 * i + 1] === h) {
+        const k = id * KEY_WORDS;
+        if (keys[k + 4] === a3 && keys[k] === w0 && keys[k + 3] === a2 && keys[k + 1] === a0 && keys[k + 2] === a1) return id;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Inserts a key known to be absent; returns its id, or -1 when the table is full. */
+  insert(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    const id = this.freeHead;
+    if (id < 0) return -1;
+    this.freeHead = this.nextFree[id]!;
+    const k = id * KEY_WORDS;
+    const keys = this.keys;
+    keys[k] = w0;
+    keys[k + 1] = a0;
+    keys[k + 2] = a1;
+    keys[k + 3] = a2;
+    keys[k + 4] = a3;
+    const h = hash5(w0, a0, a1, a2, a3);
+    const mask = this.mask;
+    let i = h & mask;
+    while (this.slots[2 * i]! >= 0) i = (i + 1) & mask;
+    this.slots[2 * i] = id;
+    this.slots[2 * i + 1] = h | 0;
+    this.size++;
+    return id;
+  }
+
+  /** Removes an entry by id (backward-shift deletion keeps probe chains intact). */
+  remove(id: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    const k = id * KEY_WORDS;
+    const keys = this.keys;
+    let i = hash5(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!) & mask;
+    while (slots[2 * i] !== id) {
+      if (slots[2 * i]! < 0) return; // not present
+      i = (i + 1) & mask;
+    }
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const other = slots[2 * j]!;
+      if (other < 0) break;
+      const home = slots[2 * j + 1]! & mask;
+      // Move `other` into the hole at i unless its home lies cyclically in (i, j].
+      const between = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!between) {
+        slots[2 * i] = other;
+        slots[2 * i + 1] = slots[2 * j + 1]!;
+        i = j;
+      }
+    }
+    slots[2 * i] = -1;
+    this.nextFree[id] = this.freeHead;
+    this.freeHead = id;
+    this.size--;
+  }
+
+  /** Bytes held in typed arrays. */
+  bytes(): number {
+    return this.keys.byteLength + this.slots.byteLength + this.nextFree.byteLength;
+  }
+}

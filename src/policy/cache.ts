@@ -1,0 +1,326 @@
+// The neighbour cache (parpd's `cache` block): address -> MAC per interface and VLAN,
+// learned from the wire. Memory-lean for a million entries: every field is a typed
+// array indexed by the entry id of an AddrTable (about 90 bytes per entry, see
+// docs/policy.md), the LRU order is an intrusive doubly-linked list in Int32Arrays, and
+// timers are two FIFO queues whose order is their deadline order, so `tick()` only ever
+// looks at queue heads.
+//
+// States:
+//   Fresh      learned; waits in the fresh queue until expires - R*I
+//   Probing    refresh probes under way (unicast ARP request / NS), one every I seconds;
+//              a reply from the owner makes it Fresh again, R unanswered probes drop it
+//   Incomplete MAC unknown: a broadcast ARP request / multicast NS is under way for a
+//              redirect router; a reply makes it Fresh, `resolveAttempts` unanswered drop it
+import { AddrTable, KEY_WORDS } from './addrtable';
+
+export const enum EntryState {
+  Free = 0,
+  Fresh = 1,
+  Probing = 2,
+  Incomplete = 3,
+}
+
+/** Receives the cache's timer work (implemented by the policy). */
+export interface CacheTimerSink {
+  /** Send a refresh probe (unicast) for entry `id`, or a resolution (broadcast) when `mac` is -1. */
+  cacheProbe(cache: NeighborCache, id: number, mac: number): void;
+}
+
+export class NeighborCache {
+  readonly table: AddrTable;
+  readonly capacity: number;
+  /**
+   * Hot per-entry values side by side (one cache line per lookup), ENT_STRIDE words:
+   * MAC (-1 while Incomplete), expiry time, next timer action (queue order), last LRU move.
+   */
+  private readonly ent: Float64Array;
+  readonly probes: Uint8Array;
+  readonly state: Uint8Array;
+  /** LRU links, prev and next side by side. */
+  private readonly lru: Int32Array;
+  private lruHead = -1; // most recently used
+  private lruTail = -1; // least recently used
+  /** Queue links, prev and next side by side. */
+  private readonly ql: Int32Array;
+  /** Queue 0: Fresh entries by learn time. Queue 1: Probing and Incomplete by next probe time. */
+  private readonly qHead = new Int32Array([-1, -1]);
+  private readonly qTail = new Int32Array([-1, -1]);
+
+  // Parameters (updated by reload).
+  timeout: number;
+  refreshCount: number;
+  refreshInterval: number;
+  resolveAttempts: number;
+  resolveInterval: number;
+  /** Seconds within which a looked-up entry is not moved to the LRU front again. */
+  lruResolution = 1;
+  /** Bound on timer actions per `tick()`: a mass expiry is spread over ticks, not one stall. */
+  maxPerTick = 65536;
+  /** Set by `learn()`: the entry was awaiting a reply (Incomplete or Probing) before. */
+  learnedAwaited = false;
+
+  // Counters.
+  learned = 0;
+  updated = 0;
+  evictions = 0;
+  expired = 0;
+  refreshProbes = 0;
+  refreshed = 0;
+  resolutions = 0;
+  resolveFailures = 0;
+  /** Entries dropped because all R refresh probes went unanswered (also counted in `expired`). */
+  refreshFailures = 0;
+
+  constructor(
+    capacity: number,
+    params: { timeout: number; refreshCount: number; refreshInterval: number; resolveAttempts: number; resolveInterval: number },
+  ) {
+    this.capacity = capacity;
+    this.table = new AddrTable(capacity);
+    this.ent = new Float64Array(capacity * 4);
+    this.probes = new Uint8Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.lru = new Int32Array(capacity * 2);
+    this.ql = new Int32Array(capacity * 2);
+    this.timeout = params.timeout;
+    this.refreshCount = params.refreshCount;
+    this.refreshInterval = params.refreshInterval;
+    this.resolveAttempts = params.resolveAttempts;
+    this.resolveInterval = params.resolveInterval;
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  bytes(): number {
+    return (
+      this.table.bytes() +
+      this.ent.byteLength +
+      this.probes.byteLength * 2 +
+      this.lru.byteLength * 2
+    );
+  }
+
+  /** Key words of entry `id` (meta, a0..a3). */
+  key(id: number, w: number): number {
+    return this.table.keys[id * KEY_WORDS + w]!;
+  }
+
+  /**
+   * The time for `lookupId`, set by the policy once per frame: a double passed as an
+   * argument to a non-inlined call is boxed (an allocation per frame).
+   */
+  now = 0.5;
+
+  /** MAC for the key if known and not expired (touches LRU), else -1. */
+  lookup(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
+    this.now = now;
+    const id = this.lookupId(w0, a0, a1, a2, a3);
+    return id < 0 ? -1 : this.ent[4 * id]!;
+  }
+
+  /** Entry id whose MAC is known and not expired at `this.now` (touches LRU), else -1. Read the MAC with `macOf`. */
+  lookupId(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    const id = this.table.find(w0, a0, a1, a2, a3);
+    if (id < 0) return -1;
+    const now = this.now;
+    const e = 4 * id;
+    const ent = this.ent;
+    const mac = ent[e]!;
+    if (mac < 0 || now >= ent[e + 1]!) return -1; // Incomplete (-1) or expired
+    // LRU at `lruResolution`: an entry moved to the front recently is not moved again,
+    // so hot entries (a redirect router) cost no list writes.
+    if (now - ent[e + 3]! >= this.lruResolution) {
+      ent[e + 3] = now;
+      this.lruTouch(id);
+    }
+    return id;
+  }
+
+  /** MAC of entry `id` (-1 while Incomplete). */
+  macOf(id: number): number {
+    return this.ent[4 * id]!;
+  }
+
+  /** True when entry `id` is Fresh but past its expiry (not yet swept by tick). */
+  isStale(id: number, now: number): boolean {
+    return this.state[id] === EntryState.Fresh && now >= this.ent[4 * id + 1]!;
+  }
+
+  /** Entry id for the key, or -1 (no LRU touch). */
+  find(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    return this.table.find(w0, a0, a1, a2, a3);
+  }
+
+  /** True when we have a query outstanding for the key (a reply to it may be learned). */
+  awaitingReply(w0: number, a0: number, a1: number, a2: number, a3: number): boolean {
+    const id = this.table.find(w0, a0, a1, a2, a3);
+    if (id < 0) return false;
+    const st = this.state[id]!;
+    return st === EntryState.Probing || st === EntryState.Incomplete;
+  }
+
+  /** Learns or refreshes key -> mac at `now`. Returns the entry id, or -1 when learning is off. */
+  learn(w0: number, a0: number, a1: number, a2: number, a3: number, mac: number, now: number): number {
+    this.learnedAwaited = false;
+    if (this.timeout <= 0) return -1;
+    let id = this.table.find(w0, a0, a1, a2, a3);
+    if (id < 0) {
+      id = this.allocate(w0, a0, a1, a2, a3);
+      this.learned++;
+    } else {
+      const st = this.state[id]!;
+      this.learnedAwaited = st === EntryState.Probing || st === EntryState.Incomplete;
+      if (st === EntryState.Probing) this.refreshed++;
+      else if (st === EntryState.Fresh && this.ent[4 * id] !== mac) this.updated++;
+      this.qUnlink(id);
+    }
+    this.ent[4 * id] = mac;
+    this.state[id] = EntryState.Fresh;
+    this.probes[id] = 0;
+    this.ent[4 * id + 1] = now + this.timeout;
+    const lead = this.refreshCount * this.refreshInterval;
+    this.ent[4 * id + 2] = lead < this.timeout ? now + this.timeout - lead : now;
+    this.qAppend(0, id);
+    this.ent[4 * id + 3] = now;
+    this.lruTouch(id);
+    return id;
+  }
+
+  /**
+   * Starts resolving an unknown key (redirect router). Returns the new Incomplete entry id
+   * (the caller sends the first broadcast), or -1 when an entry exists already.
+   */
+  startResolve(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
+    if (this.table.find(w0, a0, a1, a2, a3) >= 0) return -1;
+    const id = this.allocate(w0, a0, a1, a2, a3);
+    this.ent[4 * id] = -1;
+    this.state[id] = EntryState.Incomplete;
+    this.probes[id] = 1;
+    this.ent[4 * id + 1] = 0;
+    this.ent[4 * id + 2] = now + this.resolveInterval;
+    this.qAppend(1, id);
+    this.lruTouch(id);
+    this.resolutions++;
+    return id;
+  }
+
+  remove(id: number): void {
+    if (this.state[id] === EntryState.Free) return;
+    this.qUnlink(id);
+    this.lruUnlink(id);
+    this.state[id] = EntryState.Free;
+    this.table.remove(id);
+  }
+
+  /** Runs due timers: moves Fresh entries into probing, sends probes, drops the unanswered. */
+  tick(now: number, sink: CacheTimerSink): void {
+    let budget = this.maxPerTick;
+    // Fresh entries whose refresh window opened.
+    for (let id = this.qHead[0]!; id >= 0 && this.ent[4 * id + 2]! <= now && budget-- > 0; id = this.qHead[0]!) {
+      this.qUnlink(id);
+      if (this.refreshCount > 0 && now < this.ent[4 * id + 1]!) {
+        this.state[id] = EntryState.Probing;
+        this.probes[id] = 1;
+        this.ent[4 * id + 2] = now + this.refreshInterval;
+        this.qAppend(1, id);
+        this.refreshProbes++;
+        sink.cacheProbe(this, id, this.ent[4 * id]!);
+      } else {
+        this.expired++;
+        this.lruUnlink(id);
+        this.state[id] = EntryState.Free;
+        this.table.remove(id);
+      }
+    }
+    for (let id = this.qHead[1]!; id >= 0 && this.ent[4 * id + 2]! <= now && budget-- > 0; id = this.qHead[1]!) {
+      this.qUnlink(id);
+      const incomplete = this.state[id] === EntryState.Incomplete;
+      const limit = incomplete ? this.resolveAttempts : this.refreshCount;
+      if (this.probes[id]! < limit && (incomplete || now < this.ent[4 * id + 1]!)) {
+        this.probes[id]!++;
+        this.ent[4 * id + 2] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
+        this.qAppend(1, id);
+        if (incomplete) this.resolutions++;
+        else this.refreshProbes++;
+        sink.cacheProbe(this, id, this.ent[4 * id]!);
+      } else {
+        if (incomplete) this.resolveFailures++;
+        else {
+          this.expired++;
+          this.refreshFailures++;
+        }
+        this.lruUnlink(id);
+        this.state[id] = EntryState.Free;
+        this.table.remove(id);
+      }
+    }
+  }
+
+  /** Calls fn for every live entry id (control socket dumps, reload remapping). Not for the hot path. */
+  forEach(fn: (id: number) => void): void {
+    for (let id = this.lruHead; id >= 0; ) {
+      const next = this.lru[1 + 2 * id]!;
+      fn(id);
+      id = next;
+    }
+  }
+
+  private allocate(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    let id = this.table.insert(w0, a0, a1, a2, a3);
+    if (id < 0) {
+      // Full: evict the least recently used entry.
+      this.remove(this.lruTail);
+      this.evictions++;
+      id = this.table.insert(w0, a0, a1, a2, a3);
+    }
+    this.lru[2 * id] = -1;
+    this.lru[1 + 2 * id] = -1;
+    this.ql[2 * id] = -1;
+    this.ql[1 + 2 * id] = -1;
+    return id;
+  }
+
+  private lruTouch(id: number): void {
+    if (this.lruHead === id) return;
+    if (this.lru[2 * id] !== -1 || this.lru[1 + 2 * id] !== -1 || this.lruTail === id) this.lruUnlink(id);
+    this.lru[2 * id] = -1;
+    this.lru[1 + 2 * id] = this.lruHead;
+    if (this.lruHead >= 0) this.lru[2 * this.lruHead] = id;
+    this.lruHead = id;
+    if (this.lruTail < 0) this.lruTail = id;
+  }
+
+  private lruUnlink(id: number): void {
+    const p = this.lru[2 * id]!;
+    const n = this.lru[1 + 2 * id]!;
+    if (p >= 0) this.lru[1 + 2 * p] = n;
+    else if (this.lruHead === id) this.lruHead = n;
+    if (n >= 0) this.lru[2 * n] = p;
+    else if (this.lruTail === id) this.lruTail = p;
+    this.lru[2 * id] = -1;
+    this.lru[1 + 2 * id] = -1;
+  }
+
+  private qAppend(q: number, id: number): void {
+    const t = this.qTail[q]!;
+    this.ql[2 * id] = t;
+    this.ql[1 + 2 * id] = -1;
+    if (t >= 0) this.ql[1 + 2 * t] = id;
+    else this.qHead[q] = id;
+    this.qTail[q] = id;
+  }
+
+  private qUnlink(id: number): void {
+    const q = this.state[id] === EntryState.Fresh ? 0 : 1;
+    const p = this.ql[2 * id]!;
+    const n = this.ql[1 + 2 * id]!;
+    if (p >= 0) this.ql[1 + 2 * p] = n;
+    else if (this.qHead[q] === id) this.qHead[q] = n;
+    if (n >= 0) this.ql[2 * n] = p;
+    else if (this.qTail[q] === id) this.qTail[q] = p;
+    this.ql[2 * id] = -1;
+    this.ql[1 + 2 * id] = -1;
+  }
+}

@@ -1,0 +1,254 @@
+// First-match rule lookup whose cost does not grow with the number of rules.
+//
+// Two exact-match hash levels, all in typed arrays:
+//  1. target level: for each target prefix length present in the rules (at most 33 for
+//     IPv4, 129 for IPv6), the request's target masked to that length is looked up; a hit
+//     is a "target node": the set of rules with exactly that target prefix.
+//  2. source level: a node lists the source prefix lengths its rules use, ordered by the
+//     lowest rule index per length; for each, the source masked to that length is looked
+//     up under (node, length), giving the lowest rule index with that exact pair.
+// The walk keeps the best (lowest) index found and skips nodes and source lengths whose
+// lowest index cannot beat it, so first-match order (file order) is kept.
+//
+// Bound: T + sum over matching target nodes of their source lengths, where T is the number
+// of distinct target lengths: at most T * S probes (33 * 33 for IPv4, 129 * 129 for IPv6)
+// and independent of the number of rules. 100 000 host rules with 0.0.0.0/0 sources are
+// one target length and one source length: 2 probes. The adversarial case is rules whose
+// targets are nested prefixes of the request (all T nodes match) each with many source
+// lengths none of which matches.
+import { Family, mask4, type Ip4, type Ip6 } from '../net/addr';
+import type { Rule } from '../config/types';
+
+function pow2AtLeast(n: number): number {
+  let p = 8;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function maskWord(v6: boolean, bits: number, w: number): number {
+  if (!v6) return mask4(bits);
+  const b = bits - 32 * w;
+  return b >= 32 ? 0xffffffff : b <= 0 ? 0 : (0xffffffff << (32 - b)) >>> 0;
+}
+
+function mix(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
+function fin(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const SEED = 0x27d4eb2f;
+
+/** Exact-match table of (tag, aw address words) -> int value, built once. */
+class ExactTable {
+  private readonly words: number;
+  private readonly keys: Uint32Array;
+  readonly values: Int32Array;
+  private readonly mask: number;
+
+  constructor(entries: number, aw: number) {
+    this.words = 1 + aw;
+    const n = pow2AtLeast(entries * 2);
+    this.mask = n - 1;
+    this.keys = new Uint32Array(n * this.words);
+    this.values = new Int32Array(n).fill(-1);
+  }
+
+  /** Slot holding key (tag, k[0..aw-1]) or the empty slot where it goes. */
+  slot(tag: number, k: Uint32Array, h: number): number {
+    const words = this.words;
+    const keys = this.keys;
+    let i = h & this.mask;
+    for (;;) {
+      if (this.values[i]! < 0) return i;
+      const o = i * words;
+      let eq = keys[o] === tag;
+      for (let w = 1; eq && w < words; w++) eq = keys[o + w] === k[w - 1];
+      if (eq) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  put(i: number, tag: number, k: Uint32Array, value: number): void {
+    const o = i * this.words;
+    this.keys[o] = tag;
+    for (let w = 1; w < this.words; w++) this.keys[o + w] = k[w - 1]!;
+    this.values[i] = value;
+  }
+
+  static hash(tag: number, k: Uint32Array, aw: number): number {
+    let h = mix(SEED, tag);
+    for (let w = 0; w < aw; w++) h = mix(h, k[w]!);
+    return fin(h);
+  }
+
+  bytes(): number {
+    return this.keys.byteLength + this.values.byteLength;
+  }
+}
+
+/** Rule matcher for one interface and one family. */
+export class RuleMatcher {
+  readonly family: Family;
+  readonly rules: number;
+  /** Distinct target prefix lengths (the level-1 probe count). */
+  readonly targetLengths: number;
+  /** Distinct (target length, source length) pairs, for statistics. */
+  readonly groups: number;
+  private readonly tMask: Uint32Array; // aw words per target length
+  private readonly sMask: Uint32Array; // aw words per source length 0..maxBits
+  private readonly targets: ExactTable; // (target length index, masked target) -> node
+  private readonly pairs: ExactTable; // (node * 256 + source length, masked source) -> rule index
+  private readonly nodeMin: Int32Array;
+  private readonly nodeStart: Int32Array;
+  private readonly nodeCount: Int32Array;
+  private readonly nodeSrcLen: Int32Array; // flattened per node, ordered by nodeSrcMin
+  private readonly nodeSrcMin: Int32Array;
+  private readonly k = new Uint32Array(4);
+
+  /** `rules` is the interface's rule list; only rules of `family` are indexed (by their index in it). */
+  constructor(family: Family, rules: readonly Rule[]) {
+    this.family = family;
+    const v6 = family === Family.V6;
+    const aw = v6 ? 4 : 1;
+    const maxBits = v6 ? 128 : 32;
+    const addr = (p: Rule['source']): Ip6 | number => (p.family === Family.V6 ? p.v6 : p.v4);
+    const words = (a: Ip6 | number, bits: number, out: Uint32Array): Uint32Array => {
+      for (let w = 0; w < aw; w++) out[w] = ((typeof a === 'number' ? a : a[w]!) & maskWord(v6, bits, w)) >>> 0;
+      return out;
+    };
+    const members: number[] = [];
+    const lens = new Set<number>();
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      if (r.target.family !== family || r.source.family !== family) continue;
+      members.push(i);
+      lens.add(r.target.bits);
+    }
+    this.rules = members.length;
+    const tl = [...lens].sort((a, b) => b - a);
+    this.targetLengths = tl.length;
+    const lenIdx = new Map(tl.map((b, i) => [b, i]));
+    this.tMask = new Uint32Array(tl.length * aw);
+    tl.forEach((b, i) => {
+      for (let w = 0; w < aw; w++) this.tMask[i * aw + w] = maskWord(v6, b, w);
+    });
+    this.sMask = new Uint32Array((maxBits + 1) * aw);
+    for (let b = 0; b <= maxBits; b++) for (let w = 0; w < aw; w++) this.sMask[b * aw + w] = maskWord(v6, b, w);
+    // Level 1: target nodes.
+    this.targets = new ExactTable(members.length, aw);
+    const k = new Uint32Array(4);
+    const nodeOf: number[] = [];
+    const nodeSrc: Map<number, number>[] = []; // per node: source length -> lowest index
+    for (const i of members) {
+      const r = rules[i]!;
+      const li = lenIdx.get(r.target.bits)!;
+      words(addr(r.target), r.target.bits, k);
+      const slot = this.targets.slot(li, k, ExactTable.hash(li, k, aw));
+      let node = this.targets.values[slot]!;
+      if (node < 0) {
+        node = nodeSrc.length;
+        nodeSrc.push(new Map());
+        this.targets.put(slot, li, k, node);
+      }
+      nodeOf.push(node);
+      const m = nodeSrc[node]!;
+      if (!m.has(r.source.bits)) m.set(r.source.bits, i);
+    }
+    const N = nodeSrc.length;
+    this.nodeMin = new Int32Array(N);
+    this.nodeStart = new Int32Array(N);
+    this.nodeCount = new Int32Array(N);
+    let total = 0;
+    for (const m of nodeSrc) total += m.size;
+    this.nodeSrcLen = new Int32Array(total);
+    this.nodeSrcMin = new Int32Array(total);
+    const groups = new Set<number>();
+    let at = 0;
+    nodeSrc.forEach((m, n) => {
+      const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
+      this.nodeStart[n] = at;
+      this.nodeCount[n] = list.length;
+      this.nodeMin[n] = list[0]![1];
+      for (const [len, min] of list) {
+        this.nodeSrcLen[at] = len;
+        this.nodeSrcMin[at] = min;
+        at++;
+      }
+    });
+    // Level 2: (node, source length, masked source) -> lowest rule index.
+    this.pairs = new ExactTable(members.length, aw);
+    members.forEach((i, j) => {
+      const r = rules[i]!;
+      groups.add(r.target.bits * 256 + r.source.bits);
+      const tag = nodeOf[j]! * 256 + r.source.bits;
+      words(addr(r.source), r.source.bits, k);
+      const slot = this.pairs.slot(tag, k, ExactTable.hash(tag, k, aw));
+      // Members come in index order: the first rule with a key shadows later ones.
+      if (this.pairs.values[slot]! < 0) this.pairs.put(slot, tag, k, i);
+    });
+    this.groups = groups.size;
+  }
+
+  /** Lowest index of a rule whose source and target prefixes contain `src` and `tgt`; -1 when none. */
+  match4(src: Ip4, tgt: Ip4): number {
+    const k = this.k;
+    let best = 0x7fffffff;
+    const T = this.targetLengths;
+    for (let li = 0; li < T; li++) {
+      k[0] = (tgt & this.tMask[li]!) >>> 0;
+      const slot = this.targets.slot(li, k, fin(mix(mix(SEED, li), k[0])));
+      const node = this.targets.values[slot]!;
+      if (node < 0 || this.nodeMin[node]! >= best) continue;
+      const end = this.nodeStart[node]! + this.nodeCount[node]!;
+      for (let e = this.nodeStart[node]!; e < end; e++) {
+        if (this.nodeSrcMin[e]! >= best) break;
+        const len = this.nodeSrcLen[e]!;
+        const tag = node * 256 + len;
+        k[0] = (src & this.sMask[len]!) >>> 0;
+        const v = this.pairs.values[this.pairs.slot(tag, k, fin(mix(mix(SEED, tag), k[0])))]!;
+        if (v >= 0 && v < best) best = v;
+      }
+    }
+    return best === 0x7fffffff ? -1 : best;
+  }
+
+  /** As match4 for IPv6 addresses. */
+  match6(src: Ip6, tgt: Ip6): number {
+    const k = this.k;
+    let best = 0x7fffffff;
+    const T = this.targetLengths;
+    for (let li = 0; li < T; li++) {
+      const m = li * 4;
+      k[0] = (tgt[0]! & this.tMask[m]!) >>> 0;
+      k[1] = (tgt[1]! & this.tMask[m + 1]!) >>> 0;
+      k[2] = (tgt[2]! & this.tMask[m + 2]!) >>> 0;
+      k[3] = (tgt[3]! & this.tMask[m + 3]!) >>> 0;
+      const node = this.targets.values[this.targets.slot(li, k, ExactTable.hash(li, k, 4))]!;
+      if (node < 0 || this.nodeMin[node]! >= best) continue;
+      const end = this.nodeStart[node]! + this.nodeCount[node]!;
+      for (let e = this.nodeStart[node]!; e < end; e++) {
+        if (this.nodeSrcMin[e]! >= best) break;
+        const len = this.nodeSrcLen[e]!;
+        const tag = node * 256 + len;
+        const sm = len * 4;
+        k[0] = (src[0]! & this.sMask[sm]!) >>> 0;
+        k[1] = (src[1]! & this.sMask[sm + 1]!) >>> 0;
+        k[2] = (src[2]! & this.sMask[sm + 2]!) >>> 0;
+        k[3] = (src[3]! & this.sMask[sm + 3]!) >>> 0;
+        const v = this.pairs.values[this.pairs.slot(tag, k, ExactTable.hash(tag, k, 4))]!;
+        if (v >= 0 && v < best) best = v;
+      }
+    }
+    return best === 0x7fffffff ? -1 : best;
+  }
+
+  bytes(): number {
+    return this.targets.bytes() + this.pairs.bytes() + this.nodeSrcLen.byteLength * 2 + this.nodeMin.byteLength * 3;
+  }
+}
