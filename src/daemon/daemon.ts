@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Server as NetServer } from 'node:net';
-import type { Config, InterfaceConfig } from '../config/types';
+import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import { formatAction, formatRule } from '../config/format';
 import { formatIp, formatMac, formatPrefix, parseIp, parseMac, type IpAddress, type Mac } from '../net/addr';
@@ -246,7 +246,39 @@ export class Daemon {
 
   /** Every interface's filter, compiled before anything changes (a compile error aborts a reload whole). */
   private compileAll(config: Config): { program: BpfProgram; text: string }[] {
-    return config.interfaces.map((c) => this.deps.compileFilter(c, config));
+    return config.interfaces.map((c) => this.compileOne(c, config));
+  }
+
+  /**
+   * Static entries added with `ctl add`, by interface name. They outlive reloads (the policy
+   * keeps them), so filters are compiled with them: a filter narrowed to the configured
+   * targets (cache learning off) must still let their requests in.
+   */
+  private readonly runtimeStatics = new Map<string, StaticEntry[]>();
+
+  private compileOne(c: InterfaceConfig, config: Config): { program: BpfProgram; text: string } {
+    const extra = this.runtimeStatics.get(c.name);
+    return this.deps.compileFilter(extra && extra.length > 0 ? { ...c, statics: [...c.statics, ...extra] } : c, config);
+  }
+
+  /** Recompiles one interface's filter after a runtime static change; replaces it when it differs. */
+  private refreshFilter(ifIndex: number): void {
+    const cfg = this.config!.interfaces[ifIndex]!;
+    const st = this.states.get(cfg.name);
+    if (!st) return;
+    const { program, text } = this.compileOne(cfg, this.config!);
+    const key = programKey(program);
+    if (key === st.filterKey) return;
+    st.filter = program;
+    st.filterKey = key;
+    if (st.ring) {
+      try {
+        st.ring.setFilter(program);
+        this.log.info({ event: 'filter', interface: cfg.name, filter: text }, 'capture filter replaced (static entries changed)');
+      } catch (err) {
+        this.log.error({ event: 'filter_error', interface: cfg.name, code: (err as { code?: string }).code }, `cannot replace the filter: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Makes slots and rings match `config` (start and reload). The policy already has it. */
@@ -491,6 +523,11 @@ export class Daemon {
         if (!this.policy!.addStatic(i, a, mac, req.announce, this.clock())) {
           throw new ControlError('E_TABLE_FULL', `the static table is full: ${formatIp(a)} not added`);
         }
+        const name = this.config!.interfaces[i]!.name;
+        const list = (this.runtimeStatics.get(name) ?? []).filter((e) => formatIp(e.address) !== formatIp(a));
+        list.push({ pos: { file: 'control socket', line: 0, column: 0 }, address: a, mac, announce: req.announce });
+        this.runtimeStatics.set(name, list);
+        this.refreshFilter(i);
         this.output.flushAll();
         this.log.info({ event: 'static_added', interface: this.config!.interfaces[i]!.name, address: formatIp(a), mac: formatMac(mac), announce: req.announce }, 'static entry added');
         return { interface: this.config!.interfaces[i]!.name, address: formatIp(a), mac: formatMac(mac) };
@@ -499,7 +536,14 @@ export class Daemon {
         const a = addr(req.address);
         const ifaces = req.interface !== null ? [this.ifIndexFor(req.interface, a)] : this.config!.interfaces.map((_, i) => i);
         let removed = 0;
-        for (const i of ifaces) if (this.policy!.removeStatic(i, a)) removed++;
+        for (const i of ifaces) {
+          if (!this.policy!.removeStatic(i, a)) continue;
+          removed++;
+          const name = this.config!.interfaces[i]!.name;
+          const list = this.runtimeStatics.get(name);
+          if (list) this.runtimeStatics.set(name, list.filter((e) => formatIp(e.address) !== formatIp(a)));
+          this.refreshFilter(i);
+        }
         if (removed === 0) throw new ControlError('E_NOT_FOUND', `no static entry for ${formatIp(a)}`);
         this.log.info({ event: 'static_removed', address: formatIp(a) }, 'static entry removed');
         return { address: formatIp(a), removed };

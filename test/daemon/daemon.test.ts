@@ -121,7 +121,7 @@ function harness(first: Config) {
       rings.push(r);
       return r;
     },
-    compileFilter: (ifc) => ({ program: [{ code: 6, jt: 0, jf: 0, k: ifc.promisc ? 1 : ifc.vlans ? ifc.vlans.length + 2 : 0xffff }], text: 'arp or icmp6' }),
+    compileFilter: (ifc) => ({ program: [{ code: 6, jt: 0, jf: 0, k: ifc.promisc ? 1 : ifc.vlans ? ifc.vlans.length + 2 : 0xffff - ifc.statics.length }], text: 'arp or icmp6' }),
     createPolicy: () => policy,
     linkReader: (n) => links.get(n) ?? null,
     environment: env,
@@ -257,11 +257,21 @@ test('control: add goes to the named interface; ambiguous or unknown interfaces 
     { interface: 'eth1', address: '192.0.2.9', mac: '02:00:5e:00:53:09' });
   assert.equal(h.policy.statics[0]!.ifIndex, 1);
   assert.equal(h.policy.statics[0]!.announce, true);
+  // The filter is recompiled with the runtime static (a narrowed filter must let it in), and again after a reload.
+  const eth1 = h.rings[1]!;
+  assert.equal(eth1.filters.length, 2);
+  assert.equal(eth1.filters[1]![0]!.k, 0xffff - 1);
+  h.setConfig(config([iface('eth0'), iface('eth1', { vlans: [5] })]));
+  h.daemon.reload();
+  h.setConfig(config([iface('eth0'), iface('eth1')]));
+  h.daemon.reload();
+  assert.equal(eth1.filters.at(-1)![0]!.k, 0xffff - 1, 'runtime static kept in the filter across reloads');
   assert.throws(() => c.add({ address: '192.0.2.9', mac: '02:00:5e:00:53:09', announce: false, interface: null }), { code: 'E_NEED_INTERFACE' });
   assert.throws(() => c.add({ address: '192.0.2.9', mac: '02:00:5e:00:53:09', announce: false, interface: 'eth9' }), { code: 'E_NO_INTERFACE' });
   assert.throws(() => c.add({ address: '192.0.2.999', mac: '02:00:5e:00:53:09', announce: false, interface: 'eth0' }), { code: 'E_BAD_ADDRESS' });
   assert.throws(() => c.add({ address: '192.0.2.9', mac: 'zz', announce: false, interface: 'eth0' }), { code: 'E_BAD_MAC' });
   assert.deepEqual(c.del({ address: '192.0.2.9', interface: null }), { address: '192.0.2.9', removed: 1 });
+  assert.equal(eth1.filters.at(-1)![0]!.k, 0xffff, 'filter without it after del');
   const stats = c.show('stats') as { interfaces: { name: string; requests: { ipv4: number } }[] };
   assert.deepEqual(stats.interfaces.map((i) => i.name), ['eth0', 'eth1']);
 });

@@ -70,6 +70,9 @@ describe('daemon in namespaces', { skip }, () => {
   test('as root it drops to nobody after opening rings, answers, serves metrics and ctl, keeps rules on a bad reload, stops within 1 s', async (t) => {
     const { lab, client, router, dir, config } = buildLab('drp');
     t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    // Learning off: the compiled filter then admits only configured targets, so the
+    // `ctl add` below also checks that runtime statics reach the filter.
+    writeFileSync(config, `cache\n timeout 0\nend\n${BASE_CONFIG}`);
     const sock = join(dir, 'ctl.sock');
     const d = new DaemonProcess(lab, router, ['--config', config, '--control', sock, '--metrics', '127.0.0.1:9469', '--tick', '50']);
     await d.started();
@@ -83,7 +86,7 @@ describe('daemon in namespaces', { skip }, () => {
     // The open ring keeps working after the drop: the client's kernel resolves.
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.33'), ROUTER_MAC);
     assert.equal(await kernelResolve(lab, client, 'cl0', '2001:db8:1::33'), ROUTER_MAC);
-    await d.waitLog((l) => l.msg === 'decision' && l.target === '192.0.2.33' && l.reason === 'rule' && l.line === 2);
+    await d.waitLog((l) => l.msg === 'decision' && l.target === '192.0.2.33' && l.reason === 'rule' && l.line === 5);
 
     // Metrics: parsed, with the requests and replies just made.
     const m = scrape(lab, router, 9469);
@@ -102,16 +105,16 @@ describe('daemon in namespaces', { skip }, () => {
     assert.equal(cache.ok, true);
     const rules = ctl(router, sock, ['show', 'rules']) as { ok: boolean; interfaces: { rules: { line: number; text: string }[] }[] };
     assert.deepEqual(rules.interfaces[0]!.rules.map((r) => [r.line, r.text]),
-      [[2, 'rule 192.0.2.0/24 192.0.2.0/24 verbose self'], [3, 'rule ::/0 2001:db8:1::/64 self']]);
+      [[5, 'rule 192.0.2.0/24 192.0.2.0/24 verbose self'], [6, 'rule ::/0 2001:db8:1::/64 self']]);
     const bad = ctl(router, sock, ['add', '198.51.100.300', '02:00:5e:00:53:77']) as { ok: boolean; error: { code: string } };
     assert.deepEqual([bad.ok, bad.error.code], [false, 'E_BAD_ADDRESS']);
 
     // A bad file on SIGHUP: logged with file:line:column, the old rules stay in force.
     const mark = d.logs.length;
-    writeFileSync(config, BASE_CONFIG.replace('verbose self', 'verbose slef'));
+    writeFileSync(config, `cache\n timeout 0\nend\n${BASE_CONFIG.replace('verbose self', 'verbose slef')}`);
     d.child.kill('SIGHUP');
     const failed = await d.waitLog((l) => l.event === 'reload_failed', 3000, mark);
-    assert.match(String(failed.msg), /neighproxy\.conf:2:\d+/);
+    assert.match(String(failed.msg), /neighproxy\.conf:5:\d+/);
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.34'), ROUTER_MAC, 'old rules still answer');
     assert.equal(scrape(lab, router, 9469).get('neighproxy_reloads_total{result="failed"}'), 1);
 
