@@ -34,7 +34,7 @@ import {
   type StaticEntry,
 } from './types';
 
-/** Values used when the file does not say. Documented in docs/config.md. */
+/** Values used when the file does not say. Documented in README.md (section Configuration). */
 export const DEFAULT_CACHE: Readonly<Omit<CacheConfig, 'explicit'>> = Object.freeze({
   timeout: 300,
   tablesize: 65536,

@@ -1,4 +1,4 @@
-// The language reference printed by `neighproxy help config`. docs/config.md carries
+// The language reference printed by `neighproxy help config`. README.md (section Configuration) carries
 // the same content with more explanation; a test checks both name every keyword.
 export const CONFIG_REFERENCE = `neighproxy configuration language
 

@@ -34,12 +34,13 @@ test("'help COMMAND' prints what 'COMMAND --help' prints", async () => {
   assert.match(out.stderr, /no topic 'nosuch'/);
 });
 
-test('the reference and docs/config.md name every keyword, flag and action the parser knows', () => {
-  const docs = readFileSync(join(ROOT, 'docs', 'config.md'), 'utf8');
+test('the reference and the README name every keyword, flag and action the parser knows', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const docs = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
   const words = [...CACHE_KEYWORDS, ...INTERFACE_KEYWORDS, ...RULE_FLAGS, ...SIMPLE_ACTIONS, 'template', 'cache', 'interface',
     'announce', 'defend', 'link-local', 'untagged', 'any'];
   for (const w of words) {
     assert.match(CONFIG_REFERENCE, new RegExp(`(^|[\\s'[|])${w}\\b`, 'm'), `reference lacks ${w}`);
-    assert.match(docs, new RegExp(`\`[^\`]*\\b${w}\\b[^\`]*\``), `docs/config.md lacks ${w}`);
+    assert.match(docs, new RegExp(`\`[^\`]*\\b${w}\\b[^\`]*\``), `README's Configuration section lacks ${w}`);
   }
 });

@@ -1,0 +1,87 @@
+// The policy as replay's DecideFn: parse the frame with src/wire, decide with src/policy,
+// build the answer with the wire builders.
+//
+// Replay has no live interface, so the host facts are fixed: the interface MAC is the
+// configured `mac` or 00:00:5e:00:53:00 (RFC 7042 documentation MAC), the host owns no
+// addresses, `route` finds no route, ND answers come from the EUI-64 link-local address of
+// that MAC (or the target, with `na-source target`). Frames the policy would send besides
+// the answers (resolutions, refresh probes, announcements) are counted, not written.
+import type { Config } from '../config/types';
+import { NaSource } from '../config/types';
+import { Policy, REASON_NAMES, Verdict, type PolicyEnvironment, type PolicyOutput } from '../policy';
+import { newIp6, type Family, type Ip4, type Ip6, type Mac } from '../net/addr';
+import { VLAN_NONE } from '../engine/types';
+import { FrameView } from '../wire/view';
+import { parseFrame } from '../wire/parse';
+import { DROP_REASON_NAMES } from '../wire/drop';
+import { buildArpReplyTo, buildNaReplyTo } from '../wire/build';
+import type { DecideFn } from './replay';
+
+/** RFC 7042 documentation MAC, the replayed interface's MAC when the config sets none. */
+export const REPLAY_MAC: Mac = 0x00005e005300;
+
+/** fe80::/64 + modified EUI-64 of `mac`. */
+function linkLocal(mac: Mac): Ip6 {
+  const hi = Math.floor(mac / 0x1000000); // first 3 bytes
+  const lo = mac % 0x1000000; // last 3 bytes
+  const ip = newIp6();
+  ip[0] = 0xfe800000;
+  ip[1] = 0;
+  ip[2] = ((((hi ^ 0x020000) << 8) | 0xff) >>> 0);
+  ip[3] = ((0xfe000000 | lo) >>> 0);
+  return ip;
+}
+
+/** Counts of the extra frames the policy asked to send during a replay. */
+export interface ExtraFrames {
+  arpRequests: number;
+  arpReplies: number;
+  announcements: number;
+  solicitations: number;
+  advertisements: number;
+}
+
+/** The policy's decision function for interface `ifIndex` (null is kept in the type for builds without a policy). */
+export function policyDecider(config: Config, ifIndex: number, extra?: ExtraFrames): DecideFn | null {
+  const ifc = config.interfaces[ifIndex]!;
+  const ourMac = ifc.mac ?? REPLAY_MAC;
+  const ll = linkLocal(ourMac);
+  const env: PolicyEnvironment = {
+    interfaceMac: (): Mac => ourMac,
+    isOwnIp4: (): boolean => false,
+    isOwnIp6: (): boolean => false,
+    sourceIp4: (): Ip4 => 0,
+    sourceIp6: (_i: number, out: Ip6): boolean => {
+      out.set(ll);
+      return true;
+    },
+    routeInterface: (_f: Family, _a: Ip4 | Ip6): string | undefined => undefined,
+  };
+  const x: ExtraFrames = extra ?? { arpRequests: 0, arpReplies: 0, announcements: 0, solicitations: 0, advertisements: 0 };
+  const output: PolicyOutput = {
+    arpRequest: () => void x.arpRequests++,
+    arpReply: () => void x.arpReplies++,
+    arpAnnounce: () => void x.announcements++,
+    neighborSolicitation: () => void x.solicitations++,
+    neighborAdvertisement: () => void x.advertisements++,
+    unsolicitedNa: () => void x.advertisements++,
+  };
+  const policy = new Policy({ config, env, output });
+  const view = new FrameView();
+  const out = new Uint8Array(256);
+  return (frame, len, vlanTci, now) => {
+    parseFrame(frame, 0, len, vlanTci < 0 ? VLAN_NONE : vlanTci, view);
+    const d = policy.handle(view, ifIndex, now);
+    let reply: Uint8Array | null = null;
+    if (d.verdict === Verdict.Answer) {
+      const n = d.family === 4
+        ? buildArpReplyTo(out, 0, view, d.answerMac, ourMac)
+        : buildNaReplyTo(out, 0, view, d.answerMac, ourMac, ifc.nd.naSource === NaSource.Target ? view.target : ll, d.naFlags);
+      reply = out.slice(0, n);
+    }
+    const verdict = d.verdict === Verdict.Answer ? 'answer' : d.verdict === Verdict.Silent ? 'silent' : 'drop';
+    let reason = REASON_NAMES[d.reason] ?? String(d.reason);
+    if (view.drop !== 0) reason += `: ${DROP_REASON_NAMES[view.drop] ?? view.drop}`;
+    return { action: d.action ? `${verdict} ${d.action}` : verdict, line: d.ruleLine, reason, reply };
+  };
+}

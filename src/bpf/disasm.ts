@@ -1,0 +1,97 @@
+// `tcpdump -d` style listing, matching libpcap's bpf_image() to the character for every
+// opcode (`(000) ldh      [12]`, `(001) jeq      #0x806           jt 2\tjf 3`), with
+// optional `; ...` comment lines before the blocks they explain.
+import type { BpfInsn, BpfProgram } from '../engine/types';
+import type { BlockComment } from './asm';
+import * as o from './opcodes';
+
+const hex = (k: number): string => `#0x${(k >>> 0).toString(16)}`;
+const dec = (k: number): string => `#${k >>> 0}`;
+
+function absOperand(k: number): string {
+  const s = k | 0;
+  if (s >= o.SKF_AD_OFF && s < 0) {
+    const name = o.ANCILLARY_NAMES.get(s - o.SKF_AD_OFF);
+    if (name) return `[${name}]`;
+  }
+  return `[${s}]`;
+}
+
+/** Mnemonic and operand text of one instruction (jump targets not included). */
+export function insnImage(ins: BpfInsn, pc: number): { op: string; operand: string } {
+  const { code, k } = ins;
+  switch (code) {
+    case o.BPF_RET | o.BPF_K: return { op: 'ret', operand: dec(k) };
+    case o.BPF_RET | o.BPF_A: return { op: 'ret', operand: '' };
+    case o.BPF_LD | o.BPF_W | o.BPF_ABS: return { op: 'ld', operand: absOperand(k) };
+    case o.BPF_LD | o.BPF_H | o.BPF_ABS: return { op: 'ldh', operand: absOperand(k) };
+    case o.BPF_LD | o.BPF_B | o.BPF_ABS: return { op: 'ldb', operand: absOperand(k) };
+    case o.BPF_LD | o.BPF_W | o.BPF_LEN: return { op: 'ld', operand: '#pktlen' };
+    case o.BPF_LD | o.BPF_W | o.BPF_IND: return { op: 'ld', operand: `[x + ${k | 0}]` };
+    case o.BPF_LD | o.BPF_H | o.BPF_IND: return { op: 'ldh', operand: `[x + ${k | 0}]` };
+    case o.BPF_LD | o.BPF_B | o.BPF_IND: return { op: 'ldb', operand: `[x + ${k | 0}]` };
+    case o.BPF_LD | o.BPF_IMM: return { op: 'ld', operand: hex(k) };
+    case o.BPF_LDX | o.BPF_IMM: return { op: 'ldx', operand: hex(k) };
+    case o.BPF_LDX | o.BPF_W | o.BPF_LEN: return { op: 'ldx', operand: '#pktlen' };
+    case o.BPF_LDX | o.BPF_B | o.BPF_MSH: return { op: 'ldxb', operand: `4*([${k | 0}]&0xf)` };
+    case o.BPF_LD | o.BPF_MEM: return { op: 'ld', operand: `M[${k}]` };
+    case o.BPF_LDX | o.BPF_MEM: return { op: 'ldx', operand: `M[${k}]` };
+    case o.BPF_ST: return { op: 'st', operand: `M[${k}]` };
+    case o.BPF_STX: return { op: 'stx', operand: `M[${k}]` };
+    case o.BPF_JMP | o.BPF_JA: return { op: 'ja', operand: `${pc + 1 + (k >>> 0)}` };
+    case o.BPF_JMP | o.BPF_JGT | o.BPF_K: return { op: 'jgt', operand: hex(k) };
+    case o.BPF_JMP | o.BPF_JGE | o.BPF_K: return { op: 'jge', operand: hex(k) };
+    case o.BPF_JMP | o.BPF_JEQ | o.BPF_K: return { op: 'jeq', operand: hex(k) };
+    case o.BPF_JMP | o.BPF_JSET | o.BPF_K: return { op: 'jset', operand: hex(k) };
+    case o.BPF_JMP | o.BPF_JGT | o.BPF_X: return { op: 'jgt', operand: 'x' };
+    case o.BPF_JMP | o.BPF_JGE | o.BPF_X: return { op: 'jge', operand: 'x' };
+    case o.BPF_JMP | o.BPF_JEQ | o.BPF_X: return { op: 'jeq', operand: 'x' };
+    case o.BPF_JMP | o.BPF_JSET | o.BPF_X: return { op: 'jset', operand: 'x' };
+    case o.BPF_ALU | o.BPF_ADD | o.BPF_K: return { op: 'add', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_SUB | o.BPF_K: return { op: 'sub', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_MUL | o.BPF_K: return { op: 'mul', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_DIV | o.BPF_K: return { op: 'div', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_MOD | o.BPF_K: return { op: 'mod', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_AND | o.BPF_K: return { op: 'and', operand: hex(k) };
+    case o.BPF_ALU | o.BPF_OR | o.BPF_K: return { op: 'or', operand: hex(k) };
+    case o.BPF_ALU | o.BPF_XOR | o.BPF_K: return { op: 'xor', operand: hex(k) };
+    case o.BPF_ALU | o.BPF_LSH | o.BPF_K: return { op: 'lsh', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_RSH | o.BPF_K: return { op: 'rsh', operand: dec(k) };
+    case o.BPF_ALU | o.BPF_ADD | o.BPF_X: return { op: 'add', operand: 'x' };
+    case o.BPF_ALU | o.BPF_SUB | o.BPF_X: return { op: 'sub', operand: 'x' };
+    case o.BPF_ALU | o.BPF_MUL | o.BPF_X: return { op: 'mul', operand: 'x' };
+    case o.BPF_ALU | o.BPF_DIV | o.BPF_X: return { op: 'div', operand: 'x' };
+    case o.BPF_ALU | o.BPF_MOD | o.BPF_X: return { op: 'mod', operand: 'x' };
+    case o.BPF_ALU | o.BPF_AND | o.BPF_X: return { op: 'and', operand: 'x' };
+    case o.BPF_ALU | o.BPF_OR | o.BPF_X: return { op: 'or', operand: 'x' };
+    case o.BPF_ALU | o.BPF_XOR | o.BPF_X: return { op: 'xor', operand: 'x' };
+    case o.BPF_ALU | o.BPF_LSH | o.BPF_X: return { op: 'lsh', operand: 'x' };
+    case o.BPF_ALU | o.BPF_RSH | o.BPF_X: return { op: 'rsh', operand: 'x' };
+    case o.BPF_ALU | o.BPF_NEG: return { op: 'neg', operand: '' };
+    case o.BPF_MISC | o.BPF_TAX: return { op: 'tax', operand: '' };
+    case o.BPF_MISC | o.BPF_TXA: return { op: 'txa', operand: '' };
+    default: return { op: 'unimp', operand: `0x${code.toString(16)}` };
+  }
+}
+
+/** One line as `tcpdump -d` prints instruction `pc`. */
+export function disassembleInsn(ins: BpfInsn, pc: number): string {
+  const { op, operand } = insnImage(ins, pc);
+  const n = String(pc).padStart(3, '0');
+  if (o.cls(ins.code) === o.BPF_JMP && ins.code !== (o.BPF_JMP | o.BPF_JA)) {
+    return `(${n}) ${op.padEnd(8)} ${operand.padEnd(16)} jt ${pc + 1 + ins.jt}\tjf ${pc + 1 + ins.jf}`;
+  }
+  return `(${n}) ${op.padEnd(8)} ${operand}`;
+}
+
+/** The whole program, `tcpdump -d` style; block comments become `; text` lines before their block. */
+export function disassemble(prog: BpfProgram, comments: readonly BlockComment[] = []): string {
+  const out: string[] = [];
+  let c = 0;
+  const sorted = comments.slice().sort((x, y) => x.at - y.at);
+  prog.forEach((ins, pc) => {
+    while (c < sorted.length && sorted[c]!.at <= pc) out.push(`; ${sorted[c++]!.text}`);
+    out.push(disassembleInsn(ins, pc));
+  });
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,115 @@
+// `neighproxy filter`: the kernel filter each interface gets, as tcpdump prints it.
+import { readFileSync } from 'node:fs';
+import { UsageError, type Command } from '../command';
+import { loadConfig } from '../../config/parse';
+import { ConfigError } from '../../config/errors';
+import type { Config, InterfaceConfig } from '../../config/types';
+import type { BpfInsn } from '../../engine/types';
+import { compileFilter, type CompiledFilter } from '../../bpf/compile';
+import { disassemble } from '../../bpf/disasm';
+import { BpfProgramError, formatDdd, parseDdd } from '../../bpf/program';
+
+/** Loads the configuration; warnings go to stderr, errors become the CLI's message (with file:line:column). */
+export function loadConfigFile(path: string): Config {
+  try {
+    const { config, warnings } = loadConfig(path);
+    for (const w of warnings) process.stderr.write(`${w.message}\n`);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message, 1);
+    throw err;
+  }
+}
+
+/** Reads an operator's `tcpdump -ddd` program; errors name the file and line. */
+export function loadBytecodeFile(path: string): BpfInsn[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${path}: ${(err as Error).message}`, 1);
+  }
+  try {
+    return parseDdd(text);
+  } catch (err) {
+    if (err instanceof BpfProgramError) throw new UsageError(`${path}: ${err.message}`, 1);
+    throw err;
+  }
+}
+
+export function pickInterfaces(config: Config, name: string | undefined): InterfaceConfig[] {
+  if (!name) return config.interfaces;
+  const found = config.interfaces.filter((i) => i.name === name);
+  if (found.length === 0) {
+    throw new UsageError(`interface '${name}' is not in ${config.file} (it has: ${config.interfaces.map((i) => i.name).join(', ') || 'none'})`, 1);
+  }
+  return found;
+}
+
+/** What `filter` prints for one interface's compiled program. */
+export function renderCompiled(iface: InterfaceConfig, f: CompiledFilter): string {
+  const head = f.fallback
+    ? `; interface ${iface.name}: plain ARP+NS filter, ${f.program.length} instructions (${f.reason})`
+    : `; interface ${iface.name}: ${f.program.length} instructions compiled from ${iface.rules.length} rules and ${iface.statics.length} statics`;
+  const expr = f.expression
+    ? `; the same on a capture (tags in band): tcpdump '${f.expression}'\n`
+    : '; no tcpdump equivalent: the VLAN list is tested on the tag the kernel strips (ancillary data)\n';
+  return `${head}\n${expr}${disassemble(f.program, f.comments)}; tcpdump -ddd form (for --bytecode, iptables -m bpf, SO_ATTACH_FILTER)\n${formatDdd(f.program)}`;
+}
+
+export function parseArgs(argv: string[], flags: string[], positional: number): { opts: Map<string, string>; args: string[] } {
+  const opts = new Map<string, string>();
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (!flags.includes(name)) throw new UsageError(`unknown option --${name} (expected ${flags.map((f) => `--${f}`).join(', ')})`);
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      opts.set(name, v);
+    } else args.push(a);
+  }
+  if (args.length > positional) throw new UsageError(`unexpected argument '${args[positional]}'`);
+  return { opts, args };
+}
+
+export const command: Command = {
+  summary: 'show the kernel BPF filter compiled from the configuration',
+  usage: [
+    'usage: neighproxy filter --config FILE [--interface IF]',
+    '       neighproxy filter --bytecode FILE',
+    '',
+    'Prints, per interface, the classic BPF program the daemon attaches to its packet',
+    "socket, in 'tcpdump -d' style with a comment on what each block tests, then the",
+    "same program in 'tcpdump -ddd' form. The kernel drops every frame the program",
+    'refuses before it is copied to user space.',
+    '',
+    '  --config FILE     the neighproxy configuration',
+    '  --interface IF    only this interface',
+    "  --bytecode FILE   check and show an operator's own program ('tcpdump -ddd EXPR > FILE')",
+    '                    instead: validated like the kernel (1..4096 instructions, known',
+    '                    opcodes, jumps inside the program, ends in ret)',
+  ].join('\n'),
+  async run(argv: string[]): Promise<number> {
+    const { opts } = parseArgs(argv, ['config', 'interface', 'bytecode'], 0);
+    const bytecode = opts.get('bytecode');
+    if (bytecode) {
+      const prog = loadBytecodeFile(bytecode);
+      process.stdout.write(`; ${bytecode}: ${prog.length} instructions, valid for SO_ATTACH_FILTER\n${disassemble(prog)}${formatDdd(prog)}`);
+      return 0;
+    }
+    const file = opts.get('config');
+    if (!file) throw new UsageError('--config FILE is required (or --bytecode FILE)');
+    const config = loadConfigFile(file);
+    const parts = pickInterfaces(config, opts.get('interface')).map((iface) => {
+      const f = compileFilter(iface, config.cache, {
+        log: { warn: (_o, msg) => process.stderr.write(`neighproxy filter: ${msg}\n`) },
+      });
+      return renderCompiled(iface, f);
+    });
+    process.stdout.write(parts.join('\n'));
+    return 0;
+  },
+};
