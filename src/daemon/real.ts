@@ -1,10 +1,9 @@
 // The daemon's dependencies on a real host: config parser, ring engine, BPF compiler,
 // policy. Kept apart from daemon.ts so the daemon's logic is tested with fakes.
+import { compileFilter } from '../bpf/compile';
 import { loadConfig } from '../config';
-import type { CacheConfig, Config, InterfaceConfig } from '../config/types';
-import { ARP_AND_NS_EXPRESSION, ARP_AND_NS_FILTER } from '../engine/filters';
+import type { Config } from '../config/types';
 import { Ring } from '../engine/ring';
-import type { BpfProgram } from '../engine/types';
 import { formatIp4, formatIp6, formatMac } from '../net/addr';
 import { Policy } from '../policy';
 import { metaIsV6, metaSlot, metaVlan, KEY_WORDS } from '../policy/addrtable';
@@ -82,25 +81,11 @@ export class DaemonPolicy extends Policy implements PolicyCore {
   }
 }
 
-type CompileFilter = (iface: InterfaceConfig, cache: CacheConfig, opts: { log?: Logger }) => { program: BpfProgram; fallback: boolean; reason?: string };
-
-/** src/bpf/compile when it is built alongside; until then every interface gets the engine's plain filter. */
-function loadCompiler(): CompileFilter | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('../bpf/compile') as { compileFilter: CompileFilter }).compileFilter;
-  } catch {
-    return null;
-  }
-}
-
 export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) => string } {
-  const compileFilter = loadCompiler();
   return {
     loadConfig: (path) => loadConfig(path),
     openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti }),
     compileFilter: (iface, config) => {
-      if (compileFilter === null) return { program: ARP_AND_NS_FILTER, text: ARP_AND_NS_EXPRESSION };
       const f = compileFilter(iface, config.cache, { log });
       return { program: f.program, text: f.fallback ? `plain ARP+NS filter (${f.reason})` : `${f.program.length} instructions` };
     },
