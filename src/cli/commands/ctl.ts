@@ -8,12 +8,13 @@ const USAGE = `usage: neighproxy ctl [--control PATH] [--json] COMMAND
 Talks to a running daemon over its control socket (JSON lines, see docs/daemon.md).
 
 commands:
-  show cache                    learned and static entries per interface
+  show cache                    learned entries (interface, VLAN, address, MAC, state)
   show rules                    the rules in force (after the last successful reload)
   show stats                    counters per interface
   add ADDRESS MAC [--announce] [--interface IF]
-                                answer ADDRESS with MAC from now on (until restart or
-                                reload); --announce sends gratuitous ARP / unsolicited NA
+                                answer ADDRESS with MAC from now on (kept across reloads,
+                                gone at restart); --announce sends gratuitous ARP /
+                                unsolicited NA
   del ADDRESS [--interface IF]  remove a static entry
 
 options:
