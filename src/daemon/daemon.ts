@@ -14,7 +14,7 @@ import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import type { ListenAddress } from './args';
 import { ControlError, serveControl, type ControlHandler } from './control';
 import { HostEnvironment } from './env';
-import { LinkWatcher, type LinkEvent, type LinkReader } from './links';
+import { LinkMonitor, LinkWatcher, type LinkEvent, type LinkNotice, type LinkReader } from './links';
 import type { Logger } from './log';
 import { createRegistry, FAMILY_NAMES, InterfaceStats, REPLY_ACTIONS, serveMetrics, type CacheFigures } from './metrics';
 import { RingOutput } from './output';
@@ -63,6 +63,8 @@ export interface DaemonDeps {
   compileFilter(iface: InterfaceConfig, config: Config): { program: BpfProgram; text: string };
   createPolicy(config: Config, env: PolicyEnvironment, output: PolicyOutput, log: Logger): PolicyCore;
   linkReader: LinkReader;
+  /** Follow `ip -o monitor link` besides polling (default true; tests with fake links pass false). */
+  linkMonitor?: boolean;
   /** Host addresses and routes; default HostEnvironment (tests pass a fake). */
   environment?: HostEnvironment;
   clock?: () => number;
@@ -125,6 +127,7 @@ export class Daemon {
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
+  private monitor: LinkMonitor | null = null;
   private control: NetServer | null = null;
   private metrics: Server | null = null;
   dropped = false;
@@ -201,6 +204,10 @@ export class Daemon {
       this.env.refreshAddresses();
     }, this.opts.linkPollMs);
     this.pollTimer.unref();
+    if (this.deps.linkMonitor !== false) {
+      this.monitor = new LinkMonitor((n) => this.onLinkNotice(n));
+      this.monitor.start();
+    }
     this.env.startRouteRefresh(5000);
     this.output.flushAll(); // announcements of static entries
     this.log.info({ event: 'started', interfaces: config.interfaces.map((i) => i.name), config: this.opts.config }, 'neighproxy running');
@@ -450,6 +457,24 @@ export class Daemon {
     this.env.refreshAddresses();
   }
 
+  /**
+   * A link notice from `ip monitor`: remembers that an open ring's device went down (its
+   * socket now carries ENETDOWN) even when it is up again before the next poll, and
+   * reopens such a ring as soon as the device is up; then polls for everything else.
+   */
+  onLinkNotice(n: LinkNotice): void {
+    const st = this.states.get(n.name);
+    if (!st || this.stopping) return;
+    if ((!n.up || n.deleted) && st.ring) st.wentDown = true;
+    if (n.up && !n.deleted && st.ring && st.wentDown) {
+      this.log.info({ event: 'ring_reopen', interface: n.name }, `${n.name} went down and up: reopening its ring`);
+      this.closeRing(st);
+      st.wentDown = false;
+      this.openRing(st);
+    }
+    this.watcher.poll();
+  }
+
   /** Stops within the second systemd allows: timers, rings, sockets. Idempotent. */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
@@ -458,6 +483,7 @@ export class Daemon {
       this.tickTimer = null;
       if (this.pollTimer) clearInterval(this.pollTimer);
       this.pollTimer = null;
+      this.monitor?.stop();
       this.env.stop();
       for (const st of this.states.values()) this.closeRing(st);
       const closing: Promise<unknown>[] = [];

@@ -124,6 +124,7 @@ function harness(first: Config) {
     compileFilter: (ifc) => ({ program: [{ code: 6, jt: 0, jf: 0, k: ifc.promisc ? 1 : ifc.vlans ? ifc.vlans.length + 2 : 0xffff - ifc.statics.length }], text: 'arp or icmp6' }),
     createPolicy: () => policy,
     linkReader: (n) => links.get(n) ?? null,
+    linkMonitor: false,
     environment: env,
     clock: () => 1000,
   };
@@ -227,12 +228,17 @@ test('an interface deleted and recreated gets a new ring; a vanished one is clos
   h.daemon.watcher.poll();
   assert.equal(h.rings.length, 3);
   assert.equal(h.rings[1]!.closed, true);
+  // Down and up between two polls, seen only by the monitor: still reopened.
+  h.daemon.onLinkNotice({ name: 'eth0', deleted: false, up: false });
+  h.daemon.onLinkNotice({ name: 'eth0', deleted: false, up: true });
+  assert.equal(h.rings.length, 4);
+  assert.equal(h.rings[2]!.closed, true);
   h.links.delete('eth0');
   h.daemon.watcher.poll();
-  assert.equal(h.rings[2]!.closed, true);
-  // Its counters survive the rings: three closed rings with one kernel drop each.
+  assert.equal(h.rings[3]!.closed, true);
+  // Its counters survive the rings: four closed rings with one kernel drop each.
   const stats = h.daemon.controlHandler().show('stats') as { interfaces: { ring: RingCounters }[] };
-  assert.equal(stats.interfaces[0]!.ring.kernelDrops, 3);
+  assert.equal(stats.interfaces[0]!.ring.kernelDrops, 4);
 });
 
 test('no permission to capture: start fails with EPERM and says which capability', async () => {

@@ -151,7 +151,7 @@ describe('daemon in namespaces', { skip }, () => {
     const { lab, client, router, dir, config } = buildLab('abs');
     t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
     writeFileSync(config, BASE_CONFIG.replace('interface rt0', 'interface rt9'));
-    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--no-drop', '--link-poll', '100']);
+    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--no-drop']);
     await d.started();
     await d.waitLog((l) => l.event === 'ring_open_failed' && l.code === 'ENODEV');
     lab.exec(router, 'ip', ['link', 'set', 'rt0', 'name', 'rt9']);
@@ -161,9 +161,15 @@ describe('daemon in namespaces', { skip }, () => {
     // Down and up again: answering resumes.
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'down']);
     await d.waitLog((l) => l.event === 'link_down');
+    const mark = d.logs.length;
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
-    await d.waitLog((l) => l.event === 'link_up');
+    await d.waitLog((l) => l.event === 'ring_open', 5000, mark);
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.51'), ROUTER_MAC, 'answers after down/up');
+    // Down and up within one command, far shorter than a poll period (1 s here).
+    const mark2 = d.logs.length;
+    lab.exec(router, 'sh', ['-c', 'ip link set rt9 down && ip link set rt9 up']);
+    await d.waitLog((l) => l.event === 'ring_open', 5000, mark2);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.52'), ROUTER_MAC, 'answers after a fast down/up');
     const ms = await d.signal('SIGINT');
     assert.ok(ms < 1000, `SIGINT: stopped in ${ms} ms`);
     assert.equal(d.child.exitCode, 0);
