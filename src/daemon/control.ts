@@ -1,0 +1,198 @@
+// Control socket: a unix stream socket (mode 0600) speaking JSON lines. One request
+// line, one response line, in order; a connection may send many requests.
+//
+//   -> {"cmd":"show","what":"cache"}
+//   <- {"ok":true,"cache":[...]}
+//   -> {"cmd":"add","address":"192.0.2.7","mac":"02:00:00:00:00:07","announce":true}
+//   <- {"ok":false,"error":{"code":"E_NO_INTERFACE","message":"..."}}
+//
+// The protocol is documented in docs/daemon.md; `neighproxy ctl` is its client.
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Longest request line accepted; a longer one gets an error and the connection closes. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type ControlRequest =
+  | { cmd: 'show'; what: 'cache' | 'rules' | 'stats'; id?: unknown }
+  | { cmd: 'add'; address: string; mac: string; announce?: boolean; interface?: string; id?: unknown }
+  | { cmd: 'del'; address: string; interface?: string; id?: unknown };
+
+/** A refusal with a code the client can test (`E_BAD_ADDRESS`, `E_NO_INTERFACE`...). */
+export class ControlError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+/** What the daemon does for each command; the returned object's fields join `ok: true`. */
+export interface ControlHandler {
+  show(what: 'cache' | 'rules' | 'stats'): Record<string, unknown>;
+  add(req: { address: string; mac: string; announce: boolean; interface: string | null }): Record<string, unknown>;
+  del(req: { address: string; interface: string | null }): Record<string, unknown>;
+}
+
+/** Checks the shape of a decoded request; throws ControlError E_BAD_REQUEST naming the problem. */
+export function validateRequest(msg: unknown): ControlRequest {
+  const bad = (m: string): never => {
+    throw new ControlError('E_BAD_REQUEST', m);
+  };
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) bad('expected a JSON object');
+  const o = msg as Record<string, unknown>;
+  const str = (k: string, required: boolean): void => {
+    if (o[k] === undefined) {
+      if (required) bad(`'${o.cmd}' needs "${k}"`);
+    } else if (typeof o[k] !== 'string') bad(`"${k}" must be a string`);
+  };
+  switch (o.cmd) {
+    case 'show':
+      if (o.what !== 'cache' && o.what !== 'rules' && o.what !== 'stats') bad('"what" must be "cache", "rules" or "stats"');
+      break;
+    case 'add':
+      str('address', true);
+      str('mac', true);
+      str('interface', false);
+      if (o.announce !== undefined && typeof o.announce !== 'boolean') bad('"announce" must be true or false');
+      break;
+    case 'del':
+      str('address', true);
+      str('interface', false);
+      break;
+    default:
+      bad(`unknown "cmd" ${JSON.stringify(o.cmd)}: expected "show", "add" or "del"`);
+  }
+  return o as ControlRequest;
+}
+
+/** Handles one request line; always returns one response line (without the newline). */
+export function handleLine(line: string, handler: ControlHandler): string {
+  let id: unknown;
+  try {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      throw new ControlError('E_BAD_JSON', 'request is not valid JSON');
+    }
+    const req = validateRequest(msg);
+    id = req.id;
+    let result: Record<string, unknown>;
+    switch (req.cmd) {
+      case 'show':
+        result = handler.show(req.what);
+        break;
+      case 'add':
+        result = handler.add({ address: req.address, mac: req.mac, announce: req.announce ?? false, interface: req.interface ?? null });
+        break;
+      case 'del':
+        result = handler.del({ address: req.address, interface: req.interface ?? null });
+        break;
+    }
+    return JSON.stringify(id === undefined ? { ok: true, ...result } : { ok: true, id, ...result });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const code = err instanceof ControlError ? err.code : typeof e.code === 'string' ? e.code : 'E_INTERNAL';
+    const body: Record<string, unknown> = { ok: false, error: { code, message: e.message } };
+    if (id !== undefined) body.id = id;
+    return JSON.stringify(body);
+  }
+}
+
+/**
+ * Listens on `path` with mode 0600. A stale socket file (no listener) is replaced; a live
+ * one is EADDRINUSE (another daemon runs). The parent directory is created 0755 if missing.
+ */
+export async function serveControl(path: string, handler: ControlHandler): Promise<Server> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  if (existsSync(path)) {
+    const live = await new Promise<boolean>((resolve) => {
+      const s = createConnection(path);
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (live) {
+      throw Object.assign(new Error(`control socket ${path} is in use: is another neighproxy running?`), { code: 'EADDRINUSE' });
+    }
+    unlinkSync(path);
+  }
+  const sockets = new Set<Socket>();
+  const server = createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let pending = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line.length > 0) sock.write(`${handleLine(line, handler)}\n`);
+      }
+      if (pending.length > MAX_REQUEST_BYTES) {
+        sock.end(`${JSON.stringify({ ok: false, error: { code: 'E_TOO_LONG', message: `request longer than ${MAX_REQUEST_BYTES} bytes` } })}\n`);
+        pending = '';
+      }
+    });
+  });
+  // Created 0600 from the start (umask), not chmod'ed after a window where others could connect.
+  const oldMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(oldMask);
+  }
+  chmodSync(path, 0o600);
+  // close() must not wait for idle `ctl` clients.
+  const close = server.close.bind(server);
+  server.close = ((cb?: (err?: Error) => void) => {
+    for (const s of sockets) s.destroy();
+    const r = close(cb);
+    try { unlinkSync(path); } catch { /* gone already, or no longer ours after a privilege drop */ }
+    return r;
+  }) as typeof server.close;
+  return server;
+}
+
+/** Sends one request and resolves with the decoded response line. Rejects with .code on socket errors. */
+export function controlRequest(path: string, req: ControlRequest, timeoutMs = 3000): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`no answer from ${path} within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      sock.destroy();
+      try {
+        resolve(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`unreadable answer from ${path}`));
+      }
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    sock.on('end', () => {
+      clearTimeout(timer);
+      reject(new Error(`${path} closed the connection without answering`));
+    });
+  });
+}

@@ -1,0 +1,137 @@
+// The glue of one batch: for each frame, parse -> policy -> build the answer into the
+// TX ring. Pure: no sockets, no timers, no logging of its own (the policy logs verbose
+// decisions); `replay` and tests drive it with a fake TxWriter. Allocation-free per
+// frame: one FrameView and one Decision are reused, counters are typed-array cells.
+import { performance } from 'node:perf_hooks';
+import { ActionKind, NaSource, type Config } from '../config/types';
+import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../engine/types';
+import { type Ip6, type Mac, newIp6 } from '../net/addr';
+import { Decision, Reason, Verdict } from '../policy/decision';
+import { buildArpReplyTo, buildNaReplyTo, buildNeighborAdvertisement, replyVlan } from '../wire/build';
+import { parseFrame } from '../wire/parse';
+import { FrameKind, FrameView } from '../wire/view';
+import { FAMILY_V4, FAMILY_V6, InterfaceStats, REPLY_ACTIONS, REPLY_OTHER } from './metrics';
+
+/** What the pipeline needs from the policy (src/policy Policy implements it). */
+export interface PolicyPort {
+  /** Decides about the frame in `view` seen on configured interface `ifIndex` at `now` (seconds); returns its reused Decision. */
+  handle(view: FrameView, ifIndex: number, now: number): Decision;
+}
+
+/** Per configured interface: where its answers go and what they carry. Index = config.interfaces index. */
+export class IfaceSlot {
+  /** TX of the open ring; null while the interface has no ring (absent, down, not yet opened). */
+  tx: TxWriter | null = null;
+  /** Ethernet source of our frames: config `mac`, else the interface's own (0 until known). */
+  mac: Mac = 0;
+  /** True when some frame was committed outside a batch handler and must be flushed. */
+  dirty = false;
+  /** na-source target: our advertisements come from the target address itself. */
+  naFromTarget = false;
+  /** Per rule index: the rule is a `delay` rule (its answers count as delayed-then-answered). */
+  delayRules: boolean[] = [];
+  /** The interface's link-local address for NA sources; `::` when it has none. */
+  readonly linkLocal: Ip6 = newIp6();
+
+  constructor(
+    readonly name: string,
+    public index: number,
+    readonly stats: InterfaceStats,
+  ) {}
+}
+
+/** Index into REPLY_ACTIONS for a decision, without strings built per frame. */
+function replyActionIndex(d: Decision): number {
+  if (d.reason === Reason.Static) return 6;
+  switch (d.action) {
+    case ActionKind.Tell: return 0;
+    case ActionKind.Redirect: return 1;
+    case ActionKind.Mac: return 2;
+    case ActionKind.Self: return 3;
+    case ActionKind.Route: return 4;
+    case ActionKind.Template: return 5;
+    default: return REPLY_OTHER;
+  }
+}
+
+/** Seconds on a monotonic clock: the policy's `now`. */
+export type Clock = () => number;
+export const monotonicSeconds: Clock = () => performance.now() / 1000;
+
+export class Pipeline {
+  /** Current slots, swapped whole on reload (so a batch sees one configuration). */
+  slots: IfaceSlot[] = [];
+  readonly view = new FrameView();
+  /** Frames whose answer found the TX ring full, all interfaces. */
+  txFull = 0;
+
+  constructor(
+    public policy: PolicyPort,
+    private readonly clock: Clock = monotonicSeconds,
+  ) {}
+
+  /** Rebuilds per-slot answer settings from a configuration (call with the slots of that configuration). */
+  configure(config: Config, slots: IfaceSlot[]): void {
+    for (const slot of slots) {
+      const ifc = config.interfaces[slot.index]!;
+      slot.naFromTarget = ifc.nd.naSource === NaSource.Target;
+      slot.delayRules = ifc.rules.map((r) => r.delay);
+      if (ifc.mac !== null) slot.mac = ifc.mac;
+    }
+    this.slots = slots;
+  }
+
+  /** Handles every frame of a batch received on configured interface `ifIndex`. */
+  onBatch(ifIndex: number, batch: Batch, tx: TxWriter): void {
+    const slot = this.slots[ifIndex];
+    if (slot === undefined) return;
+    const stats = slot.stats;
+    const view = this.view;
+    const now = this.clock();
+    const { buf, desc, count } = batch;
+    for (let i = 0; i < count; i++) {
+      const base = i * DESC_STRIDE;
+      const kind = parseFrame(buf, desc[base + DESC_OFFSET]!, desc[base + DESC_LENGTH]!, desc[base + DESC_VLAN_TCI]!, view);
+      if (kind === FrameKind.None) {
+        if (view.drop !== 0) stats.countDrop(view.drop);
+        continue;
+      }
+      const family = kind === FrameKind.ArpRequest || kind === FrameKind.ArpReply ? FAMILY_V4 : FAMILY_V6;
+      const request = kind === FrameKind.ArpRequest || kind === FrameKind.NeighborSolicitation;
+      const t0 = request ? performance.now() : 0;
+      const d = this.policy.handle(view, ifIndex, now);
+      if (d.verdict === Verdict.Answer) {
+        this.answer(slot, tx, family, d);
+      } else if (request && d.verdict === Verdict.Silent) {
+        stats.unanswered[family]!++;
+      }
+      if (request) {
+        stats.requests[family]!++;
+        stats.observeDecision(family, (performance.now() - t0) / 1000);
+      }
+    }
+  }
+
+  private answer(slot: IfaceSlot, tx: TxWriter, family: number, d: Decision): void {
+    const stats = slot.stats;
+    const off = tx.reserve();
+    if (off < 0) {
+      stats.txFull[0]!++;
+      this.txFull++;
+      return;
+    }
+    let len: number;
+    if (family === FAMILY_V4) {
+      len = buildArpReplyTo(tx.buf, off, this.view, d.answerMac, slot.mac);
+    } else {
+      const src = slot.naFromTarget ? this.view.target : slot.linkLocal;
+      len = d.toAllNodes || d.dstMac !== 0
+        ? buildNeighborAdvertisement(tx.buf, off, replyVlan(this.view), slot.mac, d.dstMac, src, d.dstIp6,
+          this.view.target, d.answerMac, d.naFlags)
+        : buildNaReplyTo(tx.buf, off, this.view, d.answerMac, slot.mac, src, d.naFlags);
+    }
+    tx.commit(len);
+    stats.replies[family * REPLY_ACTIONS.length + replyActionIndex(d)]!++;
+    if (d.ruleIndex >= 0 && slot.delayRules[d.ruleIndex]) stats.delayedAnswered[family]!++;
+  }
+}

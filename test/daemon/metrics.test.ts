@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createRegistry, emptyRingCounters, FAMILY_V4, FAMILY_V6, InterfaceStats, REPLY_ACTIONS, serveMetrics, type CacheFigures,
+} from '../../src/daemon/metrics';
+import { parseProm } from './fixtures/prom';
+
+function setup() {
+  const eth0 = new InterfaceStats('eth0');
+  let ring = { ...emptyRingCounters(), kernelDrops: 5, framesReceived: 100 };
+  eth0.ringCounters = () => ring;
+  const cache: CacheFigures = { entries: [{ iface: 'eth0', family: FAMILY_V4, size: 12 }], capacity: 100, evictions: 3, refreshFailures: 1, resolveFailures: 0 };
+  const registry = createRegistry({
+    interfaces: () => [eth0],
+    dropName: (c) => (c === 1 ? 'truncated' : `code_${c}`),
+    cache: () => cache,
+    reloads: () => ({ ok: 2, failed: 1 }),
+  });
+  return { eth0, registry, setRing: (r: typeof ring) => { ring = r; } };
+}
+
+test('hot-path counters appear at scrape time with interface/family/action labels', async () => {
+  const { eth0, registry } = setup();
+  eth0.requests[FAMILY_V4] = 10;
+  eth0.requests[FAMILY_V6] = 4;
+  eth0.replies[FAMILY_V6 * REPLY_ACTIONS.length + REPLY_ACTIONS.indexOf('self')] = 3;
+  eth0.countDrop(1);
+  eth0.countDrop(1);
+  eth0.countDrop(1000); // beyond the table: counted in the last slot, not lost
+  eth0.observeDecision(FAMILY_V4, 3e-6);
+  eth0.observeDecision(FAMILY_V4, 0.5);
+  const p = parseProm(await registry.metrics());
+  assert.equal(p.get('neighproxy_requests_total{interface="eth0",family="ipv4"}'), 10);
+  assert.equal(p.get('neighproxy_requests_total{interface="eth0",family="ipv6"}'), 4);
+  assert.equal(p.get('neighproxy_replies_total{interface="eth0",family="ipv6",action="self"}'), 3);
+  assert.equal(p.get('neighproxy_replies_total{interface="eth0",family="ipv4",action="tell"}'), 0);
+  assert.equal(p.get('neighproxy_drops_total{interface="eth0",reason="truncated"}'), 2);
+  assert.equal(p.get('neighproxy_drops_total{interface="eth0",reason="code_63"}'), 1);
+  assert.equal(p.get('neighproxy_kernel_drops_total{interface="eth0"}'), 5);
+  assert.equal(p.get('neighproxy_cache_entries{interface="eth0",family="ipv4"}'), 12);
+  assert.equal(p.get('neighproxy_cache_evictions_total'), 3);
+  assert.equal(p.get('neighproxy_refresh_failures_total'), 1);
+  assert.equal(p.get('neighproxy_cache_capacity'), 100);
+  assert.equal(p.get('neighproxy_reloads_total{result="failed"}'), 1);
+  assert.equal(p.get('neighproxy_decision_seconds_bucket{interface="eth0",family="ipv4",le="0.000005"}'), 1);
+  assert.equal(p.get('neighproxy_decision_seconds_bucket{interface="eth0",family="ipv4",le="0.01"}'), 1);
+  assert.equal(p.get('neighproxy_decision_seconds_bucket{interface="eth0",family="ipv4",le="+Inf"}'), 2);
+  assert.equal(p.get('neighproxy_decision_seconds_count{interface="eth0",family="ipv4"}'), 2);
+  // Values are read again at the next scrape, not frozen at registration.
+  eth0.requests[FAMILY_V4] = 11;
+  assert.equal(parseProm(await registry.metrics()).get('neighproxy_requests_total{interface="eth0",family="ipv4"}'), 11);
+});
+
+test('ring counters survive a ring being closed and reopened', async () => {
+  const { eth0, registry, setRing } = setup();
+  eth0.retireRing();
+  assert.equal(eth0.ringCounters, null);
+  setRing({ ...emptyRingCounters(), kernelDrops: 2 });
+  eth0.ringCounters = () => ({ ...emptyRingCounters(), kernelDrops: 2 });
+  const p = parseProm(await registry.metrics());
+  assert.equal(p.get('neighproxy_kernel_drops_total{interface="eth0"}'), 7);
+});
+
+test('the HTTP endpoint serves /metrics and 404s elsewhere', async (t) => {
+  const { registry } = setup();
+  const server = await serveMetrics(registry, { host: '127.0.0.1', port: 0 as number, loopback: true });
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const fetchText = (path: string) => new Promise<{ status: number; body: string; type: string }>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
+    }).on('error', reject);
+  });
+  const ok = await fetchText('/metrics');
+  assert.equal(ok.status, 200);
+  assert.match(ok.type, /text\/plain/);
+  assert.match(ok.body, /# TYPE neighproxy_decision_seconds histogram/);
+  assert.equal((await fetchText('/nope')).status, 404);
+});

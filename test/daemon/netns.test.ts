@@ -1,0 +1,206 @@
+// The daemon as an operator runs it: `neighproxy run` in a router namespace, a client
+// namespace whose kernel resolves through it. Needs root; skipped otherwise.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab, needsNetns } from '../helpers/netns';
+import { DaemonProcess, kernelResolve, BIN } from './fixtures/daemon';
+import { parseProm } from './fixtures/prom';
+
+const skip = needsNetns();
+const ROUTER_MAC = '02:00:5e:00:53:01';
+const CLIENT_MAC = '02:00:5e:00:53:02';
+
+const BASE_CONFIG = `interface rt0
+ rule 192.0.2.0/24 192.0.2.0/24 verbose self
+ rule ::/0 2001:db8:1::/64 self
+end
+`;
+
+/** client (cl0 192.0.2.10, 2001:db8:1::10) <-> router (rt0, where the daemon runs). */
+function buildLab(tag: string): { lab: Lab; client: string; router: string; dir: string; config: string } {
+  const lab = new Lab(tag);
+  const dir = mkdtempSync(join(tmpdir(), 'npd-'));
+  chmodSync(dir, 0o755);
+  try {
+    const client = lab.netns('cl');
+    const router = lab.netns('rt');
+    lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
+    lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
+    lab.exec(client, 'ip', ['addr', 'add', '2001:db8:1::10/64', 'dev', 'cl0']);
+    lab.exec(router, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'rt0']);
+    const config = join(dir, 'neighproxy.conf');
+    writeFileSync(config, BASE_CONFIG);
+    return { lab, client, router, dir, config };
+  } catch (err) {
+    lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function procStatus(pid: number): { uid: string; gid: string; capEff: string } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const f = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(s)![1]!.trim().replace(/\s+/g, ' ');
+  return { uid: f('Uid'), gid: f('Gid'), capEff: f('CapEff') };
+}
+
+function scrape(lab: Lab, ns: string, port: number): Map<string, number> {
+  const text = lab.exec(ns, process.execPath, ['-e',
+    `require('http').get('http://127.0.0.1:${port}/metrics',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>process.stdout.write(b))})`]);
+  return parseProm(text);
+}
+
+function ctl(ns: string, sock: string, args: string[]): { ok: boolean; [k: string]: unknown } {
+  let out: string;
+  try {
+    out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'ctl', '--control', sock, '--json', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string };
+    out = e.stdout;
+    if (!out) throw new Error(`ctl ${args.join(' ')}: ${e.stderr}`);
+  }
+  return JSON.parse(out) as { ok: boolean };
+}
+
+describe('daemon in namespaces', { skip }, () => {
+  test('as root it drops to nobody after opening rings, answers, serves metrics and ctl, keeps rules on a bad reload, stops within 1 s', async (t) => {
+    const { lab, client, router, dir, config } = buildLab('drp');
+    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    // Learning off: the compiled filter then admits only configured targets, so the
+    // `ctl add` below also checks that runtime statics reach the filter.
+    writeFileSync(config, `cache\n timeout 0\nend\n${BASE_CONFIG}`);
+    const sock = join(dir, 'ctl.sock');
+    const d = new DaemonProcess(lab, router, ['--config', config, '--control', sock, '--metrics', '127.0.0.1:9469', '--tick', '50']);
+    await d.started();
+
+    // Privileges: uid/gid nobody in every slot, no effective capability left.
+    const st = procStatus(d.pid);
+    assert.equal(st.uid, '65534 65534 65534 65534');
+    assert.equal(st.gid, '65534 65534 65534 65534');
+    assert.equal(st.capEff, '0000000000000000');
+
+    // The open ring keeps working after the drop: the client's kernel resolves.
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.33'), ROUTER_MAC);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '2001:db8:1::33'), ROUTER_MAC);
+    await d.waitLog((l) => l.msg === 'decision' && l.target === '192.0.2.33' && l.reason === 'rule' && l.line === 5);
+
+    // Metrics: parsed, with the requests and replies just made.
+    const m = scrape(lab, router, 9469);
+    assert.ok(m.get('neighproxy_requests_total{interface="rt0",family="ipv4"}')! >= 1);
+    assert.ok(m.get('neighproxy_replies_total{interface="rt0",family="ipv4",action="self"}')! >= 1);
+    assert.ok(m.get('neighproxy_replies_total{interface="rt0",family="ipv6",action="self"}')! >= 1);
+    assert.ok(m.get('neighproxy_decision_seconds_count{interface="rt0",family="ipv4"}')! >= 1);
+    assert.equal(m.get('neighproxy_reloads_total{result="failed"}'), 0);
+
+    // ctl add: a static entry outside every rule, then the client's kernel resolves it.
+    const added = ctl(router, sock, ['add', '198.51.100.77', '02:00:5e:00:53:77']);
+    assert.equal(added.ok, true, JSON.stringify(added));
+    lab.exec(client, 'ip', ['route', 'add', '198.51.100.0/24', 'dev', 'cl0']);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '198.51.100.77'), '02:00:5e:00:53:77');
+    const cache = ctl(router, sock, ['show', 'cache']);
+    assert.equal(cache.ok, true);
+    const rules = ctl(router, sock, ['show', 'rules']) as { ok: boolean; interfaces: { rules: { line: number; text: string }[] }[] };
+    assert.deepEqual(rules.interfaces[0]!.rules.map((r) => [r.line, r.text]),
+      [[5, 'rule 192.0.2.0/24 192.0.2.0/24 verbose self'], [6, 'rule ::/0 2001:db8:1::/64 self']]);
+    const bad = ctl(router, sock, ['add', '198.51.100.300', '02:00:5e:00:53:77']) as { ok: boolean; error: { code: string } };
+    assert.deepEqual([bad.ok, bad.error.code], [false, 'E_BAD_ADDRESS']);
+
+    // A bad file on SIGHUP: logged with file:line:column, the old rules stay in force.
+    const mark = d.logs.length;
+    writeFileSync(config, `cache\n timeout 0\nend\n${BASE_CONFIG.replace('verbose self', 'verbose slef')}`);
+    d.child.kill('SIGHUP');
+    const failed = await d.waitLog((l) => l.event === 'reload_failed', 3000, mark);
+    assert.match(String(failed.msg), /neighproxy\.conf:5:\d+/);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.34'), ROUTER_MAC, 'old rules still answer');
+    assert.equal(scrape(lab, router, 9469).get('neighproxy_reloads_total{result="failed"}'), 1);
+
+    // SIGTERM: gone within a second, socket removed.
+    const ms = await d.signal('SIGTERM');
+    assert.ok(ms < 1000, `stopped in ${ms} ms`);
+    assert.equal(d.child.exitCode, 0);
+    t.diagnostic(`SIGTERM to exit: ${ms} ms`);
+  });
+
+  test('an interface deleted and recreated is picked up again (unprivileged with ambient CAP_NET_RAW, as under systemd)', async (t) => {
+    const { lab, client, router, dir, config } = buildLab('rcr');
+    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    const wrap = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+      '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin'];
+    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--link-poll', '100'], wrap);
+    await d.started();
+    const st = procStatus(d.pid);
+    assert.equal(st.uid, '65534 65534 65534 65534');
+    assert.equal(st.capEff, '0000000000003000', 'CAP_NET_ADMIN and CAP_NET_RAW only');
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.40'), ROUTER_MAC, d.describe());
+
+    lab.exec(router, 'ip', ['link', 'del', 'rt0']); // takes cl0 with it
+    await d.waitLog((l) => l.event === 'link_vanished');
+    lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
+    lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
+    await d.waitLog((l) => l.event === 'ring_open' && d.logs.some((x) => x.event === 'link_vanished'));
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.41'), ROUTER_MAC, `answers on the new rt0\n${d.describe()}`);
+    assert.ok(!d.exited);
+    await d.signal('SIGTERM');
+  });
+
+  test('an interface absent at start is opened when it appears', async (t) => {
+    const { lab, client, router, dir, config } = buildLab('abs');
+    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    writeFileSync(config, BASE_CONFIG.replace('interface rt0', 'interface rt9'));
+    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--no-drop']);
+    await d.started();
+    await d.waitLog((l) => l.event === 'ring_open_failed' && l.code === 'ENODEV');
+    lab.exec(router, 'ip', ['link', 'set', 'rt0', 'name', 'rt9']);
+    lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
+    await d.waitLog((l) => l.event === 'ring_open' && l.interface === 'rt9');
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.50'), ROUTER_MAC);
+    // Down and up again: answering resumes.
+    lab.exec(router, 'ip', ['link', 'set', 'rt9', 'down']);
+    await d.waitLog((l) => l.event === 'link_down');
+    const mark = d.logs.length;
+    lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
+    await d.waitLog((l) => l.event === 'ring_open', 5000, mark);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.51'), ROUTER_MAC, 'answers after down/up');
+    // Down and up within one command, far shorter than a poll period (1 s here).
+    const mark2 = d.logs.length;
+    lab.exec(router, 'sh', ['-c', 'ip link set rt9 down && ip link set rt9 up']);
+    await d.waitLog((l) => l.event === 'ring_open', 5000, mark2);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.52'), ROUTER_MAC, 'answers after a fast down/up');
+    const ms = await d.signal('SIGINT');
+    assert.ok(ms < 1000, `SIGINT: stopped in ${ms} ms`);
+    assert.equal(d.child.exitCode, 0);
+  });
+
+  test('without CAP_NET_RAW the daemon refuses to start and says which capability', (t) => {
+    const { lab, router, dir, config } = buildLab('cap');
+    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    let stderr = '';
+    let code = 0;
+    try {
+      execFileSync('ip', ['netns', 'exec', router, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
+        process.execPath, BIN, 'run', '--config', config, '--no-control'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+    } catch (err) {
+      const e = err as { status: number; stderr: string };
+      code = e.status;
+      stderr = e.stderr;
+    }
+    assert.equal(code, 1);
+    assert.match(stderr, /rt0.*CAP_NET_RAW/);
+  });
+
+  test('neighproxy demo runs, resolves through the daemon and cleans up', () => {
+    const out = execFileSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', timeout: 15000 });
+    assert.match(out, /192\.0\.2\.20 lladdr/);
+    assert.match(out, /2001:db8:1::20 lladdr/);
+    assert.match(out, /^ok: both addresses resolved/m);
+    const names = /^lab: client (\S+) .*router (\S+) .*hosts (\S+) /m.exec(out);
+    assert.ok(names, out);
+    const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+    for (const ns of names.slice(1)) assert.ok(!left.includes(ns!), `${ns} left behind`);
+  });
+});
+
