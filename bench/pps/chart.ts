@@ -15,6 +15,8 @@ export interface ChartOptions {
   threshold?: number;
 }
 
+/** Dash patterns, so lines lying on top of each other (all at 100%) stay tellable apart. */
+const DASHES = ['', '7,4', '2,3', '9,3,2,3'];
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 export function escapeXml(s: string): string {
@@ -87,14 +89,16 @@ export function renderChart(series: readonly ChartSeries[], opts: ChartOptions =
   // One line per responder.
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
+    const dash = DASHES[i % DASHES.length]!;
+    const dashAttr = dash ? ` stroke-dasharray="${dash}"` : '';
     const pts = s.points.filter((p) => p.offered > 0 && Number.isFinite(p.answered)).slice().sort((a, b) => a.offered - b.offered);
     if (pts.length > 0) {
       const d = pts.map((p) => `${f(x(p.offered))},${f(y(p.answered))}`).join(' ');
-      parts.push(`<polyline points="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      parts.push(`<polyline points="${d}" fill="none" stroke="${color}" stroke-width="2"${dashAttr}/>`);
       for (const p of pts) parts.push(`<circle cx="${f(x(p.offered))}" cy="${f(y(p.answered))}" r="3" fill="${color}"/>`);
     }
     const ly = m.top + 10 + i * 20;
-    parts.push(`<line x1="${m.left + pw + 14}" y1="${ly}" x2="${m.left + pw + 38}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<line x1="${m.left + pw + 14}" y1="${ly}" x2="${m.left + pw + 38}" y2="${ly}" stroke="${color}" stroke-width="2"${dashAttr}/>`);
     parts.push(`<text x="${m.left + pw + 44}" y="${ly + 4}">${escapeXml(s.name)}</text>`);
   });
   parts.push('</svg>');
