@@ -19,7 +19,7 @@ enum Desc : uint32_t {
 // Slots of the shared Float64Array stats block (mirror of src/engine/binding.ts STAT_*).
 enum Stat : uint32_t {
   STAT_FRAMES = 0, STAT_BATCHES, STAT_SENT, STAT_TX_FULL, STAT_KDROPS, STAT_KFREEZES,
-  STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_COUNT
+  STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_SOCK_ERRORS, STAT_COUNT
 };
 
 constexpr uint32_t kVlanNone = 0xffffffffu;

@@ -77,7 +77,7 @@ export class InterfaceStats {
 }
 
 export function emptyRingCounters(): RingCounters {
-  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0 };
+  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0, txErrors: 0, socketErrors: 0 };
 }
 
 /**

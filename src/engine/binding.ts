@@ -93,7 +93,8 @@ export const STAT_KFREEZES = 5;
 export const STAT_KPACKETS = 6;
 export const STAT_TX_ERRORS = 7;
 export const STAT_WAKEUPS = 8;
-export const STAT_COUNT = 9;
+export const STAT_SOCK_ERRORS = 9;
+export const STAT_COUNT = 10;
 
 /** Directory holding the package.json named neighproxy, searched upwards from `from`. */
 export function packageRoot(from: string = __dirname): string {
