@@ -80,5 +80,7 @@ void JoinGenerator(Ring* r);
 
 void InitRing(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);
+// caps.cc: drop_privileges (setuid keeping CAP_NET_RAW/CAP_NET_ADMIN on the calling thread).
+void InitCaps(Napi::Env env, Napi::Object exports);
 
 }  // namespace np

@@ -100,7 +100,7 @@ export function ringOpenAdvice(code: string | undefined, dropped: boolean): stri
     case 'EPERM':
     case 'EACCES':
       return dropped
-        ? 'the daemon dropped root after start-up and cannot open new capture rings: restart it, or run it under the systemd unit (unprivileged user with AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN), which keeps the capability'
+        ? 'the daemon dropped root after start-up and kept CAP_NET_RAW only if root had it: check CapEff in /proc/PID/status, restart it, or run it under the systemd unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)'
         : 'opening a capture ring needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous/allmulti): run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)';
     case 'ENODEV':
     case 'ENXIO':
@@ -186,7 +186,7 @@ export class Daemon {
         const id = dropPrivileges(this.opts.user, this.opts.group);
         this.dropped = true;
         this.log.info({ event: 'privileges', user: this.opts.user, uid: id.uid, gid: id.gid, capEff: id.capEff },
-          `switched to user ${this.opts.user}; open rings keep working, new interfaces need a restart`);
+          `switched to user ${this.opts.user}, keeping CAP_NET_RAW and CAP_NET_ADMIN (CapEff ${id.capEff})`);
       } catch (err) {
         await this.stop();
         throw err;
