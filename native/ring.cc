@@ -504,13 +504,13 @@ void OnSocketError(Ring* r) {
 void OnPoll(uv_poll_t* handle, int status, int) {
   Ring* r = static_cast<Ring*>(handle->data);
   if (!r || r->closed) return;
+  r->stats[STAT_WAKEUPS] += 1;  // error wake-ups too: a storm would show here
   if (status < 0) {
     OnSocketError(r);
     return;
   }
   Napi::Env env(r->env);
   Napi::HandleScope scope(env);
-  r->stats[STAT_WAKEUPS] += 1;
   // A few batches per wake-up, then back to the loop so timers and other rings run.
   for (int round = 0; round < 8; round++) {
     uint32_t n = r->version == TPACKET_V2 ? WalkV2(r) : WalkV3(r);
