@@ -1,10 +1,11 @@
 {
-  # One addon, Linux only: the AF_PACKET ring engine. Everything else is TypeScript.
+  # One addon, Linux only: the AF_PACKET ring engine (and a capability-keeping privilege
+  # drop). Everything else is TypeScript.
   "targets": [
     {
       "target_name": "neighproxy",
       "sources": [
-        "native/addon.cc", "native/ring.cc", "native/generator.cc"
+        "native/addon.cc", "native/ring.cc", "native/generator.cc", "native/caps.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -20,7 +21,7 @@
       "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
       "conditions": [
         ["OS!='linux'", {
-          "sources!": ["native/addon.cc", "native/ring.cc", "native/generator.cc"],
+          "sources!": ["native/addon.cc", "native/ring.cc", "native/generator.cc", "native/caps.cc"],
           "actions": [{
             "action_name": "linux_only",
             "inputs": [], "outputs": ["linux_only"],

@@ -1,11 +1,13 @@
-// neighproxy native addon: a flat set of functions over AF_PACKET rings (ring.cc) and a
-// load generator (generator.cc). Every object, state machine and policy lives in TypeScript.
+// neighproxy native addon: a flat set of functions over AF_PACKET rings (ring.cc), a load
+// generator (generator.cc) and a privilege drop that keeps capabilities (caps.cc). Every
+// object, state machine and policy lives in TypeScript.
 #include "ring.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   np::InitRing(env, exports);
   np::InitGenerator(env, exports);
+  np::InitCaps(env, exports);
   return exports;
 }
 

@@ -468,14 +468,49 @@ uint32_t WalkV3(Ring* r) {
   return n;
 }
 
+// An error wake-up: the kernel set sk_err on the socket (ENETDOWN when the device goes
+// down, also at bind on a device that is down) or queued something on its error queue;
+// epoll reports POLLERR and libuv stops the handle (status UV_EBADF). The socket itself is
+// fine: the kernel re-registers its receive hook when the device comes back up. So read
+// (and thereby clear) the error, count it, and poll again. No spin: POLLERR is derived
+// from sk_err and the error queue, both emptied here, so the next wake-up is a real event.
+void OnSocketError(Ring* r) {
+  assert(r->fd >= 0 && r->poll);
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) r->stats[STAT_SOCK_ERRORS] += 1;
+  if (err == 0) {
+    // Not sk_err: drain the error queue (bounded; packet sockets only queue TX timestamps there).
+    char buf[256];
+    for (int i = 0; i < 64; i++) {
+      iovec iov{buf, sizeof(buf)};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      if (recvmsg(r->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+      r->stats[STAT_SOCK_ERRORS] += 1;
+    }
+  }
+  // Stopped by libuv on POLLERR; restart only if JS still wants batches (not after stop()).
+  if (!r->onBatch.IsEmpty() && !r->closePending) {
+    int rc = uv_poll_start(r->poll, UV_READABLE, OnPoll);
+    assert(rc == 0);  // the fd is open and already initialised on this handle
+    (void)rc;
+  }
+}
+
 // Walks ready RX frames up to batchLimit, fills the descriptor table, calls JS once,
 // returns the frames to the kernel, then sends what the handler committed.
 void OnPoll(uv_poll_t* handle, int status, int) {
   Ring* r = static_cast<Ring*>(handle->data);
-  if (!r || r->closed || status < 0) return;
+  if (!r || r->closed) return;
+  r->stats[STAT_WAKEUPS] += 1;  // error wake-ups too: a storm would show here
+  if (status < 0) {
+    OnSocketError(r);
+    return;
+  }
   Napi::Env env(r->env);
   Napi::HandleScope scope(env);
-  r->stats[STAT_WAKEUPS] += 1;
   // A few batches per wake-up, then back to the loop so timers and other rings run.
   for (int round = 0; round < 8; round++) {
     uint32_t n = r->version == TPACKET_V2 ? WalkV2(r) : WalkV3(r);
@@ -559,6 +594,9 @@ Napi::Value RingSend(const Napi::CallbackInfo& info) {
   uint32_t count = info[1].As<Napi::Number>().Uint32Value();
   if (count > r->txFrames) return ThrowType(info.Env(), "count exceeds the TX ring");
   int rc = TxSend(r, count);
+  // The device is down (or gone): counted in STAT_TX_ERRORS by TxSend, not thrown. The slots
+  // stay SEND_REQUEST and leave with the next kick once the device is up again.
+  if (rc == -ENETDOWN || rc == -ENXIO) return Napi::Number::New(info.Env(), 0);
   if (rc < 0) return ThrowSys(info.Env(), "send", r->ifname, -rc);
   return Napi::Number::New(info.Env(), rc);
 }

@@ -19,7 +19,7 @@ enum Desc : uint32_t {
 // Slots of the shared Float64Array stats block (mirror of src/engine/binding.ts STAT_*).
 enum Stat : uint32_t {
   STAT_FRAMES = 0, STAT_BATCHES, STAT_SENT, STAT_TX_FULL, STAT_KDROPS, STAT_KFREEZES,
-  STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_COUNT
+  STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_SOCK_ERRORS, STAT_COUNT
 };
 
 constexpr uint32_t kVlanNone = 0xffffffffu;
@@ -80,5 +80,7 @@ void JoinGenerator(Ring* r);
 
 void InitRing(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);
+// caps.cc: drop_privileges (setuid keeping CAP_NET_RAW/CAP_NET_ADMIN on the calling thread).
+void InitCaps(Napi::Env env, Napi::Object exports);
 
 }  // namespace np

@@ -10,10 +10,10 @@
 //     (cache.timeout > 0) every ARP request and reply (learning and refresh need them);
 //   - ICMPv6 Neighbor Solicitations (no extension headers: the policy drops those)
 //     whose target lies in such a prefix, and only from an uplink when `nd uplinks` is
-//     set; when the cache learns, every NS and NA (the policy learns from multicast NS
-//     of any source and from NAs, so narrowing them would change what it learns);
-//   - with the cache off, ARP replies from / NAs for the addresses the daemon resolves
-//     on demand: redirect `via` addresses and `tell` targets.
+//     set; when the cache learns, also NS whose source is an address the cache is read
+//     for (a `tell` target or a redirect `via`: a multicast NS teaches its source's MAC);
+//   - NAs for the addresses the cache is read for (redirect `via` addresses and `tell`
+//     targets), and with the cache off ARP replies from them (resolved on demand).
 // Ignore rules never narrow the filter: with first-match rules a target inside an
 // ignore prefix can still be answered by a later rule for other sources, so the filter
 // passes the union of all non-ignore target prefixes (conservative, never wrong).
@@ -175,6 +175,15 @@ function replySources(iface: InterfaceConfig): { v4: Range[]; v6: P6[] } {
   return { v4: mergeRanges(v4), v6: aggregate6(v6) };
 }
 
+/**
+ * The reply sources a filter must pass: with learning on every ARP reply passes anyway
+ * (so no IPv4 list), while IPv6 stays narrowed to the addresses the cache is read for.
+ */
+function usefulReplies(iface: InterfaceConfig, learn: boolean): { v4: Range[]; v6: P6[] } {
+  const rs = replySources(iface);
+  return { v4: learn ? [] : rs.v4, v6: rs.v6 };
+}
+
 function fmtRange(r: Range): string {
   if (r[0] === r[1]) return formatIp4(r[0]);
   // Show a range as a prefix when it is one.
@@ -226,8 +235,11 @@ function prefixCost(bits: number): number {
   return words * 2 + (bits % 32 ? 1 : 0);
 }
 
-/** Tests the 16 bytes at [x + base] against IPv6 prefixes, word by word; exits like emitRanges. */
-function emitPrefixes6(a: Asm, base: number, prefixes: P6[], onPass: Label | number): void {
+/**
+ * Tests the 16 bytes at [x + base] against IPv6 prefixes, word by word; exits like
+ * emitRanges, except that a miss may continue at a label (`onMiss`) instead of dropping.
+ */
+function emitPrefixes6(a: Asm, base: number, prefixes: P6[], onPass: Label | number, onMiss: Label | number = 0): void {
   if (prefixes.some((p) => p.bits === 0)) {
     if (typeof onPass === 'number') a.ret(onPass);
     else a.ja(onPass);
@@ -262,7 +274,8 @@ function emitPrefixes6(a: Asm, base: number, prefixes: P6[], onPass: Label | num
     if (typeof onPass === 'number') a.ret(onPass);
     else a.ja(onPass);
     a.place(drop);
-    a.ret(0);
+    if (typeof onMiss === 'number') a.ret(onMiss);
+    else a.ja(onMiss);
     if (!last) a.place(next);
   }
 }
@@ -332,9 +345,9 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
   const a = new Asm();
   const learn = isLearning(cache);
   const t = targets(iface);
-  const rs = learn ? { v4: [], v6: [] } : replySources(iface);
+  const rs = usefulReplies(iface, learn);
   const wantArp = learn || t.v4.length > 0 || rs.v4.length > 0;
-  const wantIp6 = learn || t.v6.length > 0 || rs.v6.length > 0;
+  const wantIp6 = t.v6.length > 0 || rs.v6.length > 0;
   if (!wantArp && !wantIp6) {
     a.comment(`interface ${iface.name}: no rule answers anything and the cache does not learn: nothing to receive`);
     a.ret(0);
@@ -417,21 +430,15 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
     a.stmt(o.BPF_LD | o.BPF_B | o.BPF_IND, OFF_ICMP6_TYPE);
     const ns = a.label('ns');
     const na = a.label('na');
-    if (learn) {
-      // The policy learns from multicast NS of any source (its link-layer option) and from
-      // NAs: with the cache on, target and uplink tests would change what it learns.
-      a.comment(`cache learns (timeout ${cache.timeout}s): every Neighbor Solicitation and Advertisement (both teach the cache)`);
-      const p = a.label('nd-pass');
-      a.jmp(o.BPF_JEQ, ND_NS, p, 0);
-      a.jmp(o.BPF_JEQ, ND_NA, p, d);
-      a.place(p);
-      a.ret(PASS);
-    } else {
-      a.comment(`cache off: Neighbor Solicitations${rs.v6.length ? ', and Advertisements for the addresses redirect/tell rules resolve' : ''}`);
-      a.jmp(o.BPF_JEQ, ND_NS, t.v6.length ? ns : d, 0);
-      if (rs.v6.length) a.jmp(o.BPF_JEQ, ND_NA, na, d);
-      else a.ja(d);
-    }
+    const nsSource = a.label('ns-source');
+    // Learning, a multicast NS teaches its source's MAC: worth receiving only when that
+    // source is an address the cache is read for (a `tell` target or a redirect `via`).
+    const learnFromNs = learn && rs.v6.length > 0;
+    a.comment(`Neighbor Solicitations${learnFromNs ? ' (from addresses the cache is read for, or)' : ''}${t.v6.length ? ' for proxied targets' : ''}` +
+      `${rs.v6.length ? ', and Advertisements for the addresses redirect/tell rules resolve' : ''}`);
+    a.jmp(o.BPF_JEQ, ND_NS, learnFromNs ? nsSource : t.v6.length ? ns : d, 0);
+    if (rs.v6.length) a.jmp(o.BPF_JEQ, ND_NA, na, d);
+    else a.ja(d);
     a.place(d);
     a.ret(0);
     if (rs.v6.length > 0) {
@@ -439,7 +446,12 @@ function generate(iface: InterfaceConfig, cache: CacheConfig): Asm {
       a.comment(`advertisement: target address in ${list(rs.v6.map((p) => `${formatIp6(fromBig(p.v))}/${p.bits}`))}`);
       emitPrefixes6(a, OFF_ND_TARGET, rs.v6, PASS);
     }
-    if (!learn && t.v6.length > 0) {
+    if (learnFromNs) {
+      a.place(nsSource);
+      a.comment(`cache learns (timeout ${cache.timeout}s): source address in ${list(rs.v6.map((p) => `${formatIp6(fromBig(p.v))}/${p.bits}`))}`);
+      emitPrefixes6(a, OFF_IP6_SRC, rs.v6, PASS, t.v6.length ? ns : 0);
+    }
+    if (t.v6.length > 0) {
       a.place(ns);
       const tgt = a.label('ns-target');
       const uplinks = iface.nd.uplinks;
@@ -544,7 +556,7 @@ function prefixes6Expr(base: number, ps: P6[]): string {
 function expressionBody(iface: InterfaceConfig, cache: CacheConfig, shift: number): string | null {
   const learn = isLearning(cache);
   const t = targets(iface);
-  const rs = learn ? { v4: [], v6: [] } : replySources(iface);
+  const rs = usefulReplies(iface, learn);
   const parts: string[] = [];
   if (learn || t.v4.length || rs.v4.length) {
     const ops = learn
@@ -552,16 +564,16 @@ function expressionBody(iface: InterfaceConfig, cache: CacheConfig, shift: numbe
       : [t.v4.length ? `(arp[6:2] = 1 and (${rangesExpr('arp[24:4]', t.v4)}))` : '', rs.v4.length ? `(arp[6:2] = 2 and (${rangesExpr('arp[14:4]', rs.v4)}))` : ''].filter(Boolean);
     parts.push(`(arp and len >= ${42 + shift} and arp[0:4] = 0x10800 and arp[4:2] = 0x604 and (${ops.join(' or ')}))`);
   }
-  if (learn || t.v6.length || rs.v6.length) {
-    let ops: string[];
-    if (learn) ops = ['ip6[40] = 135', 'ip6[40] = 136'];
-    else {
-      const up = iface.nd.uplinks.map((u) => `(${[0, 1, 2, 3].map((w) => `ip6[${8 + 4 * w}:4] = ${hex32(u[w]!)}`).join(' and ')})`).join(' or ');
-      ops = [
-        t.v6.length ? `(ip6[40] = 135${up ? ` and (${up})` : ''} and (${prefixes6Expr(48, t.v6)}))` : '',
-        rs.v6.length ? `(ip6[40] = 136 and (${prefixes6Expr(48, rs.v6)}))` : '',
-      ].filter(Boolean);
-    }
+  if (t.v6.length || rs.v6.length) {
+    const up = iface.nd.uplinks.map((u) => `(${[0, 1, 2, 3].map((w) => `ip6[${8 + 4 * w}:4] = ${hex32(u[w]!)}`).join(' and ')})`).join(' or ');
+    const nsWhy = [
+      learn && rs.v6.length ? `(${prefixes6Expr(8, rs.v6)})` : '',
+      t.v6.length ? `(${up ? `(${up}) and ` : ''}(${prefixes6Expr(48, t.v6)}))` : '',
+    ].filter(Boolean);
+    const ops = [
+      nsWhy.length ? `(ip6[40] = 135 and (${nsWhy.join(' or ')}))` : '',
+      rs.v6.length ? `(ip6[40] = 136 and (${prefixes6Expr(48, rs.v6)}))` : '',
+    ].filter(Boolean);
     parts.push(`(ip6 and len >= ${78 + shift} and ip6[6] = 58 and (${ops.join(' or ')}))`);
   }
   return parts.length ? parts.join(' or ') : null;

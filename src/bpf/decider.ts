@@ -1,5 +1,5 @@
-// The policy as replay's DecideFn: parse the frame with src/wire, decide with src/policy,
-// build the answer with the wire builders.
+// The policy as replay's DecideFn: the daemon's Pipeline (src/daemon/pipeline.ts: parse
+// with src/wire, decide with src/policy, build the answer) over a one-slot TX writer.
 //
 // Replay has no live interface, so the host facts are fixed: the interface MAC is the
 // configured `mac` or 00:00:5e:00:53:00 (RFC 7042 documentation MAC), the host owns no
@@ -7,14 +7,13 @@
 // that MAC (or the target, with `na-source target`). Frames the policy would send besides
 // the answers (resolutions, refresh probes, announcements) are counted, not written.
 import type { Config } from '../config/types';
-import { NaSource } from '../config/types';
 import { Policy, REASON_NAMES, Verdict, type PolicyEnvironment, type PolicyOutput } from '../policy';
 import { newIp6, type Family, type Ip4, type Ip6, type Mac } from '../net/addr';
-import { VLAN_NONE } from '../engine/types';
-import { FrameView } from '../wire/view';
-import { parseFrame } from '../wire/parse';
+import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, VLAN_NONE, type TxWriter } from '../engine/types';
+import { FrameKind } from '../wire/view';
 import { DROP_REASON_NAMES } from '../wire/drop';
-import { buildArpReplyTo, buildNaReplyTo } from '../wire/build';
+import { IfaceSlot, Pipeline } from '../daemon/pipeline';
+import { InterfaceStats } from '../daemon/metrics';
 import type { DecideFn } from './replay';
 
 /** RFC 7042 documentation MAC, the replayed interface's MAC when the config sets none. */
@@ -67,18 +66,39 @@ export function policyDecider(config: Config, ifIndex: number, extra?: ExtraFram
     unsolicitedNa: () => void x.advertisements++,
   };
   const policy = new Policy({ config, env, output });
-  const view = new FrameView();
-  const out = new Uint8Array(256);
-  return (frame, len, vlanTci, now) => {
-    parseFrame(frame, 0, len, vlanTci < 0 ? VLAN_NONE : vlanTci, view);
-    const d = policy.handle(view, ifIndex, now);
-    let reply: Uint8Array | null = null;
-    if (d.verdict === Verdict.Answer) {
-      const n = d.family === 4
-        ? buildArpReplyTo(out, 0, view, d.answerMac, ourMac)
-        : buildNaReplyTo(out, 0, view, d.answerMac, ourMac, ifc.nd.naSource === NaSource.Target ? view.target : ll, d.naFlags);
-      reply = out.slice(0, n);
-    }
+
+  // The daemon's own pipeline answers, so a replay shows exactly what `run` would send:
+  // one frame a batch, a TX "ring" of one slot that keeps what was committed.
+  let now = 0;
+  const pipeline = new Pipeline(policy, () => now);
+  const slots = config.interfaces.map((c, i) => new IfaceSlot(c.name, i, new InterfaceStats(c.name)));
+  pipeline.configure(config, slots);
+  const slot = slots[ifIndex]!;
+  slot.mac = ourMac;
+  slot.linkLocal.set(ll);
+  const desc = new Uint32Array(DESC_STRIDE);
+  const batch: { count: number; buf: Uint8Array; desc: Uint32Array } = { count: 1, buf: new Uint8Array(0), desc };
+  let committed = 0;
+  const tx: TxWriter = {
+    buf: new Uint8Array(512),
+    slotSize: 512,
+    reserve: () => (committed > 0 ? -1 : 0),
+    commit: (length: number) => void (committed = length),
+    flush: () => 0,
+  };
+  return (frame, len, vlanTci, at) => {
+    now = at;
+    committed = 0;
+    batch.buf = frame;
+    desc[DESC_OFFSET] = 0;
+    desc[DESC_LENGTH] = len;
+    desc[DESC_VLAN_TCI] = vlanTci < 0 ? VLAN_NONE : vlanTci;
+    pipeline.onBatch(ifIndex, batch, tx);
+    const view = pipeline.view;
+    // The pipeline hands only ARP/ND frames to the policy; ask it about the rest too, so
+    // every row says why (invalid: the wire parser's drop reason).
+    const d = view.kind === FrameKind.None ? policy.handle(view, ifIndex, now) : policy.decision;
+    const reply = committed > 0 ? tx.buf.slice(0, committed) : null;
     const verdict = d.verdict === Verdict.Answer ? 'answer' : d.verdict === Verdict.Silent ? 'silent' : 'drop';
     let reason = REASON_NAMES[d.reason] ?? String(d.reason);
     if (view.drop !== 0) reason += `: ${DROP_REASON_NAMES[view.drop] ?? view.drop}`;

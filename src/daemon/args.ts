@@ -52,7 +52,9 @@ options:
       --control PATH     control socket for 'neighproxy ctl' (default ${DEFAULT_CONTROL})
       --no-control       no control socket
       --user USER        when started as root: switch to USER once the rings are open
-                         (default ${DEFAULT_USER}); see 'privileges' in docs/daemon.md
+                         (default ${DEFAULT_USER}), keeping only CAP_NET_RAW and CAP_NET_ADMIN
+                         so interfaces that appear later still get rings; see
+                         'privileges' in docs/daemon.md
       --group GROUP      group to switch to (default: USER's primary group)
       --no-drop          stay root (same as --user root)
       --tick MS          policy timer period (default 100)

@@ -89,8 +89,6 @@ interface IfaceState {
   filterKey: string;
   /** Last open failure's code, so a failing interface is logged once, not every poll. */
   lastError: string | null;
-  /** The interface went down while its ring was open (the ring must be reopened when it is up). */
-  wentDown: boolean;
 }
 
 const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}`;
@@ -102,7 +100,7 @@ export function ringOpenAdvice(code: string | undefined, dropped: boolean): stri
     case 'EPERM':
     case 'EACCES':
       return dropped
-        ? 'the daemon dropped root after start-up and cannot open new capture rings: restart it, or run it under the systemd unit (unprivileged user with AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN), which keeps the capability'
+        ? 'the daemon dropped root after start-up and kept CAP_NET_RAW only if root had it: check CapEff in /proc/PID/status, restart it, or run it under the systemd unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)'
         : 'opening a capture ring needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous/allmulti): run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)';
     case 'ENODEV':
     case 'ENXIO':
@@ -188,7 +186,7 @@ export class Daemon {
         const id = dropPrivileges(this.opts.user, this.opts.group);
         this.dropped = true;
         this.log.info({ event: 'privileges', user: this.opts.user, uid: id.uid, gid: id.gid, capEff: id.capEff },
-          `switched to user ${this.opts.user}; open rings keep working, new interfaces need a restart`);
+          `switched to user ${this.opts.user}, keeping CAP_NET_RAW and CAP_NET_ADMIN (CapEff ${id.capEff})`);
       } catch (err) {
         await this.stop();
         throw err;
@@ -322,7 +320,7 @@ export class Daemon {
         old.filterKey = key;
         if (old.ring === null) toOpen.push(old);
       } else {
-        st = { name: cfg.name, cfg, slot: new IfaceSlot(cfg.name, i, stats), ring: null, filter: program, filterKey: key, lastError: null, wentDown: false };
+        st = { name: cfg.name, cfg, slot: new IfaceSlot(cfg.name, i, stats), ring: null, filter: program, filterKey: key, lastError: null };
         this.log.debug({ event: 'filter', interface: cfg.name, filter: text }, 'capture filter');
         toOpen.push(st);
       }
@@ -439,39 +437,27 @@ export class Daemon {
         this.closeRing(st);
         break;
       case 'down':
+        // The ring stays open: the engine clears the socket's ENETDOWN and keeps polling,
+        // and the kernel hooks the socket up again when the device is up.
         this.log.warn({ event: 'link_down', interface: e.name }, `${e.name} is down`);
-        if (st.ring) st.wentDown = true;
         break;
       case 'up':
         this.log.info({ event: 'link_up', interface: e.name }, `${e.name} is up`);
-        // The kernel flags the socket with ENETDOWN when its device goes down; the ring's
-        // poll handle stops on that error and never resumes, so a fresh ring is needed.
-        if (st.ring && st.wentDown) {
-          this.log.info({ event: 'ring_reopen', interface: e.name }, `${e.name} was down: reopening its ring`);
-          this.closeRing(st);
-        }
-        st.wentDown = false;
-        if (!st.ring) this.openRing(st);
+        if (!st.ring) this.openRing(st); // opening was deferred while it was down
         break;
     }
     this.env.refreshAddresses();
   }
 
   /**
-   * A link notice from `ip monitor`: remembers that an open ring's device went down (its
-   * socket now carries ENETDOWN) even when it is up again before the next poll, and
-   * reopens such a ring as soon as the device is up; then polls for everything else.
+   * A link notice from `ip monitor`: polls at once instead of waiting for the period, so
+   * an interface that appears, vanishes or is recreated is handled without delay. (A
+   * down/up needs nothing: the open ring survives it; a recreation is told apart by its
+   * new ifindex.)
    */
   onLinkNotice(n: LinkNotice): void {
     const st = this.states.get(n.name);
     if (!st || this.stopping) return;
-    if ((!n.up || n.deleted) && st.ring) st.wentDown = true;
-    if (n.up && !n.deleted && st.ring && st.wentDown) {
-      this.log.info({ event: 'ring_reopen', interface: n.name }, `${n.name} went down and up: reopening its ring`);
-      this.closeRing(st);
-      st.wentDown = false;
-      this.openRing(st);
-    }
     this.watcher.poll();
   }
 

@@ -3,7 +3,8 @@
 // renamed back, without a restart. We poll /sys/class/net once a second: two small
 // reads per configured interface, no netlink parsing, and it works the same inside
 // `ip netns exec` (which remounts /sys for the namespace). `ip -o monitor link`, when
-// available, adds immediacy: a down/up shorter than a poll period is still noticed.
+// available, adds immediacy: a deletion and recreation is handled without waiting for
+// the next poll. (A down/up needs no action: the engine's ring survives it.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -106,8 +107,8 @@ export function parseMonitorLine(line: string): LinkNotice | null {
 }
 
 /**
- * Follows `ip -o monitor link` (rtnetlink link events, printed by iproute2) so that a
- * down/up faster than the poll period is still seen. Optional: when `ip` is missing or
+ * Follows `ip -o monitor link` (rtnetlink link events, printed by iproute2) so that link
+ * changes are handled at once rather than at the next poll. Optional: when `ip` is missing or
  * dies, polling alone carries on. The child does not keep the process alive.
  */
 export class LinkMonitor {

@@ -77,7 +77,7 @@ export class InterfaceStats {
 }
 
 export function emptyRingCounters(): RingCounters {
-  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0 };
+  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0, txErrors: 0, socketErrors: 0 };
 }
 
 /**
@@ -181,6 +181,10 @@ export function createRegistry(src: MetricsSources): Registry {
   });
   counter('neighproxy_kernel_drops_total', 'Frames the kernel dropped because the RX ring was full (PACKET_STATISTICS).',
     ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().kernelDrops); });
+  counter('neighproxy_socket_errors_total', 'Socket errors read and cleared on the ring (ENETDOWN when the device went down); the ring keeps running.',
+    ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().socketErrors); });
+  counter('neighproxy_tx_errors_total', 'Reply sends the kernel refused (ENETDOWN while the device is down); the frames leave once it is up.',
+    ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().txErrors); });
   counter('neighproxy_frames_received_total', 'Frames read from the RX ring (after the BPF filter).',
     ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().framesReceived); });
   gauge('neighproxy_cache_entries', 'Neighbour cache entries.', ['interface', 'family'], (g) => {

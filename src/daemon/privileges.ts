@@ -1,12 +1,14 @@
-// Dropping root. Node has no prctl(), so capabilities cannot survive setuid() here:
-// the daemon opens every ring (and binds its sockets) as root, then switches to an
-// unprivileged user and keeps working on the already open rings. A ring for an
-// interface that appears later needs CAP_NET_RAW, which the dropped process no longer
-// has: that is logged with what to do. Under systemd the unit runs as an unprivileged
-// user with AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN instead, so nothing is
-// dropped and new interfaces are opened at any time. See docs/daemon.md.
+// Dropping root while keeping CAP_NET_RAW and CAP_NET_ADMIN. The daemon opens its rings
+// (and binds its sockets) as root, then switches to an unprivileged user through the
+// addon's drop_privileges (native/caps.cc): Node alone cannot keep capabilities across
+// setuid (no prctl, no capset). The uid/gid change applies to every thread; the kept
+// capabilities to the main JS thread, which is where Ring.open runs, so rings for
+// interfaces that appear or are recreated later still open. Under systemd the unit runs
+// as an unprivileged user with AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN instead, so
+// nothing is dropped. See docs/daemon.md.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { binding, type NativeBinding } from '../engine/binding';
 
 export interface Identity {
   uid: number;
@@ -70,17 +72,44 @@ export function lookupGroup(group: string): number {
   return Number(f[2]);
 }
 
+/** Capabilities a dropped daemon keeps: raw sockets, and promisc/allmulti memberships. */
+export const KEPT_CAPS: readonly number[] = [CAP_NET_RAW, CAP_NET_ADMIN];
+
 /**
- * Switches to `user` (and `group`, default the user's primary group): supplementary
- * groups first, then gid, then uid, so no step is left with root's groups. Throws with
- * .code on failure; the caller must then exit, never run on as root by accident.
+ * Switches uid, gid and supplementary groups (every thread) and keeps exactly `keep`
+ * (those of them this process has now) as permitted and effective capabilities of the
+ * calling thread. Validates here, asserts in C++. Throws with .code (errno name); after a
+ * throw the process may be half switched: the caller must exit.
  */
-export function dropPrivileges(user: string, group: string | null): Identity {
+export function dropKeepingCaps(uid: number, gid: number, groups: readonly number[], keep: readonly number[],
+  native: Pick<NativeBinding, 'drop_privileges'> = binding()): void {
+  const id = (v: number, what: string) => {
+    if (!Number.isInteger(v) || v < 0 || v > 0xfffffffe) {
+      throw new RangeError(`Expected integer between 0 and 4294967294 for ${what} but received ${String(v)} of type ${typeof v}`);
+    }
+  };
+  id(uid, 'uid');
+  id(gid, 'gid');
+  groups.forEach((g) => id(g, 'group'));
+  let mask = 0;
+  const have = effectiveCaps();
+  for (const c of keep) {
+    if (!Number.isInteger(c) || c < 0 || c > 31) throw new RangeError(`Expected integer between 0 and 31 for capability but received ${String(c)}`);
+    if (have & (1n << BigInt(c))) mask |= 1 << c;
+  }
+  native.drop_privileges(uid, gid, [...groups], mask >>> 0);
+}
+
+/**
+ * Switches to `user` (and `group`, default the user's primary group), keeping `keep`
+ * (default CAP_NET_RAW and CAP_NET_ADMIN) on the main thread. Supplementary groups are
+ * just the gid. Verified afterwards; throws with .code on failure: the caller must then
+ * exit, never run on as root by accident.
+ */
+export function dropPrivileges(user: string, group: string | null, keep: readonly number[] = KEPT_CAPS): Identity {
   const u = lookupUser(user);
   const gid = group === null ? u.gid : lookupGroup(group);
-  process.setgroups!([gid]);
-  process.setgid!(gid);
-  process.setuid!(u.uid);
+  dropKeepingCaps(u.uid, gid, [gid], keep);
   const id = identity();
   if (id.uid !== u.uid || id.gid !== gid) {
     throw Object.assign(new Error(`privilege drop to ${user} did not take effect (uid ${id.uid}, gid ${id.gid})`), { code: 'EPERM' });

@@ -4,9 +4,8 @@ import { compileFilter } from '../bpf/compile';
 import { loadConfig } from '../config';
 import type { Config } from '../config/types';
 import { Ring } from '../engine/ring';
-import { formatIp4, formatIp6, formatMac } from '../net/addr';
 import { Policy } from '../policy';
-import { metaIsV6, metaSlot, metaVlan, KEY_WORDS } from '../policy/addrtable';
+import { metaIsV6, metaSlot } from '../policy/addrtable';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import { DROP_REASON_NAMES } from '../wire/drop';
 import type { DaemonDeps, PolicyCore } from './daemon';
@@ -14,63 +13,29 @@ import { sysfsLinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
 
-const STATE_NAMES = ['free', 'fresh', 'probing', 'incomplete'];
-
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
-  /**
-   * Interface names by the policy's cache slot. The policy numbers names in the order it
-   * first sees them across the configurations it is given; we see the same sequence.
-   */
-  private readonly slotNames: string[] = [];
-
   constructor(config: Config, env: PolicyEnvironment, output: PolicyOutput, logger: Logger) {
     super({ config, env, output, logger });
-    this.noteNames(config);
-  }
-
-  private noteNames(config: Config): void {
-    for (const c of config.interfaces) if (!this.slotNames.includes(c.name)) this.slotNames.push(c.name);
-  }
-
-  override reload(config: Config, now = 0): void {
-    super.reload(config, now);
-    this.noteNames(config);
   }
 
   cacheEntries(now: number): Record<string, unknown>[] {
-    const c = this.cache;
-    const keys = c.table.keys;
-    const out: Record<string, unknown>[] = [];
-    c.forEach((id) => {
-      const o = id * KEY_WORDS;
-      const w0 = keys[o]!;
-      const v6 = metaIsV6(w0);
-      const mac = c.macOf(id);
-      out.push({
-        interface: this.slotNames[metaSlot(w0)] ?? `#${metaSlot(w0)}`,
-        vlan: metaVlan(w0),
-        address: v6 ? formatIp6(keys.subarray(o + 1, o + 5)) : formatIp4(keys[o + 4]!),
-        mac: mac < 0 ? null : formatMac(mac),
-        state: c.isStale(id, now) ? 'stale' : (STATE_NAMES[c.state[id]!] ?? String(c.state[id])),
-      });
-    });
-    return out;
+    return this.dumpCache(now) as unknown as Record<string, unknown>[];
   }
 
   cacheFigures(): CacheFigures {
     const c = this.cache;
-    const keys = c.table.keys;
-    const counts = new Map<string, number>();
+    // Entries per (cache slot, family), counted at scrape time, never on the hot path.
+    const counts = new Map<number, number>();
     c.forEach((id) => {
-      const w0 = keys[id * KEY_WORDS]!;
-      const k = `${metaSlot(w0)}/${metaIsV6(w0) ? 1 : 0}`;
+      const w0 = c.key(id, 0);
+      const k = metaSlot(w0) * 2 + (metaIsV6(w0) ? 1 : 0);
       counts.set(k, (counts.get(k) ?? 0) + 1);
     });
     const entries: CacheFigures['entries'] = [];
-    this.slotNames.forEach((name, slot) => {
-      for (const family of [0, 1]) entries.push({ iface: name, family, size: counts.get(`${slot}/${family}`) ?? 0 });
-    });
+    for (const [name, slot] of this.cacheSlots()) {
+      for (const family of [0, 1]) entries.push({ iface: name, family, size: counts.get(slot * 2 + family) ?? 0 });
+    }
     return {
       entries,
       capacity: c.capacity,

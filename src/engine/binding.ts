@@ -81,6 +81,13 @@ export interface NativeBinding {
   ring_close(handle: RingHandle): void;
   gen_start(handle: RingHandle, templates: Uint8Array, lengths: Uint32Array, opts: NativeGenerateOptions, sendTimes: Float64Array | null): Promise<NativeGenerateResult>;
   gen_cancel(handle: RingHandle): void;
+  /**
+   * native/caps.cc: PR_SET_KEEPCAPS, setgroups(gids), setresgid(gid), setresuid(uid) (glibc:
+   * every thread), then capset permitted = effective = keepCaps (bit n = capability n,
+   * n < 32), inheritable empty, on the CALLING thread only; then PR_SET_NO_NEW_PRIVS.
+   * Throws with `.code` = errno name and a message naming the step (`setuid 65534: EPERM ...`).
+   */
+  drop_privileges(uid: number, gid: number, gids: number[], keepCaps: number): void;
 }
 
 /** Slots of the shared Float64Array stats block (native/ring.h Stat). */
@@ -93,7 +100,8 @@ export const STAT_KFREEZES = 5;
 export const STAT_KPACKETS = 6;
 export const STAT_TX_ERRORS = 7;
 export const STAT_WAKEUPS = 8;
-export const STAT_COUNT = 9;
+export const STAT_SOCK_ERRORS = 9;
+export const STAT_COUNT = 10;
 
 /** Directory holding the package.json named neighproxy, searched upwards from `from`. */
 export function packageRoot(from: string = __dirname): string {

@@ -17,6 +17,7 @@ import {
   STAT_KFREEZES,
   STAT_KPACKETS,
   STAT_SENT,
+  STAT_SOCK_ERRORS,
   STAT_TX_ERRORS,
   STAT_TX_FULL,
   STAT_WAKEUPS,
@@ -331,10 +332,12 @@ export class Ring {
       kernelDrops: s[STAT_KDROPS]!,
       kernelFreezes: s[STAT_KFREEZES]!,
       kernelPackets: s[STAT_KPACKETS]!,
+      txErrors: s[STAT_TX_ERRORS]!,
+      socketErrors: s[STAT_SOCK_ERRORS]!,
     };
   }
 
-  /** Extra counters not in the RingCounters contract: send errors and poll wake-ups. */
+  /** Send errors (also in counters()) and poll wake-ups, without a PACKET_STATISTICS poll. */
   get txErrors(): number {
     return this.stats[STAT_TX_ERRORS]!;
   }

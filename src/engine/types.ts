@@ -64,6 +64,13 @@ export interface RingCounters {
   kernelDrops: number;
   kernelFreezes: number;
   kernelPackets: number;
+  /** TX kicks (sendto) that failed, e.g. ENETDOWN while the device is down; the frames stay queued. */
+  txErrors: number;
+  /**
+   * Pending socket errors read and cleared after an error wake-up (POLLERR), e.g. the
+   * ENETDOWN the kernel sets when the device goes down; the ring keeps polling.
+   */
+  socketErrors: number;
 }
 
 /** One classic-BPF instruction (struct sock_filter). Programs are data handed to the addon. */

@@ -773,6 +773,11 @@ export class Policy implements CacheTimerSink {
   }
 
   /** Interface name of a cache slot (slots are stable per name across reloads). */
+  /** Cache slot of every interface name this policy has seen; slots survive reloads (metrics). */
+  cacheSlots(): ReadonlyMap<string, number> {
+    return this.slotByName;
+  }
+
   slotName(slot: number): string | undefined {
     for (const [name, s] of this.slotByName) if (s === slot) return name;
     return undefined;

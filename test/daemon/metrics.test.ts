@@ -9,7 +9,7 @@ import { parseProm } from './fixtures/prom';
 
 function setup() {
   const eth0 = new InterfaceStats('eth0');
-  let ring = { ...emptyRingCounters(), kernelDrops: 5, framesReceived: 100 };
+  let ring = { ...emptyRingCounters(), kernelDrops: 5, framesReceived: 100, socketErrors: 2, txErrors: 7 };
   eth0.ringCounters = () => ring;
   const cache: CacheFigures = { entries: [{ iface: 'eth0', family: FAMILY_V4, size: 12 }], capacity: 100, evictions: 3, refreshFailures: 1, resolveFailures: 0 };
   const registry = createRegistry({
@@ -39,6 +39,8 @@ test('hot-path counters appear at scrape time with interface/family/action label
   assert.equal(p.get('neighproxy_drops_total{interface="eth0",reason="truncated"}'), 2);
   assert.equal(p.get('neighproxy_drops_total{interface="eth0",reason="code_63"}'), 1);
   assert.equal(p.get('neighproxy_kernel_drops_total{interface="eth0"}'), 5);
+  assert.equal(p.get('neighproxy_socket_errors_total{interface="eth0"}'), 2);
+  assert.equal(p.get('neighproxy_tx_errors_total{interface="eth0"}'), 7);
   assert.equal(p.get('neighproxy_cache_entries{interface="eth0",family="ipv4"}'), 12);
   assert.equal(p.get('neighproxy_cache_evictions_total'), 3);
   assert.equal(p.get('neighproxy_refresh_failures_total'), 1);

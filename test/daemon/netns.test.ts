@@ -42,8 +42,9 @@ function buildLab(tag: string): { lab: Lab; client: string; router: string; dir:
   }
 }
 
-function procStatus(pid: number): { uid: string; gid: string; capEff: string } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+/** Status of process `pid`, or of its thread `tid` (/proc/PID/task/TID/status). */
+function procStatus(pid: number, tid?: number): { uid: string; gid: string; capEff: string } {
+  const s = readFileSync(tid === undefined ? `/proc/${pid}/status` : `/proc/${pid}/task/${tid}/status`, 'utf8');
   const f = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(s)![1]!.trim().replace(/\s+/g, ' ');
   return { uid: f('Uid'), gid: f('Gid'), capEff: f('CapEff') };
 }
@@ -77,11 +78,11 @@ describe('daemon in namespaces', { skip }, () => {
     const d = new DaemonProcess(lab, router, ['--config', config, '--control', sock, '--metrics', '127.0.0.1:9469', '--tick', '50']);
     await d.started();
 
-    // Privileges: uid/gid nobody in every slot, no effective capability left.
+    // Privileges: uid/gid nobody in every slot, only CAP_NET_ADMIN and CAP_NET_RAW left.
     const st = procStatus(d.pid);
     assert.equal(st.uid, '65534 65534 65534 65534');
     assert.equal(st.gid, '65534 65534 65534 65534');
-    assert.equal(st.capEff, '0000000000000000');
+    assert.equal(st.capEff, '0000000000003000');
 
     // The open ring keeps working after the drop: the client's kernel resolves.
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.33'), ROUTER_MAC);
@@ -147,6 +148,33 @@ describe('daemon in namespaces', { skip }, () => {
     await d.signal('SIGTERM');
   });
 
+  test('started as root with --user nobody: keeps CAP_NET_RAW/CAP_NET_ADMIN, and a ring for an interface created after the drop opens and answers', async (t) => {
+    const { lab, client, router, dir, config } = buildLab('kcp');
+    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    lab.exec(router, 'ip', ['link', 'del', 'rt0']); // takes cl0 with it: rt9 does not exist yet
+    writeFileSync(config, BASE_CONFIG.replace('interface rt0', 'interface rt9'));
+    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--user', 'nobody', '--link-poll', '100']);
+    await d.started();
+    await d.waitLog((l) => l.event === 'ring_open_failed' && l.code === 'ENODEV');
+    const priv = await d.waitLog((l) => l.event === 'privileges');
+    assert.equal(priv.uid, 65534);
+    // The main thread (the one that opens rings) as the kernel sees it.
+    const st = procStatus(d.pid, d.pid);
+    assert.equal(st.uid, '65534 65534 65534 65534');
+    assert.equal(st.gid, '65534 65534 65534 65534');
+    assert.equal(st.capEff, '0000000000003000', 'CAP_NET_ADMIN and CAP_NET_RAW kept');
+
+    lab.veth(client, 'cl0', router, 'rt9', { macA: CLIENT_MAC, macB: ROUTER_MAC });
+    lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
+    lab.exec(client, 'ip', ['addr', 'add', '2001:db8:1::10/64', 'dev', 'cl0']);
+    await d.waitLog((l) => l.event === 'ring_open' && l.interface === 'rt9');
+    assert.ok(!d.logs.some((l) => l.event === 'ring_open_failed' && l.code === 'EPERM'), d.describe());
+    assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.60'), ROUTER_MAC, `answers on rt9\n${d.describe()}`);
+    assert.equal(await kernelResolve(lab, client, 'cl0', '2001:db8:1::60'), ROUTER_MAC);
+    const ms = await d.signal('SIGTERM');
+    assert.equal(d.child.exitCode, 0, `exit after ${ms} ms`);
+  });
+
   test('an interface absent at start is opened when it appears', async (t) => {
     const { lab, client, router, dir, config } = buildLab('abs');
     t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
@@ -158,18 +186,17 @@ describe('daemon in namespaces', { skip }, () => {
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
     await d.waitLog((l) => l.event === 'ring_open' && l.interface === 'rt9');
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.50'), ROUTER_MAC);
-    // Down and up again: answering resumes.
+    // Down and up again: answering resumes on the same ring (nothing reopened).
+    const mark = d.logs.length;
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'down']);
     await d.waitLog((l) => l.event === 'link_down');
-    const mark = d.logs.length;
     lab.exec(router, 'ip', ['link', 'set', 'rt9', 'up']);
-    await d.waitLog((l) => l.event === 'ring_open', 5000, mark);
+    await d.waitLog((l) => l.event === 'link_up', 5000, mark);
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.51'), ROUTER_MAC, 'answers after down/up');
     // Down and up within one command, far shorter than a poll period (1 s here).
-    const mark2 = d.logs.length;
     lab.exec(router, 'sh', ['-c', 'ip link set rt9 down && ip link set rt9 up']);
-    await d.waitLog((l) => l.event === 'ring_open', 5000, mark2);
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.52'), ROUTER_MAC, 'answers after a fast down/up');
+    assert.ok(!d.logs.slice(mark).some((l) => l.event === 'ring_open' || l.event === 'ring_reopen'), `no ring reopened\n${d.describe()}`);
     const ms = await d.signal('SIGINT');
     assert.ok(ms < 1000, `SIGINT: stopped in ${ms} ms`);
     assert.equal(d.child.exitCode, 0);

@@ -1,0 +1,38 @@
+// DaemonPolicy: what `ctl show cache` and the cache metrics report, from a real Policy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DaemonPolicy } from '../../src/daemon/real';
+import { parseConfig } from '../../src/config';
+import { arp, mac, na, RecordingOutput, TestEnv } from '../policy/fixtures/build';
+
+const CONF = `cache
+ timeout 60
+end
+interface eth0
+ rule 0.0.0.0/0 198.51.100.0/24 tell
+end
+interface eth1
+ rule ::/0 2001:db8::/64 tell
+end
+`;
+
+const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+test('cache entries and per-interface figures name the interface each entry was learned on', () => {
+  const { config } = parseConfig(CONF, 'daemon.conf');
+  const p = new DaemonPolicy(config, new TestEnv([mac('02:00:00:00:00:01'), mac('02:00:00:00:00:02')]), new RecordingOutput(),
+    silentLog as never);
+  // Broadcast ARP requests teach the cache who is where; so does an unsolicited NA.
+  p.handle(arp({ senderMac: mac('02:00:5e:00:53:0a'), senderIp: '198.51.100.10', targetIp: '198.51.100.1' }), 0, 1);
+  p.handle(arp({ senderMac: mac('02:00:5e:00:53:0b'), senderIp: '198.51.100.11', targetIp: '198.51.100.1' }), 0, 1);
+  p.handle(na({ ethSrc: mac('02:00:5e:00:53:0c'), target: '2001:db8::c', flags: 1 }), 1, 1);
+
+  const entries = p.cacheEntries(2).map((e) => `${e.interface} ${e.address} ${e.mac}`).sort();
+  assert.deepEqual(entries, [
+    'eth0 198.51.100.10 02:00:5e:00:53:0a',
+    'eth0 198.51.100.11 02:00:5e:00:53:0b',
+    'eth1 2001:db8::c 02:00:5e:00:53:0c',
+  ]);
+  const sizes = Object.fromEntries(p.cacheFigures().entries.map((e) => [`${e.iface}/${e.family}`, e.size]));
+  assert.deepEqual(sizes, { 'eth0/0': 2, 'eth0/1': 0, 'eth1/0': 0, 'eth1/1': 1 });
+});
