@@ -64,8 +64,9 @@ options:
   --quick               short smoke run (seconds): 1 round, few rates
   --responders LIST     comma-separated, from: ${ALL_RESPONDERS.join(',')}
                         (also: neighproxy, kernel, arp, ns); default all of these;
-                        and ${EXTRA_RESPONDERS.join(',')} (or engine): the engine
-                        turnaround without policy, measured only when named
+                        and, only when named, ${EXTRA_RESPONDERS.join(',')}
+                        (or engine, pipeline): the engine turnaround without policy,
+                        and the daemon's pipeline without metrics/logging
   --duration SECONDS    length of each load (default 0.5, quick 0.15)
   --rates LIST          offered rates of the rate search, e.g. 50k,100k,400k,1M
                         (default 25k,50k,100k,200k,400k,800k)
@@ -237,6 +238,14 @@ async function setupEngine(tb: Testbed, dir: string, names: string[], profileDir
   return mod.setupEngineTurnaround(tb, dir, names, profileDir);
 }
 
+async function setupPipe(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('./responder-neighproxy') as {
+    setupPipeline(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]>;
+  };
+  return mod.setupPipeline(tb, dir, names, profileDir);
+}
+
 async function setupNeighproxy(
   tb: Testbed,
   dir: string,
@@ -281,6 +290,8 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     if (np.length) setups.push(setupNeighproxy(tb, dir, np, log, o.profile).catch((e: Error) => fail(np, e)));
     const eng = o.responders.filter((n) => n.startsWith('engine'));
     if (eng.length) setups.push(setupEngine(tb, dir, eng, o.profile).catch((e: Error) => fail(eng, e)));
+    const pipe = o.responders.filter((n) => n.startsWith('pipeline'));
+    if (pipe.length) setups.push(setupPipe(tb, dir, pipe, o.profile).catch((e: Error) => fail(pipe, e)));
     if (o.responders.some((n) => n.startsWith('kernel'))) {
       setups.push(Promise.resolve().then(() => setupKernel(tb).filter((r) => want.has(r.name))));
     }

@@ -91,6 +91,22 @@ export async function setupEngineTurnaround(tb: Testbed, dir: string, names: str
   return pair(tb, w, child, 'engine', 'engine turnaround: ring + hand-built replies, no parsing or policy (ceiling)', logFile, names);
 }
 
+/**
+ * neighproxy's pipeline in one process (`pipeline-arp`, `pipeline-ns`): the daemon's
+ * parse, policy and builders without its metrics, logging and timers around them.
+ * Next to the daemon in the same run it shows what those cost.
+ */
+export async function setupPipeline(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]> {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'policy', 'policy.js'))) throw new Error('the policy is not built');
+  const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
+  const w = tb.wire('pipe', { kernelArp: false });
+  const conf = join(dir, 'pipeline.conf');
+  writeFileSync(conf, neighproxyConfig(w.ifname));
+  const logFile = join(dir, 'pipeline.log');
+  const child = tb.spawn(w.ns, process.execPath, [...nodeFlags, join(__dirname, 'pipeline-responder.js'), conf, w.ifname], logFile);
+  return pair(tb, w, child, 'pipeline', `neighproxy's pipeline in one process (no metrics, logging or timers), ${NEIGHPROXY_RULES} rules`, logFile, names);
+}
+
 async function pair(
   tb: Testbed,
   w: ResponderWire,

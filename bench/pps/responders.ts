@@ -26,8 +26,12 @@ export interface Responder {
 
 /** Measured by default, in this (interleaving) order. */
 export const ALL_RESPONDERS = ['neighproxy-arp', 'kernel-arp', 'neighproxy-ns', 'kernel-ns', 'ndppd', 'npd6'] as const;
-/** Measured when named: the engine turnaround (ring + hand-built replies), neighproxy's ceiling. */
-export const EXTRA_RESPONDERS = ['engine-arp', 'engine-ns'] as const;
+/**
+ * Measured when named: the engine turnaround (ring + hand-built replies, neighproxy's
+ * ceiling) and neighproxy's pipeline in one process (the daemon without its metrics,
+ * logging and timers).
+ */
+export const EXTRA_RESPONDERS = ['engine-arp', 'engine-ns', 'pipeline-arp', 'pipeline-ns'] as const;
 export type ResponderName = (typeof ALL_RESPONDERS)[number];
 
 /** Waits until `child` has survived `ms` without exiting; throws with its log otherwise. */

@@ -87,4 +87,5 @@ test('responder lists expand families and reject unknown names', () => {
   assert.deepEqual(expandResponders('ns,ndppd'), ['neighproxy-ns', 'kernel-ns', 'ndppd', 'npd6']);
   assert.throws(() => expandResponders('parpd'), BenchUsageError);
   assert.deepEqual(expandResponders('engine,neighproxy-arp'), ['engine-arp', 'engine-ns', 'neighproxy-arp']);
+  assert.deepEqual(expandResponders('pipeline-ns'), ['pipeline-ns']);
 });
