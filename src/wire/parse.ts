@@ -132,14 +132,18 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
   // Addresses go straight into the view's words; the checksum sums those words, not the bytes again.
   const src = view.ip6Src;
   const dst = view.ip6Dst;
+  const s1 = dv.getUint32(p + 12), s2 = dv.getUint32(p + 16), s3 = dv.getUint32(p + 20);
+  const d0 = dv.getUint32(p + 24), d1 = dv.getUint32(p + 28), d2 = dv.getUint32(p + 32), d3 = dv.getUint32(p + 36);
   src[0] = src0;
-  src[1] = dv.getUint32(p + 12);
-  src[2] = dv.getUint32(p + 16);
-  src[3] = dv.getUint32(p + 20);
-  dst[0] = dv.getUint32(p + 24);
-  dst[1] = dv.getUint32(p + 28);
-  dst[2] = dv.getUint32(p + 32);
-  dst[3] = dv.getUint32(p + 36);
+  src[1] = s1;
+  src[2] = s2;
+  src[3] = s3;
+  dst[0] = d0;
+  dst[1] = d1;
+  dst[2] = d2;
+  dst[3] = d3;
+  // Pseudo-header addresses as whole 32-bit words, for the checksum (see ndChecksumOk).
+  const addrSum = src0 + s1 + s2 + s3 + d0 + d1 + d2 + d3;
   view.hopLimit = hopLimit;
   view.icmpOffset = q;
   view.icmpLength = plen;
@@ -152,14 +156,14 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
     if (dv.getUint8(q + 1) !== 0) return dropped(view, DropReason.NsCode);
     const t0 = dv.getUint32(q + 8);
     if (t0 >>> 24 === 0xff) return dropped(view, DropReason.NsTargetMulticast);
-    readTarget(dv, q, t0, view);
+    const targetSum = readTarget(dv, q, t0, view);
     const r = parseOptions(dv, q + 24, pend, view, DropReason.NsOptionLength, DropReason.NsLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
     if (isUnspecified6(src)) {
       if (!isSolicitedNode6(dst)) return dropped(view, DropReason.NsUnspecDst);
       if (view.sourceLinkAddr !== -1) return dropped(view, DropReason.NsUnspecSllao);
     }
-    if (!ndChecksumOk(dv, q, pend, view)) return dropped(view, DropReason.NsChecksum);
+    if (!ndChecksumOk(dv, q, pend, addrSum + targetSum)) return dropped(view, DropReason.NsChecksum);
     view.naFlags = 0;
     view.kind = FrameKind.NeighborSolicitation;
     return view.kind;
@@ -174,10 +178,10 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
     if ((flags & NA_FLAG_SOLICITED) !== 0 && isMulticast6(dst)) {
       return dropped(view, DropReason.NaSolicitedMulticast);
     }
-    readTarget(dv, q, t0, view);
+    const targetSum = readTarget(dv, q, t0, view);
     const r = parseOptions(dv, q + 24, pend, view, DropReason.NaOptionLength, DropReason.NaLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
-    if (!ndChecksumOk(dv, q, pend, view)) return dropped(view, DropReason.NaChecksum);
+    if (!ndChecksumOk(dv, q, pend, addrSum + targetSum)) return dropped(view, DropReason.NaChecksum);
     view.naFlags = flags;
     view.kind = FrameKind.NeighborAdvertisement;
     return view.kind;
@@ -185,13 +189,15 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
   return dropped(view, DropReason.Icmp6Type);
 }
 
-/** The NS/NA target (ICMPv6 bytes 8..24, first word already read) into the view. */
-function readTarget(dv: DataView, q: number, t0: number, view: FrameView): void {
+/** The NS/NA target (ICMPv6 bytes 8..24, first word already read) into the view; returns its word sum. */
+function readTarget(dv: DataView, q: number, t0: number, view: FrameView): number {
   const t = view.target;
+  const t1 = dv.getUint32(q + 12), t2 = dv.getUint32(q + 16), t3 = dv.getUint32(q + 20);
   t[0] = t0;
-  t[1] = dv.getUint32(q + 12);
-  t[2] = dv.getUint32(q + 16);
-  t[3] = dv.getUint32(q + 20);
+  t[1] = t1;
+  t[2] = t2;
+  t[3] = t3;
+  return t0 + t1 + t2 + t3;
 }
 
 /**
@@ -249,17 +255,15 @@ function extHeaderDrop(buf: Uint8Array, q: number, pend: number, nh: number, vie
 }
 
 /**
- * ICMPv6 checksum of an NS/NA whose addresses and target are already in `view`.
- * One's-complement addition is addition modulo 0xffff (2^16 = 1), so 32-bit words can be
- * added whole into a double (exact below 2^53) and folded once: the pseudo-header and target
- * are summed from the view's words, and only the ICMPv6 header's first 8 bytes and the options
- * are read, four bytes at a time. Options are whole multiples of 8 bytes once parseOptions
- * accepted them, so buf[q+24, pend) splits into 32-bit words exactly and no read passes pend.
+ * ICMPv6 checksum of an NS/NA whose addresses and target were read as words (`wordSum`: the
+ * sum of those 12 words, so no byte is read twice). One's-complement addition is addition
+ * modulo 0xffff (2^16 = 1), so 32-bit words are added whole into a double (exact below 2^53)
+ * and folded once. Only the ICMPv6 header's first 8 bytes and the options are read here, four
+ * bytes at a time: options are whole multiples of 8 bytes once parseOptions accepted them, so
+ * buf[q+24, pend) splits into 32-bit words exactly and no read passes pend.
  */
-function ndChecksumOk(dv: DataView, q: number, pend: number, view: FrameView): boolean {
-  const s = view.ip6Src, d = view.ip6Dst, t = view.target;
-  let acc = s[0]! + s[1]! + s[2]! + s[3]! + d[0]! + d[1]! + d[2]! + d[3]! + t[0]! + t[1]! + t[2]! + t[3]! +
-    (pend - q) + IPPROTO_ICMPV6 + dv.getUint32(q) + dv.getUint32(q + 4);
+function ndChecksumOk(dv: DataView, q: number, pend: number, wordSum: number): boolean {
+  let acc = wordSum + (pend - q) + IPPROTO_ICMPV6 + dv.getUint32(q) + dv.getUint32(q + 4);
   for (let o = q + 24; o < pend; o += 4) acc += dv.getUint32(o);
   return fold16(acc) === 0xffff;
 }
