@@ -45,7 +45,8 @@ export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci
   view.drop = DropReason.None;
   let end = off + len;
   if (end > buf.length) end = buf.length;
-  if (!(off >= 0) || end - off < 14) return dropped(view, DropReason.Truncated);
+  // Written so that NaN offsets or lengths count as truncated: DataView reads past the buffer throw.
+  if (!(off >= 0) || !(end - off >= 14)) return dropped(view, DropReason.Truncated);
   const dv = views.of(buf);
 
   view.ethDst = dv.getUint16(off) * TWO32 + dv.getUint32(off + 2);
