@@ -7,12 +7,19 @@
 // A DataView covers exactly the Uint8Array's bytes (same byteOffset and byteLength), so
 // its own bounds are the array's; callers still keep every access inside [off, off+len).
 
-/** Two-entry, most-recent-first cache of DataViews over Uint8Arrays (RX and TX rings of a batch). */
+/**
+ * Small most-recent-first cache of DataViews over Uint8Arrays. The hot path compares one
+ * reference (the buffer of the last call); a daemon with several interfaces alternates
+ * between a few RX and TX buffers, so a handful of entries (SIZE) keeps misses from
+ * allocating a DataView per frame.
+ */
 export class DataViewCache {
+  static readonly SIZE = 8;
   private b0: Uint8Array | null = null;
   private d0: DataView = new DataView(new ArrayBuffer(0));
-  private b1: Uint8Array | null = null;
-  private d1: DataView = this.d0;
+  /** Older entries, most recent first. */
+  private readonly bufs: Array<Uint8Array | null> = new Array<Uint8Array | null>(DataViewCache.SIZE - 1).fill(null);
+  private readonly dvs: DataView[] = new Array<DataView>(DataViewCache.SIZE - 1).fill(this.d0);
 
   /** The DataView over exactly `buf`'s bytes. */
   of(buf: Uint8Array): DataView {
@@ -21,11 +28,17 @@ export class DataViewCache {
   }
 
   private miss(buf: Uint8Array): DataView {
-    let d: DataView;
-    if (buf === this.b1) d = this.d1;
-    else d = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.b1 = this.b0;
-    this.d1 = this.d0;
+    const bufs = this.bufs, dvs = this.dvs;
+    let i = 0;
+    while (i < bufs.length && bufs[i] !== buf) i++;
+    const d = i < bufs.length ? dvs[i]! : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    // Shift the entries before i (or all but the last, on a miss) down one; the old head goes first.
+    for (let j = i < bufs.length ? i : bufs.length - 1; j > 0; j--) {
+      bufs[j] = bufs[j - 1]!;
+      dvs[j] = dvs[j - 1]!;
+    }
+    bufs[0] = this.b0;
+    dvs[0] = this.d0;
     this.b0 = buf;
     this.d0 = d;
     return d;
