@@ -799,7 +799,7 @@ export class Policy implements CacheTimerSink {
         family: v6 ? 6 : 4,
         address: v6 ? formatIp6(a) : formatIp4(a[3]!),
         mac: mac < 0 ? null : formatMac(mac),
-        state: c.isStale(id, now) ? 'stale' : states[c.state[id]!]!,
+        state: c.isStale(id, now) ? 'stale' : states[c.stateOf(id)]!,
       });
     });
     return out;
