@@ -138,7 +138,11 @@ export class NeighborCache {
   /** Entry id whose MAC is known and not expired at `this.now` (touches LRU), else -1. Read the MAC with `macOf`. */
   lookupId(w0: number, a0: number, a1: number, a2: number, a3: number): number {
     const id = this.table.find(w0, a0, a1, a2, a3);
-    if (id < 0) return -1;
+    return id < 0 ? -1 : this.check(id);
+  }
+
+  /** `id` if its MAC is known and not expired at `this.now` (touches LRU), else -1. */
+  private check(id: number): number {
     const now = this.now;
     const e = 8 * id;
     const fw = this.fw;
@@ -151,6 +155,22 @@ export class NeighborCache {
       this.lruTouch(id);
     }
     return id;
+  }
+
+  /**
+   * As lookupId, trying entry `hint` first (an id this key had before, e.g. remembered per
+   * rule): when it still holds the key, the table's slot probe (one more cache miss over a
+   * large table) is skipped. Any hint is safe: it is checked against the key and state.
+   */
+  lookupIdHint(hint: number, w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    if (hint >= 0 && hint < this.capacity) {
+      const k = STRIDE * hint;
+      const keys = this.table.keys;
+      if (keys[k + 4] === a3 && keys[k] === w0 && keys[k + 3] === a2 && keys[k + 1] === a0 && keys[k + 2] === a1 && this.iw[k + W_STATE] !== EntryState.Free) {
+        return this.check(hint);
+      }
+    }
+    return this.lookupId(w0, a0, a1, a2, a3);
   }
 
   /** MAC of entry `id` (-1 while Incomplete). */

@@ -45,11 +45,14 @@ const RI_DELAY = 0x200;
 const RI_VERBOSE = 0x400;
 const TELL_ACTION: RuleAction = { kind: ActionKind.Tell };
 
+const RI_WORDS = 4;
+
 function ruleInfo(rules: readonly Rule[]): Int32Array {
-  const info = new Int32Array(2 * rules.length);
+  const info = new Int32Array(RI_WORDS * rules.length);
   rules.forEach((r, i) => {
-    info[2 * i] = r.pos.line;
-    info[2 * i + 1] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RI_PROBES : 0) | (r.delay ? RI_DELAY : 0) | (r.verbose ? RI_VERBOSE : 0);
+    info[RI_WORDS * i] = r.pos.line;
+    info[RI_WORDS * i + 2] = -1;
+    info[RI_WORDS * i + 1] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RI_PROBES : 0) | (r.delay ? RI_DELAY : 0) | (r.verbose ? RI_VERBOSE : 0);
   });
   return info;
 }
@@ -63,9 +66,10 @@ interface IfState {
   cfgMac: number;
   rules: readonly Rule[];
   /**
-   * Per rule, what the hot path reads, two words per rule index: line and flags (action
-   * kind index in ACTION_KINDS | RI_PROBES | RI_DELAY | RI_VERBOSE). A hit then reads one
-   * line here instead of the rule, its pos and its action objects spread over the heap.
+   * Per rule, what the hot path reads, RI_WORDS words per rule index: line, flags (action
+   * kind index in ACTION_KINDS | RI_PROBES | RI_DELAY | RI_VERBOSE) and the cache entry id
+   * its `tell` answer came from last time (a hint, checked by the cache). A hit then reads
+   * one line here instead of the rule, its pos and its action objects spread over the heap.
    */
   ruleInfo: Int32Array;
   m4: RuleMatcher;
@@ -425,10 +429,10 @@ export class Policy implements CacheTimerSink {
     }
     const ri = st.m4.match4(sip, tip);
     if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, -1);
-    const info = st.ruleInfo[2 * ri + 1]!;
+    const info = st.ruleInfo[RI_WORDS * ri + 1]!;
     const kind = ACTION_KINDS[info & RI_KIND]!;
     d.ruleIndex = ri;
-    d.ruleLine = st.ruleInfo[2 * ri]!;
+    d.ruleLine = st.ruleInfo[RI_WORDS * ri]!;
     d.action = kind;
     if (probe && (info & RI_PROBES) === 0) return this.finish(d, Verdict.Silent, Reason.Probe, ri);
     if (announce && (info & RI_PROBES) === 0) return this.finish(d, Verdict.Silent, Reason.SelfRequest, ri);
@@ -444,7 +448,8 @@ export class Policy implements CacheTimerSink {
     const a = kind === ActionKind.Tell ? TELL_ACTION : st.rules[ri]!.action;
     switch (a.kind) {
       case ActionKind.Tell: {
-        const cid = this.cache.lookupId(meta, 0, 0, 0, tip);
+        const cid = this.cache.lookupIdHint(st.ruleInfo[RI_WORDS * ri + 2]!, meta, 0, 0, 0, tip);
+        if (cid >= 0) st.ruleInfo[RI_WORDS * ri + 2] = cid;
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, ri);
         break;
@@ -745,7 +750,7 @@ export class Policy implements CacheTimerSink {
     if (verdict === Verdict.Answer) this.answers++;
     if (ri >= 0 && this.logger) {
       const st = this.ifs[d.ifIndex]!;
-      if ((st.ruleInfo[2 * ri + 1]! & RI_VERBOSE) !== 0) this.logDecision(d, st.rules[ri]!);
+      if ((st.ruleInfo[RI_WORDS * ri + 1]! & RI_VERBOSE) !== 0) this.logDecision(d, st.rules[ri]!);
     }
     return d;
   }
