@@ -44,6 +44,8 @@ export class AddrTable {
    * their per-entry values in the rest of the stride (one cache line per entry).
    */
   readonly keys: Uint32Array;
+  /** Int32 view of `keys`: find() compares as int32, so callers may pass words as int32 (`| 0`). */
+  private readonly ik: Int32Array;
   readonly stride: number;
   /**
    * Two words per slot: entry id (-1 empty) and the key's hash, side by side so a probe
@@ -62,6 +64,7 @@ export class AddrTable {
     this.capacity = capacity;
     this.stride = stride;
     this.keys = new Uint32Array(capacity * stride);
+    this.ik = new Int32Array(this.keys.buffer);
     const n = pow2AtLeast(capacity * 2);
     this.slots = new Int32Array(2 * n).fill(-1);
     this.mask = n - 1;
@@ -70,9 +73,17 @@ export class AddrTable {
     this.freeHead = 0;
   }
 
-  /** Entry id for the key, or -1. */
+  /**
+   * Entry id for the key, or -1. Words may be given as uint32 or as int32 (`x | 0`): V8
+   * boxes a uint32 >= 2^31 passed to a call that is not inlined, an int32 never.
+   */
   find(w0: number, a0: number, a1: number, a2: number, a3: number): number {
-    const keys = this.keys;
+    const keys = this.ik;
+    w0 |= 0;
+    a0 |= 0;
+    a1 |= 0;
+    a2 |= 0;
+    a3 |= 0;
     const slots = this.slots;
     const mask = this.mask;
     const stride = this.stride;

@@ -165,8 +165,8 @@ export class NeighborCache {
   lookupIdHint(hint: number, w0: number, a0: number, a1: number, a2: number, a3: number): number {
     if (hint >= 0 && hint < this.capacity) {
       const k = STRIDE * hint;
-      const keys = this.table.keys;
-      if (keys[k + 4] === a3 && keys[k] === w0 && keys[k + 3] === a2 && keys[k + 1] === a0 && keys[k + 2] === a1 && this.iw[k + W_STATE] !== EntryState.Free) {
+      const iw = this.iw; // int32 compares: words may come as int32 or uint32
+      if (iw[k + 4] === (a3 | 0) && iw[k] === (w0 | 0) && iw[k + 3] === (a2 | 0) && iw[k + 1] === (a0 | 0) && iw[k + 2] === (a1 | 0) && iw[k + W_STATE] !== EntryState.Free) {
         return this.check(hint);
       }
     }

@@ -87,16 +87,15 @@ class ExactTable {
     }
   }
 
-  /** IPv4 (aw = 1) probe without the word loop. */
+  /** IPv4 (aw = 1) probe without the word loop; `k0` as int32 (`| 0`), so it is never boxed. */
   slot1(tag: number, k0: number, h: number): number {
     const stride = this.stride;
-    const keys = this.keys;
     const v = this.v;
     let i = h & this.mask;
     for (;;) {
       const o = i * stride;
       if (v[o + 2]! < 0) return o;
-      if (keys[o + 1] === k0 && keys[o] === tag) return o;
+      if (v[o + 1] === k0 && v[o] === tag) return o;
       i = (i + 1) & this.mask;
     }
   }
@@ -223,7 +222,10 @@ export class RuleMatcher {
     this.groups = groups.size;
   }
 
-  /** Lowest index of a rule whose source and target prefixes contain `src` and `tgt`; -1 when none. */
+  /**
+   * Lowest index of a rule whose source and target prefixes contain `src` and `tgt`; -1 when
+   * none. The addresses may be given as uint32 or as int32 (`ip | 0`, never boxed by V8).
+   */
   match4(src: Ip4, tgt: Ip4): number {
     let best = 0x7fffffff;
     const T = this.targetLengths;
@@ -232,14 +234,14 @@ export class RuleMatcher {
     const pairs = this.pairs;
     const pv = pairs.v;
     for (let li = 0; li < T; li++) {
-      const t0 = (tgt & this.tMask[li]!) >>> 0;
+      const t0 = tgt & this.tMask[li]!;
       const o = targets.slot1(li, t0, fin(mix(mix(SEED, li), t0))) + 2;
       const node = tv[o]!;
       if (node < 0 || tv[o + 1]! >= best) continue;
       // The node's best source length is in the record; the others (rare) in the lists.
       let len = tv[o + 4]!;
       let tag = node * 256 + len;
-      let s0 = (src & this.sMask[len]!) >>> 0;
+      let s0 = src & this.sMask[len]!;
       let v = pv[pairs.slot1(tag, s0, fin(mix(mix(SEED, tag), s0))) + 2]!;
       if (v >= 0 && v < best) best = v;
       const end = tv[o + 2]! + tv[o + 3]!;
@@ -247,7 +249,7 @@ export class RuleMatcher {
         if (this.nodeSrcMin[e]! >= best) break;
         len = this.nodeSrcLen[e]!;
         tag = node * 256 + len;
-        s0 = (src & this.sMask[len]!) >>> 0;
+        s0 = src & this.sMask[len]!;
         v = pv[pairs.slot1(tag, s0, fin(mix(mix(SEED, tag), s0))) + 2]!;
         if (v >= 0 && v < best) best = v;
       }

@@ -427,7 +427,8 @@ export class Policy implements CacheTimerSink {
       this.answer = this.staticMac[sid]!;
       return this.answerArp(f, Reason.Static, -1);
     }
-    const ri = st.m4.match4(sip, tip);
+    // int32 (`| 0`) into the matcher and the cache: a uint32 >= 128.0.0.0 would be boxed.
+    const ri = st.m4.match4(sip | 0, tip | 0);
     if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, -1);
     const info = st.ruleInfo[RI_WORDS * ri + 1]!;
     const kind = ACTION_KINDS[info & RI_KIND]!;
@@ -448,7 +449,7 @@ export class Policy implements CacheTimerSink {
     const a = kind === ActionKind.Tell ? TELL_ACTION : st.rules[ri]!.action;
     switch (a.kind) {
       case ActionKind.Tell: {
-        const cid = this.cache.lookupIdHint(st.ruleInfo[RI_WORDS * ri + 2]!, meta, 0, 0, 0, tip);
+        const cid = this.cache.lookupIdHint(st.ruleInfo[RI_WORDS * ri + 2]!, meta | 0, 0, 0, 0, tip | 0);
         if (cid >= 0) st.ruleInfo[RI_WORDS * ri + 2] = cid;
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, ri);
