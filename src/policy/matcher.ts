@@ -129,10 +129,14 @@ export class RuleMatcher {
   private readonly sMask: Uint32Array; // aw words per source length 0..maxBits
   /**
    * (target length index, masked target) -> node, with the node's record in the same stride
-   * (one cache line per level-1 hit): node, lowest rule index, start and count of its
-   * source lengths in nodeSrcLen/nodeSrcMin, and the first (best) source length.
+   * (16 bytes for IPv4, one cache line per level-1 hit): node, and its number of source
+   * lengths | first (best) source length << 16. The node's lowest rule index (read only
+   * once a match is known) and the start of its lists (read only for several lengths)
+   * are in nodeMin / nodeStart.
    */
   private readonly targets: ExactTable;
+  private readonly nodeMin: Int32Array;
+  private readonly nodeStart: Int32Array;
   private readonly pairs: ExactTable; // (node * 256 + source length, masked source) -> rule index
   private readonly nodeSrcLen: Int32Array; // flattened per node, ordered by nodeSrcMin
   private readonly nodeSrcMin: Int32Array;
@@ -168,7 +172,7 @@ export class RuleMatcher {
     this.sMask = new Uint32Array((maxBits + 1) * aw);
     for (let b = 0; b <= maxBits; b++) for (let w = 0; w < aw; w++) this.sMask[b * aw + w] = maskWord(v6, b, w);
     // Level 1: target nodes.
-    this.targets = new ExactTable(members.length, aw, 5);
+    this.targets = new ExactTable(members.length, aw, 2);
     const k = new Uint32Array(4);
     const nodeOf: number[] = [];
     const nodeSrc: Map<number, number>[] = []; // per node: source length -> lowest index
@@ -189,6 +193,8 @@ export class RuleMatcher {
       const m = nodeSrc[node]!;
       if (!m.has(r.source.bits)) m.set(r.source.bits, i);
     }
+    this.nodeMin = new Int32Array(nodeSrc.length);
+    this.nodeStart = new Int32Array(nodeSrc.length);
     let total = 0;
     for (const m of nodeSrc) total += m.size;
     this.nodeSrcLen = new Int32Array(total);
@@ -197,11 +203,9 @@ export class RuleMatcher {
     let at = 0;
     nodeSrc.forEach((m, n) => {
       const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
-      const o = nodeSlot[n]! + this.targets.vo;
-      this.targets.v[o + 1] = list[0]![1];
-      this.targets.v[o + 2] = at;
-      this.targets.v[o + 3] = list.length;
-      this.targets.v[o + 4] = list[0]![0];
+      this.targets.v[nodeSlot[n]! + this.targets.vo + 1] = list.length | (list[0]![0] << 16);
+      this.nodeMin[n] = list[0]![1];
+      this.nodeStart[n] = at;
       for (const [len, min] of list) {
         this.nodeSrcLen[at] = len;
         this.nodeSrcMin[at] = min;
@@ -237,15 +241,18 @@ export class RuleMatcher {
       const t0 = tgt & this.tMask[li]!;
       const o = targets.slot1(li, t0, fin(mix(mix(SEED, li), t0))) + 2;
       const node = tv[o]!;
-      if (node < 0 || tv[o + 1]! >= best) continue;
+      if (node < 0 || (best !== 0x7fffffff && this.nodeMin[node]! >= best)) continue;
       // The node's best source length is in the record; the others (rare) in the lists.
-      let len = tv[o + 4]!;
+      const cl = tv[o + 1]!;
+      let len = cl >>> 16;
       let tag = node * 256 + len;
       let s0 = src & this.sMask[len]!;
       let v = pv[pairs.slot1(tag, s0, fin(mix(mix(SEED, tag), s0))) + 2]!;
       if (v >= 0 && v < best) best = v;
-      const end = tv[o + 2]! + tv[o + 3]!;
-      for (let e = tv[o + 2]! + 1; e < end; e++) {
+      if ((cl & 0xffff) === 1) continue;
+      const start = this.nodeStart[node]!;
+      const end = start + (cl & 0xffff);
+      for (let e = start + 1; e < end; e++) {
         if (this.nodeSrcMin[e]! >= best) break;
         len = this.nodeSrcLen[e]!;
         tag = node * 256 + len;
@@ -274,9 +281,10 @@ export class RuleMatcher {
       k[3] = (tgt[3]! & this.tMask[m + 3]!) >>> 0;
       const o = targets.slot(li, k, ExactTable.hash(li, k, 4)) + 5;
       const node = tv[o]!;
-      if (node < 0 || tv[o + 1]! >= best) continue;
-      const end = tv[o + 2]! + tv[o + 3]!;
-      for (let e = tv[o + 2]!; e < end; e++) {
+      if (node < 0 || this.nodeMin[node]! >= best) continue;
+      const start = this.nodeStart[node]!;
+      const end = start + (tv[o + 1]! & 0xffff);
+      for (let e = start; e < end; e++) {
         if (this.nodeSrcMin[e]! >= best) break;
         const len = this.nodeSrcLen[e]!;
         const tag = node * 256 + len;
@@ -293,6 +301,6 @@ export class RuleMatcher {
   }
 
   bytes(): number {
-    return this.targets.bytes() + this.pairs.bytes() + this.nodeSrcLen.byteLength * 2;
+    return this.targets.bytes() + this.pairs.bytes() + this.nodeSrcLen.byteLength * 2 + this.nodeMin.byteLength * 2;
   }
 }
