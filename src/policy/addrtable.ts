@@ -39,8 +39,14 @@ function pow2AtLeast(n: number): number {
 
 export class AddrTable {
   readonly capacity: number;
-  /** KEY_WORDS words per entry id. */
+  /**
+   * `stride` words per entry id, the key in the first KEY_WORDS of them; callers may keep
+   * their per-entry values in the rest of the stride (one cache line per entry).
+   */
   readonly keys: Uint32Array;
+  /** Int32 view of `keys`: find() compares as int32, so callers may pass words as int32 (`| 0`). */
+  private readonly ik: Int32Array;
+  readonly stride: number;
   /**
    * Two words per slot: entry id (-1 empty) and the key's hash, side by side so a probe
    * reads one cache line and compares hashes before touching the keys. Load factor <= 1/2.
@@ -52,10 +58,13 @@ export class AddrTable {
   private freeHead: number;
   size = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, stride = KEY_WORDS) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`table capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(stride) || stride < KEY_WORDS) throw new RangeError(`table stride must be an integer >= ${KEY_WORDS}, got ${stride}`);
     this.capacity = capacity;
-    this.keys = new Uint32Array(capacity * KEY_WORDS);
+    this.stride = stride;
+    this.keys = new Uint32Array(capacity * stride);
+    this.ik = new Int32Array(this.keys.buffer);
     const n = pow2AtLeast(capacity * 2);
     this.slots = new Int32Array(2 * n).fill(-1);
     this.mask = n - 1;
@@ -64,18 +73,27 @@ export class AddrTable {
     this.freeHead = 0;
   }
 
-  /** Entry id for the key, or -1. */
+  /**
+   * Entry id for the key, or -1. Words may be given as uint32 or as int32 (`x | 0`): V8
+   * boxes a uint32 >= 2^31 passed to a call that is not inlined, an int32 never.
+   */
   find(w0: number, a0: number, a1: number, a2: number, a3: number): number {
-    const keys = this.keys;
+    const keys = this.ik;
+    w0 |= 0;
+    a0 |= 0;
+    a1 |= 0;
+    a2 |= 0;
+    a3 |= 0;
     const slots = this.slots;
     const mask = this.mask;
+    const stride = this.stride;
     const h = hash5(w0, a0, a1, a2, a3) | 0;
     let i = h & mask;
     for (;;) {
       const id = slots[2 * i]!;
       if (id < 0) return -1;
       if (slots[2 * i + 1] === h) {
-        const k = id * KEY_WORDS;
+        const k = id * stride;
         if (keys[k + 4] === a3 && keys[k] === w0 && keys[k + 3] === a2 && keys[k + 1] === a0 && keys[k + 2] === a1) return id;
       }
       i = (i + 1) & mask;
@@ -87,7 +105,7 @@ export class AddrTable {
     const id = this.freeHead;
     if (id < 0) return -1;
     this.freeHead = this.nextFree[id]!;
-    const k = id * KEY_WORDS;
+    const k = id * this.stride;
     const keys = this.keys;
     keys[k] = w0;
     keys[k + 1] = a0;
@@ -108,7 +126,7 @@ export class AddrTable {
   remove(id: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    const k = id * KEY_WORDS;
+    const k = id * this.stride;
     const keys = this.keys;
     let i = hash5(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!) & mask;
     while (slots[2 * i] !== id) {

@@ -1,7 +1,8 @@
 // The neighbour cache (parpd's `cache` block): address -> MAC per interface and VLAN,
-// learned from the wire. Memory-lean for a million entries: every field is a typed
-// array indexed by the entry id of an AddrTable (about 90 bytes per entry, see
-// docs/policy.md), the LRU order is an intrusive doubly-linked list in Int32Arrays, and
+// learned from the wire. Memory-lean for a million entries and one cache line per hit:
+// an entry is one 64-byte stride of the AddrTable's buffer indexed by its entry id (key,
+// state, LRU links, MAC, times; about 94 bytes per entry with the slot array and queue
+// links, see docs/policy.md), the LRU order is an intrusive doubly-linked list, and
 // timers are two FIFO queues whose order is their deadline order, so `tick()` only ever
 // looks at queue heads.
 //
@@ -11,7 +12,22 @@
 //              a reply from the owner makes it Fresh again, R unanswered probes drop it
 //   Incomplete MAC unknown: a broadcast ARP request / multicast NS is under way for a
 //              redirect router; a reply makes it Fresh, `resolveAttempts` unanswered drop it
-import { AddrTable, KEY_WORDS } from './addrtable';
+import { AddrTable } from './addrtable';
+
+/**
+ * One entry = one 64-byte stride of a single buffer, so a lookup reads one cache line for
+ * the key, MAC, state, expiry and last LRU move. Uint32 words 0..4: key (AddrTable);
+ * Int32 word 5: state, 6/7: LRU prev/next; Float64 4..7 (words 8..15): MAC (-1 while
+ * Incomplete), expiry, last LRU move, next timer action (queue order).
+ */
+const STRIDE = 16;
+const W_STATE = 5;
+const W_PREV = 6;
+const W_NEXT = 7;
+const F_MAC = 4;
+const F_EXP = 5;
+const F_LAST = 6;
+const F_NEXT = 7;
 
 export const enum EntryState {
   Free = 0,
@@ -29,15 +45,11 @@ export interface CacheTimerSink {
 export class NeighborCache {
   readonly table: AddrTable;
   readonly capacity: number;
-  /**
-   * Hot per-entry values side by side (one cache line per lookup), ENT_STRIDE words:
-   * MAC (-1 while Incomplete), expiry time, next timer action (queue order), last LRU move.
-   */
-  private readonly ent: Float64Array;
+  /** Int32 view of the table's entry strides (state, LRU links). */
+  private readonly iw: Int32Array;
+  /** Float64 view of the same strides (MAC, times). */
+  private readonly fw: Float64Array;
   readonly probes: Uint8Array;
-  readonly state: Uint8Array;
-  /** LRU links, prev and next side by side. */
-  private readonly lru: Int32Array;
   private lruHead = -1; // most recently used
   private lruTail = -1; // least recently used
   /** Queue links, prev and next side by side. */
@@ -76,11 +88,11 @@ export class NeighborCache {
     params: { timeout: number; refreshCount: number; refreshInterval: number; resolveAttempts: number; resolveInterval: number },
   ) {
     this.capacity = capacity;
-    this.table = new AddrTable(capacity);
-    this.ent = new Float64Array(capacity * 4);
+    this.table = new AddrTable(capacity, STRIDE);
+    const buf = this.table.keys.buffer;
+    this.iw = new Int32Array(buf);
+    this.fw = new Float64Array(buf);
     this.probes = new Uint8Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.lru = new Int32Array(capacity * 2);
     this.ql = new Int32Array(capacity * 2);
     this.timeout = params.timeout;
     this.refreshCount = params.refreshCount;
@@ -96,15 +108,14 @@ export class NeighborCache {
   bytes(): number {
     return (
       this.table.bytes() +
-      this.ent.byteLength +
-      this.probes.byteLength * 2 +
-      this.lru.byteLength * 2
+      this.probes.byteLength +
+      this.ql.byteLength
     );
   }
 
   /** Key words of entry `id` (meta, a0..a3). */
   key(id: number, w: number): number {
-    return this.table.keys[id * KEY_WORDS + w]!;
+    return this.table.keys[id * STRIDE + w]!;
   }
 
   /**
@@ -113,39 +124,64 @@ export class NeighborCache {
    */
   now = 0.5;
 
+  /** State of entry `id` (EntryState). */
+  stateOf(id: number): EntryState {
+    return this.iw[STRIDE * id + W_STATE]! as EntryState;
+  }
+
   /** MAC for the key if known and not expired (touches LRU), else -1. */
   lookup(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
     this.now = now;
     const id = this.lookupId(w0, a0, a1, a2, a3);
-    return id < 0 ? -1 : this.ent[4 * id]!;
+    return id < 0 ? -1 : this.fw[8 * id + F_MAC]!;
   }
 
   /** Entry id whose MAC is known and not expired at `this.now` (touches LRU), else -1. Read the MAC with `macOf`. */
   lookupId(w0: number, a0: number, a1: number, a2: number, a3: number): number {
     const id = this.table.find(w0, a0, a1, a2, a3);
-    if (id < 0) return -1;
+    return id < 0 ? -1 : this.check(id);
+  }
+
+  /** `id` if its MAC is known and not expired at `this.now` (touches LRU), else -1. */
+  private check(id: number): number {
     const now = this.now;
-    const e = 4 * id;
-    const ent = this.ent;
-    const mac = ent[e]!;
-    if (mac < 0 || now >= ent[e + 1]!) return -1; // Incomplete (-1) or expired
+    const e = 8 * id;
+    const fw = this.fw;
+    const mac = fw[e + F_MAC]!;
+    if (mac < 0 || now >= fw[e + F_EXP]!) return -1; // Incomplete (-1) or expired
     // LRU at `lruResolution`: an entry moved to the front recently is not moved again,
     // so hot entries (a redirect router) cost no list writes.
-    if (now - ent[e + 3]! >= this.lruResolution) {
-      ent[e + 3] = now;
+    if (now - fw[e + F_LAST]! >= this.lruResolution) {
+      fw[e + F_LAST] = now;
       this.lruTouch(id);
     }
     return id;
   }
 
+  /**
+   * As lookupId, trying entry `hint` first (an id this key had before, e.g. remembered per
+   * rule): when it still holds the key, the table's slot probe (one more cache miss over a
+   * large table) is skipped. Any hint is safe: it is checked against the key and state.
+   */
+  lookupIdHint(hint: number, w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    if (hint >= 0 && hint < this.capacity) {
+      const k = STRIDE * hint;
+      const iw = this.iw; // int32 compares: words may come as int32 or uint32
+      if (iw[k + 4] === (a3 | 0) && iw[k] === (w0 | 0) && iw[k + 3] === (a2 | 0) && iw[k + 1] === (a0 | 0) && iw[k + 2] === (a1 | 0) && iw[k + W_STATE] !== EntryState.Free) {
+        return this.check(hint);
+      }
+    }
+    return this.lookupId(w0, a0, a1, a2, a3);
+  }
+
   /** MAC of entry `id` (-1 while Incomplete). */
   macOf(id: number): number {
-    return this.ent[4 * id]!;
+    return this.fw[8 * id + F_MAC]!;
   }
 
   /** True when entry `id` is Fresh but past its expiry (not yet swept by tick). */
   isStale(id: number, now: number): boolean {
-    return this.state[id] === EntryState.Fresh && now >= this.ent[4 * id + 1]!;
+    return this.iw[STRIDE * id + W_STATE] === EntryState.Fresh && now >= this.fw[8 * id + F_EXP]!;
   }
 
   /** Entry id for the key, or -1 (no LRU touch). */
@@ -157,7 +193,7 @@ export class NeighborCache {
   awaitingReply(w0: number, a0: number, a1: number, a2: number, a3: number): boolean {
     const id = this.table.find(w0, a0, a1, a2, a3);
     if (id < 0) return false;
-    const st = this.state[id]!;
+    const st = this.iw[STRIDE * id + W_STATE]!;
     return st === EntryState.Probing || st === EntryState.Incomplete;
   }
 
@@ -170,20 +206,20 @@ export class NeighborCache {
       id = this.allocate(w0, a0, a1, a2, a3);
       this.learned++;
     } else {
-      const st = this.state[id]!;
+      const st = this.iw[STRIDE * id + W_STATE]!;
       this.learnedAwaited = st === EntryState.Probing || st === EntryState.Incomplete;
       if (st === EntryState.Probing) this.refreshed++;
-      else if (st === EntryState.Fresh && this.ent[4 * id] !== mac) this.updated++;
+      else if (st === EntryState.Fresh && this.fw[8 * id + F_MAC] !== mac) this.updated++;
       this.qUnlink(id);
     }
-    this.ent[4 * id] = mac;
-    this.state[id] = EntryState.Fresh;
+    this.fw[8 * id + F_MAC] = mac;
+    this.iw[STRIDE * id + W_STATE] = EntryState.Fresh;
     this.probes[id] = 0;
-    this.ent[4 * id + 1] = now + this.timeout;
+    this.fw[8 * id + F_EXP] = now + this.timeout;
     const lead = this.refreshCount * this.refreshInterval;
-    this.ent[4 * id + 2] = lead < this.timeout ? now + this.timeout - lead : now;
+    this.fw[8 * id + F_NEXT] = lead < this.timeout ? now + this.timeout - lead : now;
     this.qAppend(0, id);
-    this.ent[4 * id + 3] = now;
+    this.fw[8 * id + F_LAST] = now;
     this.lruTouch(id);
     return id;
   }
@@ -195,11 +231,11 @@ export class NeighborCache {
   startResolve(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
     if (this.table.find(w0, a0, a1, a2, a3) >= 0) return -1;
     const id = this.allocate(w0, a0, a1, a2, a3);
-    this.ent[4 * id] = -1;
-    this.state[id] = EntryState.Incomplete;
+    this.fw[8 * id + F_MAC] = -1;
+    this.iw[STRIDE * id + W_STATE] = EntryState.Incomplete;
     this.probes[id] = 1;
-    this.ent[4 * id + 1] = 0;
-    this.ent[4 * id + 2] = now + this.resolveInterval;
+    this.fw[8 * id + F_EXP] = 0;
+    this.fw[8 * id + F_NEXT] = now + this.resolveInterval;
     this.qAppend(1, id);
     this.lruTouch(id);
     this.resolutions++;
@@ -207,10 +243,10 @@ export class NeighborCache {
   }
 
   remove(id: number): void {
-    if (this.state[id] === EntryState.Free) return;
+    if (this.iw[STRIDE * id + W_STATE] === EntryState.Free) return;
     this.qUnlink(id);
     this.lruUnlink(id);
-    this.state[id] = EntryState.Free;
+    this.iw[STRIDE * id + W_STATE] = EntryState.Free;
     this.table.remove(id);
   }
 
@@ -218,33 +254,33 @@ export class NeighborCache {
   tick(now: number, sink: CacheTimerSink): void {
     let budget = this.maxPerTick;
     // Fresh entries whose refresh window opened.
-    for (let id = this.qHead[0]!; id >= 0 && this.ent[4 * id + 2]! <= now && budget-- > 0; id = this.qHead[0]!) {
+    for (let id = this.qHead[0]!; id >= 0 && this.fw[8 * id + F_NEXT]! <= now && budget-- > 0; id = this.qHead[0]!) {
       this.qUnlink(id);
-      if (this.refreshCount > 0 && now < this.ent[4 * id + 1]!) {
-        this.state[id] = EntryState.Probing;
+      if (this.refreshCount > 0 && now < this.fw[8 * id + F_EXP]!) {
+        this.iw[STRIDE * id + W_STATE] = EntryState.Probing;
         this.probes[id] = 1;
-        this.ent[4 * id + 2] = now + this.refreshInterval;
+        this.fw[8 * id + F_NEXT] = now + this.refreshInterval;
         this.qAppend(1, id);
         this.refreshProbes++;
-        sink.cacheProbe(this, id, this.ent[4 * id]!);
+        sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!);
       } else {
         this.expired++;
         this.lruUnlink(id);
-        this.state[id] = EntryState.Free;
+        this.iw[STRIDE * id + W_STATE] = EntryState.Free;
         this.table.remove(id);
       }
     }
-    for (let id = this.qHead[1]!; id >= 0 && this.ent[4 * id + 2]! <= now && budget-- > 0; id = this.qHead[1]!) {
+    for (let id = this.qHead[1]!; id >= 0 && this.fw[8 * id + F_NEXT]! <= now && budget-- > 0; id = this.qHead[1]!) {
       this.qUnlink(id);
-      const incomplete = this.state[id] === EntryState.Incomplete;
+      const incomplete = this.iw[STRIDE * id + W_STATE] === EntryState.Incomplete;
       const limit = incomplete ? this.resolveAttempts : this.refreshCount;
-      if (this.probes[id]! < limit && (incomplete || now < this.ent[4 * id + 1]!)) {
+      if (this.probes[id]! < limit && (incomplete || now < this.fw[8 * id + F_EXP]!)) {
         this.probes[id]!++;
-        this.ent[4 * id + 2] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
+        this.fw[8 * id + F_NEXT] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
         this.qAppend(1, id);
         if (incomplete) this.resolutions++;
         else this.refreshProbes++;
-        sink.cacheProbe(this, id, this.ent[4 * id]!);
+        sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!);
       } else {
         if (incomplete) this.resolveFailures++;
         else {
@@ -252,7 +288,7 @@ export class NeighborCache {
           this.refreshFailures++;
         }
         this.lruUnlink(id);
-        this.state[id] = EntryState.Free;
+        this.iw[STRIDE * id + W_STATE] = EntryState.Free;
         this.table.remove(id);
       }
     }
@@ -261,7 +297,7 @@ export class NeighborCache {
   /** Calls fn for every live entry id (control socket dumps, reload remapping). Not for the hot path. */
   forEach(fn: (id: number) => void): void {
     for (let id = this.lruHead; id >= 0; ) {
-      const next = this.lru[1 + 2 * id]!;
+      const next = this.iw[STRIDE * id + W_NEXT]!;
       fn(id);
       id = next;
     }
@@ -275,8 +311,8 @@ export class NeighborCache {
       this.evictions++;
       id = this.table.insert(w0, a0, a1, a2, a3);
     }
-    this.lru[2 * id] = -1;
-    this.lru[1 + 2 * id] = -1;
+    this.iw[STRIDE * id + W_PREV] = -1;
+    this.iw[STRIDE * id + W_NEXT] = -1;
     this.ql[2 * id] = -1;
     this.ql[1 + 2 * id] = -1;
     return id;
@@ -284,23 +320,23 @@ export class NeighborCache {
 
   private lruTouch(id: number): void {
     if (this.lruHead === id) return;
-    if (this.lru[2 * id] !== -1 || this.lru[1 + 2 * id] !== -1 || this.lruTail === id) this.lruUnlink(id);
-    this.lru[2 * id] = -1;
-    this.lru[1 + 2 * id] = this.lruHead;
-    if (this.lruHead >= 0) this.lru[2 * this.lruHead] = id;
+    if (this.iw[STRIDE * id + W_PREV] !== -1 || this.iw[STRIDE * id + W_NEXT] !== -1 || this.lruTail === id) this.lruUnlink(id);
+    this.iw[STRIDE * id + W_PREV] = -1;
+    this.iw[STRIDE * id + W_NEXT] = this.lruHead;
+    if (this.lruHead >= 0) this.iw[STRIDE * this.lruHead + W_PREV] = id;
     this.lruHead = id;
     if (this.lruTail < 0) this.lruTail = id;
   }
 
   private lruUnlink(id: number): void {
-    const p = this.lru[2 * id]!;
-    const n = this.lru[1 + 2 * id]!;
-    if (p >= 0) this.lru[1 + 2 * p] = n;
+    const p = this.iw[STRIDE * id + W_PREV]!;
+    const n = this.iw[STRIDE * id + W_NEXT]!;
+    if (p >= 0) this.iw[STRIDE * p + W_NEXT] = n;
     else if (this.lruHead === id) this.lruHead = n;
-    if (n >= 0) this.lru[2 * n] = p;
+    if (n >= 0) this.iw[STRIDE * n + W_PREV] = p;
     else if (this.lruTail === id) this.lruTail = p;
-    this.lru[2 * id] = -1;
-    this.lru[1 + 2 * id] = -1;
+    this.iw[STRIDE * id + W_PREV] = -1;
+    this.iw[STRIDE * id + W_NEXT] = -1;
   }
 
   private qAppend(q: number, id: number): void {
@@ -313,7 +349,7 @@ export class NeighborCache {
   }
 
   private qUnlink(id: number): void {
-    const q = this.state[id] === EntryState.Fresh ? 0 : 1;
+    const q = this.iw[STRIDE * id + W_STATE] === EntryState.Fresh ? 0 : 1;
     const p = this.ql[2 * id]!;
     const n = this.ql[1 + 2 * id]!;
     if (p >= 0) this.ql[1 + 2 * p] = n;

@@ -19,8 +19,8 @@
 import { Family, mask4, type Ip4, type Ip6 } from '../net/addr';
 import type { Rule } from '../config/types';
 
-function pow2AtLeast(n: number): number {
-  let p = 8;
+function pow2AtLeast(n: number, min: number): number {
+  let p = min;
   while (p < n) p *= 2;
   return p;
 }
@@ -44,41 +44,66 @@ function fin(h: number): number {
 
 const SEED = 0x27d4eb2f;
 
-/** Exact-match table of (tag, aw address words) -> int value, built once. */
+/**
+ * Exact-match table of (tag, aw address words) -> vw int values, built once. Key and values
+ * of a slot share one stride (16 or 32 bytes for IPv4, 32 or 64 for IPv6), so a probe
+ * reads one cache line; value word 0 is -1 in empty slots.
+ */
 class ExactTable {
   private readonly words: number;
+  /** Offset of the values in a stride. */
+  readonly vo: number;
+  private readonly stride: number;
   private readonly keys: Uint32Array;
-  readonly values: Int32Array;
+  /** Int32 view of the same strides (values). */
+  readonly v: Int32Array;
   private readonly mask: number;
 
-  constructor(entries: number, aw: number) {
+  constructor(entries: number, aw: number, vw: number) {
     this.words = 1 + aw;
-    const n = pow2AtLeast(entries * 2);
+    this.vo = 1 + aw;
+    this.stride = pow2AtLeast(this.words + vw, 4);
+    const n = pow2AtLeast(entries * 2, 8);
     this.mask = n - 1;
-    this.keys = new Uint32Array(n * this.words);
-    this.values = new Int32Array(n).fill(-1);
+    this.keys = new Uint32Array(n * this.stride);
+    this.v = new Int32Array(this.keys.buffer);
+    for (let o = this.vo; o < this.v.length; o += this.stride) this.v[o] = -1;
   }
 
-  /** Slot holding key (tag, k[0..aw-1]) or the empty slot where it goes. */
+  /** Stride offset of the slot holding key (tag, k[0..aw-1]), or of the empty slot where it goes. */
   slot(tag: number, k: Uint32Array, h: number): number {
     const words = this.words;
+    const stride = this.stride;
     const keys = this.keys;
+    const v = this.v;
     let i = h & this.mask;
     for (;;) {
-      if (this.values[i]! < 0) return i;
-      const o = i * words;
+      const o = i * stride;
+      if (v[o + words]! < 0) return o;
       let eq = keys[o] === tag;
       for (let w = 1; eq && w < words; w++) eq = keys[o + w] === k[w - 1];
-      if (eq) return i;
+      if (eq) return o;
       i = (i + 1) & this.mask;
     }
   }
 
-  put(i: number, tag: number, k: Uint32Array, value: number): void {
-    const o = i * this.words;
+  /** IPv4 (aw = 1) probe without the word loop; `k0` as int32 (`| 0`), so it is never boxed. */
+  slot1(tag: number, k0: number, h: number): number {
+    const stride = this.stride;
+    const v = this.v;
+    let i = h & this.mask;
+    for (;;) {
+      const o = i * stride;
+      if (v[o + 2]! < 0) return o;
+      if (v[o + 1] === k0 && v[o] === tag) return o;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  put(o: number, tag: number, k: Uint32Array, value: number): void {
     this.keys[o] = tag;
     for (let w = 1; w < this.words; w++) this.keys[o + w] = k[w - 1]!;
-    this.values[i] = value;
+    this.v[o + this.vo] = value;
   }
 
   static hash(tag: number, k: Uint32Array, aw: number): number {
@@ -88,7 +113,7 @@ class ExactTable {
   }
 
   bytes(): number {
-    return this.keys.byteLength + this.values.byteLength;
+    return this.keys.byteLength;
   }
 }
 
@@ -102,11 +127,17 @@ export class RuleMatcher {
   readonly groups: number;
   private readonly tMask: Uint32Array; // aw words per target length
   private readonly sMask: Uint32Array; // aw words per source length 0..maxBits
-  private readonly targets: ExactTable; // (target length index, masked target) -> node
-  private readonly pairs: ExactTable; // (node * 256 + source length, masked source) -> rule index
+  /**
+   * (target length index, masked target) -> node, with the node's record in the same stride
+   * (16 bytes for IPv4, one cache line per level-1 hit): node, and its number of source
+   * lengths | first (best) source length << 16. The node's lowest rule index (read only
+   * once a match is known) and the start of its lists (read only for several lengths)
+   * are in nodeMin / nodeStart.
+   */
+  private readonly targets: ExactTable;
   private readonly nodeMin: Int32Array;
   private readonly nodeStart: Int32Array;
-  private readonly nodeCount: Int32Array;
+  private readonly pairs: ExactTable; // (node * 256 + source length, masked source) -> rule index
   private readonly nodeSrcLen: Int32Array; // flattened per node, ordered by nodeSrcMin
   private readonly nodeSrcMin: Int32Array;
   private readonly k = new Uint32Array(4);
@@ -141,29 +172,29 @@ export class RuleMatcher {
     this.sMask = new Uint32Array((maxBits + 1) * aw);
     for (let b = 0; b <= maxBits; b++) for (let w = 0; w < aw; w++) this.sMask[b * aw + w] = maskWord(v6, b, w);
     // Level 1: target nodes.
-    this.targets = new ExactTable(members.length, aw);
+    this.targets = new ExactTable(members.length, aw, 2);
     const k = new Uint32Array(4);
     const nodeOf: number[] = [];
     const nodeSrc: Map<number, number>[] = []; // per node: source length -> lowest index
+    const nodeSlot: number[] = [];
     for (const i of members) {
       const r = rules[i]!;
       const li = lenIdx.get(r.target.bits)!;
       words(addr(r.target), r.target.bits, k);
       const slot = this.targets.slot(li, k, ExactTable.hash(li, k, aw));
-      let node = this.targets.values[slot]!;
+      let node = this.targets.v[slot + this.targets.vo]!;
       if (node < 0) {
         node = nodeSrc.length;
         nodeSrc.push(new Map());
+        nodeSlot.push(slot);
         this.targets.put(slot, li, k, node);
       }
       nodeOf.push(node);
       const m = nodeSrc[node]!;
       if (!m.has(r.source.bits)) m.set(r.source.bits, i);
     }
-    const N = nodeSrc.length;
-    this.nodeMin = new Int32Array(N);
-    this.nodeStart = new Int32Array(N);
-    this.nodeCount = new Int32Array(N);
+    this.nodeMin = new Int32Array(nodeSrc.length);
+    this.nodeStart = new Int32Array(nodeSrc.length);
     let total = 0;
     for (const m of nodeSrc) total += m.size;
     this.nodeSrcLen = new Int32Array(total);
@@ -172,9 +203,9 @@ export class RuleMatcher {
     let at = 0;
     nodeSrc.forEach((m, n) => {
       const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
-      this.nodeStart[n] = at;
-      this.nodeCount[n] = list.length;
+      this.targets.v[nodeSlot[n]! + this.targets.vo + 1] = list.length | (list[0]![0] << 16);
       this.nodeMin[n] = list[0]![1];
+      this.nodeStart[n] = at;
       for (const [len, min] of list) {
         this.nodeSrcLen[at] = len;
         this.nodeSrcMin[at] = min;
@@ -182,7 +213,7 @@ export class RuleMatcher {
       }
     });
     // Level 2: (node, source length, masked source) -> lowest rule index.
-    this.pairs = new ExactTable(members.length, aw);
+    this.pairs = new ExactTable(members.length, aw, 1);
     members.forEach((i, j) => {
       const r = rules[i]!;
       groups.add(r.target.bits * 256 + r.source.bits);
@@ -190,28 +221,43 @@ export class RuleMatcher {
       words(addr(r.source), r.source.bits, k);
       const slot = this.pairs.slot(tag, k, ExactTable.hash(tag, k, aw));
       // Members come in index order: the first rule with a key shadows later ones.
-      if (this.pairs.values[slot]! < 0) this.pairs.put(slot, tag, k, i);
+      if (this.pairs.v[slot + this.pairs.vo]! < 0) this.pairs.put(slot, tag, k, i);
     });
     this.groups = groups.size;
   }
 
-  /** Lowest index of a rule whose source and target prefixes contain `src` and `tgt`; -1 when none. */
+  /**
+   * Lowest index of a rule whose source and target prefixes contain `src` and `tgt`; -1 when
+   * none. The addresses may be given as uint32 or as int32 (`ip | 0`, never boxed by V8).
+   */
   match4(src: Ip4, tgt: Ip4): number {
-    const k = this.k;
     let best = 0x7fffffff;
     const T = this.targetLengths;
+    const targets = this.targets;
+    const tv = targets.v;
+    const pairs = this.pairs;
+    const pv = pairs.v;
     for (let li = 0; li < T; li++) {
-      k[0] = (tgt & this.tMask[li]!) >>> 0;
-      const slot = this.targets.slot(li, k, fin(mix(mix(SEED, li), k[0])));
-      const node = this.targets.values[slot]!;
-      if (node < 0 || this.nodeMin[node]! >= best) continue;
-      const end = this.nodeStart[node]! + this.nodeCount[node]!;
-      for (let e = this.nodeStart[node]!; e < end; e++) {
+      const t0 = tgt & this.tMask[li]!;
+      const o = targets.slot1(li, t0, fin(mix(mix(SEED, li), t0))) + 2;
+      const node = tv[o]!;
+      if (node < 0 || (best !== 0x7fffffff && this.nodeMin[node]! >= best)) continue;
+      // The node's best source length is in the record; the others (rare) in the lists.
+      const cl = tv[o + 1]!;
+      let len = cl >>> 16;
+      let tag = node * 256 + len;
+      let s0 = src & this.sMask[len]!;
+      let v = pv[pairs.slot1(tag, s0, fin(mix(mix(SEED, tag), s0))) + 2]!;
+      if (v >= 0 && v < best) best = v;
+      if ((cl & 0xffff) === 1) continue;
+      const start = this.nodeStart[node]!;
+      const end = start + (cl & 0xffff);
+      for (let e = start + 1; e < end; e++) {
         if (this.nodeSrcMin[e]! >= best) break;
-        const len = this.nodeSrcLen[e]!;
-        const tag = node * 256 + len;
-        k[0] = (src & this.sMask[len]!) >>> 0;
-        const v = this.pairs.values[this.pairs.slot(tag, k, fin(mix(mix(SEED, tag), k[0])))]!;
+        len = this.nodeSrcLen[e]!;
+        tag = node * 256 + len;
+        s0 = src & this.sMask[len]!;
+        v = pv[pairs.slot1(tag, s0, fin(mix(mix(SEED, tag), s0))) + 2]!;
         if (v >= 0 && v < best) best = v;
       }
     }
@@ -223,16 +269,22 @@ export class RuleMatcher {
     const k = this.k;
     let best = 0x7fffffff;
     const T = this.targetLengths;
+    const targets = this.targets;
+    const tv = targets.v;
+    const pairs = this.pairs;
+    const pv = pairs.v;
     for (let li = 0; li < T; li++) {
       const m = li * 4;
       k[0] = (tgt[0]! & this.tMask[m]!) >>> 0;
       k[1] = (tgt[1]! & this.tMask[m + 1]!) >>> 0;
       k[2] = (tgt[2]! & this.tMask[m + 2]!) >>> 0;
       k[3] = (tgt[3]! & this.tMask[m + 3]!) >>> 0;
-      const node = this.targets.values[this.targets.slot(li, k, ExactTable.hash(li, k, 4))]!;
+      const o = targets.slot(li, k, ExactTable.hash(li, k, 4)) + 5;
+      const node = tv[o]!;
       if (node < 0 || this.nodeMin[node]! >= best) continue;
-      const end = this.nodeStart[node]! + this.nodeCount[node]!;
-      for (let e = this.nodeStart[node]!; e < end; e++) {
+      const start = this.nodeStart[node]!;
+      const end = start + (tv[o + 1]! & 0xffff);
+      for (let e = start; e < end; e++) {
         if (this.nodeSrcMin[e]! >= best) break;
         const len = this.nodeSrcLen[e]!;
         const tag = node * 256 + len;
@@ -241,7 +293,7 @@ export class RuleMatcher {
         k[1] = (src[1]! & this.sMask[sm + 1]!) >>> 0;
         k[2] = (src[2]! & this.sMask[sm + 2]!) >>> 0;
         k[3] = (src[3]! & this.sMask[sm + 3]!) >>> 0;
-        const v = this.pairs.values[this.pairs.slot(tag, k, ExactTable.hash(tag, k, 4))]!;
+        const v = pv[pairs.slot(tag, k, ExactTable.hash(tag, k, 4)) + 5]!;
         if (v >= 0 && v < best) best = v;
       }
     }
@@ -249,6 +301,6 @@ export class RuleMatcher {
   }
 
   bytes(): number {
-    return this.targets.bytes() + this.pairs.bytes() + this.nodeSrcLen.byteLength * 2 + this.nodeMin.byteLength * 3;
+    return this.targets.bytes() + this.pairs.bytes() + this.nodeSrcLen.byteLength * 2 + this.nodeMin.byteLength * 2;
   }
 }

@@ -16,7 +16,7 @@ import {
   type Mac,
 } from '../net/addr';
 import { FrameKind, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
-import { ActionKind, type Config, type InterfaceConfig, type MacTemplate, type Rule } from '../config/types';
+import { ActionKind, type Config, type InterfaceConfig, type MacTemplate, type Rule, type RuleAction } from '../config/types';
 import { AddrTable, KEY_WORDS, metaIsV6, metaSlot, metaVlan, metaWord } from './addrtable';
 import { NeighborCache, type CacheTimerSink } from './cache';
 import { Decision, Reason, REASON_COUNT, REASON_NAMES, Verdict } from './decision';
@@ -30,6 +30,33 @@ const ALL_NODES = new Uint32Array([0xff020000, 0, 0, 1]);
 const TWO32 = 0x100000000;
 
 /** Per-interface state derived from the configuration at construction/reload. */
+const ACTION_KINDS: readonly ActionKind[] = [
+  ActionKind.Ignore,
+  ActionKind.Tell,
+  ActionKind.Redirect,
+  ActionKind.Mac,
+  ActionKind.Self,
+  ActionKind.Route,
+  ActionKind.Template,
+];
+const RI_KIND = 0xff;
+const RI_PROBES = 0x100;
+const RI_DELAY = 0x200;
+const RI_VERBOSE = 0x400;
+const TELL_ACTION: RuleAction = { kind: ActionKind.Tell };
+
+const RI_WORDS = 4;
+
+function ruleInfo(rules: readonly Rule[]): Int32Array {
+  const info = new Int32Array(RI_WORDS * rules.length);
+  rules.forEach((r, i) => {
+    info[RI_WORDS * i] = r.pos.line;
+    info[RI_WORDS * i + 2] = -1;
+    info[RI_WORDS * i + 1] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RI_PROBES : 0) | (r.delay ? RI_DELAY : 0) | (r.verbose ? RI_VERBOSE : 0);
+  });
+  return info;
+}
+
 interface IfState {
   index: number;
   /** Stable id of the interface name across reloads (cache and statics keys use it). */
@@ -38,6 +65,13 @@ interface IfState {
   /** cfg.mac as a plain number, -1 when null (keeps the hot path free of number|null). */
   cfgMac: number;
   rules: readonly Rule[];
+  /**
+   * Per rule, what the hot path reads, RI_WORDS words per rule index: line, flags (action
+   * kind index in ACTION_KINDS | RI_PROBES | RI_DELAY | RI_VERBOSE) and the cache entry id
+   * its `tell` answer came from last time (a hint, checked by the cache). A hit then reads
+   * one line here instead of the rule, its pos and its action objects spread over the heap.
+   */
+  ruleInfo: Int32Array;
   m4: RuleMatcher;
   m6: RuleMatcher;
   /** VLAN filter: vlanOk[vid] = 1; null = untagged and every VLAN. */
@@ -188,6 +222,7 @@ export class Policy implements CacheTimerSink {
         cfg,
         cfgMac: cfg.mac ?? -1,
         rules: cfg.rules,
+        ruleInfo: ruleInfo(cfg.rules),
         m4: new RuleMatcher(Family.V4, cfg.rules),
         m6: new RuleMatcher(Family.V6, cfg.rules),
         vlanOk,
@@ -345,15 +380,15 @@ export class Policy implements CacheTimerSink {
     d.vlan = f.vlan;
     this.frame = f;
     const st = this.ifs[ifIndex];
-    if (st === undefined) return this.finish(d, Verdict.Drop, Reason.UnknownInterface, null);
-    if (f.drop !== 0 || f.kind === FrameKind.None) return this.finish(d, Verdict.Drop, Reason.Invalid, null);
+    if (st === undefined) return this.finish(d, Verdict.Drop, Reason.UnknownInterface, -1);
+    if (f.drop !== 0 || f.kind === FrameKind.None) return this.finish(d, Verdict.Drop, Reason.Invalid, -1);
     this.now = now;
     this.cache.now = now;
     this.hwMac = this.env.interfaceMac(ifIndex);
     this.ourMac = st.cfgMac >= 0 ? st.cfgMac : this.hwMac;
-    if (f.ethSrc === this.ourMac || f.ethSrc === this.hwMac) return this.finish(d, Verdict.Drop, Reason.OwnFrame, null);
+    if (f.ethSrc === this.ourMac || f.ethSrc === this.hwMac) return this.finish(d, Verdict.Drop, Reason.OwnFrame, -1);
     // vlans list: 0 stands for untagged (and priority-tagged, VID 0) frames.
-    if (st.vlanOk !== null && st.vlanOk[f.vlan < 0 ? 0 : f.vlan] !== 1) return this.finish(d, Verdict.Drop, Reason.Vlan, null);
+    if (st.vlanOk !== null && st.vlanOk[f.vlan < 0 ? 0 : f.vlan] !== 1) return this.finish(d, Verdict.Drop, Reason.Vlan, -1);
     if (f.kind === FrameKind.ArpRequest || f.kind === FrameKind.ArpReply) return this.handleArp(f, st);
     return this.handleNd(f, st);
   }
@@ -376,54 +411,58 @@ export class Policy implements CacheTimerSink {
           this.learn(meta, 0, 0, 0, sip);
         }
       }
-      return this.finish(d, Verdict.Silent, Reason.NotRequest, null);
+      return this.finish(d, Verdict.Silent, Reason.NotRequest, -1);
     }
     if (ownerSpeaks && (sip === tip || f.ethDst === BROADCAST_MAC)) {
       this.learnMac = f.senderMac;
       this.learn(meta, 0, 0, 0, sip);
     }
-    if (this.env.isOwnIp4(ifIndex, tip)) return this.finish(d, Verdict.Silent, Reason.OwnAddress, null);
+    if (this.env.isOwnIp4(ifIndex, tip)) return this.finish(d, Verdict.Silent, Reason.OwnAddress, -1);
     const probe = sip === 0;
     const announce = sip === tip;
     const sid = this.statics.size > 0 ? this.statics.find(metaWord(false, st.slot, -1), 0, 0, 0, tip) : -1;
     if (sid >= 0) {
-      if (probe) return this.finish(d, Verdict.Silent, Reason.Probe, null);
-      if (announce) return this.finish(d, Verdict.Silent, Reason.SelfRequest, null);
+      if (probe) return this.finish(d, Verdict.Silent, Reason.Probe, -1);
+      if (announce) return this.finish(d, Verdict.Silent, Reason.SelfRequest, -1);
       this.answer = this.staticMac[sid]!;
-      return this.answerArp(f, Reason.Static, null);
+      return this.answerArp(f, Reason.Static, -1);
     }
-    const ri = st.m4.match4(sip, tip);
-    if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, null);
-    const rule = st.rules[ri]!;
+    // int32 (`| 0`) into the matcher and the cache: a uint32 >= 128.0.0.0 would be boxed.
+    const ri = st.m4.match4(sip | 0, tip | 0);
+    if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, -1);
+    const info = st.ruleInfo[RI_WORDS * ri + 1]!;
+    const kind = ACTION_KINDS[info & RI_KIND]!;
     d.ruleIndex = ri;
-    d.ruleLine = rule.pos.line;
-    d.action = rule.action.kind;
-    if (probe && !rule.probes) return this.finish(d, Verdict.Silent, Reason.Probe, rule);
-    if (announce && !rule.probes) return this.finish(d, Verdict.Silent, Reason.SelfRequest, rule);
-    if (rule.action.kind === ActionKind.Ignore) return this.finish(d, Verdict.Silent, Reason.Ignore, rule);
-    if (rule.delay) {
+    d.ruleLine = st.ruleInfo[RI_WORDS * ri]!;
+    d.action = kind;
+    if (probe && (info & RI_PROBES) === 0) return this.finish(d, Verdict.Silent, Reason.Probe, ri);
+    if (announce && (info & RI_PROBES) === 0) return this.finish(d, Verdict.Silent, Reason.SelfRequest, ri);
+    if (kind === ActionKind.Ignore) return this.finish(d, Verdict.Silent, Reason.Ignore, ri);
+    if ((info & RI_DELAY) !== 0) {
       const dc = this.config.cache.delay;
       if (this.delays.hit(meta, 0, 0, 0, sip, 0, 0, 0, tip, now, dc.window) < dc.count) {
-        return this.finish(d, Verdict.Silent, Reason.Delayed, rule);
+        return this.finish(d, Verdict.Silent, Reason.Delayed, ri);
       }
     }
     let mac: number;
-    const a = rule.action;
+    // `tell` needs nothing from the rule object (the common case with many host rules).
+    const a = kind === ActionKind.Tell ? TELL_ACTION : st.rules[ri]!.action;
     switch (a.kind) {
       case ActionKind.Tell: {
-        const cid = this.cache.lookupId(meta, 0, 0, 0, tip);
+        const cid = this.cache.lookupIdHint(st.ruleInfo[RI_WORDS * ri + 2]!, meta | 0, 0, 0, 0, tip | 0);
+        if (cid >= 0) st.ruleInfo[RI_WORDS * ri + 2] = cid;
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
-        if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
+        if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, ri);
         break;
       }
       case ActionKind.Redirect: {
-        if (a.via.family !== Family.V4) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
+        if (a.via.family !== Family.V4) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, ri);
         const via = a.via.v4;
         const cid = this.cache.lookupId(meta, 0, 0, 0, via);
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) {
           const r = this.queueRedirect(st, f, meta, 0, 0, 0, via, ri, now, ourMac);
-          return this.finish(d, Verdict.Silent, r, rule);
+          return this.finish(d, Verdict.Silent, r, ri);
         }
         break;
       }
@@ -435,8 +474,8 @@ export class Policy implements CacheTimerSink {
         break;
       case ActionKind.Route: {
         const out = this.env.routeInterface(Family.V4, tip);
-        if (out === undefined) return this.finish(d, Verdict.Silent, Reason.NoRoute, rule);
-        if (out === st.cfg.name) return this.finish(d, Verdict.Silent, Reason.RouteSameInterface, rule);
+        if (out === undefined) return this.finish(d, Verdict.Silent, Reason.NoRoute, ri);
+        if (out === st.cfg.name) return this.finish(d, Verdict.Silent, Reason.RouteSameInterface, ri);
         mac = ourMac;
         break;
       }
@@ -444,19 +483,19 @@ export class Policy implements CacheTimerSink {
         mac = templateMac(a.template, tip);
         break;
       default:
-        return this.finish(d, Verdict.Silent, Reason.Ignore, rule);
+        return this.finish(d, Verdict.Silent, Reason.Ignore, ri);
     }
     this.answer = mac;
-    return this.answerArp(f, Reason.Rule, rule);
+    return this.answerArp(f, Reason.Rule, ri);
   }
 
-  private answerArp(f: FrameView, reason: Reason, rule: Rule | null): Decision {
+  private answerArp(f: FrameView, reason: Reason, ri: number): Decision {
     const d = this.decision;
     const mac = this.answer;
-    if (mac === f.senderMac || mac === f.ethSrc) return this.finish(d, Verdict.Silent, Reason.SelfRequest, rule);
+    if (mac === f.senderMac || mac === f.ethSrc) return this.finish(d, Verdict.Silent, Reason.SelfRequest, ri);
     d.answerMac = mac;
     d.dstMac = f.senderMac;
-    return this.finish(d, Verdict.Answer, reason, rule);
+    return this.finish(d, Verdict.Answer, reason, ri);
   }
 
   private handleNd(f: FrameView, st: IfState): Decision {
@@ -484,7 +523,7 @@ export class Policy implements CacheTimerSink {
           this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!);
         }
       }
-      return this.finish(d, Verdict.Silent, Reason.NotRequest, null);
+      return this.finish(d, Verdict.Silent, Reason.NotRequest, -1);
     }
     const dad = isUnspecified6(src);
     const sll = f.sourceLinkAddr;
@@ -492,29 +531,29 @@ export class Policy implements CacheTimerSink {
       this.learnMac = sll;
       this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!);
     }
-    if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(d, Verdict.Drop, Reason.Invalid, null);
-    if (this.env.isOwnIp6(ifIndex, tgt)) return this.finish(d, Verdict.Silent, Reason.OwnAddress, null);
-    if (st.uplinks.length > 0 && !contains6(st.uplinks, src)) return this.finish(d, Verdict.Silent, Reason.NotUplink, null);
-    if (st.exceptions.length > 0 && contains6(st.exceptions, tgt)) return this.finish(d, Verdict.Silent, Reason.Exception, null);
-    if (ip6Equal(src, tgt)) return this.finish(d, Verdict.Silent, Reason.SelfRequest, null);
+    if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(d, Verdict.Drop, Reason.Invalid, -1);
+    if (this.env.isOwnIp6(ifIndex, tgt)) return this.finish(d, Verdict.Silent, Reason.OwnAddress, -1);
+    if (st.uplinks.length > 0 && !contains6(st.uplinks, src)) return this.finish(d, Verdict.Silent, Reason.NotUplink, -1);
+    if (st.exceptions.length > 0 && contains6(st.exceptions, tgt)) return this.finish(d, Verdict.Silent, Reason.Exception, -1);
+    if (ip6Equal(src, tgt)) return this.finish(d, Verdict.Silent, Reason.SelfRequest, -1);
     const sid = this.statics.size > 0 ? this.statics.find(metaWord(true, st.slot, -1), tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!) : -1;
     if (sid >= 0) {
-      if (dad && !nd.dadDefend) return this.finish(d, Verdict.Silent, Reason.Probe, null);
+      if (dad && !nd.dadDefend) return this.finish(d, Verdict.Silent, Reason.Probe, -1);
       this.answer = this.staticMac[sid]!;
-      return this.answerNd(f, st, dad, Reason.Static, null);
+      return this.answerNd(f, st, dad, Reason.Static, -1);
     }
     const ri = st.m6.match6(src, tgt);
-    if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, null);
+    if (ri < 0) return this.finish(d, Verdict.Silent, Reason.NoRule, -1);
     const rule = st.rules[ri]!;
     d.ruleIndex = ri;
     d.ruleLine = rule.pos.line;
     d.action = rule.action.kind;
-    if (dad && !nd.dadDefend && !rule.probes) return this.finish(d, Verdict.Silent, Reason.Probe, rule);
-    if (rule.action.kind === ActionKind.Ignore) return this.finish(d, Verdict.Silent, Reason.Ignore, rule);
+    if (dad && !nd.dadDefend && !rule.probes) return this.finish(d, Verdict.Silent, Reason.Probe, ri);
+    if (rule.action.kind === ActionKind.Ignore) return this.finish(d, Verdict.Silent, Reason.Ignore, ri);
     if (rule.delay) {
       const dc = this.config.cache.delay;
       const n = this.delays.hit(meta, src[0]!, src[1]!, src[2]!, src[3]!, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, now, dc.window);
-      if (n < dc.count) return this.finish(d, Verdict.Silent, Reason.Delayed, rule);
+      if (n < dc.count) return this.finish(d, Verdict.Silent, Reason.Delayed, ri);
     }
     let mac: number;
     const a = rule.action;
@@ -522,17 +561,17 @@ export class Policy implements CacheTimerSink {
       case ActionKind.Tell: {
         const cid = this.cache.lookupId(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!);
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
-        if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
+        if (mac < 0) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, ri);
         break;
       }
       case ActionKind.Redirect: {
-        if (a.via.family !== Family.V6) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, rule);
+        if (a.via.family !== Family.V6) return this.finish(d, Verdict.Silent, Reason.UnknownTarget, ri);
         const v = a.via.v6;
         const cid = this.cache.lookupId(meta, v[0]!, v[1]!, v[2]!, v[3]!);
         mac = cid < 0 ? -1 : this.cache.macOf(cid);
         if (mac < 0) {
           const r = this.queueRedirect(st, f, meta, v[0]!, v[1]!, v[2]!, v[3]!, ri, now, ourMac);
-          return this.finish(d, Verdict.Silent, r, rule);
+          return this.finish(d, Verdict.Silent, r, ri);
         }
         break;
       }
@@ -544,8 +583,8 @@ export class Policy implements CacheTimerSink {
         break;
       case ActionKind.Route: {
         const out = this.env.routeInterface(Family.V6, tgt);
-        if (out === undefined) return this.finish(d, Verdict.Silent, Reason.NoRoute, rule);
-        if (out === st.cfg.name) return this.finish(d, Verdict.Silent, Reason.RouteSameInterface, rule);
+        if (out === undefined) return this.finish(d, Verdict.Silent, Reason.NoRoute, ri);
+        if (out === st.cfg.name) return this.finish(d, Verdict.Silent, Reason.RouteSameInterface, ri);
         mac = ourMac;
         break;
       }
@@ -553,16 +592,16 @@ export class Policy implements CacheTimerSink {
         mac = templateMac(a.template, (tgt[2]! & 0xffff) * TWO32 + tgt[3]!);
         break;
       default:
-        return this.finish(d, Verdict.Silent, Reason.Ignore, rule);
+        return this.finish(d, Verdict.Silent, Reason.Ignore, ri);
     }
     this.answer = mac;
-    return this.answerNd(f, st, dad, Reason.Rule, rule);
+    return this.answerNd(f, st, dad, Reason.Rule, ri);
   }
 
-  private answerNd(f: FrameView, st: IfState, dad: boolean, reason: Reason, rule: Rule | null): Decision {
+  private answerNd(f: FrameView, st: IfState, dad: boolean, reason: Reason, ri: number): Decision {
     const d = this.decision;
     const mac = this.answer;
-    if (mac === f.ethSrc || mac === f.sourceLinkAddr) return this.finish(d, Verdict.Silent, Reason.SelfRequest, rule);
+    if (mac === f.ethSrc || mac === f.sourceLinkAddr) return this.finish(d, Verdict.Silent, Reason.SelfRequest, ri);
     const nd = st.cfg.nd;
     d.answerMac = mac;
     d.naFlags = (nd.router ? NA_FLAG_ROUTER : 0) | (nd.override ? NA_FLAG_OVERRIDE : 0);
@@ -575,7 +614,7 @@ export class Policy implements CacheTimerSink {
       d.dstIp6.set(f.ip6Src);
       d.dstMac = f.sourceLinkAddr !== -1 ? f.sourceLinkAddr : f.ethSrc;
     }
-    return this.finish(d, Verdict.Answer, reason, rule);
+    return this.finish(d, Verdict.Answer, reason, ri);
   }
 
   /** Queues the answer until the redirect router's MAC is known; starts resolving it. */
@@ -704,12 +743,16 @@ export class Policy implements CacheTimerSink {
     this.runAnnouncements(now);
   }
 
-  private finish(d: Decision, verdict: Verdict, reason: Reason, rule: Rule | null): Decision {
+  /** `ri`: index of the deciding rule in the frame's interface, -1 when none. */
+  private finish(d: Decision, verdict: Verdict, reason: Reason, ri: number): Decision {
     d.verdict = verdict;
     d.reason = reason;
     this.reasonCounts[reason]!++;
     if (verdict === Verdict.Answer) this.answers++;
-    if (rule !== null && rule.verbose && this.logger) this.logDecision(d, rule);
+    if (ri >= 0 && this.logger) {
+      const st = this.ifs[d.ifIndex]!;
+      if ((st.ruleInfo[RI_WORDS * ri + 1]! & RI_VERBOSE) !== 0) this.logDecision(d, st.rules[ri]!);
+    }
     return d;
   }
 
@@ -799,7 +842,7 @@ export class Policy implements CacheTimerSink {
         family: v6 ? 6 : 4,
         address: v6 ? formatIp6(a) : formatIp4(a[3]!),
         mac: mac < 0 ? null : formatMac(mac),
-        state: c.isStale(id, now) ? 'stale' : states[c.state[id]!]!,
+        state: c.isStale(id, now) ? 'stale' : states[c.stateOf(id)]!,
       });
     });
     return out;

@@ -4,8 +4,9 @@
 // throws on malformed input, and never reads at or beyond `off + len` (nor past the end
 // of `buf`), so a frame sitting in a larger ring slot is judged by its own bytes only.
 import { VLAN_NONE } from '../engine/types';
-import { isMulticast6, isSolicitedNode6, isUnspecified6, readIp4, readIp6, readMac } from '../net/addr';
-import { fold16, ip6WordSum, sum16 } from './checksum';
+import { isMulticast6, isSolicitedNode6, isUnspecified6 } from '../net/addr';
+import { fold16 } from './checksum';
+import { DataViewCache } from './dataview';
 import { DropReason } from './drop';
 import { FrameKind, NA_FLAG_SOLICITED, type FrameView } from './view';
 
@@ -24,6 +25,10 @@ export const ND_OPT_NONCE = 14;
 export const ARPOP_REQUEST = 1;
 export const ARPOP_REPLY = 2;
 
+const TWO32 = 0x100000000;
+/** Big-endian word reads over the buffer being parsed (one DataView per ring buffer, not per frame). */
+const views = new DataViewCache();
+
 function dropped(view: FrameView, reason: DropReason): FrameKind {
   view.drop = reason;
   return FrameKind.None;
@@ -40,12 +45,14 @@ export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci
   view.drop = DropReason.None;
   let end = off + len;
   if (end > buf.length) end = buf.length;
-  if (!(off >= 0) || end - off < 14) return dropped(view, DropReason.Truncated);
+  // Written so that NaN offsets or lengths count as truncated: DataView reads past the buffer throw.
+  if (!(off >= 0) || !(end - off >= 14)) return dropped(view, DropReason.Truncated);
+  const dv = views.of(buf);
 
-  view.ethDst = readMac(buf, off);
-  view.ethSrc = readMac(buf, off + 6);
+  view.ethDst = dv.getUint16(off) * TWO32 + dv.getUint32(off + 2);
+  view.ethSrc = dv.getUint16(off + 6) * TWO32 + dv.getUint32(off + 8);
   let p = off + 12;
-  let type = (buf[p]! << 8) | buf[p + 1]!;
+  let type = dv.getUint16(p);
   let tags = 0;
   let vid = -1;
   let pcp = 0;
@@ -59,14 +66,14 @@ export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci
   while (type === ETH_P_8021Q || type === ETH_P_8021AD || type === ETH_P_QINQ1) {
     if (tags === 2) return dropped(view, DropReason.VlanDepth);
     if (p + 6 > end) return dropped(view, DropReason.Truncated);
-    const tci = (buf[p + 2]! << 8) | buf[p + 3]!;
+    const tci = dv.getUint16(p + 2);
     outerVid = vid;
     outerPcp = pcp;
     vid = tci & 0xfff;
     pcp = tci >>> 13;
     tags++;
     p += 4;
-    type = (buf[p]! << 8) | buf[p + 1]!;
+    type = dv.getUint16(p);
   }
   view.vlan = vid;
   view.vlanPcp = pcp;
@@ -74,26 +81,27 @@ export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci
   view.outerVlanPcp = tags === 2 ? outerPcp : 0;
   p += 2;
   view.l3Offset = p;
-  if (type === ETH_P_ARP) return parseArp(buf, p, end, view);
-  if (type === ETH_P_IPV6) return parseIp6(buf, p, end, view);
+  if (type === ETH_P_ARP) return parseArp(dv, p, end, view);
+  if (type === ETH_P_IPV6) return parseIp6(buf, dv, p, end, view);
   return dropped(view, DropReason.EthType);
 }
 
-function parseArp(buf: Uint8Array, p: number, end: number, view: FrameView): FrameKind {
+function parseArp(dv: DataView, p: number, end: number, view: FrameView): FrameKind {
   if (p + 28 > end) return dropped(view, DropReason.Truncated);
-  if (((buf[p]! << 8) | buf[p + 1]!) !== 1) return dropped(view, DropReason.ArpBadHtype);
-  if (((buf[p + 2]! << 8) | buf[p + 3]!) !== 0x0800) return dropped(view, DropReason.ArpBadPtype);
-  if (buf[p + 4] !== 6) return dropped(view, DropReason.ArpBadHlen);
-  if (buf[p + 5] !== 4) return dropped(view, DropReason.ArpBadPlen);
-  const op = (buf[p + 6]! << 8) | buf[p + 7]!;
+  if (dv.getUint16(p) !== 1) return dropped(view, DropReason.ArpBadHtype);
+  if (dv.getUint16(p + 2) !== 0x0800) return dropped(view, DropReason.ArpBadPtype);
+  if (dv.getUint8(p + 4) !== 6) return dropped(view, DropReason.ArpBadHlen);
+  if (dv.getUint8(p + 5) !== 4) return dropped(view, DropReason.ArpBadPlen);
+  const op = dv.getUint16(p + 6);
   if (op !== ARPOP_REQUEST && op !== ARPOP_REPLY) return dropped(view, DropReason.ArpBadOp);
+  const shaHi = dv.getUint16(p + 8);
   // Group bit of the first octet: broadcast and multicast senders are never learnt or answered.
-  if ((buf[p + 8]! & 1) !== 0) return dropped(view, DropReason.ArpSenderMac);
+  if ((shaHi & 0x100) !== 0) return dropped(view, DropReason.ArpSenderMac);
   view.arpOp = op;
-  view.senderMac = readMac(buf, p + 8);
-  view.senderIp = readIp4(buf, p + 14);
-  view.targetMac = readMac(buf, p + 18);
-  view.targetIp = readIp4(buf, p + 24);
+  view.senderMac = shaHi * TWO32 + dv.getUint32(p + 10);
+  view.senderIp = dv.getUint32(p + 14);
+  view.targetMac = dv.getUint16(p + 18) * TWO32 + dv.getUint32(p + 20);
+  view.targetIp = dv.getUint32(p + 24);
   view.kind = op === ARPOP_REQUEST ? FrameKind.ArpRequest : FrameKind.ArpReply;
   return view.kind;
 }
@@ -104,25 +112,39 @@ function isExtHeader(nh: number): boolean {
     nh === 135 || nh === 139 || nh === 140 || nh === 253 || nh === 254;
 }
 
-function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): FrameKind {
+function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: FrameView): FrameKind {
   if (p + 40 > end) return dropped(view, DropReason.Truncated);
-  if (buf[p]! >>> 4 !== 6) return dropped(view, DropReason.Ip6Version);
-  const plen = (buf[p + 4]! << 8) | buf[p + 5]!;
+  if (dv.getUint8(p) >>> 4 !== 6) return dropped(view, DropReason.Ip6Version);
+  const plen = dv.getUint16(p + 4);
   const pend = p + 40 + plen;
   // Trailing bytes past the payload (Ethernet padding) are allowed and ignored.
   if (pend > end) return dropped(view, DropReason.Truncated);
-  if (buf[p + 8] === 0xff) return dropped(view, DropReason.Ip6SrcMulticast);
-  const nh = buf[p + 6]!;
+  const src0 = dv.getUint32(p + 8);
+  if (src0 >>> 24 === 0xff) return dropped(view, DropReason.Ip6SrcMulticast);
+  const nh = dv.getUint8(p + 6);
   if (nh !== IPPROTO_ICMPV6) {
     if (isExtHeader(nh)) return extHeaderDrop(buf, p + 40, pend, nh, view);
     return dropped(view, DropReason.Ip6NextHeader);
   }
   const q = p + 40;
   if (plen < 1) return dropped(view, DropReason.Truncated);
-  const type = buf[q]!;
-  const hopLimit = buf[p + 7]!;
-  readIp6(buf, p + 8, view.ip6Src);
-  readIp6(buf, p + 24, view.ip6Dst);
+  const type = dv.getUint8(q);
+  const hopLimit = dv.getUint8(p + 7);
+  // Addresses go straight into the view's words; the checksum sums those words, not the bytes again.
+  const src = view.ip6Src;
+  const dst = view.ip6Dst;
+  const s1 = dv.getUint32(p + 12), s2 = dv.getUint32(p + 16), s3 = dv.getUint32(p + 20);
+  const d0 = dv.getUint32(p + 24), d1 = dv.getUint32(p + 28), d2 = dv.getUint32(p + 32), d3 = dv.getUint32(p + 36);
+  src[0] = src0;
+  src[1] = s1;
+  src[2] = s2;
+  src[3] = s3;
+  dst[0] = d0;
+  dst[1] = d1;
+  dst[2] = d2;
+  dst[3] = d3;
+  // Pseudo-header addresses as whole 32-bit words, for the checksum (see ndChecksumOk).
+  const addrSum = src0 + s1 + s2 + s3 + d0 + d1 + d2 + d3;
   view.hopLimit = hopLimit;
   view.icmpOffset = q;
   view.icmpLength = plen;
@@ -132,16 +154,17 @@ function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): Fra
   if (type === ND_NEIGHBOR_SOLICIT) {
     if (hopLimit !== 255) return dropped(view, DropReason.NsHopLimit);
     if (plen < 24) return dropped(view, DropReason.NsLength);
-    if (buf[q + 1] !== 0) return dropped(view, DropReason.NsCode);
-    if (buf[q + 8] === 0xff) return dropped(view, DropReason.NsTargetMulticast);
-    readIp6(buf, q + 8, view.target);
-    const r = parseOptions(buf, q + 24, pend, view, DropReason.NsOptionLength, DropReason.NsLladdrLength);
+    if (dv.getUint8(q + 1) !== 0) return dropped(view, DropReason.NsCode);
+    const t0 = dv.getUint32(q + 8);
+    if (t0 >>> 24 === 0xff) return dropped(view, DropReason.NsTargetMulticast);
+    const targetSum = readTarget(dv, q, t0, view);
+    const r = parseOptions(dv, q + 24, pend, view, DropReason.NsOptionLength, DropReason.NsLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
-    if (isUnspecified6(view.ip6Src)) {
-      if (!isSolicitedNode6(view.ip6Dst)) return dropped(view, DropReason.NsUnspecDst);
+    if (isUnspecified6(src)) {
+      if (!isSolicitedNode6(dst)) return dropped(view, DropReason.NsUnspecDst);
       if (view.sourceLinkAddr !== -1) return dropped(view, DropReason.NsUnspecSllao);
     }
-    if (!ndChecksumOk(buf, q, plen, view)) return dropped(view, DropReason.NsChecksum);
+    if (!ndChecksumOk(dv, q, pend, addrSum + targetSum)) return dropped(view, DropReason.NsChecksum);
     view.naFlags = 0;
     view.kind = FrameKind.NeighborSolicitation;
     return view.kind;
@@ -149,16 +172,17 @@ function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): Fra
   if (type === ND_NEIGHBOR_ADVERT) {
     if (hopLimit !== 255) return dropped(view, DropReason.NaHopLimit);
     if (plen < 24) return dropped(view, DropReason.NaLength);
-    if (buf[q + 1] !== 0) return dropped(view, DropReason.NaCode);
-    if (buf[q + 8] === 0xff) return dropped(view, DropReason.NaTargetMulticast);
-    const flags = buf[q + 4]! >>> 5;
-    if ((flags & NA_FLAG_SOLICITED) !== 0 && isMulticast6(view.ip6Dst)) {
+    if (dv.getUint8(q + 1) !== 0) return dropped(view, DropReason.NaCode);
+    const t0 = dv.getUint32(q + 8);
+    if (t0 >>> 24 === 0xff) return dropped(view, DropReason.NaTargetMulticast);
+    const flags = dv.getUint8(q + 4) >>> 5;
+    if ((flags & NA_FLAG_SOLICITED) !== 0 && isMulticast6(dst)) {
       return dropped(view, DropReason.NaSolicitedMulticast);
     }
-    readIp6(buf, q + 8, view.target);
-    const r = parseOptions(buf, q + 24, pend, view, DropReason.NaOptionLength, DropReason.NaLladdrLength);
+    const targetSum = readTarget(dv, q, t0, view);
+    const r = parseOptions(dv, q + 24, pend, view, DropReason.NaOptionLength, DropReason.NaLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
-    if (!ndChecksumOk(buf, q, plen, view)) return dropped(view, DropReason.NaChecksum);
+    if (!ndChecksumOk(dv, q, pend, addrSum + targetSum)) return dropped(view, DropReason.NaChecksum);
     view.naFlags = flags;
     view.kind = FrameKind.NeighborAdvertisement;
     return view.kind;
@@ -166,26 +190,37 @@ function parseIp6(buf: Uint8Array, p: number, end: number, view: FrameView): Fra
   return dropped(view, DropReason.Icmp6Type);
 }
 
+/** The NS/NA target (ICMPv6 bytes 8..24, first word already read) into the view; returns its word sum. */
+function readTarget(dv: DataView, q: number, t0: number, view: FrameView): number {
+  const t = view.target;
+  const t1 = dv.getUint32(q + 12), t2 = dv.getUint32(q + 16), t3 = dv.getUint32(q + 20);
+  t[0] = t0;
+  t[1] = t1;
+  t[2] = t2;
+  t[3] = t3;
+  return t0 + t1 + t2 + t3;
+}
+
 /**
  * Walks ND options in buf[o, pend). Unknown options are skipped (RFC 4861 section 4.6);
  * the first of each link-layer option counts, as in the kernel. Returns a drop reason or None.
  */
-function parseOptions(buf: Uint8Array, o: number, pend: number, view: FrameView,
+function parseOptions(dv: DataView, o: number, pend: number, view: FrameView,
   badLength: DropReason, badLladdr: DropReason): DropReason {
   while (o < pend) {
     if (o + 2 > pend) return badLength;
-    const units = buf[o + 1]!;
+    const units = dv.getUint8(o + 1);
     if (units === 0) return badLength;
     const next = o + units * 8;
     if (next > pend) return badLength;
-    const t = buf[o]!;
+    const t = dv.getUint8(o);
     if (t === ND_OPT_SOURCE_LINKADDR) {
       // Checked only where it counts: the option this message type defines must be 8 bytes.
       if (badLladdr === DropReason.NsLladdrLength && units !== 1) return badLladdr;
-      if (view.sourceLinkAddr === -1 && units === 1) view.sourceLinkAddr = readMac(buf, o + 2);
+      if (view.sourceLinkAddr === -1 && units === 1) view.sourceLinkAddr = dv.getUint16(o + 2) * TWO32 + dv.getUint32(o + 4);
     } else if (t === ND_OPT_TARGET_LINKADDR) {
       if (badLladdr === DropReason.NaLladdrLength && units !== 1) return badLladdr;
-      if (view.targetLinkAddr === -1 && units === 1) view.targetLinkAddr = readMac(buf, o + 2);
+      if (view.targetLinkAddr === -1 && units === 1) view.targetLinkAddr = dv.getUint16(o + 2) * TWO32 + dv.getUint32(o + 4);
     } else if (t === ND_OPT_NONCE) {
       if (view.nonceOffset === -1 && units === 1) view.nonceOffset = o + 2;
     }
@@ -221,11 +256,15 @@ function extHeaderDrop(buf: Uint8Array, q: number, pend: number, nh: number, vie
 }
 
 /**
- * ICMPv6 checksum of an NS/NA whose addresses and target are already in `view`: the
- * pseudo-header and target are summed from those words, only the rest is read from buf.
+ * ICMPv6 checksum of an NS/NA whose addresses and target were read as words (`wordSum`: the
+ * sum of those 12 words, so no byte is read twice). One's-complement addition is addition
+ * modulo 0xffff (2^16 = 1), so 32-bit words are added whole into a double (exact below 2^53)
+ * and folded once. Only the ICMPv6 header's first 8 bytes and the options are read here, four
+ * bytes at a time: options are whole multiples of 8 bytes once parseOptions accepted them, so
+ * buf[q+24, pend) splits into 32-bit words exactly and no read passes pend.
  */
-function ndChecksumOk(buf: Uint8Array, q: number, plen: number, view: FrameView): boolean {
-  let acc = ip6WordSum(view.ip6Src) + ip6WordSum(view.ip6Dst) + plen + IPPROTO_ICMPV6 + ip6WordSum(view.target);
-  acc = sum16(buf, q, q + 8, acc);
-  return fold16(sum16(buf, q + 24, q + plen, acc)) === 0xffff;
+function ndChecksumOk(dv: DataView, q: number, pend: number, wordSum: number): boolean {
+  let acc = wordSum + (pend - q) + IPPROTO_ICMPV6 + dv.getUint32(q) + dv.getUint32(q + 4);
+  for (let o = q + 24; o < pend; o += 4) acc += dv.getUint32(o);
+  return fold16(acc) === 0xffff;
 }

@@ -277,3 +277,42 @@ test('dumpCache lists entries with interface name, VLAN, state; refresh failures
   assert.equal(policy.dumpCache(30).length, 1);
   assert.equal(policy.slotName(0), 'eth0');
 });
+
+test('a rule\'s remembered cache entry is re-checked: an evicted and reused entry never answers for the old address', () => {
+  // tablesize 1: learning H2 evicts H1 and reuses the same entry id the `tell` rule remembered.
+  const { policy, who } = setup({ tablesize: 1 });
+  policy.handle(arp({ senderMac: H1, senderIp: '198.51.100.1', targetIp: '198.51.100.50' }), 0, 1);
+  assert.equal(who('198.51.100.1', 2).answerMac, H1);
+  policy.handle(arp({ senderMac: H2, senderIp: '198.51.100.2', targetIp: '198.51.100.50' }), 0, 3);
+  assert.equal(policy.stats().cache.evictions, 1);
+  assert.equal(REASON_NAMES[who('198.51.100.1', 4).reason], 'unknown_target');
+  assert.equal(who('198.51.100.2', 5).answerMac, H2);
+  assert.equal(REASON_NAMES[who('198.51.100.1', 6).reason], 'unknown_target');
+});
+
+test('lookupIdHint equals lookupId for any hint, stale, foreign or out of range (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom('learn', 'remove', 'lookup'), fc.integer({ min: 0, max: 11 }), fc.integer({ min: -2, max: 9 })), { maxLength: 150 }),
+      (ops) => {
+        const c = new NeighborCache(6, { timeout: 50, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
+        let now = 0;
+        for (const [op, key, hint] of ops) {
+          now += 1;
+          if (op === 'learn') c.learn(3, 0, 0, 0, key, 100 + key, now);
+          else if (op === 'remove') {
+            const id = c.find(3, 0, 0, 0, key);
+            if (id >= 0) c.remove(id);
+          } else {
+            c.now = now;
+            const want = c.lookupId(3, 0, 0, 0, key);
+            assert.equal(c.lookupIdHint(hint, 3, 0, 0, 0, key), want);
+            assert.equal(c.lookupIdHint(want, 3, 0, 0, 0, key), want);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

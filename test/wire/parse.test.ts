@@ -162,3 +162,16 @@ for (const [name, h, oob, reason] of edges) {
     assert.equal(DROP_REASON_NAMES[v.drop], DROP_REASON_NAMES[reason]);
   });
 }
+
+test('NaN or fractional offsets and lengths never throw (the parser reads through a DataView)', () => {
+  const f = fromHex(KERNEL_FRAMES.nsResolve);
+  const big = new Uint8Array(f.length + 64);
+  big.set(f, 0);
+  const v = new FrameView();
+  for (const [off, len] of [[0, NaN], [NaN, f.length], [0, f.length + 0.5], [0.5, f.length], [Infinity, 1], [big.length - 3, 100]] as const) {
+    assert.doesNotThrow(() => parseFrame(big, off, len, VLAN_NONE, v), `off ${off} len ${len}`);
+  }
+  assert.equal(parseFrame(big, 0, NaN, VLAN_NONE, v), FrameKind.None);
+  assert.equal(v.drop, DropReason.Truncated);
+  assert.equal(parseFrame(big, 0, f.length, VLAN_NONE, v), FrameKind.NeighborSolicitation, 'the frame itself is valid');
+});
