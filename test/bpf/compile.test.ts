@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { aggregate6, compileFilter, mergeRanges, plainFilter } from '../../src/bpf/compile';
-import { newAncillary, prepare, runFilter } from '../../src/bpf/interp';
-import { kernelView } from '../../src/bpf/replay';
+import { prepare, runFilter } from '../../src/bpf/interp';
+import { interpreterVerdicts } from './fixtures/kernel';
 import { validateProgram } from '../../src/bpf/program';
 import { formatIp4, formatIp6, mask4, prefixContains, Family, type Ip6 } from '../../src/net/addr';
 import type { BpfProgram } from '../../src/engine/types';
@@ -14,10 +14,7 @@ import { ActionKind } from '../../src/config/types';
 import { parseIp } from '../../src/net/addr';
 
 function passes(program: BpfProgram, frame: Uint8Array): boolean {
-  const anc = newAncillary();
-  const buf = new Uint8Array(frame.length);
-  const len = kernelView(frame, buf, anc);
-  return len >= 0 && runFilter(program, buf, len, anc) > 0;
+  return interpreterVerdicts(program, [frame])[0]!;
 }
 
 function passedNames(program: BpfProgram): string[] {

@@ -4,13 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, plainFilter } from '../../src/bpf/compile';
-import { newAncillary, prepare, runFilter } from '../../src/bpf/interp';
-import { kernelView } from '../../src/bpf/replay';
 import type { BpfProgram } from '../../src/engine/types';
 import { Lab, needsNetns } from '../helpers/netns';
 import { arpRequest, buildCorpus, srcIndex } from './fixtures/corpus';
 import { cache, iface, rule, IGNORE } from './fixtures/configs';
-import { kernelPair, runInKernel } from './fixtures/kernel';
+import { interpreterVerdicts, kernelPair, runInKernel } from './fixtures/kernel';
 
 const skip = needsNetns() ?? (() => {
   try {
@@ -20,16 +18,6 @@ const skip = needsNetns() ?? (() => {
     return 'needs python3 with AF_PACKET';
   }
 })();
-
-function ourVerdicts(program: BpfProgram, frames: readonly Uint8Array[]): boolean[] {
-  const p = prepare(program);
-  const anc = newAncillary();
-  return frames.map((f) => {
-    const buf = new Uint8Array(f.length);
-    const len = kernelView(f, buf, anc);
-    return len >= 0 && runFilter(p, buf, len, anc) > 0;
-  });
-}
 
 const programs: Array<[string, BpfProgram]> = [
   ['compiled: v4+v6 rules, vlans 10/11/20, cache off', compileFilter(iface('eth0', [rule(3, '192.0.2.0/25', IGNORE), rule(4, '192.0.2.0/24'), rule(5, '198.51.100.0/25'), rule(6, '2001:db8:1::/48')], { vlans: [10, 11, 20], statics: ['203.0.113.9'] }), cache(0)).program],
@@ -45,7 +33,7 @@ test('compiled filters: our interpreter and the kernel agree frame by frame on t
   try {
     const pair = kernelPair(lab);
     for (const [name, program] of programs) {
-      const ours = ourVerdicts(program, frames);
+      const ours = interpreterVerdicts(program, frames);
       const k = await runInKernel(lab, pair, program, frames);
       const disagreements: string[] = [];
       frames.forEach((f, i) => {
@@ -72,7 +60,7 @@ test('one prefix configured: requests for other targets never reach user space',
     frames.push(arpRequest(i, [], '203.0.113.254', tpa));
   }
   const program = compileFilter(iface('eth0', [rule(3, '192.0.2.0/24')]), cache(0)).program;
-  const ours = ourVerdicts(program, frames).filter(Boolean).length;
+  const ours = interpreterVerdicts(program, frames).filter(Boolean).length;
   const lab = new Lab('one');
   try {
     const pair = kernelPair(lab);

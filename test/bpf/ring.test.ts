@@ -3,26 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, plainFilter } from '../../src/bpf/compile';
-import { newAncillary, prepare, runFilter } from '../../src/bpf/interp';
-import { kernelView } from '../../src/bpf/replay';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, type BpfProgram, type RingCounters } from '../../src/engine/types';
 import { Ring } from '../../src/engine/ring';
 import { Lab, needsNetns, waitFor } from '../helpers/netns';
 import { arpRequest, buildCorpus } from './fixtures/corpus';
 import { cache, iface, rule, IGNORE } from './fixtures/configs';
-import { AFPACKET_PY, kernelPair } from './fixtures/kernel';
+import { AFPACKET_PY, interpreterVerdicts, kernelPair } from './fixtures/kernel';
 
 const skip = needsNetns();
-
-function ours(program: BpfProgram, frames: readonly Uint8Array[]): boolean[] {
-  const p = prepare(program);
-  const anc = newAncillary();
-  return frames.map((f) => {
-    const buf = new Uint8Array(f.length);
-    const len = kernelView(f, buf, anc);
-    return len >= 0 && runFilter(p, buf, len, anc) > 0;
-  });
-}
 
 /** Receives `frames` through a ring with `program`; returns the source MACs seen and the ring's counters. */
 async function throughRing(lab: Lab, pair: ReturnType<typeof kernelPair>, program: BpfProgram, frames: readonly Uint8Array[]): Promise<{ macs: Set<string>; counters: RingCounters }> {
@@ -64,7 +52,7 @@ test('ring engine: the compiled filter attached by Ring.open agrees with our int
       plainFilter().program,
     ];
     for (const program of programs) {
-      const want = ours(program, frames);
+      const want = interpreterVerdicts(program, frames);
       const got = await throughRing(lab, pair, program, frames);
       const diff = corpus.flatMap((c, i) => {
         const k = got.macs.has(Buffer.from(c.data.subarray(6, 12)).toString('hex'));
