@@ -16,9 +16,10 @@ import { ControlError, serveControl, type ControlHandler } from './control';
 import { HostEnvironment } from './env';
 import { LinkMonitor, LinkWatcher, type LinkEvent, type LinkNotice, type LinkReader } from './links';
 import type { Logger } from './log';
-import { createRegistry, FAMILY_NAMES, InterfaceStats, REPLY_ACTIONS, serveMetrics, type CacheFigures } from './metrics';
-import { RingOutput } from './output';
-import { IfaceSlot, monotonicSeconds, Pipeline, type PolicyPort } from './pipeline';
+import { createRegistry, serveMetrics, type CacheFigures } from './metrics';
+import { RingOutput } from '../pipeline/output';
+import { IfaceSlot, monotonicSeconds, Pipeline, type PolicyPort } from '../pipeline/pipeline';
+import { FAMILY_NAMES, InterfaceStats, REPLY_ACTIONS } from '../pipeline/stats';
 import { dropPrivileges, identity } from './privileges';
 
 /** What the daemon uses of a ring (src/engine Ring implements it). */

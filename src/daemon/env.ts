@@ -8,7 +8,7 @@ import {
   Family, inPrefix6, ip6Equal, isLinkLocal6, mask4, parseIp4, parseIp6, type Ip4, type Ip6, type Mac,
 } from '../net/addr';
 import type { PolicyEnvironment } from '../policy/types';
-import type { IfaceSlot } from './pipeline';
+import type { IfaceSlot } from '../pipeline/pipeline';
 
 interface Route4 { net: number; bits: number; dev: string }
 interface Route6 { net: Ip6; bits: number; dev: string }

@@ -1,84 +1,13 @@
-// Counters for operators. The hot path only bumps numbers in typed arrays owned by an
-// InterfaceStats; prom-client reads them when Prometheus scrapes (collect callbacks),
-// so a frame never costs a prom-client call, a label lookup or an allocation.
+// The exporter: Prometheus reads counters that other layers own and increment (the
+// pipeline's InterfaceStats, the engine's ring counters, the policy's cache figures).
+// prom-client reads them when Prometheus scrapes (collect callbacks), so a frame never
+// costs a prom-client call, a label lookup or an allocation; nothing here increments.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { RingCounters } from '../engine/types';
+import {
+  DECISION_BUCKETS, DECISION_CELLS as NB, FAMILY_NAMES, MAX_DROP_CODES, REPLY_ACTIONS, REPLY_OTHER, type InterfaceStats,
+} from '../pipeline/stats';
 import type { ListenAddress } from './args';
-
-export const FAMILY_V4 = 0;
-export const FAMILY_V6 = 1;
-export const FAMILY_NAMES = ['ipv4', 'ipv6'] as const;
-
-/**
- * What an answer was, for `neighproxy_replies_total{action}`. Indexes are stable: the
- * pipeline maps the policy's answer kind to one of these.
- */
-export const REPLY_ACTIONS = ['tell', 'redirect', 'mac', 'self', 'route', 'template', 'static', 'other'] as const;
-export const REPLY_OTHER = REPLY_ACTIONS.length - 1;
-
-/** Decision time histogram bounds, seconds. */
-export const DECISION_BUCKETS = [1e-6, 2e-6, 5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 250e-6, 1e-3, 10e-3];
-const NB = DECISION_BUCKETS.length + 1; // + Inf
-
-/** Size of the per-interface drop table; codes at or above it count in the last slot. */
-export const MAX_DROP_CODES = 64;
-
-/** Counters of one interface. Kept across reloads and ring reopenings: they never go back. */
-export class InterfaceStats {
-  readonly requests = new Float64Array(2);
-  /** [family * REPLY_ACTIONS.length + action] */
-  readonly replies = new Float64Array(2 * REPLY_ACTIONS.length);
-  /** Requests a policy decided not to answer (ignore, unknown target, delay not yet due). */
-  readonly unanswered = new Float64Array(2);
-  /** Answers sent after a `delay` window or a wait for a redirect target's MAC. */
-  readonly delayedAnswered = new Float64Array(2);
-  /** Frames the wire parser rejected, by drop code. */
-  readonly drops = new Float64Array(MAX_DROP_CODES);
-  /** Replies that found the TX ring full. */
-  readonly txFull = new Float64Array(1);
-  /** [family * NB + bucket], plus sums per family. */
-  readonly decisionBuckets = new Float64Array(2 * NB);
-  readonly decisionSum = new Float64Array(2);
-  /** Ring counters accumulated over closed rings, so reopening never resets a series. */
-  readonly ringBase: RingCounters = emptyRingCounters();
-  /** The open ring's counters, or null while the interface has no ring. */
-  ringCounters: (() => RingCounters) | null = null;
-
-  constructor(readonly name: string) {}
-
-  /** Hot path: one observation of a decision's duration in seconds. */
-  observeDecision(family: number, seconds: number): void {
-    let b = 0;
-    while (b < DECISION_BUCKETS.length && seconds > DECISION_BUCKETS[b]!) b++;
-    this.decisionBuckets[family * NB + b]!++;
-    this.decisionSum[family]! += seconds;
-  }
-
-  countDrop(code: number): void {
-    this.drops[code < MAX_DROP_CODES ? code : MAX_DROP_CODES - 1]!++;
-  }
-
-  /** Current ring counters including those of rings closed before. */
-  ring(): RingCounters {
-    const now = this.ringCounters?.() ?? emptyRingCounters();
-    const out = emptyRingCounters();
-    for (const k of Object.keys(out) as (keyof RingCounters)[]) out[k] = this.ringBase[k] + now[k];
-    return out;
-  }
-
-  /** Called when the ring closes: its counters fold into the base. */
-  retireRing(): void {
-    if (!this.ringCounters) return;
-    const last = this.ringCounters();
-    for (const k of Object.keys(last) as (keyof RingCounters)[]) this.ringBase[k] += last[k];
-    this.ringCounters = null;
-  }
-}
-
-export function emptyRingCounters(): RingCounters {
-  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0, txErrors: 0, socketErrors: 0 };
-}
 
 /**
  * Cache figures at scrape time. The policy keeps one table for all interfaces: entries are
@@ -177,7 +106,7 @@ export function createRegistry(src: MetricsSources): Registry {
     }
   });
   counter('neighproxy_tx_ring_full_total', 'Replies not sent because the TX ring was full.', ['interface'], (c) => {
-    for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().txRingFull + s.txFull[0]!);
+    for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().txRingFull);
   });
   counter('neighproxy_kernel_drops_total', 'Frames the kernel dropped because the RX ring was full (PACKET_STATISTICS).',
     ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().kernelDrops); });

@@ -9,11 +9,11 @@ import { parseDdd } from '../../src/bpf/program';
 import { compileFilter } from '../../src/bpf/compile';
 import { loadConfig } from '../../src/config/parse';
 import { readCapture, writePcap, writePcapng } from '../../src/pcap/pcap';
-import { buildCorpus } from './fixtures/corpus';
+import { buildCorpus } from '../bpf/fixtures/corpus';
 import { parseFrame } from '../../src/wire/parse';
 import { FrameKind, FrameView } from '../../src/wire/view';
 import { VLAN_NONE } from '../../src/engine/types';
-import { REPLAY_MAC } from '../../src/bpf/decider';
+import { REPLAY_MAC } from '../../src/replay/decider';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'neighproxy');

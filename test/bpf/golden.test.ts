@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileFilter } from '../../src/bpf/compile';
-import { formatReplay, replayFrames } from '../../src/bpf/replay';
+import { formatReplay, replayFrames } from '../../src/replay/replay';
 import { readCapture, writePcap } from '../../src/pcap/pcap';
 import { renderCompiled } from '../../src/cli/commands/filter';
 import { Lab, needsNetns, waitFor } from '../helpers/netns';
@@ -16,7 +16,7 @@ import { buildCorpus } from './fixtures/corpus';
 import { cache, iface, rule, IGNORE } from './fixtures/configs';
 import { ActionKind } from '../../src/config/types';
 import { parseIp } from '../../src/net/addr';
-import { policyDecider } from '../../src/bpf/decider';
+import { policyDecider } from '../../src/replay/decider';
 
 const GOLDEN = join(__dirname, '..', '..', '..', 'test', 'bpf', 'fixtures', 'golden');
 

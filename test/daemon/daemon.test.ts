@@ -10,7 +10,7 @@ import { parseIp4, parseMac, type IpAddress, type Mac } from '../../src/net/addr
 import { Daemon, type DaemonDeps, type PolicyCore, type RingOpenOptions, type RingPort } from '../../src/daemon/daemon';
 import { HostEnvironment } from '../../src/daemon/env';
 import type { LinkState } from '../../src/daemon/links';
-import { emptyRingCounters, FAMILY_V4, REPLY_ACTIONS } from '../../src/daemon/metrics';
+import { emptyRingCounters, FAMILY_V4, REPLY_ACTIONS } from '../../src/pipeline/stats';
 import { Decision, Reason, Verdict } from '../../src/policy/decision';
 import { buildArpRequest } from '../../src/wire/build';
 import { FrameKind, type FrameView } from '../../src/wire/view';

@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createRegistry, emptyRingCounters, FAMILY_V4, FAMILY_V6, InterfaceStats, REPLY_ACTIONS, serveMetrics, type CacheFigures,
-} from '../../src/daemon/metrics';
+import { createRegistry, serveMetrics, type CacheFigures } from '../../src/daemon/metrics';
+import { emptyRingCounters, FAMILY_V4, FAMILY_V6, InterfaceStats, REPLY_ACTIONS } from '../../src/pipeline/stats';
 import { parseProm } from './fixtures/prom';
 
 function setup() {

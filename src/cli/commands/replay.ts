@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError, type Command } from '../command';
 import { compileFilter } from '../../bpf/compile';
-import { formatReplay, replayFrames } from '../../bpf/replay';
+import { formatReplay, replayFrames } from '../../replay/replay';
 import { CaptureError, readCapture, writePcap, type CapturedFrame } from '../../pcap/pcap';
-import { policyDecider, type ExtraFrames } from '../../bpf/decider';
+import { policyDecider, type ExtraFrames } from '../../replay/decider';
 import { loadBytecodeFile, loadConfigFile, parseArgs, pickInterfaces } from './filter';
 
 export const command: Command = {

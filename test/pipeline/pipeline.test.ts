@@ -8,8 +8,8 @@ import { formatIp6, formatMac, parseIp6, parseMac, readIp6, readMac } from '../.
 import { Decision, Reason, Verdict } from '../../src/policy/decision';
 import { buildNsResolve } from '../../src/wire/build';
 import { icmp6ChecksumOk } from '../../src/wire/checksum';
-import { FAMILY_V6, InterfaceStats, REPLY_ACTIONS } from '../../src/daemon/metrics';
-import { IfaceSlot, Pipeline, type PolicyPort } from '../../src/daemon/pipeline';
+import { FAMILY_V6, InterfaceStats, REPLY_ACTIONS } from '../../src/pipeline/stats';
+import { IfaceSlot, Pipeline, type PolicyPort } from '../../src/pipeline/pipeline';
 import type { FrameView } from '../../src/wire/view';
 
 class RecordingTx implements TxWriter {
@@ -17,8 +17,14 @@ class RecordingTx implements TxWriter {
   readonly slotSize = 512;
   frames: Uint8Array[] = [];
   free = 8;
+  /** Refusals, counted by the writer as the engine's RingTx counts them (txRingFull). */
+  refused = 0;
   private at = 2048;
-  reserve(): number { return this.free-- > 0 ? this.at : -1; }
+  reserve(): number {
+    if (this.free-- > 0) return this.at;
+    this.refused++;
+    return -1;
+  }
   commit(length: number): void { this.frames.push(this.buf.slice(this.at, this.at + length)); }
   flush(): number { return 0; }
 }
@@ -95,7 +101,7 @@ test('an NS becomes a checksummed NA from our link-local to the requester, count
   assert.equal(stats.delayedAnswered[FAMILY_V6], 1, 'a delay rule answered');
 });
 
-test('na-source target: the NA comes from the target; a full TX ring is counted, not thrown', () => {
+test('na-source target: the NA comes from the target; a full TX ring is not thrown, and counted by the ring only', () => {
   const stats = new InterfaceStats('eth0');
   const slot = new IfaceSlot('eth0', 0, stats);
   slot.mac = OUR;
@@ -108,7 +114,8 @@ test('na-source target: the NA comes from the target; a full TX ring is counted,
   tx.free = 0;
   pipeline.onBatch(0, nsBatch(), tx);
   assert.equal(tx.frames.length, 1);
-  assert.equal(stats.txFull[0], 1);
+  assert.equal(tx.refused, 1, 'one reserve refused');
+  assert.equal(stats.replies[FAMILY_V6 * REPLY_ACTIONS.length + REPLY_ACTIONS.indexOf('self')], 1, 'the refused answer is no reply');
   assert.equal(stats.requests[FAMILY_V6], 2);
 });
 

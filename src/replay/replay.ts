@@ -9,7 +9,7 @@
 // vlan_tci, vlan_tpid); inner (QinQ) tags stay in band, as in the kernel.
 import { formatIp4, formatIp6, formatMac, readIp4, readIp6, readMac, newIp6 } from '../net/addr';
 import type { CapturedFrame } from '../pcap/pcap';
-import { newAncillary, prepare, runFilter, type BpfAncillary, type PreparedFilter } from './interp';
+import { newAncillary, prepare, runFilter, type BpfAncillary, type PreparedFilter } from '../bpf/interp';
 import type { BpfProgram } from '../engine/types';
 
 /** What the policy said about one frame. */
@@ -25,7 +25,7 @@ export interface Decision {
 
 /**
  * The policy seam: given a frame as the kernel delivers it (outer tag stripped; its
- * TCI in `vlanTci`, or -1) at capture time `now` (seconds), decide. src/bpf/decider.ts
+ * TCI in `vlanTci`, or -1) at capture time `now` (seconds), decide. src/replay/decider.ts
  * builds it from src/wire + src/policy; tests may inject their own. Without one, replay
  * shows the kernel verdict only (`policy not available`).
  */

@@ -2,15 +2,15 @@
 // reasons, and reply frames that the wire parser reads back as valid answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { policyDecider, REPLAY_MAC } from '../../src/bpf/decider';
+import { policyDecider, REPLAY_MAC } from '../../src/replay/decider';
 import { compileFilter } from '../../src/bpf/compile';
-import { replayFrames } from '../../src/bpf/replay';
+import { replayFrames } from '../../src/replay/replay';
 import { parseConfig } from '../../src/config/parse';
 import { parseFrame } from '../../src/wire/parse';
 import { FrameKind, FrameView } from '../../src/wire/view';
 import { VLAN_NONE } from '../../src/engine/types';
 import { formatIp4, formatIp6, formatMac } from '../../src/net/addr';
-import { buildCorpus } from './fixtures/corpus';
+import { buildCorpus } from '../bpf/fixtures/corpus';
 
 
 const CONF = `cache

@@ -1,7 +1,9 @@
 // The glue of one batch: for each frame, parse -> policy -> build the answer into the
 // TX ring. Pure: no sockets, no timers, no logging of its own (the policy logs verbose
-// decisions); `replay` and tests drive it with a fake TxWriter. Allocation-free per
-// frame: one FrameView and one Decision are reused, counters are typed-array cells.
+// decisions); the daemon, `replay`, the pps bench and tests all drive this one loop (the
+// last two with a fake TxWriter). Allocation-free per frame: one FrameView and one
+// Decision are reused, counters are typed-array cells of InterfaceStats (stats.ts).
+// A frame refused by a full TX ring is counted by the ring (engine) alone, not here.
 import { performance } from 'node:perf_hooks';
 import { ActionKind, NaSource, type Config } from '../config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../engine/types';
@@ -10,7 +12,7 @@ import { Decision, Reason, Verdict } from '../policy/decision';
 import { buildArpReplyTo, buildNaReplyTo, buildNeighborAdvertisement, replyVlan } from '../wire/build';
 import { parseFrame } from '../wire/parse';
 import { FrameKind, FrameView } from '../wire/view';
-import { FAMILY_V4, FAMILY_V6, InterfaceStats, REPLY_ACTIONS, REPLY_OTHER } from './metrics';
+import { FAMILY_V4, FAMILY_V6, ReplyAction, type InterfaceStats } from './stats';
 
 /** What the pipeline needs from the policy (src/policy Policy implements it). */
 export interface PolicyPort {
@@ -40,17 +42,17 @@ export class IfaceSlot {
   ) {}
 }
 
-/** Index into REPLY_ACTIONS for a decision, without strings built per frame. */
-function replyActionIndex(d: Decision): number {
-  if (d.reason === Reason.Static) return 6;
+/** The ReplyAction a decision counts as, without strings built per frame. */
+export function replyActionOf(d: Decision): ReplyAction {
+  if (d.reason === Reason.Static) return ReplyAction.Static;
   switch (d.action) {
-    case ActionKind.Tell: return 0;
-    case ActionKind.Redirect: return 1;
-    case ActionKind.Mac: return 2;
-    case ActionKind.Self: return 3;
-    case ActionKind.Route: return 4;
-    case ActionKind.Template: return 5;
-    default: return REPLY_OTHER;
+    case ActionKind.Tell: return ReplyAction.Tell;
+    case ActionKind.Redirect: return ReplyAction.Redirect;
+    case ActionKind.Mac: return ReplyAction.Mac;
+    case ActionKind.Self: return ReplyAction.Self;
+    case ActionKind.Route: return ReplyAction.Route;
+    case ActionKind.Template: return ReplyAction.Template;
+    default: return ReplyAction.Other;
   }
 }
 
@@ -62,8 +64,6 @@ export class Pipeline {
   /** Current slots, swapped whole on reload (so a batch sees one configuration). */
   slots: IfaceSlot[] = [];
   readonly view = new FrameView();
-  /** Frames whose answer found the TX ring full, all interfaces. */
-  txFull = 0;
 
   constructor(
     public policy: PolicyPort,
@@ -115,11 +115,7 @@ export class Pipeline {
   private answer(slot: IfaceSlot, tx: TxWriter, family: number, d: Decision): void {
     const stats = slot.stats;
     const off = tx.reserve();
-    if (off < 0) {
-      stats.txFull[0]!++;
-      this.txFull++;
-      return;
-    }
+    if (off < 0) return; // TX ring full: the ring counted it (RingCounters.txRingFull)
     let len: number;
     if (family === FAMILY_V4) {
       len = buildArpReplyTo(tx.buf, off, this.view, d.answerMac, slot.mac);
@@ -131,7 +127,7 @@ export class Pipeline {
         : buildNaReplyTo(tx.buf, off, this.view, d.answerMac, slot.mac, src, d.naFlags);
     }
     tx.commit(len);
-    stats.replies[family * REPLY_ACTIONS.length + replyActionIndex(d)]!++;
+    stats.countReply(family, replyActionOf(d));
     if (d.ruleIndex >= 0 && slot.delayRules[d.ruleIndex]) stats.delayedAnswered[family]!++;
   }
 }

@@ -1,4 +1,4 @@
-// The policy as replay's DecideFn: the daemon's Pipeline (src/daemon/pipeline.ts: parse
+// The policy as replay's DecideFn: the daemon's Pipeline (src/pipeline/pipeline.ts: parse
 // with src/wire, decide with src/policy, build the answer) over a one-slot TX writer.
 //
 // Replay has no live interface, so the host facts are fixed: the interface MAC is the
@@ -12,8 +12,8 @@ import { newIp6, type Family, type Ip4, type Ip6, type Mac } from '../net/addr';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, VLAN_NONE, type TxWriter } from '../engine/types';
 import { FrameKind } from '../wire/view';
 import { DROP_REASON_NAMES } from '../wire/drop';
-import { IfaceSlot, Pipeline } from '../daemon/pipeline';
-import { InterfaceStats } from '../daemon/metrics';
+import { IfaceSlot, Pipeline } from '../pipeline/pipeline';
+import { InterfaceStats } from '../pipeline/stats';
 import type { DecideFn } from './replay';
 
 /** RFC 7042 documentation MAC, the replayed interface's MAC when the config sets none. */

@@ -8,7 +8,7 @@ import {
   buildArpReply, buildArpRequest, buildGratuitousArp, buildNeighborAdvertisement, buildNeighborSolicitation,
   buildNsResolve, buildUnsolicitedNa,
 } from '../wire/build';
-import { FAMILY_V4, FAMILY_V6, REPLY_ACTIONS } from './metrics';
+import { FAMILY_V4, FAMILY_V6, ReplyAction } from './stats';
 import type { IfaceSlot } from './pipeline';
 
 export class RingOutput implements PolicyOutput {
@@ -17,16 +17,17 @@ export class RingOutput implements PolicyOutput {
   /** Frames the policy wanted sent on an interface that had no ring at that moment. */
   noRing = 0;
 
-  /** Reserves a slot on `ifIndex`; -1 when there is no ring or the TX ring is full (both counted). */
+  /**
+   * Reserves a slot on `ifIndex`; -1 when there is no ring (counted here, in `noRing`) or
+   * the TX ring is full (counted by the ring itself: RingCounters.txRingFull).
+   */
   private reserve(ifIndex: number): number {
     const slot = this.slots[ifIndex];
     if (slot === undefined || slot.tx === null) {
       this.noRing++;
       return -1;
     }
-    const off = slot.tx.reserve();
-    if (off < 0) slot.stats.txFull[0]!++;
-    return off;
+    return slot.tx.reserve();
   }
 
   private commit(ifIndex: number, len: number): void {
@@ -46,7 +47,7 @@ export class RingOutput implements PolicyOutput {
     if (off < 0) return;
     const slot = this.slots[ifIndex]!;
     this.commit(ifIndex, buildArpReply(slot.tx!.buf, off, vlan, slot.mac, dstMac, dstIp, answerMac, answerIp));
-    slot.stats.replies[FAMILY_V4 * REPLY_ACTIONS.length + 1]!++; // deferred answers are redirects
+    slot.stats.countReply(FAMILY_V4, ReplyAction.Redirect); // deferred answers are redirects
     slot.stats.delayedAnswered[FAMILY_V4]!++;
   }
 
@@ -72,7 +73,7 @@ export class RingOutput implements PolicyOutput {
     const slot = this.slots[ifIndex]!;
     const src = slot.naFromTarget ? target : slot.linkLocal;
     this.commit(ifIndex, buildNeighborAdvertisement(slot.tx!.buf, off, vlan, slot.mac, dstMac, src, dstIp, target, answerMac, flags));
-    slot.stats.replies[FAMILY_V6 * REPLY_ACTIONS.length + 1]!++;
+    slot.stats.countReply(FAMILY_V6, ReplyAction.Redirect);
     slot.stats.delayedAnswered[FAMILY_V6]!++;
   }
 
