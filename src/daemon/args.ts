@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import type { LevelWithSilent } from 'pino';
-import { resolveLogLevel } from './log';
+import { resolveLogLevel } from './levels';
 
 export const DEFAULT_CONFIG = '/etc/neighproxy/neighproxy.conf';
 export const DEFAULT_CONTROL = '/run/neighproxy/ctl.sock';

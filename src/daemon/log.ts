@@ -5,11 +5,7 @@ import pretty from 'pino-pretty';
 
 export type { Logger };
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-export function isLogLevel(s: string): s is LevelWithSilent {
-  return (LOG_LEVELS as readonly string[]).includes(s);
-}
+export { isLogLevel, LOG_LEVELS, resolveLogLevel } from './levels';
 
 export interface LogOptions {
   level: LevelWithSilent;
@@ -31,12 +27,4 @@ export function createLogger(opts: LogOptions): Logger {
     return pino(base, pretty({ colorize: true, sync: true, destination: fd, ignore: 'pid,hostname,name' }));
   }
   return pino(base, pino.destination({ dest: fd, sync: true }));
-}
-
-/** Level from `--log-level`, then NEIGHPROXY_LOG_LEVEL, then `info`; throws a message naming the source when invalid. */
-export function resolveLogLevel(cli: string | undefined, env: NodeJS.ProcessEnv): LevelWithSilent {
-  const raw = cli ?? env.NEIGHPROXY_LOG_LEVEL ?? 'info';
-  if (isLogLevel(raw)) return raw;
-  const from = cli !== undefined ? '--log-level' : 'NEIGHPROXY_LOG_LEVEL';
-  throw new Error(`invalid ${from} '${raw}': expected one of ${LOG_LEVELS.join(', ')}`);
 }
