@@ -7,14 +7,13 @@
 // that MAC (or the target, with `na-source target`). Frames the policy would send besides
 // the answers (resolutions, refresh probes, announcements) are counted, not written.
 import type { Config } from '../config/types';
-import { Policy, REASON_NAMES, Verdict, type PolicyEnvironment, type PolicyOutput } from '../policy';
+import { Policy, type PolicyEnvironment, type PolicyOutput } from '../policy';
 import { newIp6, type Family, type Ip4, type Ip6, type Mac } from '../net/addr';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, VLAN_NONE, type TxWriter } from '../engine/types';
 import { FrameKind } from '../wire/view';
-import { DROP_REASON_NAMES } from '../wire/drop';
 import { IfaceSlot, Pipeline } from '../pipeline/pipeline';
 import { InterfaceStats } from '../pipeline/stats';
-import type { DecideFn } from './replay';
+import { copyDecision, type DecideFn } from './replay';
 
 /** RFC 7042 documentation MAC, the replayed interface's MAC when the config sets none. */
 export const REPLAY_MAC: Mac = 0x00005e005300;
@@ -98,10 +97,6 @@ export function policyDecider(config: Config, ifIndex: number, extra?: ExtraFram
     // The pipeline hands only ARP/ND frames to the policy; ask it about the rest too, so
     // every row says why (invalid: the wire parser's drop reason).
     const d = view.kind === FrameKind.None ? policy.handle(view, ifIndex, now) : policy.decision;
-    const reply = committed > 0 ? tx.buf.slice(0, committed) : null;
-    const verdict = d.verdict === Verdict.Answer ? 'answer' : d.verdict === Verdict.Silent ? 'silent' : 'drop';
-    let reason = REASON_NAMES[d.reason] ?? String(d.reason);
-    if (view.drop !== 0) reason += `: ${DROP_REASON_NAMES[view.drop] ?? view.drop}`;
-    return { action: d.action ? `${verdict} ${d.action}` : verdict, line: d.ruleLine, reason, reply };
+    return { decision: copyDecision(d), drop: view.drop, reply: committed > 0 ? tx.buf.slice(0, committed) : null };
   };
 }
