@@ -36,12 +36,14 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     for (const [name, slot] of this.cacheSlots()) {
       for (const family of [0, 1]) entries.push({ iface: name, family, size: counts.get(slot * 2 + family) ?? 0 });
     }
+    // The event counters are the policy's own (PolicyStats): the exporter only reads them.
+    const counted = this.stats().cache;
     return {
       entries,
-      capacity: c.capacity,
-      evictions: c.evictions,
-      refreshFailures: c.expired,
-      resolveFailures: c.resolveFailures,
+      capacity: counted.capacity,
+      evictions: counted.evictions,
+      refreshFailures: counted.refreshFailures,
+      resolveFailures: counted.resolveFailures,
     };
   }
 }
