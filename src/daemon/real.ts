@@ -8,7 +8,7 @@ import { Policy } from '../policy';
 import { metaIsV6, metaSlot } from '../policy/addrtable';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import { DROP_REASON_NAMES } from '../wire/drop';
-import type { DaemonDeps, PolicyCore } from './daemon';
+import type { DaemonDeps, PolicyCore } from './ports';
 import { sysfsLinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';

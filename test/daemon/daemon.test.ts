@@ -7,7 +7,10 @@ import type { Config, InterfaceConfig } from '../../src/config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../../src/engine/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, VLAN_NONE } from '../../src/engine/types';
 import { parseIp4, parseMac, type IpAddress, type Mac } from '../../src/net/addr';
-import { Daemon, type DaemonDeps, type PolicyCore, type RingOpenOptions, type RingPort } from '../../src/daemon/daemon';
+import { Daemon } from '../../src/daemon/daemon';
+import { createRegistry } from '../../src/daemon/metrics';
+import type { DaemonDeps, PolicyCore, RingOpenOptions, RingPort } from '../../src/daemon/ports';
+import { parseProm } from './fixtures/prom';
 import { HostEnvironment } from '../../src/daemon/env';
 import type { LinkState } from '../../src/daemon/links';
 import { emptyRingCounters, FAMILY_V4, REPLY_ACTIONS } from '../../src/pipeline/stats';
@@ -23,7 +26,14 @@ class FakeTx implements TxWriter {
   next = 4096;
   frames: Uint8Array[] = [];
   pendingOff = -1;
+  /** Frames the ring holds; past it reserve() refuses and counts, as the engine's RingTx does. */
+  capacity = Infinity;
+  refused = 0;
   reserve(): number {
+    if (this.frames.length >= this.capacity) {
+      this.refused++;
+      return -1;
+    }
     this.pendingOff = this.next;
     return this.next;
   }
@@ -46,7 +56,7 @@ class FakeRing implements RingPort {
   start(h: BatchHandler): void { this.handler = h; }
   stop(): void { this.handler = null; }
   setFilter(p: BpfProgram): void { this.filters.push(p); }
-  counters(): RingCounters { return { ...emptyRingCounters(), kernelDrops: 1 }; }
+  counters(): RingCounters { return { ...emptyRingCounters(), kernelDrops: 1, txRingFull: this.tx.refused }; }
   close(): void { this.closed = true; }
 }
 
@@ -327,4 +337,29 @@ test('tick drives the policy timer; stats count requests and replies by action',
   assert.deepEqual(stats.interfaces[0]!.replies.ipv4, { self: 1 });
   assert.equal(REPLY_ACTIONS[3], 'self');
   assert.equal(FAMILY_V4, 0);
+});
+
+test('TX ring full: the exported metric counts each refused frame once, as the ring counted it', async (t) => {
+  const h = harness(config([iface('eth0')]));
+  h.addLink('eth0');
+  await h.daemon.start();
+  t.after(() => h.daemon.stop());
+  const r = h.rings[0]!;
+  r.tx.capacity = 1;
+  const frame = new Uint8Array(2048);
+  const len = buildArpRequest(frame, 0, -1, 0xffffffffffff, parseMac('02:00:5e:00:53:01')!, parseIp4('192.0.2.1')!, parseIp4('192.0.2.2')!);
+  const desc = new Uint32Array(3 * DESC_STRIDE);
+  for (let i = 0; i < 3; i++) {
+    desc[i * DESC_STRIDE + DESC_LENGTH] = len;
+    desc[i * DESC_STRIDE + DESC_VLAN_TCI] = VLAN_NONE;
+  }
+  // Three answers in one batch (the pipeline), then one frame the policy sends itself (RingOutput).
+  r.handler!({ count: 3, buf: frame, desc }, r.tx);
+  h.daemon.output.arpAnnounce(0, -1, parseIp4('192.0.2.7')!, parseMac('02:00:5e:00:53:07')!);
+  assert.equal(r.tx.frames.length, 1, 'one frame fitted');
+  assert.equal(r.tx.refused, 3, 'the ring refused three');
+  const m = parseProm(await createRegistry(h.daemon.metricsSources()).metrics());
+  assert.equal(m.get('neighproxy_tx_ring_full_total{interface="eth0"}'), 3, 'each refused frame counted once');
+  assert.equal(m.get('neighproxy_replies_total{interface="eth0",family="ipv4",action="self"}'), 1, 'only the sent answer is a reply');
+  assert.equal(m.get('neighproxy_requests_total{interface="eth0",family="ipv4"}'), 3);
 });

@@ -1,0 +1,81 @@
+// What the daemon uses of the world, as interfaces. Each is a seam: the real wiring is
+// in real.ts, tests pass fakes, and a new module plugs in here rather than in the daemon.
+import type { Config, InterfaceConfig } from '../config/types';
+import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
+import type { IpAddress, Mac } from '../net/addr';
+import type { PolicyPort } from '../pipeline/pipeline';
+import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
+import type { ListenAddress } from './args';
+import type { HostEnvironment } from './env';
+import type { LinkReader } from './links';
+import type { Logger } from './log';
+import type { CacheFigures } from './metrics';
+
+/** What the daemon uses of a ring (src/engine Ring implements it). */
+export interface RingPort {
+  readonly ifindex: number;
+  readonly mac: Mac;
+  readonly tx: TxWriter;
+  start(handler: BatchHandler): void;
+  stop(): void;
+  setFilter(program: BpfProgram): void;
+  counters(): RingCounters;
+  close(): void;
+}
+
+export interface RingOpenOptions {
+  filter: BpfProgram;
+  promisc: boolean;
+  allmulti: boolean;
+}
+
+/** What the daemon uses of the policy beyond per-frame decisions. */
+export interface PolicyCore extends PolicyPort {
+  tick(now: number): void;
+  /** Swaps rules and settings; the cache is kept. Throws if the configuration cannot be applied. */
+  reload(config: Config, now: number): void;
+  /** Adds (or replaces) a static entry at run time; announces it when asked. False when the table is full. */
+  addStatic(ifIndex: number, address: IpAddress, mac: Mac, announce: boolean, now: number): boolean;
+  /** Removes a run-time or configured static entry; false when there was none. */
+  removeStatic(ifIndex: number, address: IpAddress): boolean;
+  /** Learned entries per interface name, for `ctl show cache`. */
+  cacheEntries(now: number): Record<string, unknown>[];
+  /** Cache figures for metrics. */
+  cacheFigures(): CacheFigures;
+}
+
+/** A capture filter with the expression it stands for (logged). */
+export interface CompiledFilter {
+  program: BpfProgram;
+  text: string;
+}
+
+export interface DaemonDeps {
+  /** Reads and checks a configuration; throws ConfigError (file:line:column) when it cannot be used. */
+  loadConfig(path: string): { config: Config; warnings: { message: string }[] };
+  /**
+   * Opens a ring; throws with .code (ENODEV, EPERM, ...). The one place rings are made:
+   * a PACKET_FANOUT group of rings (one per worker thread) would be opened here.
+   */
+  openRing(ifname: string, opts: RingOpenOptions): RingPort;
+  /** The BPF program for an interface. */
+  compileFilter(iface: InterfaceConfig, config: Config): CompiledFilter;
+  createPolicy(config: Config, env: PolicyEnvironment, output: PolicyOutput, log: Logger): PolicyCore;
+  // Host facts (links, addresses, routes): sysfs and `ip` today; a netlink source replaces these three.
+  linkReader: LinkReader;
+  /** Follow `ip -o monitor link` besides polling (default true; tests with fake links pass false). */
+  linkMonitor?: boolean;
+  /** Host addresses and routes; default HostEnvironment (tests pass a fake). */
+  environment?: HostEnvironment;
+  clock?: () => number;
+}
+
+export interface DaemonOptions {
+  config: string;
+  control: string | null;
+  metrics: ListenAddress | null;
+  user: string | null;
+  group: string | null;
+  tickMs: number;
+  linkPollMs: number;
+}

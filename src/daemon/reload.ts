@@ -1,0 +1,57 @@
+// What a start or a reload reads: the configuration file, every interface's filter, and
+// the static entries added at run time with `ctl add` (they outlive reloads, so filters
+// are compiled with them). Loading is all-or-nothing: a parse or compile error leaves
+// the running configuration as it was.
+import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
+import { formatIp, type IpAddress } from '../net/addr';
+import type { CompiledFilter, DaemonDeps } from './ports';
+
+export interface LoadedConfig {
+  config: Config;
+  warnings: { message: string }[];
+  /** Per config.interfaces index. */
+  filters: CompiledFilter[];
+}
+
+export class RunningConfig {
+  /** The configuration in force; null before the first successful load. */
+  config: Config | null = null;
+  /** Static entries added with `ctl add`, by interface name. */
+  private readonly runtimeStatics = new Map<string, StaticEntry[]>();
+
+  constructor(
+    private readonly deps: Pick<DaemonDeps, 'loadConfig' | 'compileFilter'>,
+    readonly path: string,
+  ) {}
+
+  /** Reads the file and compiles every filter before anything changes; throws on any error. */
+  load(): LoadedConfig {
+    const { config, warnings } = this.deps.loadConfig(this.path);
+    return { config, warnings, filters: config.interfaces.map((c) => this.compile(c, config)) };
+  }
+
+  /** The filter of configured interface `ifIndex` with the current runtime statics. */
+  filterOf(ifIndex: number): CompiledFilter {
+    const config = this.config!;
+    return this.compile(config.interfaces[ifIndex]!, config);
+  }
+
+  addStatic(ifname: string, entry: StaticEntry): void {
+    const key = formatIp(entry.address);
+    const list = (this.runtimeStatics.get(ifname) ?? []).filter((e) => formatIp(e.address) !== key);
+    list.push(entry);
+    this.runtimeStatics.set(ifname, list);
+  }
+
+  removeStatic(ifname: string, address: IpAddress): void {
+    const list = this.runtimeStatics.get(ifname);
+    const key = formatIp(address);
+    if (list) this.runtimeStatics.set(ifname, list.filter((e) => formatIp(e.address) !== key));
+  }
+
+  /** A filter narrowed to the configured targets (cache learning off) must still let runtime statics' requests in. */
+  private compile(c: InterfaceConfig, config: Config): CompiledFilter {
+    const extra = this.runtimeStatics.get(c.name);
+    return this.deps.compileFilter(extra && extra.length > 0 ? { ...c, statics: [...c.statics, ...extra] } : c, config);
+  }
+}
