@@ -1,19 +1,16 @@
-// neighproxy's pipeline in one process, for the bench while the daemon is not built:
-// the ring (src/engine), the wire parser and builders (src/wire), the policy (src/policy)
-// with the configuration (src/config), glued as the daemon glues them, without its
-// metrics, logging, control socket or link watching.
+// neighproxy's batch loop in one process: the ring (src/engine) feeding the real
+// src/pipeline Pipeline (wire parser, policy, builders, per-interface counters), as the
+// daemon drives it, without its metrics endpoint, logging, control socket or link
+// watching. Next to `neighproxy-*` it shows what those cost.
 //   node dist/bench/pps/pipeline-responder.js CONFIG IFNAME    (inside the namespace)
 import { execFileSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config';
 import { Ring } from '../../src/engine/ring';
-import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../../src/engine/types';
 import { type Ip6, newIp6, parseIp6 } from '../../src/net/addr';
-import { Policy, Verdict } from '../../src/policy';
+import { IfaceSlot, monotonicSeconds, Pipeline } from '../../src/pipeline/pipeline';
+import { InterfaceStats } from '../../src/pipeline/stats';
+import { Policy } from '../../src/policy';
 import type { PolicyEnvironment, PolicyOutput } from '../../src/policy';
-import { buildArpReplyTo, buildNaReplyTo, buildNeighborAdvertisement, replyVlan } from '../../src/wire/build';
-import { parseFrame } from '../../src/wire/parse';
-import { FrameKind, FrameView } from '../../src/wire/view';
 
 function linkLocalOf(ifname: string): Ip6 {
   const out = execFileSync('ip', ['-6', '-j', 'addr', 'show', 'dev', ifname, 'scope', 'link'], { encoding: 'utf8' });
@@ -49,31 +46,15 @@ function main(configFile: string, ifname: string): void {
     unsolicitedNa: nothing,
   };
   const policy = new Policy({ config, env, output });
-  const view = new FrameView();
-  ring.start((batch: Batch, tx: TxWriter) => {
-    const now = performance.now() / 1000;
-    const { buf, desc, count } = batch;
-    for (let i = 0; i < count; i++) {
-      const base = i * DESC_STRIDE;
-      const kind = parseFrame(buf, desc[base + DESC_OFFSET]!, desc[base + DESC_LENGTH]!, desc[base + DESC_VLAN_TCI]!, view);
-      if (kind === FrameKind.None) continue;
-      const d = policy.handle(view, 0, now);
-      if (d.verdict !== Verdict.Answer) continue;
-      const off = tx.reserve();
-      if (off < 0) return;
-      let len: number;
-      if (kind === FrameKind.ArpRequest || kind === FrameKind.ArpReply) {
-        len = buildArpReplyTo(tx.buf, off, view, d.answerMac, ourMac);
-      } else if (d.toAllNodes || d.dstMac !== 0) {
-        len = buildNeighborAdvertisement(tx.buf, off, replyVlan(view), ourMac, d.dstMac, linkLocal, d.dstIp6, view.target,
-          d.answerMac, d.naFlags);
-      } else {
-        len = buildNaReplyTo(tx.buf, off, view, d.answerMac, ourMac, linkLocal, d.naFlags);
-      }
-      tx.commit(len);
-    }
-  });
-  const timer = setInterval(() => policy.tick(performance.now() / 1000), 100);
+  const pipeline = new Pipeline(policy);
+  const slots = config.interfaces.map((c, i) => new IfaceSlot(c.name, i, new InterfaceStats(c.name)));
+  pipeline.configure(config, slots);
+  const slot = slots[0]!;
+  slot.tx = ring.tx;
+  slot.mac = ourMac;
+  slot.linkLocal.set(linkLocal);
+  ring.start((batch, tx) => pipeline.onBatch(0, batch, tx));
+  const timer = setInterval(() => policy.tick(monotonicSeconds()), 100);
   const stop = (): void => {
     clearInterval(timer);
     ring.close();

@@ -60,10 +60,10 @@ export async function setupNeighproxy(
       logFile,
     );
     description = `neighproxy run (daemon), ${NEIGHPROXY_RULES} rules (one per target, action self), learning on`;
-  } else if (existsSync(join(ROOT, 'dist', 'src', 'policy', 'policy.js'))) {
-    log('neighproxy daemon not built: measuring its pipeline in one process (ring + wire + policy + build, bench/pps/pipeline-responder.ts)');
+  } else if (existsSync(join(ROOT, 'dist', 'src', 'pipeline', 'pipeline.js'))) {
+    log('neighproxy daemon not built: measuring its batch loop in one process (ring + src/pipeline, bench/pps/pipeline-responder.ts)');
     child = tb.spawn(w.ns, process.execPath, [...nodeFlags, join(__dirname, 'pipeline-responder.js'), conf, w.ifname], logFile);
-    description = `PIPELINE (daemon not built): ring + wire + policy + build in one process, ${NEIGHPROXY_RULES} rules, learning on`;
+    description = `PIPELINE (daemon not built): ring + src/pipeline in one process, ${NEIGHPROXY_RULES} rules, learning on`;
   } else {
     const turnaround = join(__dirname, 'turnaround.js');
     if (!existsSync(turnaround) || !existsSync(join(ROOT, 'dist', 'src', 'engine', 'ring.js'))) {
@@ -92,12 +92,13 @@ export async function setupEngineTurnaround(tb: Testbed, dir: string, names: str
 }
 
 /**
- * neighproxy's pipeline in one process (`pipeline-arp`, `pipeline-ns`): the daemon's
- * parse, policy and builders without its metrics, logging and timers around them.
- * Next to the daemon in the same run it shows what those cost.
+ * neighproxy's pipeline in one process (`pipeline-arp`, `pipeline-ns`): the daemon's own
+ * batch loop (src/pipeline: parse, policy, build, counters) without the metrics endpoint,
+ * logging and link watching around it. Next to the daemon in the same run it shows what
+ * those cost.
  */
 export async function setupPipeline(tb: Testbed, dir: string, names: string[], profileDir?: string): Promise<Responder[]> {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'policy', 'policy.js'))) throw new Error('the policy is not built');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'pipeline', 'pipeline.js'))) throw new Error('the pipeline is not built');
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
   const w = tb.wire('pipe', { kernelArp: false });
   const conf = join(dir, 'pipeline.conf');

@@ -105,7 +105,7 @@ export function createRegistry(src: MetricsSources): Registry {
       }
     }
   });
-  counter('neighproxy_tx_ring_full_total', 'Replies not sent because the TX ring was full.', ['interface'], (c) => {
+  counter('neighproxy_tx_ring_full_total', 'Frames not sent because the TX ring was full (counted by the ring, once per refused frame).', ['interface'], (c) => {
     for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().txRingFull);
   });
   counter('neighproxy_kernel_drops_total', 'Frames the kernel dropped because the RX ring was full (PACKET_STATISTICS).',

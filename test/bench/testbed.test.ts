@@ -10,7 +10,7 @@ import { senderCount, targetCount } from '../../bench/pps/frames';
 import { assertEngineBuilt, createNativeDriver } from '../../bench/pps/generator-native';
 import { StandinDriver } from '../../bench/pps/load';
 import { matchReplies } from '../../bench/pps/match';
-import { setupNeighproxy } from '../../bench/pps/responder-neighproxy';
+import { setupNeighproxy, setupPipeline } from '../../bench/pps/responder-neighproxy';
 import { setupKernel } from '../../bench/pps/responders';
 import { Testbed } from '../../bench/pps/testbed';
 import { needsNetns } from '../helpers/netns';
@@ -98,6 +98,30 @@ test('neighproxy (daemon, or its pipeline before the daemon is built) answers AR
       }
       assert.equal(answered, 300, `${r.name}: answered`);
       assert.ok(r.pid()! > 0);
+    }
+    await rs[0]!.stop();
+  } finally {
+    driver.close();
+    tb.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the pipeline responder (bench/pps/pipeline-responder.ts: the ring driving src/pipeline) answers ARP and NS', { skip: engineMissing(), timeout: 30_000 }, async () => {
+  const tb = new Testbed();
+  const driver = createNativeDriver();
+  const dir = mkdtempSync(join(tmpdir(), 'np-bench-test-'));
+  try {
+    const rs = await setupPipeline(tb, dir, ['pipeline-arp', 'pipeline-ns']);
+    assert.deepEqual(rs.map((r) => r.name), ['pipeline-arp', 'pipeline-ns']);
+    for (const r of rs) {
+      let answered = 0;
+      for (let attempt = 0; attempt < 10 && answered < 300; attempt++) {
+        if (attempt) await new Promise((res) => setTimeout(res, 300));
+        const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 3000, count: 300, maxSeconds: 2, drainMs: 100 });
+        answered = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount).answered;
+      }
+      assert.equal(answered, 300, `${r.name}: answered`);
     }
     await rs[0]!.stop();
   } finally {
