@@ -741,9 +741,31 @@ void InitRing(Napi::Env env, Napi::Object exports) {
   exports.Set("ring_tx_free", Napi::Function::New(env, RingTxFree));
   exports.Set("ring_stats", Napi::Function::New(env, RingStats));
   exports.Set("ring_close", Napi::Function::New(env, RingClose));
+  // Every name of the layout shared with JS, once (udx-native's NAPI_EXPORT_OFFSETOF habit).
   Napi::Object layout = Napi::Object::New(env);
-  layout.Set("DESC_STRIDE", Napi::Number::New(env, DESC_STRIDE));
-  layout.Set("STAT_COUNT", Napi::Number::New(env, STAT_COUNT));
+#define NP_EXPORT_LAYOUT(name) layout.Set(#name, Napi::Number::New(env, name))
+  NP_EXPORT_LAYOUT(DESC_OFFSET);
+  NP_EXPORT_LAYOUT(DESC_LENGTH);
+  NP_EXPORT_LAYOUT(DESC_VLAN_TCI);
+  NP_EXPORT_LAYOUT(DESC_PKT_TYPE);
+  NP_EXPORT_LAYOUT(DESC_TS_SEC);
+  NP_EXPORT_LAYOUT(DESC_TS_NSEC);
+  NP_EXPORT_LAYOUT(DESC_WIRE_LENGTH);
+  NP_EXPORT_LAYOUT(DESC_VLAN_TPID);
+  NP_EXPORT_LAYOUT(DESC_STRIDE);
+  NP_EXPORT_LAYOUT(STAT_FRAMES);
+  NP_EXPORT_LAYOUT(STAT_BATCHES);
+  NP_EXPORT_LAYOUT(STAT_SENT);
+  NP_EXPORT_LAYOUT(STAT_TX_FULL);
+  NP_EXPORT_LAYOUT(STAT_KDROPS);
+  NP_EXPORT_LAYOUT(STAT_KFREEZES);
+  NP_EXPORT_LAYOUT(STAT_KPACKETS);
+  NP_EXPORT_LAYOUT(STAT_TX_ERRORS);
+  NP_EXPORT_LAYOUT(STAT_WAKEUPS);
+  NP_EXPORT_LAYOUT(STAT_SOCK_ERRORS);
+  NP_EXPORT_LAYOUT(STAT_COUNT);
+#undef NP_EXPORT_LAYOUT
+  layout.Set("VLAN_NONE", Napi::Number::New(env, kVlanNone));
   exports.Set("layout", layout);
 }
 

@@ -10,19 +10,26 @@
 
 namespace np {
 
-// Descriptor words per frame (mirror of src/engine/types.ts DESC_*).
+// The layout shared with TypeScript is named here once: every index below is exported in
+// the addon's `layout` object (ring.cc InitRing) and src/engine/binding.ts checks each one
+// against src/engine/types.ts when the addon loads. Changing one means bumping kAbiVersion.
+// Descriptor words per frame.
 enum Desc : uint32_t {
   DESC_OFFSET = 0, DESC_LENGTH, DESC_VLAN_TCI, DESC_PKT_TYPE,
   DESC_TS_SEC, DESC_TS_NSEC, DESC_WIRE_LENGTH, DESC_VLAN_TPID, DESC_STRIDE
 };
 
-// Slots of the shared Float64Array stats block (mirror of src/engine/binding.ts STAT_*).
+// Slots of the shared Float64Array stats block.
 enum Stat : uint32_t {
   STAT_FRAMES = 0, STAT_BATCHES, STAT_SENT, STAT_TX_FULL, STAT_KDROPS, STAT_KFREEZES,
   STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_SOCK_ERRORS, STAT_COUNT
 };
 
+// DESC_VLAN_TCI when the kernel reported no tag.
 constexpr uint32_t kVlanNone = 0xffffffffu;
+// Bumped whenever the surface (functions, their arguments, the layout) changes; checked
+// by src/engine/binding.ts so a stale build fails at load with "rebuild", not later.
+constexpr uint32_t kAbiVersion = 4;
 // A frame is a tpacket{2,3}_hdr, then struct sockaddr_ll, then data. Without
 // PACKET_TX_HAS_OFF the kernel takes TX data right after the (aligned) header.
 constexpr uint32_t kTxDataOffsetV2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
