@@ -111,6 +111,7 @@ Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed) {
 
 int TxSend(Ring* r, uint32_t count) {
   assert(count <= r->txFrames);
+  if (r->txLease) return -EBUSY;  // the borrower owns every TX slot until it returns them
   for (uint32_t i = 0; i < count; i++) {
     uint32_t s = r->txHead;
     assert(__atomic_load_n(r->txStatus(s), __ATOMIC_ACQUIRE) == TP_STATUS_AVAILABLE);
@@ -137,6 +138,20 @@ int TxSend(Ring* r, uint32_t count) {
   }
   r->stats[STAT_SENT] += count;
   return static_cast<int>(count);
+}
+
+bool LendTx(Ring* r, TxLease* lease) {
+  if (r->txLease || r->closed) return false;
+  r->txLease = lease;
+  return true;
+}
+
+void ReturnTx(Ring* r, TxLease* lease, uint32_t head, uint64_t sent) {
+  assert(r->txLease == lease && head < r->txFrames);
+  (void)lease;
+  r->txLease = nullptr;
+  r->txHead = head;
+  r->stats[STAT_SENT] += static_cast<double>(sent);
 }
 
 void ReleaseResources(Ring* r) {
@@ -719,7 +734,9 @@ Napi::Value RingStats(const Napi::CallbackInfo& info) {
 Napi::Value RingClose(const Napi::CallbackInfo& info) {
   Ring* r = Unwrap(info, true);
   if (!r || r->closed) return info.Env().Undefined();
-  JoinGenerator(r);
+  // The borrower's thread writes into the mapping: stop it before the mapping can go.
+  if (r->txLease) r->txLease->End();
+  assert(!r->txLease);
   if (r->inBatch) {
     // Closing from inside the handler: the batch still owns RX slots; finish it first.
     if (r->poll) uv_poll_stop(r->poll);

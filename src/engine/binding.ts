@@ -9,6 +9,8 @@ import * as types from './types';
 
 /** Opaque native handle (a napi External). */
 export type RingHandle = { readonly __ringHandle: unique symbol };
+/** Opaque handle of a running load generator (native/generator.cc). */
+export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
 
 export interface NativeOpenOptions {
   frameSize: number;
@@ -109,8 +111,15 @@ export interface NativeBinding {
   /** Polls PACKET_STATISTICS into the stats block. */
   ring_stats(handle: RingHandle): void;
   ring_close(handle: RingHandle): void;
-  gen_start(handle: RingHandle, templates: Uint8Array, lengths: Uint32Array, opts: NativeGenerateOptions, sendTimes: Float64Array | null): Promise<NativeGenerateResult>;
-  gen_cancel(handle: RingHandle): void;
+  /** Borrows the ring's TX slots (ring_send: EBUSY, ring_close ends the run) until `done` settles. */
+  gen_start(
+    ring: RingHandle,
+    templates: Uint8Array,
+    lengths: Uint32Array,
+    opts: NativeGenerateOptions,
+    sendTimes: Float64Array | null,
+  ): { handle: GeneratorHandle; done: Promise<NativeGenerateResult> };
+  gen_cancel(generator: GeneratorHandle): void;
   /**
    * native/caps.cc: PR_SET_KEEPCAPS, setgroups(gids), setresgid(gid), setresuid(uid) (glibc:
    * every thread), then capset permitted = effective = keepCaps (bit n = capability n,

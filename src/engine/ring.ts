@@ -376,11 +376,6 @@ export class Ring {
     };
   }
 
-  /** Stops a load generator running on this ring (see generator.ts). */
-  cancelGenerate(): void {
-    if (!this.closed) this.native.gen_cancel(this.handle);
-  }
-
   private assertOpen(): void {
     if (this.closed) {
       const e = new Error(`ring ${this.ifname} is closed`) as Error & { code: string };
