@@ -135,6 +135,9 @@ void Vary(uint8_t* f, uint32_t len, uint32_t ks, uint32_t kt) {
   }
 }
 
+// Tells a generator handle from a ring handle (both are Externals).
+const napi_type_tag kGeneratorTag = {0x6e65696768707278ull, 0x67656e657261746full};
+
 void Run(Generator* g) {
   const TxSlots& tx = g->tx;
   uint64_t t0 = NowNs(CLOCK_MONOTONIC);
@@ -277,7 +280,9 @@ Napi::Value GenStart(const Napi::CallbackInfo& info) {
   g->done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                           "neighproxy-generator", 0, 1);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("handle", Napi::External<Generator>::New(env, g, [](Napi::Env, Generator* gen) { gen->Unref(); }));
+  Napi::External<Generator> handle = Napi::External<Generator>::New(env, g, [](Napi::Env, Generator* gen) { gen->Unref(); });
+  handle.TypeTag(&kGeneratorTag);
+  out.Set("handle", handle);
   out.Set("done", g->deferred.Promise());
   g->thread = std::thread([g]() {
     Run(g);
@@ -288,7 +293,8 @@ Napi::Value GenStart(const Napi::CallbackInfo& info) {
 
 // gen_cancel(generator): the run stops at its next frame; `done` resolves with what was sent.
 Napi::Value GenCancel(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsExternal()) return ThrowType(info.Env(), "gen_cancel(generator)");
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<Generator>>().CheckTypeTag(&kGeneratorTag))
+    return ThrowType(info.Env(), "gen_cancel(generator)");
   info[0].As<Napi::External<Generator>>().Data()->cancel = true;
   return info.Env().Undefined();
 }

@@ -94,8 +94,13 @@ void OnPoll(uv_poll_t* handle, int status, int events);
 
 }  // namespace
 
+namespace {
+const napi_type_tag kRingTag = {0x6e65696768707278ull, 0x72696e6768616e64ull};
+}  // namespace
+
 Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed) {
-  if (info.Length() < 1 || !info[0].IsExternal()) {
+  // The tag tells a ring handle from any other External (a generator's, say).
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<Ring>>().CheckTypeTag(&kRingTag)) {
     ThrowType(info.Env(), "first argument must be a ring handle");
     return nullptr;
   }
@@ -475,7 +480,9 @@ napi_value MakeView(Napi::Env env, Ring* r, bool copy) {
 Napi::Object Describe(Napi::Env env, Ring* r, napi_value ab, const Device& dev) {
   const uint8_t* mac = dev.mac;
   Napi::Object out = Napi::Object::New(env);
-  out.Set("handle", Napi::External<Ring>::New(env, r, FinalizeRing));
+  Napi::External<Ring> handle = Napi::External<Ring>::New(env, r, FinalizeRing);
+  handle.TypeTag(&kRingTag);
+  out.Set("handle", handle);
   out.Set("buf", Napi::Value(env, ab));
   out.Set("copied", Napi::Boolean::New(env, r->shadow != nullptr));
   out.Set("ifindex", Napi::Number::New(env, dev.ifindex));

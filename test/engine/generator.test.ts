@@ -136,6 +136,19 @@ describe('load generator', { skip, timeout: 20000 }, () => {
     cancelGenerate(gen); // harmless once the run is over
   });
 
+  test('ring and generator handles are not interchangeable at the addon', async () => {
+    const gen = pair.sender();
+    const native = binding();
+    const tpl = arp(1, mac(MAC_B), ip4('192.0.2.2'), [0, 0, 0, 0, 0, 0], ip4('192.0.2.1'));
+    const run = native.gen_start(handleOf(gen), tpl, Uint32Array.of(tpl.length), { count: 3, ratePps: 0, varySender: 0, varyTarget: 0, batch: 1 }, null);
+    const asRing = run.handle as unknown as RingHandle;
+    const asGenerator = handleOf(gen) as unknown as typeof run.handle;
+    assert.throws(() => native.ring_send(asRing, 1), /first argument must be a ring handle/);
+    assert.throws(() => native.gen_cancel(asGenerator), /gen_cancel\(generator\)/);
+    assert.equal((await run.done).sent, 3);
+    gen.close();
+  });
+
   test('options are validated', async () => {
     const gen = pair.sender();
     await assert.rejects(generate(gen, { templates: [], count: 1 }), /non-empty array/);
