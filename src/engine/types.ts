@@ -35,7 +35,6 @@ export const VLAN_NONE = 0xffffffff;
 export const STAT_FRAMES = 0;
 export const STAT_BATCHES = 1;
 export const STAT_SENT = 2;
-/** Counted by the TX writer (RingTx.reserve) when no slot was free. */
 export const STAT_TX_FULL = 3;
 export const STAT_KDROPS = 4;
 export const STAT_KFREEZES = 5;
