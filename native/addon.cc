@@ -4,7 +4,7 @@
 #include "ring.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, np::kAbiVersion));
   np::InitRing(env, exports);
   np::InitGenerator(env, exports);
   np::InitCaps(env, exports);

@@ -4,6 +4,10 @@
 // Used by bench/ring.ts (and issue 7's load tests). The ring it runs on should carry
 // REJECT_ALL_FILTER: it is a TX-only ring while the generator owns it.
 //
+// Bench-only, so the Ring knows nothing of it: a Generator is its own object (its own
+// handle, state and thread) that borrows the ring's TX slots through the Ring's generic
+// TxLease (ring.h) and hands them back with its new head and sent count.
+//
 // Variation: frame i uses sender + (i % varySender) and target + (i % varyTarget), added
 // to the last 32 bits of the address (IPv4 address or low word of IPv6), and to the low
 // 16 bits of the sender MAC (Ethernet source and ARP sha / NS source link-layer option).
@@ -22,8 +26,23 @@
 
 namespace np {
 
-struct Generator {
-  Ring* ring;
+// The TX ring as the generator thread sees it: copied from the Ring at start, so the
+// thread never reads the Ring itself.
+struct TxSlots {
+  int fd;
+  uint8_t* base;  // first TX slot
+  uint32_t frameSize, frames, statusOff, lenOff, dataOff;
+  uint8_t* slot(uint32_t i) const { return base + static_cast<size_t>(i) * frameSize; }
+  uint32_t* status(uint32_t i) const { return reinterpret_cast<uint32_t*>(slot(i) + statusOff); }
+  uint32_t* len(uint32_t i) const { return reinterpret_cast<uint32_t*>(slot(i) + lenOff); }
+  uint8_t* data(uint32_t i) const { return slot(i) + dataOff; }
+};
+
+struct Generator final : TxLease {
+  Ring* ring;               // lent us its TX ring; only touched on the JS thread
+  std::string ifname;
+  TxSlots tx;
+  uint32_t head;            // next TX slot (starts at the ring's head)
   std::vector<uint8_t> templates;
   std::vector<uint32_t> offsets, lengths;
   uint64_t count;
@@ -39,7 +58,14 @@ struct Generator {
   uint64_t sent = 0;
   double elapsedNs = 0, startUs = 0;
   int err = 0;
+  bool leased = false;  // the TX ring is still ours
+  int refs = 2;         // the JS handle and the pending Finish; JS thread only
   explicit Generator(Napi::Env env) : deferred(env) {}
+  void End() override;
+  void GiveBack();
+  void Unref() {
+    if (--refs == 0) delete this;
+  }
 };
 
 namespace {
@@ -109,12 +135,15 @@ void Vary(uint8_t* f, uint32_t len, uint32_t ks, uint32_t kt) {
   }
 }
 
+// Tells a generator handle from a ring handle (both are Externals).
+const napi_type_tag kGeneratorTag = {0x6e65696768707278ull, 0x67656e657261746full};
+
 void Run(Generator* g) {
-  Ring* r = g->ring;
+  const TxSlots& tx = g->tx;
   uint64_t t0 = NowNs(CLOCK_MONOTONIC);
   g->startUs = NowNs(CLOCK_REALTIME) / 1000.0;
   uint64_t i = 0, kicked = 0;
-  uint32_t head = r->txHead;
+  uint32_t head = g->head;
   size_t nt = g->lengths.size();
   auto kick = [&]() {
     if (kicked == i) return;
@@ -124,7 +153,7 @@ void Run(Generator* g) {
       double us = NowNs(CLOCK_REALTIME) / 1000.0;
       for (uint64_t j = kicked; j < i; j++) g->sendTimes[j] = us;
     }
-    if (sendto(r->fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != ENOBUFS) {
+    if (sendto(tx.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != ENOBUFS) {
       g->err = errno;
     }
     kicked = i;
@@ -148,37 +177,35 @@ void Run(Generator* g) {
         }
       }
     }
-    if (__atomic_load_n(r->txStatus(head), __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+    if (__atomic_load_n(tx.status(head), __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
       kick();  // ring full: let the kernel drain it
       std::this_thread::yield();
       continue;
     }
     size_t t = i % nt;
     uint32_t len = g->lengths[t];
-    uint8_t* data = r->txData(head);
+    uint8_t* data = tx.data(head);
     memcpy(data, g->templates.data() + g->offsets[t], len);
     Vary(data, len, g->varySender ? static_cast<uint32_t>(i % g->varySender) : 0,
          g->varyTarget ? static_cast<uint32_t>(i % g->varyTarget) : 0);
-    *r->txLen(head) = len;
-    __atomic_store_n(r->txStatus(head), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
-    head = (head + 1) % r->txFrames;
+    *tx.len(head) = len;
+    __atomic_store_n(tx.status(head), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    head = (head + 1) % tx.frames;
     i++;
     if (i - kicked >= burst) kick();
   }
   kick();
-  r->txHead = head;
+  g->head = head;
   g->sent = i;
-  r->stats[STAT_SENT] += static_cast<double>(i);
   g->elapsedNs = static_cast<double>(NowNs(CLOCK_MONOTONIC) - t0);
 }
 
-void Finish(Napi::Env env, Napi::Function, Generator* g) {
+// Settles the promise on the JS thread once the run is over (or was ended by ring close).
+void Finish(Napi::Env env, Generator* g) {
   if (g->thread.joinable()) g->thread.join();
-  Ring* r = g->ring;
-  if (r && r->gen == g) r->gen = nullptr;
-  r->generating = false;
+  g->GiveBack();
   if (g->err) {
-    Napi::Error e = SysError(env, "send", r->ifname, g->err);
+    Napi::Error e = SysError(env, "send", g->ifname, g->err);
     e.Set("sent", Napi::Number::New(env, static_cast<double>(g->sent)));
     g->deferred.Reject(e.Value());
   } else {
@@ -190,24 +217,27 @@ void Finish(Napi::Env env, Napi::Function, Generator* g) {
   }
   g->sendTimesRef.Reset();
   g->ringRef.Reset();
+  g->ring = nullptr;
   g->done.Release();
+  g->Unref();
 }
 
-// gen_start(handle, templates: Uint8Array, lengths: Uint32Array, opts, sendTimes: Float64Array | null)
-//   -> Promise<{ sent, elapsedNs, startUs }>
-Napi::Value GenStart(const Napi::CallbackInfo& info) {
+// Copies templates and options into a new Generator; nullptr with an exception pending
+// when the arguments are malformed or the TX ring is already lent.
+Generator* NewGenerator(const Napi::CallbackInfo& info, Ring* r) {
   Napi::Env env = info.Env();
-  Ring* r = Unwrap(info);
-  if (!r) return env.Undefined();
-  if (info.Length() < 5 || !info[1].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsObject())
-    return ThrowType(env, "gen_start(handle, templates, lengths, opts, sendTimes)");
-  if (r->generating) return ThrowType(env, "a generator already runs on " + r->ifname);
+  if (info.Length() < 5 || !info[1].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsObject()) {
+    ThrowType(env, "gen_start(handle, templates, lengths, opts, sendTimes)");
+    return nullptr;
+  }
   Napi::Uint8Array tpl = info[1].As<Napi::Uint8Array>();
   Napi::Uint32Array lens = info[2].As<Napi::Uint32Array>();
   Napi::Object o = info[3].As<Napi::Object>();
   auto* g = new Generator(env);
   g->ring = r;
-  g->ringRef = Napi::Reference<Napi::Value>::New(info[0], 1);
+  g->ifname = r->ifname;
+  g->tx = TxSlots{r->fd, r->txFrame(0), r->frameSize, r->txFrames, r->txStatusOff, r->txLenOff, r->txDataOff};
+  g->head = r->txHead;
   g->templates.assign(tpl.Data(), tpl.Data() + tpl.ByteLength());
   uint32_t off = 0;
   for (size_t i = 0; i < lens.ElementLength(); i++) {
@@ -229,36 +259,60 @@ Napi::Value GenStart(const Napi::CallbackInfo& info) {
     g->sendTimes = st.Data();
     g->sendTimesRef = Napi::Reference<Napi::Value>::New(info[4], 1);
   }
-  g->done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
-                                          "neighproxy-generator", 0, 1);
-  Napi::Promise promise = g->deferred.Promise();
-  r->generating = true;
-  r->gen = g;
-  g->thread = std::thread([g]() {
-    Run(g);
-    g->done.BlockingCall(g, [](Napi::Env env, Napi::Function fn, Generator* gen) {
-      Finish(env, fn, gen);
-      delete gen;
-    });
-  });
-  return promise;
+  if (!LendTx(r, g)) {
+    delete g;
+    ThrowType(env, "a generator already runs on " + r->ifname);
+    return nullptr;
+  }
+  g->leased = true;
+  g->ringRef = Napi::Reference<Napi::Value>::New(info[0], 1);
+  return g;
 }
 
+// gen_start(ring, templates: Uint8Array, lengths: Uint32Array, opts, sendTimes: Float64Array | null)
+//   -> { handle, done: Promise<{ sent, elapsedNs, startUs }> }
+Napi::Value GenStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Ring* r = Unwrap(info);
+  if (!r) return env.Undefined();
+  Generator* g = NewGenerator(info, r);
+  if (!g) return env.Undefined();
+  g->done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                          "neighproxy-generator", 0, 1);
+  Napi::Object out = Napi::Object::New(env);
+  Napi::External<Generator> handle = Napi::External<Generator>::New(env, g, [](Napi::Env, Generator* gen) { gen->Unref(); });
+  handle.TypeTag(&kGeneratorTag);
+  out.Set("handle", handle);
+  out.Set("done", g->deferred.Promise());
+  g->thread = std::thread([g]() {
+    Run(g);
+    g->done.BlockingCall(g, [](Napi::Env env, Napi::Function, Generator* gen) { Finish(env, gen); });
+  });
+  return out;
+}
+
+// gen_cancel(generator): the run stops at its next frame; `done` resolves with what was sent.
 Napi::Value GenCancel(const Napi::CallbackInfo& info) {
-  Ring* r = Unwrap(info, true);
-  if (r && r->gen) r->gen->cancel = true;
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<Generator>>().CheckTypeTag(&kGeneratorTag))
+    return ThrowType(info.Env(), "gen_cancel(generator)");
+  info[0].As<Napi::External<Generator>>().Data()->cancel = true;
   return info.Env().Undefined();
 }
 
 }  // namespace
 
-void JoinGenerator(Ring* r) {
-  // The promise still settles later (Finish runs on the loop); only the thread ends here.
-  if (!r->gen) return;
-  r->gen->cancel = true;
-  if (r->gen->thread.joinable()) r->gen->thread.join();
-  r->gen->ring = r;  // Finish still reads ifname; the Ring object outlives close
-  r->gen = nullptr;
+// Hands the TX ring back to the Ring once (from Finish, or from End at ring close).
+void Generator::GiveBack() {
+  if (!leased) return;
+  leased = false;
+  ReturnTx(ring, this, head, sent);
+}
+
+// Ring close: stop the thread now (the promise still settles later, in Finish).
+void Generator::End() {
+  cancel = true;
+  if (thread.joinable()) thread.join();
+  GiveBack();
 }
 
 void InitGenerator(Napi::Env env, Napi::Object exports) {

@@ -94,8 +94,13 @@ void OnPoll(uv_poll_t* handle, int status, int events);
 
 }  // namespace
 
+namespace {
+const napi_type_tag kRingTag = {0x6e65696768707278ull, 0x72696e6768616e64ull};
+}  // namespace
+
 Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed) {
-  if (info.Length() < 1 || !info[0].IsExternal()) {
+  // The tag tells a ring handle from any other External (a generator's, say).
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<Ring>>().CheckTypeTag(&kRingTag)) {
     ThrowType(info.Env(), "first argument must be a ring handle");
     return nullptr;
   }
@@ -111,6 +116,7 @@ Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed) {
 
 int TxSend(Ring* r, uint32_t count) {
   assert(count <= r->txFrames);
+  if (r->txLease) return -EBUSY;  // the borrower owns every TX slot until it returns them
   for (uint32_t i = 0; i < count; i++) {
     uint32_t s = r->txHead;
     assert(__atomic_load_n(r->txStatus(s), __ATOMIC_ACQUIRE) == TP_STATUS_AVAILABLE);
@@ -137,6 +143,20 @@ int TxSend(Ring* r, uint32_t count) {
   }
   r->stats[STAT_SENT] += count;
   return static_cast<int>(count);
+}
+
+bool LendTx(Ring* r, TxLease* lease) {
+  if (r->txLease || r->closed) return false;
+  r->txLease = lease;
+  return true;
+}
+
+void ReturnTx(Ring* r, TxLease* lease, uint32_t head, uint64_t sent) {
+  assert(r->txLease == lease && head < r->txFrames);
+  (void)lease;
+  r->txLease = nullptr;
+  r->txHead = head;
+  r->stats[STAT_SENT] += static_cast<double>(sent);
 }
 
 void ReleaseResources(Ring* r) {
@@ -225,146 +245,217 @@ uint32_t NumberField(Napi::Object o, const char* key, uint32_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
 }
 
-// ring_open(ifname, netnsPath | '', filter: Uint32Array, opts, desc: Uint32Array, stats: Float64Array)
-//   -> { handle, buf: ArrayBuffer, copied, ifindex, macHi, macLo, txBase, txDataOffset }
-Napi::Value RingOpen(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 6 || !info[0].IsString() || !info[1].IsString() || !info[3].IsObject() ||
-      !info[4].IsTypedArray() || !info[5].IsTypedArray())
-    return ThrowType(env, "ring_open(ifname, netns, filter, opts, desc, stats)");
-  std::string ifname = info[0].As<Napi::String>();
-  std::string netns = info[1].As<Napi::String>();
+// What ring_open was asked for; JS (src/engine/ring.ts) validated it.
+struct OpenRequest {
+  std::string ifname, netns;
   std::vector<sock_filter> prog;
-  if (!ReadFilter(env, info[2], &prog)) return env.Undefined();
-  Napi::Object opts = info[3].As<Napi::Object>();
-  uint32_t frameSize = NumberField(opts, "frameSize", 512);
-  uint32_t rxFrames = NumberField(opts, "rxFrames", 4096);
-  uint32_t txFrames = NumberField(opts, "txFrames", 1024);
-  uint32_t batchLimit = NumberField(opts, "batchLimit", 256);
-  bool promisc = opts.Get("promisc").ToBoolean();
-  bool allmulti = opts.Get("allmulti").ToBoolean();
-  bool qdiscBypass = opts.Get("qdiscBypass").ToBoolean();
-  bool copy = opts.Get("copy").ToBoolean();
-  uint32_t fanout = NumberField(opts, "fanout", 0);  // group | mode << 16 | flags, 0 = none
-  bool hasFanout = opts.Get("hasFanout").ToBoolean();
-  int version = NumberField(opts, "version", 2) == 3 ? TPACKET_V3 : TPACKET_V2;
-  uint32_t blockSize = NumberField(opts, "blockSize", 65536);
-  uint32_t blockTimeoutMs = NumberField(opts, "blockTimeoutMs", 1);
-  Napi::Uint32Array desc = info[4].As<Napi::Uint32Array>();
-  Napi::Float64Array stats = info[5].As<Napi::Float64Array>();
-  // JS validated geometry; these are invariants, not user errors.
-  assert(ifname.size() > 0 && ifname.size() < IFNAMSIZ);
-  assert(frameSize >= 128 && (frameSize & (frameSize - 1)) == 0);
-  assert(rxFrames > 0 && txFrames > 0 && batchLimit > 0);
-  if (desc.ElementLength() < static_cast<size_t>(batchLimit) * DESC_STRIDE || stats.ElementLength() < STAT_COUNT)
-    return ThrowType(env, "desc or stats array too small");
+  uint32_t frameSize, rxFrames, txFrames, batchLimit, fanout, blockSize, blockTimeoutMs;
+  bool promisc, allmulti, qdiscBypass, copy, hasFanout;
+  int version;
+};
 
-  Ring* r = new Ring();
-  r->env = env;
-  r->ifname = ifname;
-  r->frameSize = frameSize;
-  r->rxFrames = rxFrames;
-  r->txFrames = txFrames;
-  r->batchLimit = batchLimit;
-  r->version = version;
-  if (version == TPACKET_V2) {
-    r->txStatusOff = offsetof(tpacket2_hdr, tp_status);
-    r->txLenOff = offsetof(tpacket2_hdr, tp_len);
-    r->txDataOff = kTxDataOffsetV2;
-  } else {
-    assert(blockSize >= frameSize && blockSize % 4096 == 0);
-    r->txStatusOff = offsetof(tpacket3_hdr, tp_status);
-    r->txLenOff = offsetof(tpacket3_hdr, tp_len);
-    r->txDataOff = kTxDataOffsetV3;
-  }
-  r->desc = desc.Data();
-  r->stats = stats.Data();
-  const char* step = "netns";
-  int err = 0;
+// The interface as the kernel names it in the socket's namespace.
+struct Device {
   int ifindex = 0;
   uint8_t mac[6] = {0};
-  {
-    NetnsGuard ns(netns);
-    err = ns.err;
-    auto fail = [&](const char* s) { step = s; err = errno; return false; };
-    [&]() -> bool {
-      if (err) return false;
-      // Protocol 0: the socket is attached to no traffic until bind(), so nothing
-      // unfiltered is ever queued; the filter goes on first.
-      r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      if (r->fd < 0) return fail("socket");
-      ifreq ifr{};
-      memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
-      if (ioctl(r->fd, SIOCGIFINDEX, &ifr)) return fail("ifindex");
-      ifindex = ifr.ifr_ifindex;
-      if (ioctl(r->fd, SIOCGIFHWADDR, &ifr)) return fail("hwaddr");
-      if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-      if ((err = AttachFilter(r->fd, prog))) { step = "attach filter"; return false; }
-      int v = r->version;
-      if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v))) return fail("packet version");
-      int one = 1;
-      // Malformed TX frames are skipped instead of blocking the TX ring.
-      if (setsockopt(r->fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one))) return fail("packet loss");
-      // Our own replies must never come back as input.
-      if (setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one))) return fail("ignore outgoing");
-      if (qdiscBypass && setsockopt(r->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
-        return fail("qdisc bypass");
-      // Frames are a power of two no larger than a block, so frames tile the mapping
-      // with no gap: frame i is at i * frameSize.
-      uint32_t block = frameSize > 4096 ? frameSize : 4096;
-      uint32_t per = block / frameSize;
-      rxFrames = r->rxFrames = (rxFrames + per - 1) / per * per;
-      txFrames = r->txFrames = (txFrames + per - 1) / per * per;
-      if (r->version == TPACKET_V2) {
-        tpacket_req rx{block, rxFrames / per, frameSize, rxFrames};
-        tpacket_req tx{block, txFrames / per, frameSize, txFrames};
-        if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return fail("rx ring");
-        if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return fail("tx ring");
-        r->txBase = static_cast<size_t>(rxFrames) * frameSize;
-      } else {
-        // Same RX memory as V2, cut into blockSize blocks retired after blockTimeoutMs.
-        size_t rxBytes = static_cast<size_t>(rxFrames) * frameSize;
-        r->blockSize = blockSize;
-        r->rxBlocks = static_cast<uint32_t>((rxBytes + blockSize - 1) / blockSize);
-        tpacket_req3 rx{blockSize, r->rxBlocks, frameSize, r->rxBlocks * (blockSize / frameSize), blockTimeoutMs, 0, 0};
-        tpacket_req3 tx{block, txFrames / per, frameSize, txFrames, 0, 0, 0};
-        if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return fail("rx ring");
-        if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return fail("tx ring");
-        r->txBase = static_cast<size_t>(r->rxBlocks) * blockSize;
-      }
-      r->mapLen = r->txBase + static_cast<size_t>(txFrames) * frameSize;
-      // One mmap covers both rings: RX first, TX right after.
-      void* p = mmap(nullptr, r->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, 0);
-      if (p == MAP_FAILED) return fail("mmap");
-      r->map = static_cast<uint8_t*>(p);
-      r->mapping = new Mapping{r->map, r->mapLen, {1}};
-      sockaddr_ll sll{};
-      sll.sll_family = AF_PACKET;
-      sll.sll_protocol = htons(ETH_P_ALL);
-      sll.sll_ifindex = ifindex;
-      if (bind(r->fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll))) return fail("bind");
-      for (int type : {promisc ? PACKET_MR_PROMISC : -1, allmulti ? PACKET_MR_ALLMULTI : -1}) {
-        if (type < 0) continue;
-        packet_mreq mr{};
-        mr.mr_ifindex = ifindex;
-        mr.mr_type = static_cast<unsigned short>(type);
-        if (setsockopt(r->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr))) return fail("membership");
-      }
-      if (hasFanout && setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)))
-        return fail("fanout");
-      return true;
-    }();
-  }
-  if (err) {
-    if (r->fd >= 0) close(r->fd);
-    if (r->mapping) MappingUnref(r->mapping);
-    delete r;
-    return ThrowSys(env, step, ifname, err);
-  }
+};
 
-  // The JS view over the mapping: external (zero copy) when the runtime allows it.
+// The step that failed (its name is the message's first word) and its errno; err 0: none.
+struct Failure {
+  const char* step = nullptr;
+  int err = 0;
+};
+Failure Fail(const char* step) { return Failure{step, errno}; }
+
+// Each step below is one system call (or two of a kind), run in this order by SetUp.
+
+// Protocol 0: the socket is attached to no traffic until bind(), so nothing can be queued
+// before the filter is on.
+Failure OpenSocket(Ring* r) {
+  r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  return r->fd < 0 ? Fail("socket") : Failure{};
+}
+
+// Early: an unknown name fails here (ENODEV) before any ring memory exists; bind and the
+// memberships need the index.
+Failure LookUpDevice(int fd, const std::string& ifname, Device* dev) {
+  ifreq ifr{};
+  memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
+  if (ioctl(fd, SIOCGIFINDEX, &ifr)) return Fail("ifindex");
+  dev->ifindex = ifr.ifr_ifindex;
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr)) return Fail("hwaddr");
+  if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) memcpy(dev->mac, ifr.ifr_hwaddr.sa_data, 6);
+  return Failure{};
+}
+
+// Before bind: the filter is in place before the first packet can arrive, so frames the
+// filter rejects are never queued in the ring.
+Failure FilterFirst(int fd, std::vector<sock_filter>& prog) {
+  int err = AttachFilter(fd, prog);
+  return err ? Failure{"attach filter", err} : Failure{};
+}
+
+// Before PACKET_RX_RING: the frame header format is fixed when a ring is created (the
+// kernel answers EBUSY once one exists).
+Failure SetVersion(int fd, int version) {
+  return setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) ? Fail("packet version") : Failure{};
+}
+
+// Before the rings too: PACKET_LOSS is refused (EBUSY) once a ring exists; the others could
+// come later but belong with it.
+Failure SetSocketOptions(int fd, bool qdiscBypass) {
+  int one = 1;
+  // Malformed TX frames are skipped instead of blocking the TX ring.
+  if (setsockopt(fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one))) return Fail("packet loss");
+  // Our own replies must never come back as input.
+  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one))) return Fail("ignore outgoing");
+  if (qdiscBypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) return Fail("qdisc bypass");
+  return Failure{};
+}
+
+// After the version, before mmap: the mapping's size and layout are what the rings make.
+// Frames are a power of two no larger than a block, so they tile the mapping with no gap:
+// frame i is at i * frameSize. Rounds the frame counts up to whole blocks.
+Failure CreateRings(Ring* r, const OpenRequest& q) {
+  uint32_t frameSize = r->frameSize;
+  uint32_t block = frameSize > 4096 ? frameSize : 4096;
+  uint32_t per = block / frameSize;
+  uint32_t rxFrames = r->rxFrames = (r->rxFrames + per - 1) / per * per;
+  uint32_t txFrames = r->txFrames = (r->txFrames + per - 1) / per * per;
+  if (r->version == TPACKET_V2) {
+    tpacket_req rx{block, rxFrames / per, frameSize, rxFrames};
+    tpacket_req tx{block, txFrames / per, frameSize, txFrames};
+    if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return Fail("rx ring");
+    if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return Fail("tx ring");
+    r->txBase = static_cast<size_t>(rxFrames) * frameSize;
+  } else {
+    // Same RX memory as V2, cut into blockSize blocks retired after blockTimeoutMs.
+    size_t rxBytes = static_cast<size_t>(rxFrames) * frameSize;
+    r->blockSize = q.blockSize;
+    r->rxBlocks = static_cast<uint32_t>((rxBytes + q.blockSize - 1) / q.blockSize);
+    tpacket_req3 rx{q.blockSize, r->rxBlocks, frameSize, r->rxBlocks * (q.blockSize / frameSize), q.blockTimeoutMs, 0, 0};
+    tpacket_req3 tx{block, txFrames / per, frameSize, txFrames, 0, 0, 0};
+    if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx))) return Fail("rx ring");
+    if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx))) return Fail("tx ring");
+    r->txBase = static_cast<size_t>(r->rxBlocks) * q.blockSize;
+  }
+  r->mapLen = r->txBase + static_cast<size_t>(txFrames) * frameSize;
+  return Failure{};
+}
+
+// After both rings exist: one mmap covers them, RX first, TX right after.
+Failure MapRings(Ring* r) {
+  void* p = mmap(nullptr, r->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, 0);
+  if (p == MAP_FAILED) return Fail("mmap");
+  r->map = static_cast<uint8_t*>(p);
+  r->mapping = new Mapping{r->map, r->mapLen, {1}};
+  return Failure{};
+}
+
+// After filter, rings and mapping: bind starts delivery (ETH_P_ALL on this device), so
+// everything that decides what is delivered and where is in place first.
+Failure Bind(int fd, int ifindex) {
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = ifindex;
+  return bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) ? Fail("bind") : Failure{};
+}
+
+// After bind: memberships change the device (promiscuity), so only for a socket that
+// opened; the kernel drops them with the socket.
+Failure AddMemberships(int fd, int ifindex, bool promisc, bool allmulti) {
+  for (int type : {promisc ? PACKET_MR_PROMISC : -1, allmulti ? PACKET_MR_ALLMULTI : -1}) {
+    if (type < 0) continue;
+    packet_mreq mr{};
+    mr.mr_ifindex = ifindex;
+    mr.mr_type = static_cast<unsigned short>(type);
+    if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr))) return Fail("membership");
+  }
+  return Failure{};
+}
+
+// Last: the kernel only lets a bound socket join a fanout group (EINVAL otherwise) and
+// matches the group on the bound device and protocol.
+Failure JoinFanout(int fd, bool hasFanout, uint32_t fanout) {
+  if (!hasFanout) return Failure{};
+  return setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) ? Fail("fanout") : Failure{};
+}
+
+// The steps in order, inside the requested namespace (a packet socket belongs to the
+// namespace it was created in); stops at the first failure.
+Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
+  NetnsGuard ns(q.netns);
+  if (ns.err) return Failure{"netns", ns.err};
+  Failure f = OpenSocket(r);
+  if (!f.err) f = LookUpDevice(r->fd, q.ifname, dev);
+  if (!f.err) f = FilterFirst(r->fd, q.prog);
+  if (!f.err) f = SetVersion(r->fd, r->version);
+  if (!f.err) f = SetSocketOptions(r->fd, q.qdiscBypass);
+  if (!f.err) f = CreateRings(r, q);
+  if (!f.err) f = MapRings(r);
+  if (!f.err) f = Bind(r->fd, dev->ifindex);
+  if (!f.err) f = AddMemberships(r->fd, dev->ifindex, q.promisc, q.allmulti);
+  if (!f.err) f = JoinFanout(r->fd, q.hasFanout, q.fanout);
+  return f;
+}
+
+// Reads ring_open's arguments; false with a TypeError pending when they are malformed.
+bool ReadOpenRequest(const Napi::CallbackInfo& info, OpenRequest* q) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 6 || !info[0].IsString() || !info[1].IsString() || !info[3].IsObject() ||
+      !info[4].IsTypedArray() || !info[5].IsTypedArray()) {
+    ThrowType(env, "ring_open(ifname, netns, filter, opts, desc, stats)");
+    return false;
+  }
+  q->ifname = info[0].As<Napi::String>();
+  q->netns = info[1].As<Napi::String>();
+  if (!ReadFilter(env, info[2], &q->prog)) return false;
+  Napi::Object opts = info[3].As<Napi::Object>();
+  q->frameSize = NumberField(opts, "frameSize", 512);
+  q->rxFrames = NumberField(opts, "rxFrames", 4096);
+  q->txFrames = NumberField(opts, "txFrames", 1024);
+  q->batchLimit = NumberField(opts, "batchLimit", 256);
+  q->promisc = opts.Get("promisc").ToBoolean();
+  q->allmulti = opts.Get("allmulti").ToBoolean();
+  q->qdiscBypass = opts.Get("qdiscBypass").ToBoolean();
+  q->copy = opts.Get("copy").ToBoolean();
+  q->fanout = NumberField(opts, "fanout", 0);  // group | mode << 16 | flags
+  q->hasFanout = opts.Get("hasFanout").ToBoolean();
+  q->version = NumberField(opts, "version", 2) == 3 ? TPACKET_V3 : TPACKET_V2;
+  q->blockSize = NumberField(opts, "blockSize", 65536);
+  q->blockTimeoutMs = NumberField(opts, "blockTimeoutMs", 1);
+  // JS validated geometry; these are invariants, not user errors.
+  assert(q->ifname.size() > 0 && q->ifname.size() < IFNAMSIZ);
+  assert(q->frameSize >= 128 && (q->frameSize & (q->frameSize - 1)) == 0);
+  assert(q->rxFrames > 0 && q->txFrames > 0 && q->batchLimit > 0);
+  assert(q->version == TPACKET_V2 || (q->blockSize >= q->frameSize && q->blockSize % 4096 == 0));
+  return true;
+}
+
+// A Ring with its geometry and TX slot layout, before any system call.
+Ring* NewRing(Napi::Env env, const OpenRequest& q, Napi::Uint32Array desc, Napi::Float64Array stats) {
+  Ring* r = new Ring();
+  r->env = env;
+  r->ifname = q.ifname;
+  r->frameSize = q.frameSize;
+  r->rxFrames = q.rxFrames;
+  r->txFrames = q.txFrames;
+  r->batchLimit = q.batchLimit;
+  r->version = q.version;
+  bool v2 = q.version == TPACKET_V2;
+  r->txStatusOff = v2 ? offsetof(tpacket2_hdr, tp_status) : offsetof(tpacket3_hdr, tp_status);
+  r->txLenOff = v2 ? offsetof(tpacket2_hdr, tp_len) : offsetof(tpacket3_hdr, tp_len);
+  r->txDataOff = v2 ? kTxDataOffsetV2 : kTxDataOffsetV3;
+  r->desc = desc.Data();
+  r->stats = stats.Data();
+  return r;
+}
+
+// The JS view over the mapping: external (zero copy) when the runtime allows it, else a
+// same-sized shadow that batches and sends copy through. Returns the ArrayBuffer.
+napi_value MakeView(Napi::Env env, Ring* r, bool copy) {
   napi_value ab = nullptr;
-  bool copied = copy;
   if (!copy) {
     r->mapping->refs++;
     napi_status st = napi_create_external_arraybuffer(
@@ -372,24 +463,29 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
         r->mapping, &ab);
     if (st != napi_ok) {
       r->mapping->refs--;
-      copied = true;  // napi_no_external_buffers_allowed (sandboxed runtimes): copy instead
+      copy = true;  // napi_no_external_buffers_allowed (sandboxed runtimes): copy instead
     }
   }
-  if (copied) {
+  if (copy) {
     Napi::ArrayBuffer shadow = Napi::ArrayBuffer::New(env, r->mapLen);
     r->shadow = static_cast<uint8_t*>(shadow.Data());
     r->shadowRef = Napi::Persistent(Napi::Object(env, shadow));
     ab = shadow;
   }
   r->viewRef = Napi::Reference<Napi::ArrayBuffer>::New(Napi::ArrayBuffer(env, ab), 0);
-  r->descRef = Napi::Persistent(Napi::Object(env, desc));
-  r->statsRef = Napi::Persistent(Napi::Object(env, stats));
+  return ab;
+}
 
+// ring_open's result: the handle, the view and what JS needs to walk the rings.
+Napi::Object Describe(Napi::Env env, Ring* r, napi_value ab, const Device& dev) {
+  const uint8_t* mac = dev.mac;
   Napi::Object out = Napi::Object::New(env);
-  out.Set("handle", Napi::External<Ring>::New(env, r, FinalizeRing));
+  Napi::External<Ring> handle = Napi::External<Ring>::New(env, r, FinalizeRing);
+  handle.TypeTag(&kRingTag);
+  out.Set("handle", handle);
   out.Set("buf", Napi::Value(env, ab));
-  out.Set("copied", Napi::Boolean::New(env, copied));
-  out.Set("ifindex", Napi::Number::New(env, ifindex));
+  out.Set("copied", Napi::Boolean::New(env, r->shadow != nullptr));
+  out.Set("ifindex", Napi::Number::New(env, dev.ifindex));
   out.Set("macHi", Napi::Number::New(env, (mac[0] << 8) | mac[1]));
   out.Set("macLo", Napi::Number::New(env, static_cast<double>((uint32_t(mac[2]) << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5])));
   out.Set("rxFrames", Napi::Number::New(env, r->rxFrames));
@@ -400,6 +496,31 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
   out.Set("txLenOffset", Napi::Number::New(env, r->txLenOff));
   out.Set("version", Napi::Number::New(env, r->version == TPACKET_V3 ? 3 : 2));
   return out;
+}
+
+// ring_open(ifname, netnsPath | '', filter: Uint32Array, opts, desc: Uint32Array, stats: Float64Array)
+//   -> { handle, buf: ArrayBuffer, copied, ifindex, macHi, macLo, txBase, txDataOffset, ... }
+Napi::Value RingOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  OpenRequest q;
+  if (!ReadOpenRequest(info, &q)) return env.Undefined();
+  Napi::Uint32Array desc = info[4].As<Napi::Uint32Array>();
+  Napi::Float64Array stats = info[5].As<Napi::Float64Array>();
+  if (desc.ElementLength() < static_cast<size_t>(q.batchLimit) * DESC_STRIDE || stats.ElementLength() < STAT_COUNT)
+    return ThrowType(env, "desc or stats array too small");
+  Ring* r = NewRing(env, q, desc, stats);
+  Device dev;
+  Failure f = SetUp(r, q, &dev);
+  if (f.err) {
+    if (r->fd >= 0) close(r->fd);
+    if (r->mapping) MappingUnref(r->mapping);
+    delete r;
+    return ThrowSys(env, f.step, q.ifname, f.err);
+  }
+  napi_value ab = MakeView(env, r, q.copy);
+  r->descRef = Napi::Persistent(Napi::Object(env, desc));
+  r->statsRef = Napi::Persistent(Napi::Object(env, stats));
+  return Describe(env, r, ab, dev);
 }
 
 inline void FillDesc(Ring* r, uint32_t n, size_t off, uint32_t snap, uint32_t wire, uint32_t tci, uint32_t tpid,
@@ -620,7 +741,9 @@ Napi::Value RingStats(const Napi::CallbackInfo& info) {
 Napi::Value RingClose(const Napi::CallbackInfo& info) {
   Ring* r = Unwrap(info, true);
   if (!r || r->closed) return info.Env().Undefined();
-  JoinGenerator(r);
+  // The borrower's thread writes into the mapping: stop it before the mapping can go.
+  if (r->txLease) r->txLease->End();
+  assert(!r->txLease);
   if (r->inBatch) {
     // Closing from inside the handler: the batch still owns RX slots; finish it first.
     if (r->poll) uv_poll_stop(r->poll);
@@ -642,9 +765,31 @@ void InitRing(Napi::Env env, Napi::Object exports) {
   exports.Set("ring_tx_free", Napi::Function::New(env, RingTxFree));
   exports.Set("ring_stats", Napi::Function::New(env, RingStats));
   exports.Set("ring_close", Napi::Function::New(env, RingClose));
+  // Every name of the layout shared with JS, once (udx-native's NAPI_EXPORT_OFFSETOF habit).
   Napi::Object layout = Napi::Object::New(env);
-  layout.Set("DESC_STRIDE", Napi::Number::New(env, DESC_STRIDE));
-  layout.Set("STAT_COUNT", Napi::Number::New(env, STAT_COUNT));
+#define NP_EXPORT_LAYOUT(name) layout.Set(#name, Napi::Number::New(env, name))
+  NP_EXPORT_LAYOUT(DESC_OFFSET);
+  NP_EXPORT_LAYOUT(DESC_LENGTH);
+  NP_EXPORT_LAYOUT(DESC_VLAN_TCI);
+  NP_EXPORT_LAYOUT(DESC_PKT_TYPE);
+  NP_EXPORT_LAYOUT(DESC_TS_SEC);
+  NP_EXPORT_LAYOUT(DESC_TS_NSEC);
+  NP_EXPORT_LAYOUT(DESC_WIRE_LENGTH);
+  NP_EXPORT_LAYOUT(DESC_VLAN_TPID);
+  NP_EXPORT_LAYOUT(DESC_STRIDE);
+  NP_EXPORT_LAYOUT(STAT_FRAMES);
+  NP_EXPORT_LAYOUT(STAT_BATCHES);
+  NP_EXPORT_LAYOUT(STAT_SENT);
+  NP_EXPORT_LAYOUT(STAT_TX_FULL);
+  NP_EXPORT_LAYOUT(STAT_KDROPS);
+  NP_EXPORT_LAYOUT(STAT_KFREEZES);
+  NP_EXPORT_LAYOUT(STAT_KPACKETS);
+  NP_EXPORT_LAYOUT(STAT_TX_ERRORS);
+  NP_EXPORT_LAYOUT(STAT_WAKEUPS);
+  NP_EXPORT_LAYOUT(STAT_SOCK_ERRORS);
+  NP_EXPORT_LAYOUT(STAT_COUNT);
+#undef NP_EXPORT_LAYOUT
+  layout.Set("VLAN_NONE", Napi::Number::New(env, kVlanNone));
   exports.Set("layout", layout);
 }
 

@@ -10,23 +10,41 @@
 
 namespace np {
 
-// Descriptor words per frame (mirror of src/engine/types.ts DESC_*).
+// The layout shared with TypeScript is named here once: every index below is exported in
+// the addon's `layout` object (ring.cc InitRing) and src/engine/binding.ts checks each one
+// against src/engine/types.ts when the addon loads. Changing one means bumping kAbiVersion.
+// Descriptor words per frame.
 enum Desc : uint32_t {
   DESC_OFFSET = 0, DESC_LENGTH, DESC_VLAN_TCI, DESC_PKT_TYPE,
   DESC_TS_SEC, DESC_TS_NSEC, DESC_WIRE_LENGTH, DESC_VLAN_TPID, DESC_STRIDE
 };
 
-// Slots of the shared Float64Array stats block (mirror of src/engine/binding.ts STAT_*).
+// Slots of the shared Float64Array stats block.
 enum Stat : uint32_t {
   STAT_FRAMES = 0, STAT_BATCHES, STAT_SENT, STAT_TX_FULL, STAT_KDROPS, STAT_KFREEZES,
   STAT_KPACKETS, STAT_TX_ERRORS, STAT_WAKEUPS, STAT_SOCK_ERRORS, STAT_COUNT
 };
 
+// DESC_VLAN_TCI when the kernel reported no tag.
 constexpr uint32_t kVlanNone = 0xffffffffu;
+// Bumped whenever the surface (functions, their arguments, the layout) changes; checked
+// by src/engine/binding.ts so a stale build fails at load with "rebuild", not later.
+constexpr uint32_t kAbiVersion = 4;
 // A frame is a tpacket{2,3}_hdr, then struct sockaddr_ll, then data. Without
 // PACKET_TX_HAS_OFF the kernel takes TX data right after the (aligned) header.
 constexpr uint32_t kTxDataOffsetV2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 constexpr uint32_t kTxDataOffsetV3 = TPACKET_ALIGN(sizeof(tpacket3_hdr));
+
+// Something that borrowed the TX ring from the Ring (the bench's load generator,
+// generator.cc). While a lease is held the Ring sends nothing itself (ring_send: EBUSY),
+// and close() ends the lease before the ring memory goes away.
+struct TxLease {
+  // Stops the borrower and waits for it (its thread is joined); it returns the ring with ReturnTx.
+  virtual void End() = 0;
+
+ protected:
+  ~TxLease() = default;
+};
 
 struct Ring {
   napi_env env = nullptr;
@@ -51,7 +69,7 @@ struct Ring {
   uint8_t* shadow = nullptr;    // copying fallback: JS ArrayBuffer mirroring the mapping
   bool closed = false;
   uv_poll_t* poll = nullptr;    // separately allocated: freed by uv_close's callback
-  std::atomic<bool> generating{false};  // a generator thread owns the TX ring
+  TxLease* txLease = nullptr;   // set while another sender borrows the TX ring
   Napi::FunctionReference onBatch;
   Napi::Reference<Napi::Value> self;  // strong while polling: no GC under libuv's feet
   Napi::ObjectReference descRef, statsRef, shadowRef;
@@ -60,7 +78,6 @@ struct Ring {
   struct Mapping* mapping = nullptr;  // shared with the JS ArrayBuffer
   bool inBatch = false;
   bool closePending = false;     // close() called from inside the handler
-  struct Generator* gen = nullptr;  // load generator thread using the TX ring, if any
 
   uint8_t* rxFrame(uint32_t i) const { return map + static_cast<size_t>(i) * frameSize; }
   uint8_t* txFrame(uint32_t i) const { return map + txBase + static_cast<size_t>(i) * frameSize; }
@@ -75,8 +92,11 @@ Ring* Unwrap(const Napi::CallbackInfo& info, bool allowClosed = false);
 // Returns frames handed over, or -errno.
 int TxSend(Ring* r, uint32_t count);
 void ReleaseResources(Ring* r);
-// Cancels and joins a running load generator (no-op when none).
-void JoinGenerator(Ring* r);
+// Lends the TX ring (false when it is already lent); the borrower starts at r->txHead.
+bool LendTx(Ring* r, TxLease* lease);
+// The borrower hands the TX ring back (main thread) after handing `sent` frames to the
+// kernel, with `head` its next free slot.
+void ReturnTx(Ring* r, TxLease* lease, uint32_t head, uint64_t sent);
 
 void InitRing(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);

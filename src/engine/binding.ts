@@ -5,9 +5,12 @@
 // names neighproxy, so the loader works from src/ (ts-node) and from dist/src/engine.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as types from './types';
 
 /** Opaque native handle (a napi External). */
 export type RingHandle = { readonly __ringHandle: unique symbol };
+/** Opaque handle of a running load generator (native/generator.cc). */
+export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
 
 export interface NativeOpenOptions {
   frameSize: number;
@@ -60,10 +63,39 @@ export interface NativeGenerateResult {
   startUs: number;
 }
 
-export interface NativeLayout {
-  DESC_STRIDE: number;
-  STAT_COUNT: number;
-}
+/** The addon's `abiVersion` this TypeScript is written against (native/ring.h kAbiVersion). */
+export const ABI_VERSION = 4;
+
+/** Every name of the layout shared with the addon (native/ring.h), with the value types.ts gives it. */
+const LAYOUT = {
+  DESC_OFFSET: types.DESC_OFFSET,
+  DESC_LENGTH: types.DESC_LENGTH,
+  DESC_VLAN_TCI: types.DESC_VLAN_TCI,
+  DESC_PKT_TYPE: types.DESC_PKT_TYPE,
+  DESC_TS_SEC: types.DESC_TS_SEC,
+  DESC_TS_NSEC: types.DESC_TS_NSEC,
+  DESC_WIRE_LENGTH: types.DESC_WIRE_LENGTH,
+  DESC_VLAN_TPID: types.DESC_VLAN_TPID,
+  DESC_STRIDE: types.DESC_STRIDE,
+  STAT_FRAMES: types.STAT_FRAMES,
+  STAT_BATCHES: types.STAT_BATCHES,
+  STAT_SENT: types.STAT_SENT,
+  STAT_TX_FULL: types.STAT_TX_FULL,
+  STAT_KDROPS: types.STAT_KDROPS,
+  STAT_KFREEZES: types.STAT_KFREEZES,
+  STAT_KPACKETS: types.STAT_KPACKETS,
+  STAT_TX_ERRORS: types.STAT_TX_ERRORS,
+  STAT_WAKEUPS: types.STAT_WAKEUPS,
+  STAT_SOCK_ERRORS: types.STAT_SOCK_ERRORS,
+  STAT_COUNT: types.STAT_COUNT,
+  VLAN_NONE: types.VLAN_NONE,
+} as const;
+
+/** Descriptor words, stats slots and VLAN_NONE as the addon exports them. */
+export type NativeLayout = { readonly [K in keyof typeof LAYOUT]: number };
+
+/** The layout TypeScript expects, by name (what checkBinding compares the addon's with). */
+export const EXPECTED_LAYOUT: NativeLayout = LAYOUT;
 
 export interface NativeBinding {
   abiVersion: number;
@@ -79,8 +111,15 @@ export interface NativeBinding {
   /** Polls PACKET_STATISTICS into the stats block. */
   ring_stats(handle: RingHandle): void;
   ring_close(handle: RingHandle): void;
-  gen_start(handle: RingHandle, templates: Uint8Array, lengths: Uint32Array, opts: NativeGenerateOptions, sendTimes: Float64Array | null): Promise<NativeGenerateResult>;
-  gen_cancel(handle: RingHandle): void;
+  /** Borrows the ring's TX slots (ring_send: EBUSY, ring_close ends the run) until `done` settles. */
+  gen_start(
+    ring: RingHandle,
+    templates: Uint8Array,
+    lengths: Uint32Array,
+    opts: NativeGenerateOptions,
+    sendTimes: Float64Array | null,
+  ): { handle: GeneratorHandle; done: Promise<NativeGenerateResult> };
+  gen_cancel(generator: GeneratorHandle): void;
   /**
    * native/caps.cc: PR_SET_KEEPCAPS, setgroups(gids), setresgid(gid), setresuid(uid) (glibc:
    * every thread), then capset permitted = effective = keepCaps (bit n = capability n,
@@ -89,19 +128,6 @@ export interface NativeBinding {
    */
   drop_privileges(uid: number, gid: number, gids: number[], keepCaps: number): void;
 }
-
-/** Slots of the shared Float64Array stats block (native/ring.h Stat). */
-export const STAT_FRAMES = 0;
-export const STAT_BATCHES = 1;
-export const STAT_SENT = 2;
-export const STAT_TX_FULL = 3;
-export const STAT_KDROPS = 4;
-export const STAT_KFREEZES = 5;
-export const STAT_KPACKETS = 6;
-export const STAT_TX_ERRORS = 7;
-export const STAT_WAKEUPS = 8;
-export const STAT_SOCK_ERRORS = 9;
-export const STAT_COUNT = 10;
 
 /** Directory holding the package.json named neighproxy, searched upwards from `from`. */
 export function packageRoot(from: string = __dirname): string {
@@ -112,17 +138,43 @@ export function packageRoot(from: string = __dirname): string {
   }
 }
 
+const REBUILD = 'rebuild it with `npm rebuild neighproxy` (or `npx node-gyp rebuild` in a checkout)';
+
+function mismatch(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Throws unless `b` is an addon this TypeScript can drive: its `abiVersion` is ABI_VERSION
+ * (code ERR_ADDON_ABI), and its `layout` has exactly the names of EXPECTED_LAYOUT with the
+ * same values (code ERR_ADDON_LAYOUT, naming each one that disagrees). A stale build in
+ * build/Release or prebuilds/ fails here, at load, instead of misreading ring memory.
+ */
+export function checkBinding(b: unknown, expected: { abiVersion: number; layout: NativeLayout } = { abiVersion: ABI_VERSION, layout: EXPECTED_LAYOUT }): asserts b is NativeBinding {
+  const got = b as { abiVersion?: unknown; layout?: unknown } | null;
+  const abi = got?.abiVersion;
+  if (abi !== expected.abiVersion) {
+    throw mismatch('ERR_ADDON_ABI', `neighproxy addon ABI mismatch: expected abiVersion ${expected.abiVersion}, found ${String(abi)}: ${REBUILD}`);
+  }
+  const layout = (typeof got?.layout === 'object' && got.layout !== null ? got.layout : {}) as Record<string, unknown>;
+  const want = expected.layout as Record<string, number>;
+  const wrong: string[] = [];
+  for (const name of Object.keys(want)) {
+    if (layout[name] !== want[name]) wrong.push(`${name} is ${String(layout[name])} in the addon, ${want[name]} in src/engine/types.ts`);
+  }
+  for (const name of Object.keys(layout)) if (!(name in want)) wrong.push(`${name} (${String(layout[name])}) is unknown to src/engine/types.ts`);
+  if (wrong.length > 0) throw mismatch('ERR_ADDON_LAYOUT', `neighproxy addon layout mismatch: ${wrong.join('; ')}: ${REBUILD}`);
+}
+
 let cached: NativeBinding | undefined;
 
-/** Loads the addon once (prebuild or local build) and checks its layout matches ours. */
+/** Loads the addon once (prebuild or local build) and checks its ABI and layout match ours. */
 export function binding(): NativeBinding {
   if (cached) return cached;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = require('node-gyp-build') as (dir: string) => unknown;
-  const b = load(packageRoot()) as NativeBinding;
-  if (b.layout.STAT_COUNT !== STAT_COUNT || b.layout.DESC_STRIDE !== 8) {
-    throw new Error(`neighproxy addon layout mismatch (stats ${b.layout.STAT_COUNT}, stride ${b.layout.DESC_STRIDE}): rebuild it`);
-  }
+  const b = load(packageRoot());
+  checkBinding(b);
   cached = b;
   return b;
 }

@@ -1,6 +1,7 @@
 // Native load generator (native/generator.cc) over a TX-only Ring: copies template frames
 // into TX slots on its own thread, paced or flat out. See the file header there for how
 // sender/target vary per frame.
+import type { GeneratorHandle, NativeBinding } from './binding';
 import type { Ring } from './ring';
 
 export interface GenerateOptions {
@@ -30,6 +31,9 @@ export interface GenerateResult {
 }
 
 const MAX_COUNT = 2 ** 40;
+
+/** The run in progress on each ring, for cancelGenerate(). */
+const running = new WeakMap<Ring, { native: NativeBinding; handle: GeneratorHandle }>();
 
 function expectNumber(name: string, v: unknown, min: number, max: number, int = true): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || (int && !Number.isInteger(v)) || v < min || v > max) {
@@ -67,18 +71,22 @@ export async function generate(ring: Ring, opts: GenerateOptions): Promise<Gener
   const claim = ring.claimTx();
   let sent = 0;
   try {
-    const res = await claim.native.gen_start(claim.handle, packed, lengths, { count, ratePps, varySender, varyTarget, batch }, opts.sendTimes ?? null);
+    const run = claim.native.gen_start(claim.handle, packed, lengths, { count, ratePps, varySender, varyTarget, batch }, opts.sendTimes ?? null);
+    running.set(ring, { native: claim.native, handle: run.handle });
+    const res = await run.done;
     sent = res.sent;
     return { ...res, pps: res.elapsedNs > 0 ? res.sent / (res.elapsedNs / 1e9) : 0 };
   } catch (err) {
     sent = (err as { sent?: number }).sent ?? 0;
     throw err;
   } finally {
+    running.delete(ring);
     claim.release(sent);
   }
 }
 
 /** Stops a running generate() on `ring` early; its promise resolves with what was sent. */
 export function cancelGenerate(ring: Ring): void {
-  ring.cancelGenerate();
+  const run = running.get(ring);
+  if (run) run.native.gen_cancel(run.handle);
 }

@@ -6,10 +6,9 @@
 // handler returns. Counters live in a shared Float64Array the addon writes; reading them
 // costs no call except the PACKET_STATISTICS poll in `counters()`.
 import { ARP_AND_NS_FILTER, packFilter } from './filters';
+import { binding, type NativeBinding, type RingHandle } from './binding';
 import {
-  binding,
-  type NativeBinding,
-  type RingHandle,
+  DESC_STRIDE,
   STAT_BATCHES,
   STAT_COUNT,
   STAT_FRAMES,
@@ -21,8 +20,12 @@ import {
   STAT_TX_ERRORS,
   STAT_TX_FULL,
   STAT_WAKEUPS,
-} from './binding';
-import { DESC_STRIDE, type Batch, type BatchHandler, type BpfProgram, type RingCounters, type TxWriter } from './types';
+  type Batch,
+  type BatchHandler,
+  type BpfProgram,
+  type RingCounters,
+  type TxWriter,
+} from './types';
 
 export type FanoutMode = 'hash' | 'lb' | 'cpu' | 'rollover' | 'rnd' | 'qm';
 const FANOUT_MODES: Record<FanoutMode, number> = { hash: 0, lb: 1, cpu: 2, rollover: 3, rnd: 4, qm: 5 };
@@ -371,11 +374,6 @@ export class Ring {
         this.txImpl.locked = false;
       },
     };
-  }
-
-  /** Stops a load generator running on this ring (see generator.ts). */
-  cancelGenerate(): void {
-    if (!this.closed) this.native.gen_cancel(this.handle);
   }
 
   private assertOpen(): void {

@@ -4,6 +4,11 @@
 // mapping (created once), `desc` a preallocated descriptor table the addon fills before
 // the single call into JS. Nothing here is valid after the handler returns: RX slots
 // go back to the kernel then.
+//
+// The DESC_*, STAT_* and VLAN_NONE values are the addon's (native/ring.h names each once
+// and exports it in `layout`); binding.ts checks every one of them against these when the
+// addon loads and refuses a build that disagrees. They are written out here so that code
+// that only reads or builds descriptor tables (wire, replay, tests) loads no native code.
 
 /** Words per frame in `Batch.desc`. */
 export const DESC_STRIDE = 8;
@@ -23,7 +28,22 @@ export const DESC_WIRE_LENGTH = 6;
 /** VLAN TPID reported out of band (0x8100 / 0x88a8), 0 when none. */
 export const DESC_VLAN_TPID = 7;
 
+/** DESC_VLAN_TCI when the frame carried no tag. */
 export const VLAN_NONE = 0xffffffff;
+
+/** Slots of the shared Float64Array stats block the addon writes (RingCounters reads them). */
+export const STAT_FRAMES = 0;
+export const STAT_BATCHES = 1;
+export const STAT_SENT = 2;
+export const STAT_TX_FULL = 3;
+export const STAT_KDROPS = 4;
+export const STAT_KFREEZES = 5;
+export const STAT_KPACKETS = 6;
+export const STAT_TX_ERRORS = 7;
+export const STAT_WAKEUPS = 8;
+export const STAT_SOCK_ERRORS = 9;
+/** Slots in the block. */
+export const STAT_COUNT = 10;
 
 export interface Batch {
   /** Frames in this batch. */

@@ -4,11 +4,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsNetns, waitFor } from '../helpers/netns';
+import { binding, type RingHandle } from '../../src/engine/binding';
 import { cancelGenerate, generate } from '../../src/engine/generator';
+import type { Ring } from '../../src/engine/ring';
 import { arp, ip4, ip6, mac, ns } from './fixtures/frames';
-import { MAC_B, Pair, frameOf, hex } from './fixtures/pair';
+import { MAC_B, Pair, frameOf, hex, send } from './fixtures/pair';
 
 const skip = needsNetns();
+
+/** The native handle behind a Ring (tests only: to call the addon as a careless caller would). */
+const handleOf = (ring: Ring): RingHandle => (ring as unknown as { handle: RingHandle }).handle;
 
 function plus(bytes: number[], k: number): number[] {
   const out = [...bytes];
@@ -97,6 +102,51 @@ describe('load generator', { skip, timeout: 20000 }, () => {
     cancelGenerate(gen);
     const res = await run;
     assert.ok(res.sent > 0 && res.sent < 1000, `sent ${res.sent}`);
+  });
+
+  test('the addon refuses ring_send while the generator holds the TX ring (EBUSY)', async () => {
+    const gen = pair.sender();
+    const tpl = arp(1, mac(MAC_B), ip4('192.0.2.2'), [0, 0, 0, 0, 0, 0], ip4('192.0.2.1'));
+    const run = generate(gen, { templates: [tpl], count: 20, ratePps: 1000 });
+    assert.throws(() => binding().ring_send(handleOf(gen), 1), (e: Error & { code?: string }) => e.code === 'EBUSY' && /^send vb: EBUSY/.test(e.message));
+    assert.equal((await run).sent, 20);
+    assert.equal(binding().ring_send(handleOf(gen), 0), 0, 'the TX ring is back');
+  });
+
+  test('after a run the ring sends from where the generator stopped, and counts its frames', async () => {
+    const { ring, got } = capture();
+    const gen = pair.sender();
+    const tpl = (t: string) => arp(1, mac(MAC_B), ip4('192.0.2.2'), [0, 0, 0, 0, 0, 0], ip4(t));
+    assert.equal((await generate(gen, { templates: [tpl('192.0.2.1')], count: 5 })).sent, 5);
+    send(gen, [tpl('192.0.2.99')]);
+    assert.ok(await waitFor(() => got.length >= 6, 2000));
+    assert.deepEqual(got.slice(5), [hex(tpl('192.0.2.99'))], 'the next slot, not one the generator used');
+    assert.equal(gen.counters().repliesSent, 6);
+    ring.close();
+  });
+
+  test('closing the ring stops a running generator; the run settles with what was sent', async () => {
+    const gen = pair.sender();
+    const tpl = arp(1, mac(MAC_B), ip4('192.0.2.2'), [0, 0, 0, 0, 0, 0], ip4('192.0.2.1'));
+    const run = generate(gen, { templates: [tpl], count: 1_000_000, ratePps: 1000 });
+    await new Promise((r) => setTimeout(r, 30));
+    gen.close();
+    const res = await run;
+    assert.ok(res.sent > 0 && res.sent < 1000, `sent ${res.sent}`);
+    cancelGenerate(gen); // harmless once the run is over
+  });
+
+  test('ring and generator handles are not interchangeable at the addon', async () => {
+    const gen = pair.sender();
+    const native = binding();
+    const tpl = arp(1, mac(MAC_B), ip4('192.0.2.2'), [0, 0, 0, 0, 0, 0], ip4('192.0.2.1'));
+    const run = native.gen_start(handleOf(gen), tpl, Uint32Array.of(tpl.length), { count: 3, ratePps: 0, varySender: 0, varyTarget: 0, batch: 1 }, null);
+    const asRing = run.handle as unknown as RingHandle;
+    const asGenerator = handleOf(gen) as unknown as typeof run.handle;
+    assert.throws(() => native.ring_send(asRing, 1), /first argument must be a ring handle/);
+    assert.throws(() => native.gen_cancel(asGenerator), /gen_cancel\(generator\)/);
+    assert.equal((await run.done).sent, 3);
+    gen.close();
   });
 
   test('options are validated', async () => {
