@@ -11,8 +11,6 @@ import { DataViewCache } from './dataview';
 import { DropReason } from './drop';
 import { FrameKind, NA_FLAG_SOLICITED, type FrameView } from './view';
 
-// The EtherTypes live in net/ethertypes; re-exported so the wire module keeps its face.
-export { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_QINQ1 } from '../net/ethertypes';
 export const IPPROTO_ICMPV6 = 58;
 export const ND_NEIGHBOR_SOLICIT = 135;
 export const ND_NEIGHBOR_ADVERT = 136;
