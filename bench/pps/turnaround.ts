@@ -4,7 +4,8 @@
 //   node dist/bench/pps/turnaround.js IFNAME     (run inside the responder namespace)
 import { Ring } from '../../src/engine/ring';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, type Batch, type TxWriter } from '../../src/engine/types';
-import { ARP_TARGET_BASE, T_ARP, icmp6Checksum } from './frames';
+import { writeIcmp6Checksum } from '../../src/wire/checksum';
+import { ARP_TARGET_BASE, T_ARP } from './frames';
 
 function main(ifname: string): void {
   const ring = Ring.open(ifname, { rxFrames: 8192, txFrames: 4096 });
@@ -51,9 +52,7 @@ function main(ifname: string): void {
         out.copyWithin(ic + 8, o + 62, o + 78);
         out[ic + 24] = 2; out[ic + 25] = 1;
         for (let i = 0; i < 6; i++) out[ic + 26 + i] = m[i]!;
-        const c = icmp6Checksum(out, ip, 32);
-        out[ic + 2] = c >>> 8;
-        out[ic + 3] = c & 255;
+        writeIcmp6Checksum(out, ip, ic, 32);
         tx.commit(86);
       }
     }

@@ -39,39 +39,29 @@ export function insnImage(ins: BpfInsn, pc: number): { op: string; operand: stri
     case o.BPF_ST: return { op: 'st', operand: `M[${k}]` };
     case o.BPF_STX: return { op: 'stx', operand: `M[${k}]` };
     case o.BPF_JMP | o.BPF_JA: return { op: 'ja', operand: `${pc + 1 + (k >>> 0)}` };
-    case o.BPF_JMP | o.BPF_JGT | o.BPF_K: return { op: 'jgt', operand: hex(k) };
-    case o.BPF_JMP | o.BPF_JGE | o.BPF_K: return { op: 'jge', operand: hex(k) };
-    case o.BPF_JMP | o.BPF_JEQ | o.BPF_K: return { op: 'jeq', operand: hex(k) };
-    case o.BPF_JMP | o.BPF_JSET | o.BPF_K: return { op: 'jset', operand: hex(k) };
-    case o.BPF_JMP | o.BPF_JGT | o.BPF_X: return { op: 'jgt', operand: 'x' };
-    case o.BPF_JMP | o.BPF_JGE | o.BPF_X: return { op: 'jge', operand: 'x' };
-    case o.BPF_JMP | o.BPF_JEQ | o.BPF_X: return { op: 'jeq', operand: 'x' };
-    case o.BPF_JMP | o.BPF_JSET | o.BPF_X: return { op: 'jset', operand: 'x' };
-    case o.BPF_ALU | o.BPF_ADD | o.BPF_K: return { op: 'add', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_SUB | o.BPF_K: return { op: 'sub', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_MUL | o.BPF_K: return { op: 'mul', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_DIV | o.BPF_K: return { op: 'div', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_MOD | o.BPF_K: return { op: 'mod', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_AND | o.BPF_K: return { op: 'and', operand: hex(k) };
-    case o.BPF_ALU | o.BPF_OR | o.BPF_K: return { op: 'or', operand: hex(k) };
-    case o.BPF_ALU | o.BPF_XOR | o.BPF_K: return { op: 'xor', operand: hex(k) };
-    case o.BPF_ALU | o.BPF_LSH | o.BPF_K: return { op: 'lsh', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_RSH | o.BPF_K: return { op: 'rsh', operand: dec(k) };
-    case o.BPF_ALU | o.BPF_ADD | o.BPF_X: return { op: 'add', operand: 'x' };
-    case o.BPF_ALU | o.BPF_SUB | o.BPF_X: return { op: 'sub', operand: 'x' };
-    case o.BPF_ALU | o.BPF_MUL | o.BPF_X: return { op: 'mul', operand: 'x' };
-    case o.BPF_ALU | o.BPF_DIV | o.BPF_X: return { op: 'div', operand: 'x' };
-    case o.BPF_ALU | o.BPF_MOD | o.BPF_X: return { op: 'mod', operand: 'x' };
-    case o.BPF_ALU | o.BPF_AND | o.BPF_X: return { op: 'and', operand: 'x' };
-    case o.BPF_ALU | o.BPF_OR | o.BPF_X: return { op: 'or', operand: 'x' };
-    case o.BPF_ALU | o.BPF_XOR | o.BPF_X: return { op: 'xor', operand: 'x' };
-    case o.BPF_ALU | o.BPF_LSH | o.BPF_X: return { op: 'lsh', operand: 'x' };
-    case o.BPF_ALU | o.BPF_RSH | o.BPF_X: return { op: 'rsh', operand: 'x' };
     case o.BPF_ALU | o.BPF_NEG: return { op: 'neg', operand: '' };
     case o.BPF_MISC | o.BPF_TAX: return { op: 'tax', operand: '' };
     case o.BPF_MISC | o.BPF_TXA: return { op: 'txa', operand: '' };
-    default: return { op: 'unimp', operand: `0x${code.toString(16)}` };
+    default: return jumpOrAlu(code, k) ?? { op: 'unimp', operand: `0x${code.toString(16)}` };
   }
+}
+
+/** Conditional jumps and ALU operations by operation field; K operands as libpcap prints them. */
+const JUMPS = new Map([[o.BPF_JGT, 'jgt'], [o.BPF_JGE, 'jge'], [o.BPF_JEQ, 'jeq'], [o.BPF_JSET, 'jset']]);
+const ALU_OPS = new Map([
+  [o.BPF_ADD, 'add'], [o.BPF_SUB, 'sub'], [o.BPF_MUL, 'mul'], [o.BPF_DIV, 'div'], [o.BPF_MOD, 'mod'],
+  [o.BPF_AND, 'and'], [o.BPF_OR, 'or'], [o.BPF_XOR, 'xor'], [o.BPF_LSH, 'lsh'], [o.BPF_RSH, 'rsh'],
+]);
+/** Operations whose constant libpcap prints in hex (the bitwise ones); the rest in decimal. */
+const HEX_ALU = new Set([o.BPF_AND, o.BPF_OR, o.BPF_XOR]);
+
+function jumpOrAlu(code: number, k: number): { op: string; operand: string } | null {
+  if ((code & ~0xf8) !== o.BPF_JMP && (code & ~0xf8) !== o.BPF_ALU) return null; // other bits set: not a defined opcode
+  const x = o.src(code) === o.BPF_X;
+  const name = (o.cls(code) === o.BPF_JMP ? JUMPS : ALU_OPS).get(o.op(code));
+  if (name === undefined) return null;
+  if (x) return { op: name, operand: 'x' };
+  return { op: name, operand: o.cls(code) === o.BPF_JMP || HEX_ALU.has(o.op(code)) ? hex(k) : dec(k) };
 }
 
 /** One line as `tcpdump -d` prints instruction `pc`. */

@@ -95,6 +95,31 @@ function ancillary(code: number, a: BpfAncillary, A: number, X: number): number 
 }
 
 /**
+ * An ABS or IND load (`c`: BPF_LD | size | mode): ancillary data at SKF_AD_OFF + n, the
+ * SKF_NET_OFF / SKF_LL_OFF areas, else frame bytes. -1 when the load fails (the kernel's
+ * program then returns 0).
+ */
+function loadAbsInd(c: number, kk: number, A: number, X: number, frame: Uint8Array, off: number, len: number, anc: BpfAncillary): number {
+  const ind = (c & 0xe0) === 0x40; // BPF_IND
+  let at = ind ? (X + kk) | 0 : kk | 0;
+  if (!ind && at >= -0x1000 && at < 0) { // SKF_AD_OFF
+    const v = ancillary(at + 0x1000, anc, A, X);
+    if (v >= 0) return v;
+  }
+  if (at < 0) {
+    if (at >= o.SKF_NET_OFF) at = at - o.SKF_NET_OFF + anc.netOffset;
+    else if (at >= o.SKF_LL_OFF) at = at - o.SKF_LL_OFF;
+    else return -1;
+  }
+  const sz = (c & 0x18) === 0 ? 4 : (c & 0x18) === 0x08 ? 2 : 1; // BPF_W, BPF_H, BPF_B
+  if (at > len - sz) return -1;
+  const b = off + at;
+  return sz === 4
+    ? ((frame[b]! << 24) | (frame[b + 1]! << 16) | (frame[b + 2]! << 8) | frame[b + 3]!) >>> 0
+    : sz === 2 ? (frame[b]! << 8) | frame[b + 1]! : frame[b]!;
+}
+
+/**
  * Runs a classic-BPF program over `len` bytes of `frame` starting at `off`, as the kernel
  * would for a socket filter. Returns the number of bytes to keep (0 = drop). Never throws
  * and never reads outside [off, off + len).
@@ -127,26 +152,9 @@ export function runFilter(
       case 0x40: /* BPF_LD | BPF_W | BPF_IND */
       case 0x48: /* BPF_LD | BPF_H | BPF_IND */
       case 0x50: /* BPF_LD | BPF_B | BPF_IND */ {
-        const ind = (c & 0xe0) === 0x40; // BPF_IND
-        let at = ind ? (X + kk) | 0 : kk | 0;
-        if (!ind && at >= -0x1000 && at < 0) { // SKF_AD_OFF
-          const v = ancillary(at + 0x1000, anc, A, X);
-          if (v >= 0) {
-            A = v;
-            break;
-          }
-        }
-        if (at < 0) {
-          if (at >= o.SKF_NET_OFF) at = at - o.SKF_NET_OFF + anc.netOffset;
-          else if (at >= o.SKF_LL_OFF) at = at - o.SKF_LL_OFF;
-          else return 0;
-        }
-        const sz = (c & 0x18) === 0 ? 4 : (c & 0x18) === 0x08 ? 2 : 1; // BPF_W, BPF_H, BPF_B
-        if (at > len - sz) return 0;
-        const b = off + at;
-        A = sz === 4
-          ? ((frame[b]! << 24) | (frame[b + 1]! << 16) | (frame[b + 2]! << 8) | frame[b + 3]!) >>> 0
-          : sz === 2 ? (frame[b]! << 8) | frame[b + 1]! : frame[b]!;
+        const v = loadAbsInd(c, kk, A, X, frame, off, len, anc);
+        if (v < 0) return 0;
+        A = v;
         break;
       }
       case 0x80: /* BPF_LD | BPF_W | BPF_LEN */ A = len; break;

@@ -7,35 +7,24 @@
 // SKF_AD_VLAN_TAG_PRESENT / SKF_AD_VLAN_TAG). So [12] is already the inner EtherType for
 // a singly tagged frame. A tag can still be in-band (QinQ inner tag, or a device that
 // does not strip), so the default program also looks one tag deeper, at [16].
-import type { BpfInsn, BpfProgram } from './types';
+//
+// Built with the one cBPF assembler and opcode table (bpf/asm, bpf/opcodes: numbers and
+// label resolution only, no policy code). Not to be confused with bpf/plain's plainFilter
+// (every ARP and NS/NA behind up to two in-band tags, the compiler's fallback): these are
+// the ring's fixed programs, one in-band tag deep.
+import { Asm, type Label } from '../bpf/asm';
+import * as o from '../bpf/opcodes';
+import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IPV6 } from '../net/ethertypes';
+import type { BpfProgram } from './types';
 
-// Opcodes (linux/filter.h).
-const LD_W_ABS = 0x20;
-const LD_H_ABS = 0x28;
-const LD_B_ABS = 0x30;
-const ALU_AND_K = 0x54;
-const JMP_JEQ_K = 0x15;
-const RET_K = 0x06;
-/** Ancillary loads: SKF_AD_OFF (-0x1000) + SKF_AD_VLAN_TAG (44) / SKF_AD_VLAN_TAG_PRESENT (48). */
-const SKF_AD_VLAN_TAG = (0xfffff000 + 44) >>> 0;
-const SKF_AD_VLAN_TAG_PRESENT = (0xfffff000 + 48) >>> 0;
 /** What tcpdump returns to accept: the whole frame. */
 const ACCEPT = 262144;
+const LD_W_ABS = o.BPF_LD | o.BPF_W | o.BPF_ABS;
+const LD_H_ABS = o.BPF_LD | o.BPF_H | o.BPF_ABS;
+const LD_B_ABS = o.BPF_LD | o.BPF_B | o.BPF_ABS;
 
-type Op = { label?: string; code: number; k: number; jt?: string; jf?: string };
-
-/** Resolves `jt`/`jf` labels to relative offsets; a missing label means "next". */
-function assemble(ops: Op[]): BpfProgram {
-  const at = new Map<string, number>();
-  ops.forEach((op, i) => op.label && at.set(op.label, i));
-  const rel = (i: number, label: string | undefined): number => {
-    if (label === undefined) return 0;
-    const t = at.get(label);
-    if (t === undefined || t <= i) throw new Error(`bpf: bad jump to ${label} at ${i}`);
-    if (t - i - 1 > 255) throw new Error(`bpf: jump to ${label} too far`);
-    return t - i - 1;
-  };
-  return Object.freeze(ops.map((op, i): BpfInsn => Object.freeze({ code: op.code, jt: rel(i, op.jt), jf: rel(i, op.jf), k: op.k >>> 0 })));
+function freeze(a: Asm): BpfProgram {
+  return Object.freeze(a.resolve().map((insn) => Object.freeze(insn)));
 }
 
 export interface NeighFilterSpec {
@@ -49,46 +38,55 @@ export interface NeighFilterSpec {
 
 /** Builds an ARP / ICMPv6-ND filter. The shape of the result is explained inline. */
 export function neighFilter(spec: NeighFilterSpec): BpfProgram {
-  const ops: Op[] = [];
+  const a = new Asm();
+  const accept = a.label('accept');
+  const reject = a.label('reject');
   if (spec.vlan === 'untagged') {
-    ops.push({ code: LD_W_ABS, k: SKF_AD_VLAN_TAG_PRESENT }, { code: JMP_JEQ_K, k: 0, jf: 'reject' });
+    a.stmt(LD_W_ABS, o.SKF_AD_OFF + o.SKF_AD_VLAN_TAG_PRESENT);
+    a.jmp(o.BPF_JEQ, 0, 0, reject);
   } else if (typeof spec.vlan === 'number') {
-    ops.push(
-      { code: LD_W_ABS, k: SKF_AD_VLAN_TAG_PRESENT },
-      { code: JMP_JEQ_K, k: 1, jf: 'reject' },
-      { code: LD_W_ABS, k: SKF_AD_VLAN_TAG },
-      { code: ALU_AND_K, k: 0x0fff },
-      { code: JMP_JEQ_K, k: spec.vlan, jf: 'reject' },
-    );
+    a.stmt(LD_W_ABS, o.SKF_AD_OFF + o.SKF_AD_VLAN_TAG_PRESENT);
+    a.jmp(o.BPF_JEQ, 1, 0, reject);
+    a.stmt(LD_W_ABS, o.SKF_AD_OFF + o.SKF_AD_VLAN_TAG);
+    a.stmt(o.BPF_ALU | o.BPF_AND | o.BPF_K, 0x0fff);
+    a.jmp(o.BPF_JEQ, spec.vlan, 0, reject);
   }
+  const inband = a.label('q_type');
   // L2 header length is 14 (o=0) or 18 with an in-band tag (o=4).
-  const body = (o: number, p: string): Op[] => {
-    const out: Op[] = [{ label: `${p}type`, code: LD_H_ABS, k: 12 + o }];
-    if (spec.arp !== null) out.push({ code: JMP_JEQ_K, k: 0x0806, jt: spec.arp === 'any' ? 'accept' : `${p}arp` });
-    if (spec.icmp6 !== null) out.push({ code: JMP_JEQ_K, k: 0x86dd, jt: `${p}ip6` });
-    if (o === 0 && spec.vlan === 'any') {
-      out.push({ code: JMP_JEQ_K, k: 0x8100, jt: 'q_type' }, { code: JMP_JEQ_K, k: 0x88a8, jt: 'q_type' });
+  const body = (off: number, typeLabel: Label | null): void => {
+    const arp = a.label('arp');
+    const ip6 = a.label('ip6');
+    if (typeLabel) a.place(typeLabel);
+    a.stmt(LD_H_ABS, 12 + off);
+    if (spec.arp !== null) a.jmp(o.BPF_JEQ, ETH_P_ARP, spec.arp === 'any' ? accept : arp, 0);
+    if (spec.icmp6 !== null) a.jmp(o.BPF_JEQ, ETH_P_IPV6, ip6, 0);
+    if (off === 0 && spec.vlan === 'any') {
+      a.jmp(o.BPF_JEQ, ETH_P_8021Q, inband, 0);
+      a.jmp(o.BPF_JEQ, ETH_P_8021AD, inband, 0);
     }
-    out.push({ code: RET_K, k: 0 });
+    a.ret(0);
     if (spec.arp !== null && spec.arp !== 'any') {
       // ARP opcode at [20 + o]
-      out.push({ label: `${p}arp`, code: LD_H_ABS, k: 20 + o }, { code: JMP_JEQ_K, k: spec.arp, jt: 'accept', jf: 'reject' });
+      a.place(arp);
+      a.stmt(LD_H_ABS, 20 + off);
+      a.jmp(o.BPF_JEQ, spec.arp, accept, reject);
     }
     if (spec.icmp6 !== null) {
       // IPv6 next header at [20 + o] must be 58 (no extension headers); ICMPv6 type at [54 + o].
-      out.push(
-        { label: `${p}ip6`, code: LD_B_ABS, k: 20 + o },
-        { code: JMP_JEQ_K, k: 58, jf: 'reject' },
-        { code: LD_B_ABS, k: 54 + o },
-        { code: JMP_JEQ_K, k: spec.icmp6, jt: 'accept', jf: 'reject' },
-      );
+      a.place(ip6);
+      a.stmt(LD_B_ABS, 20 + off);
+      a.jmp(o.BPF_JEQ, 58, 0, reject);
+      a.stmt(LD_B_ABS, 54 + off);
+      a.jmp(o.BPF_JEQ, spec.icmp6, accept, reject);
     }
-    return out;
   };
-  ops.push(...body(0, ''));
-  if (spec.vlan === 'any') ops.push(...body(4, 'q_'));
-  ops.push({ label: 'accept', code: RET_K, k: ACCEPT }, { label: 'reject', code: RET_K, k: 0 });
-  return assemble(ops);
+  body(0, null);
+  if (spec.vlan === 'any') body(4, inband);
+  a.place(accept);
+  a.ret(ACCEPT);
+  a.place(reject);
+  a.ret(0);
+  return freeze(a);
 }
 
 /**
@@ -109,12 +107,12 @@ export const ARP_REPLY_AND_NA_FILTER: BpfProgram = neighFilter({ arp: 2, icmp6: 
 export const ARP_REPLY_AND_NA_EXPRESSION = '(arp[6:2] == 2) or (ip6[6] == 58 and ip6[40] == 136) or (vlan and ((arp[6:2] == 2) or (ip6[6] == 58 and ip6[40] == 136)))';
 
 /** For TX-only rings (load generators): `ret #0`, nothing is ever queued. tcpdump: `less 0` never matches. */
-export const REJECT_ALL_FILTER: BpfProgram = Object.freeze([Object.freeze({ code: RET_K, jt: 0, jf: 0, k: 0 })]);
+export const REJECT_ALL_FILTER: BpfProgram = Object.freeze([Object.freeze({ code: o.BPF_RET | o.BPF_K, jt: 0, jf: 0, k: 0 })]);
 
 /** Packs a program as the addon takes it: (code | jt << 16 | jf << 24, k) pairs. */
 export function packFilter(program: BpfProgram): Uint32Array {
-  if (!Array.isArray(program) || program.length === 0 || program.length > 4096) {
-    throw new RangeError(`Expected a BPF program of 1 to 4096 instructions but received ${Array.isArray(program) ? program.length : typeof program}`);
+  if (!Array.isArray(program) || program.length === 0 || program.length > o.BPF_MAXINSNS) {
+    throw new RangeError(`Expected a BPF program of 1 to ${o.BPF_MAXINSNS} instructions but received ${Array.isArray(program) ? program.length : typeof program}`);
   }
   const out = new Uint32Array(program.length * 2);
   program.forEach((insn, i) => {
@@ -122,7 +120,7 @@ export function packFilter(program: BpfProgram): Uint32Array {
     if (!isUint(code, 0xffff) || !isUint(jt, 0xff) || !isUint(jf, 0xff) || !isUint(k, 0xffffffff)) {
       throw new RangeError(`BPF instruction ${i}: expected code 0..65535, jt/jf 0..255, k 0..4294967295 but received ${JSON.stringify(insn)}`);
     }
-    if ((code & 0x07) === 0x05 && (i + 1 + jt >= program.length || i + 1 + jf >= program.length || ((code & 0xf0) === 0 && i + 1 + k >= program.length))) {
+    if (o.cls(code) === o.BPF_JMP && (i + 1 + jt >= program.length || i + 1 + jf >= program.length || (o.op(code) === o.BPF_JA && i + 1 + k >= program.length))) {
       throw new RangeError(`BPF instruction ${i}: jump past the end of the program`);
     }
     out[2 * i] = code | (jt << 16) | (jf << 24);

@@ -11,8 +11,9 @@
 import { BROADCAST_MAC, isUnspecified6, multicastMac6, solicitedNode6, type Ip4, type Ip6, type Mac } from '../net/addr';
 import { fold16, macWordSum } from './checksum';
 import { DataViewCache } from './dataview';
+import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IPV6 } from '../net/ethertypes';
 import {
-  ARPOP_REPLY, ARPOP_REQUEST, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IPV6, IPPROTO_ICMPV6,
+  ARPOP_REPLY, ARPOP_REQUEST, IPPROTO_ICMPV6,
   ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_OPT_SOURCE_LINKADDR, ND_OPT_TARGET_LINKADDR,
 } from './parse';
 import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from './view';

@@ -5,17 +5,12 @@
 // of `buf`), so a frame sitting in a larger ring slot is judged by its own bytes only.
 import { VLAN_NONE } from '../engine/types';
 import { isMulticast6, isSolicitedNode6, isUnspecified6 } from '../net/addr';
+import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_QINQ1 } from '../net/ethertypes';
 import { fold16 } from './checksum';
 import { DataViewCache } from './dataview';
 import { DropReason } from './drop';
 import { FrameKind, NA_FLAG_SOLICITED, type FrameView } from './view';
 
-export const ETH_P_ARP = 0x0806;
-export const ETH_P_IPV6 = 0x86dd;
-export const ETH_P_8021Q = 0x8100;
-export const ETH_P_8021AD = 0x88a8;
-/** Pre-standard QinQ TPID still seen on some switches. */
-export const ETH_P_QINQ1 = 0x9100;
 export const IPPROTO_ICMPV6 = 58;
 export const ND_NEIGHBOR_SOLICIT = 135;
 export const ND_NEIGHBOR_ADVERT = 136;
@@ -89,7 +84,7 @@ export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci
 function parseArp(dv: DataView, p: number, end: number, view: FrameView): FrameKind {
   if (p + 28 > end) return dropped(view, DropReason.Truncated);
   if (dv.getUint16(p) !== 1) return dropped(view, DropReason.ArpBadHtype);
-  if (dv.getUint16(p + 2) !== 0x0800) return dropped(view, DropReason.ArpBadPtype);
+  if (dv.getUint16(p + 2) !== ETH_P_IP) return dropped(view, DropReason.ArpBadPtype);
   if (dv.getUint8(p + 4) !== 6) return dropped(view, DropReason.ArpBadHlen);
   if (dv.getUint8(p + 5) !== 4) return dropped(view, DropReason.ArpBadPlen);
   const op = dv.getUint16(p + 6);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   ARP_FRAME_LEN,
@@ -16,6 +16,12 @@ import {
   writeArpRequest,
   writeNeighborSolicitation,
 } from '../../bench/pps/frames';
+import { runFilter } from '../../src/bpf/interp';
+import { generate } from '../../src/engine/generator';
+import { icmp6ChecksumOk } from '../../src/wire/checksum';
+import { needsNetns, waitFor } from '../helpers/netns';
+import { Pair, frameOf } from '../engine/fixtures/pair';
+import type { BpfProgram } from '../../src/engine/types';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -121,18 +127,9 @@ test('requests map to their own residue; replies are not requests', () => {
   assert.equal(requestResidue('arp', reply, 0, reply.length), -1);
 });
 
-/** A tiny classic-BPF interpreter for the opcodes the capture filter uses. */
-function runBpf(prog: ReadonlyArray<{ code: number; jt: number; jf: number; k: number }>, p: Uint8Array): number {
-  let a = 0;
-  for (let pc = 0; pc < prog.length; pc++) {
-    const { code, jt, jf, k } = prog[pc]!;
-    if (code === 0x28) a = (p[k]! << 8) | p[k + 1]!;
-    else if (code === 0x30) a = p[k]!;
-    else if (code === 0x15) pc += a === k ? jt : jf;
-    else if (code === 0x06) return k;
-    else throw new Error(`opcode ${code}`);
-  }
-  throw new Error('fell off the program');
+/** Verdict of the kernel-faithful interpreter (bpf/interp) on an untagged frame. */
+function runBpf(prog: BpfProgram, p: Uint8Array): number {
+  return runFilter(prog, p, p.length);
 }
 
 test('the capture filter keeps ARP and NS/NA and nothing else', () => {
@@ -152,4 +149,39 @@ test('the capture filter keeps ARP and NS/NA and nothing else', () => {
   const ip4 = Uint8Array.from(arp);
   ip4[13] = 0x00; // 0x0800
   assert.equal(runBpf(CAPTURE_REQUESTS_AND_REPLIES, ip4), 0);
+});
+
+// The native load generator (native/generator.cc) recomputes the ICMPv6 checksum of every
+// NS it varies, with its own C++ sum. Sent from the bench's NS template (whose checksum is
+// wire/checksum's writeIcmp6Checksum), frame i must equal the template for sender i % S and
+// target i % T written by the bench, checksum included, and verify with icmp6ChecksumOk.
+describe('native generator NS against the wire checksum', { skip: needsNetns(), timeout: 20000 }, () => {
+  let pair: Pair;
+  before(() => {
+    pair = new Pair('fc');
+  });
+  after(() => pair?.destroy());
+
+  test('every varied NS equals the bench frame, checksum included', async () => {
+    const rx = pair.open('va', 'a');
+    const got: Uint8Array[] = [];
+    rx.start((batch) => {
+      for (let i = 0; i < batch.count; i++) got.push(frameOf(batch, i));
+    });
+    const tpl = new Uint8Array(NS_FRAME_LEN);
+    writeNeighborSolicitation(tpl, 0, 0, 0);
+    const S = 3, T = 0x1ff; // the target walks across a byte boundary of the solicited-node group
+    const count = 2 * T;
+    const res = await generate(pair.sender(), { templates: [tpl], count, varySender: S, varyTarget: T });
+    assert.equal(res.sent, count);
+    const ours = (): Uint8Array[] => got.filter((f) => requestResidue('ns', f, 0, f.length) !== -1);
+    assert.ok(await waitFor(() => ours().length >= count, 5000), `received ${ours().length} of ${count}`);
+    const want = new Uint8Array(NS_FRAME_LEN);
+    ours().forEach((f, i) => {
+      assert.ok(icmp6ChecksumOk(f, 14, 54, 32), `frame ${i}: checksum verifies`);
+      writeNeighborSolicitation(want, 0, i % S, i % T);
+      assert.equal(hex(f), hex(want), `frame ${i}`);
+    });
+    rx.close();
+  });
 });

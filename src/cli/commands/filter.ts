@@ -6,6 +6,7 @@ import { ConfigError } from '../../config/errors';
 import type { Config, InterfaceConfig } from '../../config/types';
 import type { BpfInsn } from '../../engine/types';
 import { compileFilter, type CompiledFilter } from '../../bpf/compile';
+import { PLAIN_FILTER_NAME } from '../../bpf/plain';
 import { disassemble } from '../../bpf/disasm';
 import { BpfProgramError, formatDdd, parseDdd } from '../../bpf/program';
 
@@ -49,7 +50,7 @@ export function pickInterfaces(config: Config, name: string | undefined): Interf
 /** What `filter` prints for one interface's compiled program. */
 export function renderCompiled(iface: InterfaceConfig, f: CompiledFilter): string {
   const head = f.fallback
-    ? `; interface ${iface.name}: plain ARP+NS filter, ${f.program.length} instructions (${f.reason})`
+    ? `; interface ${iface.name}: ${PLAIN_FILTER_NAME}, ${f.program.length} instructions (${f.reason})`
     : `; interface ${iface.name}: ${f.program.length} instructions compiled from ${iface.rules.length} rules and ${iface.statics.length} statics`;
   const expr = f.expression
     ? `; the same on a capture (tags in band): tcpdump '${f.expression}'\n`
