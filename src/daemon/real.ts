@@ -1,6 +1,7 @@
 // The daemon's dependencies on a real host: config parser, ring engine, BPF compiler,
 // policy. Kept apart from daemon.ts so the daemon's logic is tested with fakes.
 import { compileFilter } from '../bpf/compile';
+import { PLAIN_FILTER_NAME } from '../bpf/plain';
 import { loadConfig } from '../config';
 import type { Config } from '../config/types';
 import { Ring } from '../engine/ring';
@@ -54,7 +55,7 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
     openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti }),
     compileFilter: (iface, config) => {
       const f = compileFilter(iface, config.cache, { log });
-      return { program: f.program, text: f.fallback ? `plain ARP+NS filter (${f.reason})` : `${f.program.length} instructions` };
+      return { program: f.program, text: f.fallback ? `${PLAIN_FILTER_NAME} (${f.reason})` : `${f.program.length} instructions` };
     },
     createPolicy: (config, env, output, logger) => new DaemonPolicy(config, env, output, logger),
     linkReader: sysfsLinkReader,
