@@ -4,7 +4,8 @@
 // little replay can say of it (EtherType, IPv4/IPv6 header fields) at the offset the
 // parser found; only ARP and ND are modelled in src/wire, and replay models nothing else.
 import { formatIp4, formatIp6, formatMac, newIp6, readIp4, readIp6 } from '../net/addr';
-import { ETH_P_ARP, ETH_P_IPV6, IPPROTO_ICMPV6, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT } from '../wire/parse';
+import { ETH_P_ARP, ETH_P_IPV6 } from '../net/ethertypes';
+import { IPPROTO_ICMPV6, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT } from '../wire/parse';
 import { DropReason, DROP_REASON_NAMES } from '../wire/drop';
 import { FrameKind, type FrameView } from '../wire/view';
 

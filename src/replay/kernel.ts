@@ -5,7 +5,7 @@
 // strips an outer 0x8100/0x88a8 tag and passes it as ancillary data (vlanp = 1,
 // vlan_tci, vlan_tpid); inner (QinQ) tags stay in band, as in the kernel.
 import type { BpfAncillary } from '../bpf/interp';
-import { ETH_P_8021AD, ETH_P_8021Q } from '../wire/parse';
+import { ETH_P_8021AD, ETH_P_8021Q } from '../net/ethertypes';
 
 /**
  * Copies `frame` into `out` as the kernel would present it to a packet socket, and
