@@ -78,7 +78,7 @@ test('an invalid file: every error on stderr, compiler style, exit 1, nothing on
 });
 
 test('usage errors exit 2; an unreadable file exits 1 with E_CONFIG_IO text', async () => {
-  for (const argv of [[], ['--config'], ['examples/parpd.conf'], ['--config', 'x', '--verbose']]) {
+  for (const argv of [[], ['--config'], ['a.conf', 'b.conf'], ['--config', 'x', 'y.conf'], ['--config', 'x', '--verbose']]) {
     const { io, out } = capture();
     assert.equal(await runCheck(argv, io), 2, argv.join(' '));
     assert.match(out.stderr, /^neighproxy check: /);
