@@ -174,7 +174,9 @@ export class Daemon {
       const m = this.opts.metrics;
       if (!m.loopback) this.log.warn({ event: 'metrics_exposed', host: m.host }, `metrics endpoint on non-loopback address ${m.host}: counters are visible to the network`);
       try {
-        this.metrics = await serveMetrics(createRegistry(this.metricsSources()), m);
+        const registry = createRegistry(this.metricsSources());
+        this.extendMetrics?.(registry);
+        this.metrics = await serveMetrics(registry, m);
       } catch (err) {
         await this.stop();
         throw err;
@@ -595,6 +597,9 @@ export class Daemon {
       reloads: () => this.reloads,
     };
   }
+
+  /** Set by the CLI wiring: process, build and service metrics (metrics-extra.ts). */
+  extendMetrics: ((registry: ReturnType<typeof createRegistry>) => void) | null = null;
 
   /** Overridden by the real wiring with the wire drop-name table. */
   dropName: (code: number) => string = (code) => `code_${code}`;

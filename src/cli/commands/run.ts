@@ -1,11 +1,59 @@
 import { UsageError, type Command } from '../command';
 import { parseRunArgs, RUN_USAGE, type RunOptions } from '../../daemon/args';
 import { Daemon } from '../../daemon/daemon';
-import { createLogger } from '../../daemon/log';
+import { EXIT_OK, EXIT_RUNTIME, startFailureExit } from '../../daemon/exitcodes';
+import { createLogger, type Logger } from '../../daemon/log';
+import { daemonExtraSources, registerExtraMetrics } from '../../daemon/metrics-extra';
+import { lookupUser } from '../../daemon/privileges';
 import { realDeps } from '../../daemon/real';
+import { SdNotifier } from '../../daemon/sdnotify';
+import { ServiceState } from '../../daemon/service';
+import { hostWarnings, unreadableAfterDrop } from '../../daemon/warnings';
 
 /** Longest a stop may take before the process exits anyway (systemd's patience is ours too). */
 const STOP_DEADLINE_MS = 900;
+
+/**
+ * Started as root with a user to drop to: the file must stay readable after the drop,
+ * or every SIGHUP would fail with EACCES. Throws E_CONFIG_UNREADABLE_AFTER_DROP.
+ */
+export function checkReadableAfterDrop(opts: Pick<RunOptions, 'config' | 'user'>, isRoot = process.getuid?.() === 0): void {
+  if (!isRoot || opts.user === null) return;
+  let why: string | null;
+  try {
+    const u = lookupUser(opts.user);
+    why = unreadableAfterDrop(opts.config, opts.user, u.uid, u.gid);
+  } catch {
+    return; // an unknown user or a missing file: the start-up reports those itself
+  }
+  if (why === null) return;
+  throw Object.assign(new Error(`${opts.config} will not be readable after the switch to user ${opts.user}: ${why}; every reload (SIGHUP) would fail with EACCES. Make it readable (e.g. chgrp ${opts.user}'s group and chmod 0640), or choose --user`),
+    { code: 'E_CONFIG_UNREADABLE_AFTER_DROP' });
+}
+
+function checkOnly(opts: RunOptions, deps: ReturnType<typeof realDeps>): number {
+  try {
+    const { warnings } = deps.loadConfig(opts.config);
+    for (const w of warnings) process.stderr.write(`${w.message}\n`);
+    process.stdout.write(`${opts.config}: ok\n`);
+    return EXIT_OK;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return EXIT_RUNTIME;
+  }
+}
+
+async function start(daemon: Daemon, opts: RunOptions, log: Logger): Promise<void> {
+  try {
+    checkReadableAfterDrop(opts);
+    await daemon.start();
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    log.fatal({ event: 'start_failed', code: e.code }, e.message);
+    throw new UsageError(e.message, startFailureExit(e));
+  }
+  for (const w of hostWarnings(daemon.config!)) log.warn({ event: 'host_warning', code: w.code, interface: w.interface }, w.message);
+}
 
 export const command: Command = {
   summary: 'run the responder in the foreground (SIGHUP reloads, SIGTERM stops)',
@@ -19,52 +67,44 @@ export const command: Command = {
     }
     const log = createLogger({ level: opts.logLevel });
     const deps = realDeps(log);
-    if (opts.check) {
-      try {
-        const { warnings } = deps.loadConfig(opts.config);
-        for (const w of warnings) process.stderr.write(`${w.message}\n`);
-        process.stdout.write(`${opts.config}: ok\n`);
-        return 0;
-      } catch (err) {
-        process.stderr.write(`${(err as Error).message}\n`);
-        return 1;
-      }
-    }
+    if (opts.check) return checkOnly(opts, deps);
+    const notifier = new SdNotifier(process.env.NOTIFY_SOCKET ?? null, undefined,
+      (err) => log.warn({ event: 'notify_failed', socket: process.env.NOTIFY_SOCKET }, `cannot notify the service manager: ${err.message}`));
+    const service = new ServiceState(notifier);
     const daemon = new Daemon(opts, deps, log);
     daemon.dropName = deps.dropName;
+    daemon.extendMetrics = (registry) => registerExtraMetrics(registry, daemonExtraSources(daemon, service));
     // SIGHUP's default action kills: one arriving during start-up is kept for afterwards.
     let earlyHup = false;
     const onEarlyHup = (): void => { earlyHup = true; };
     process.on('SIGHUP', onEarlyHup);
     try {
-      await daemon.start();
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      log.fatal({ event: 'start_failed', code: e.code }, e.message);
-      throw new UsageError(e.message, 1);
+      await start(daemon, opts, log);
     } finally {
       process.off('SIGHUP', onEarlyHup);
     }
+    service.started(daemon);
     return new Promise<number>((resolve) => {
       const onHup = (): void => {
         log.info({ event: 'sighup' }, 'SIGHUP: reloading the configuration');
-        daemon.reload();
+        service.reload(daemon);
       };
       const onStop = (signal: NodeJS.Signals): void => {
         process.off('SIGHUP', onHup);
+        service.stopping(signal);
         log.info({ event: 'stopping', signal }, `${signal}: stopping`);
         const t0 = Date.now();
         const deadline = setTimeout(() => {
           log.error({ event: 'stop_timeout' }, `not stopped after ${STOP_DEADLINE_MS} ms: exiting anyway`);
-          process.exit(1);
+          process.exit(EXIT_RUNTIME);
         }, STOP_DEADLINE_MS);
         deadline.unref();
         void daemon.stop().then(() => {
           clearTimeout(deadline);
           log.info({ event: 'stopped', ms: Date.now() - t0 }, 'stopped');
           // Whatever a library left behind must not keep a stopped daemon alive.
-          setTimeout(() => process.exit(0), 100).unref();
-          resolve(0);
+          setTimeout(() => process.exit(EXIT_OK), 100).unref();
+          resolve(EXIT_OK);
         });
       };
       process.on('SIGHUP', onHup);
