@@ -7,7 +7,7 @@ import { binding } from '../engine/binding';
 export type DatagramSender = (socketPath: string, message: string) => void;
 
 const nativeSender: DatagramSender = (path, message) => {
-  (binding() as unknown as { notify: DatagramSender }).notify(path, message);
+  binding().notify(path, message);
 };
 
 /** CLOCK_MONOTONIC in microseconds, what RELOADING=1 pairs with (MONOTONIC_USEC=). */
