@@ -97,3 +97,17 @@ test('the installed command reports exit codes through main (0, 1, 2)', () => {
   assert.equal(spawnSync(process.execPath, [bin, 'check'], { encoding: 'utf8' }).status, 2);
   assert.ok(command.usage.includes('--config FILE'));
 });
+
+test("check FILE, -q, and this host's kernel warnings on stderr", async () => {
+  const { io, out } = capture();
+  const file = join(ROOT, 'examples', 'tinc.conf');
+  const seen: string[] = [];
+  const host = (c: { interfaces: { name: string }[] }) => {
+    seen.push(...c.interfaces.map((i) => i.name));
+    return [{ code: 'W_KERNEL_PROXY_ARP' as const, interface: 'tap0', message: 'net.ipv4.conf.tap0.proxy_arp is 1: ...' }];
+  };
+  assert.equal(await runCheck(['-q', file], io, defaultFilterDescriber, host), 0);
+  assert.equal(out.stdout, '', '-q prints no summary');
+  assert.ok(seen.length > 0);
+  assert.equal(out.stderr, 'neighproxy check: warning: net.ipv4.conf.tap0.proxy_arp is 1: ...\n');
+});

@@ -5,14 +5,16 @@ import type { Command } from '../command';
 import { loadConfigArg, STDIN_NAME } from '../input';
 import { ConfigError } from '../../config/errors';
 import { defaultFilterDescriber, summarizeConfig, type FilterDescriber } from '../../config/summary';
-import type { CacheConfig, InterfaceConfig } from '../../config/types';
+import type { CacheConfig, Config, InterfaceConfig } from '../../config/types';
+import { hostWarnings, type HostWarning } from '../../daemon/warnings';
 
 const USAGE = `usage: neighproxy check [-q] FILE
        neighproxy check [-q] --config FILE
 
 Reads FILE (see 'neighproxy help config'), reports every error as
 FILE:LINE:COLUMN: found 'X', expected Y (one per line, on stderr) and warnings
-the same way, and on success prints a summary: interfaces, rules per family,
+the same way, then warnings about this host's kernel settings for the
+interfaces it has (proxy_arp/proxy_ndp on, forwarding off), and on success prints a summary: interfaces, rules per family,
 actions, statics, cache limits, ND-proxy settings and the kernel filter each
 interface would get. No interface is opened.
 
@@ -81,7 +83,8 @@ export function compiledFilterDescriber(): FilterDescriber | undefined {
 }
 
 /** The command with its outputs and the filter describer injectable (tests, the BPF compiler). */
-export async function runCheck(argv: string[], io: CheckIo = processIo, describeFilter: FilterDescriber = defaultFilterDescriber): Promise<number> {
+export async function runCheck(argv: string[], io: CheckIo = processIo, describeFilter: FilterDescriber = defaultFilterDescriber,
+  host: ((config: Config) => HostWarning[]) | null = null): Promise<number> {
   let file: string;
   let quiet: boolean;
   try {
@@ -96,6 +99,8 @@ export async function runCheck(argv: string[], io: CheckIo = processIo, describe
   try {
     const { config, warnings } = loadConfigArg(file);
     for (const w of warnings) io.stderr(`${w.message}\n`);
+    // This host's sysctls, for the interfaces it has (a file checked for another host says nothing).
+    for (const w of host?.(config) ?? []) io.stderr(`neighproxy check: warning: ${w.message}\n`);
     if (!quiet) io.stdout(summarizeConfig(config, describeFilter));
     return 0;
   } catch (err) {
@@ -110,5 +115,5 @@ export async function runCheck(argv: string[], io: CheckIo = processIo, describe
 export const command: Command = {
   summary: 'validate a configuration file and summarise it',
   usage: USAGE,
-  run: (argv) => runCheck(argv, processIo, compiledFilterDescriber() ?? defaultFilterDescriber),
+  run: (argv) => runCheck(argv, processIo, compiledFilterDescriber() ?? defaultFilterDescriber, (c) => hostWarnings(c)),
 };
