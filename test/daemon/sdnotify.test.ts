@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +19,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(('\\0' + p[1:]) if p.startswith('@') else p)
 print('"bound"', flush=True)
 s.settimeout(5)
+s.settimeout(15)
 for _ in range(int(sys.argv[2])):
     print(json.dumps(s.recv(4096).decode()), flush=True)
 `;
@@ -90,3 +91,37 @@ test('service: READY with the rings, RELOADING with MONOTONIC_USEC then READY, l
   assert.match(sent[4]!, /^READY=1\nSTATUS=.*RELOAD FAILED \(see the log\), running the configuration of 1970-01-01T00:33:20\.000Z$/);
   assert.deepEqual([s.lastReloadOk, s.lastSuccessAt], [false, 2000]);
 });
+
+test('the daemon tells a NOTIFY_SOCKET: READY with its rings, RELOADING then READY on SIGHUP, STOPPING',
+  { skip: (!hasPython && 'python3 is needed to bind the receiving socket') || (process.getuid?.() !== 0 && 'needs root (a ring on lo in a fresh network namespace)') },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'npnotify-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const sock = join(dir, 'notify.sock');
+    const conf = join(dir, 'np.conf');
+    writeFileSync(conf, 'interface lo\n rule 192.0.2.0/24 192.0.2.9/32 self\nend\ninterface np-absent0\n rule 192.0.2.0/24 192.0.2.9/32 self\nend\n');
+    const bin = join(__dirname, '..', '..', '..', 'bin', 'neighproxy');
+    const py = spawn('python3', ['-c', RECEIVER, sock, '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let daemon: ReturnType<typeof spawn> | null = null;
+    t.after(() => { py.kill(); daemon?.kill('SIGKILL'); });
+    const got: string[] = [];
+    const guard = setTimeout(() => { py.kill(); }, 20000);
+    for await (const line of createInterface({ input: py.stdout! })) {
+      const v = JSON.parse(line) as string;
+      if (v === 'bound' && !daemon) {
+        // A private network namespace: only lo, so the ring opens and nothing else is touched.
+        daemon = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${bin}" run -c "${conf}" --no-control --no-drop --log-level warn`],
+          { stdio: 'ignore', env: { ...process.env, NOTIFY_SOCKET: sock } });
+        continue;
+      }
+      got.push(v);
+      if (got.length === 1) daemon!.kill('SIGHUP');
+      if (got.length === 3) daemon!.kill('SIGTERM');
+      if (got.length === 4) break;
+    }
+    clearTimeout(guard);
+    assert.equal(got[0], 'READY=1\nSTATUS=answering on lo; waiting for np-absent0');
+    assert.match(got[1]!, /^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=reloading the configuration$/);
+    assert.match(got[2]!, /^READY=1\nSTATUS=answering on lo; waiting for np-absent0; configuration reloaded \d{4}-/);
+    assert.equal(got[3], 'STOPPING=1\nSTATUS=SIGTERM: stopping');
+  });
