@@ -3,11 +3,14 @@
 // object, state machine and policy lives in TypeScript.
 #include "ring.h"
 
+namespace np { void InitNotify(Napi::Env env, Napi::Object exports); }  // notify.cc
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, np::kAbiVersion));
   np::InitRing(env, exports);
   np::InitGenerator(env, exports);
   np::InitCaps(env, exports);
+  np::InitNotify(env, exports);
   return exports;
 }
 

@@ -1,7 +1,9 @@
 // Command-line entry: `neighproxy COMMAND [options]`.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ArgError, helpHint } from './args';
 import { UsageError, type Command } from './command';
+import { closest } from './suggest';
 
 const COMMANDS_DIR = join(__dirname, 'commands');
 
@@ -46,16 +48,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = load(name);
   if (!cmd) {
-    process.stderr.write(`neighproxy: unknown command '${name}'\n\n${overview()}`);
+    const guess = closest(name, commandNames());
+    process.stderr.write(`neighproxy: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}\n\n${overview()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const end = rest.indexOf('--');
+  const opts = end < 0 ? rest : rest.slice(0, end);
+  if (opts.includes('--help') || opts.includes('-h')) {
     process.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : `${cmd.usage}\n`);
     return 0;
   }
   try {
     return await cmd.run(rest);
   } catch (err) {
+    if (err instanceof ArgError) {
+      process.stderr.write(`neighproxy ${name}: ${err.message}\n${helpHint(name)}\n`);
+      return 2;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`neighproxy ${name}: ${err.message}\n`);
       return err.exitCode;

@@ -1,8 +1,9 @@
 // `neighproxy run` options: parsed and validated here, so the daemon gets plain values
 // and every mistake is reported before anything is opened.
-import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import type { LevelWithSilent } from 'pino';
+import { parseCommandArgs, type ArgSpec } from '../cli/args';
+import { EXIT_CODES_TEXT } from './exitcodes';
 import { resolveLogLevel } from './levels';
 
 export const DEFAULT_CONFIG = '/etc/neighproxy/neighproxy.conf';
@@ -59,6 +60,12 @@ options:
       --no-drop          stay root (same as --user root)
       --tick MS          policy timer period (default 100)
       --link-poll MS     interface presence poll period (default 1000)
+
+Under systemd (NOTIFY_SOCKET set) it reports READY=1 once every ring is open,
+RELOADING=1/READY=1 around a reload and STATUS= lines; with JOURNAL_STREAM set, log
+lines carry journald priority prefixes (<3> error, <4> warn, <6> info, <7> debug).
+
+${EXIT_CODES_TEXT}
 `;
 
 /** Parses `HOST:PORT`, `[V6]:PORT` or `PORT`. Throws a message saying what was expected. */
@@ -92,43 +99,45 @@ function positiveInt(name: string, text: string | undefined, def: number, min: n
   return n;
 }
 
+export const RUN_ARGS: ArgSpec = {
+  command: 'run',
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE' },
+    check: { type: 'boolean' },
+    'log-level': { type: 'string', value: 'LEVEL' },
+    metrics: { type: 'string', value: '[HOST:]PORT' },
+    control: { type: 'string', value: 'PATH' },
+    'no-control': { type: 'boolean' },
+    user: { type: 'string', value: 'USER' },
+    group: { type: 'string', value: 'GROUP' },
+    'no-drop': { type: 'boolean' },
+    tick: { type: 'string', value: 'NUMBER of milliseconds' },
+    'link-poll': { type: 'string', value: 'NUMBER of milliseconds' },
+  },
+};
+
 /** Throws Error with an operator-readable message on any invalid option. */
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunOptions {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      check: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      metrics: { type: 'string' },
-      control: { type: 'string' },
-      'no-control': { type: 'boolean' },
-      user: { type: 'string' },
-      group: { type: 'string' },
-      'no-drop': { type: 'boolean' },
-      tick: { type: 'string' },
-      'link-poll': { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) throw new Error(`unexpected argument '${positionals[0]}'`);
-  if (values['no-drop'] && values.user !== undefined && values.user !== 'root') {
+  const { values } = parseCommandArgs(RUN_ARGS, argv);
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const user = str('user');
+  const control = str('control');
+  const metrics = str('metrics');
+  if (values['no-drop'] && user !== undefined && user !== 'root') {
     throw new Error('--no-drop and --user contradict each other');
   }
-  if (values['no-control'] && values.control !== undefined) {
+  if (values['no-control'] && control !== undefined) {
     throw new Error('--no-control and --control contradict each other');
   }
-  const user = values['no-drop'] || values.user === 'root' ? null : (values.user ?? DEFAULT_USER);
   return {
-    config: values.config ?? DEFAULT_CONFIG,
-    check: values.check ?? false,
-    logLevel: resolveLogLevel(values['log-level'], env),
-    metrics: values.metrics === undefined ? null : parseListenAddress(values.metrics),
-    control: values['no-control'] ? null : (values.control ?? DEFAULT_CONTROL),
-    user,
-    group: values.group ?? null,
-    tickMs: positiveInt('--tick', values.tick, 100, 10, 1000),
-    linkPollMs: positiveInt('--link-poll', values['link-poll'], 1000, 50, 60000),
+    config: str('config') ?? DEFAULT_CONFIG,
+    check: values.check === true,
+    logLevel: resolveLogLevel(str('log-level'), env),
+    metrics: metrics === undefined ? null : parseListenAddress(metrics),
+    control: values['no-control'] ? null : (control ?? DEFAULT_CONTROL),
+    user: values['no-drop'] || user === 'root' ? null : (user ?? DEFAULT_USER),
+    group: str('group') ?? null,
+    tickMs: positiveInt('--tick', str('tick'), 100, 10, 1000),
+    linkPollMs: positiveInt('--link-poll', str('link-poll'), 1000, 50, 60000),
   };
 }

@@ -10,6 +10,8 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ConfigError } from '../config/errors';
+import { parseConfig } from '../config/parse';
 
 /** Longest request line accepted; a longer one gets an error and the connection closes. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -55,6 +57,7 @@ export function validateRequest(msg: unknown): ControlRequest {
       str('mac', true);
       str('interface', false);
       if (o.announce !== undefined && typeof o.announce !== 'boolean') bad('"announce" must be true or false');
+      checkStaticEntry(o.address as string, o.mac as string);
       break;
     case 'del':
       str('address', true);
@@ -64,6 +67,28 @@ export function validateRequest(msg: unknown): ControlRequest {
       bad(`unknown "cmd" ${JSON.stringify(o.cmd)}: expected "show", "add" or "del"`);
   }
   return o as ControlRequest;
+}
+
+/**
+ * Checks `add`'s address and MAC with the configuration parser itself, on a one-line
+ * `static` entry, so a MAC the file refuses (multicast, zero, malformed) is refused here
+ * with the same words. Throws ControlError E_BAD_ADDRESS or E_BAD_MAC.
+ */
+export function checkStaticEntry(address: string, mac: string): void {
+  for (const [what, v] of [['address', address], ['MAC', mac]] as const) {
+    if (!/^[0-9A-Za-z:.\-/%]+$/.test(v)) {
+      throw new ControlError(what === 'MAC' ? 'E_BAD_MAC' : 'E_BAD_ADDRESS', `found '${v}', expected ${what === 'MAC' ? 'a MAC address like 02:00:5e:00:53:01' : 'an IPv4 or IPv6 address'}`);
+    }
+  }
+  const prefix = ' static ';
+  try {
+    parseConfig(`interface ctl0\n${prefix}${address} ${mac}\nend\n`, 'ctl add');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const first = err.errors[0]!;
+    const text = first.message.replace(/^ctl add:\d+:\d+: /, '');
+    throw new ControlError(first.column > prefix.length + address.length ? 'E_BAD_MAC' : 'E_BAD_ADDRESS', text);
+  }
 }
 
 /** Handles one request line; always returns one response line (without the newline). */

@@ -25,7 +25,7 @@ import { HostEnvironment } from './env';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import { LinkMonitor, type LinkNotice, type LinkWatcher } from './links';
 import type { Logger } from './log';
-import type { MetricsSources } from './metrics';
+import type { createRegistry, MetricsSources } from './metrics';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
 import { RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
@@ -86,7 +86,7 @@ export class Daemon {
     }
     try {
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
-      if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log);
+      if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, this.extendMetrics);
       this.interfaces.dropped = switchUser(this.opts.user, this.opts.group, this.log);
     } catch (err) {
       await this.stop();
@@ -196,6 +196,9 @@ export class Daemon {
       reloads: () => this.reloads,
     };
   }
+
+  /** Set by the CLI wiring: process, build and service metrics (metrics-extra.ts). */
+  extendMetrics: ((registry: ReturnType<typeof createRegistry>) => void) | null = null;
 
   /** Overridden by the real wiring with the wire drop-name table. */
   dropName: (code: number) => string = (code) => `code_${code}`;

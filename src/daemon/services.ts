@@ -15,9 +15,12 @@ export async function startControl(path: string, handler: ControlHandler, log: L
   return server;
 }
 
-export async function startMetrics(addr: ListenAddress, sources: MetricsSources, log: Logger): Promise<Server> {
+export async function startMetrics(addr: ListenAddress, sources: MetricsSources, log: Logger,
+  extend: ((registry: ReturnType<typeof createRegistry>) => void) | null = null): Promise<Server> {
   if (!addr.loopback) log.warn({ event: 'metrics_exposed', host: addr.host }, `metrics endpoint on non-loopback address ${addr.host}: counters are visible to the network`);
-  const server = await serveMetrics(createRegistry(sources), addr);
+  const registry = createRegistry(sources);
+  extend?.(registry); // process, build and service metrics (metrics-extra.ts), registered by the process wiring
+  const server = await serveMetrics(registry, addr);
   log.info({ event: 'metrics', host: addr.host, port: (server.address() as { port: number }).port }, 'metrics endpoint listening');
   return server;
 }

@@ -127,6 +127,8 @@ export interface NativeBinding {
    * Throws with `.code` = errno name and a message naming the step (`setuid 65534: EPERM ...`).
    */
   drop_privileges(uid: number, gid: number, gids: number[], keepCaps: number): void;
+  /** One datagram to a unix socket path ('@name': abstract namespace): sd_notify (native/notify.cc). */
+  notify(socketPath: string, message: string): void;
 }
 
 /** Directory holding the package.json named neighproxy, searched upwards from `from`. */

@@ -78,7 +78,7 @@ test('an invalid file: every error on stderr, compiler style, exit 1, nothing on
 });
 
 test('usage errors exit 2; an unreadable file exits 1 with E_CONFIG_IO text', async () => {
-  for (const argv of [[], ['--config'], ['examples/parpd.conf'], ['--config', 'x', '--verbose']]) {
+  for (const argv of [[], ['--config'], ['a.conf', 'b.conf'], ['--config', 'x', 'y.conf'], ['--config', 'x', '--verbose']]) {
     const { io, out } = capture();
     assert.equal(await runCheck(argv, io), 2, argv.join(' '));
     assert.match(out.stderr, /^neighproxy check: /);
@@ -96,4 +96,18 @@ test('the installed command reports exit codes through main (0, 1, 2)', () => {
   assert.equal(spawnSync(process.execPath, [bin, 'check', '--config', '/nonexistent'], { encoding: 'utf8' }).status, 1);
   assert.equal(spawnSync(process.execPath, [bin, 'check'], { encoding: 'utf8' }).status, 2);
   assert.ok(command.usage.includes('--config FILE'));
+});
+
+test("check FILE, -q, and this host's kernel warnings on stderr", async () => {
+  const { io, out } = capture();
+  const file = join(ROOT, 'examples', 'tinc.conf');
+  const seen: string[] = [];
+  const host = (c: { interfaces: { name: string }[] }) => {
+    seen.push(...c.interfaces.map((i) => i.name));
+    return [{ code: 'W_KERNEL_PROXY_ARP' as const, interface: 'tap0', message: 'net.ipv4.conf.tap0.proxy_arp is 1: ...' }];
+  };
+  assert.equal(await runCheck(['-q', file], io, defaultFilterDescriber, host), 0);
+  assert.equal(out.stdout, '', '-q prints no summary');
+  assert.ok(seen.length > 0);
+  assert.equal(out.stderr, 'neighproxy check: warning: net.ipv4.conf.tap0.proxy_arp is 1: ...\n');
 });

@@ -14,7 +14,7 @@ function recorder(): { calls: unknown[]; handler: ControlHandler } {
       show: (what) => { calls.push(['show', what]); return { [what]: [] }; },
       add: (req) => {
         calls.push(['add', req]);
-        if (req.address === 'bad') throw new ControlError('E_BAD_ADDRESS', "'bad' is not an address");
+        if (req.address === '192.0.2.99') throw new ControlError('E_TABLE_FULL', 'the static table is full');
         return { added: req.address };
       },
       del: (req) => { calls.push(['del', req]); return { removed: 1 }; },
@@ -40,8 +40,8 @@ test('malformed requests get coded errors and never reach the handler', () => {
   assert.match(err('{"cmd":"reboot"}').error.message, /unknown "cmd" "reboot"/);
   assert.equal(err('[1]').ok, false);
   assert.equal(calls.length, 0);
-  const e = err('{"cmd":"add","address":"bad","mac":"x"}');
-  assert.deepEqual(e.error, { code: 'E_BAD_ADDRESS', message: "'bad' is not an address" });
+  const e = err('{"cmd":"add","address":"192.0.2.99","mac":"02:00:00:00:00:09"}');
+  assert.deepEqual(e.error, { code: 'E_TABLE_FULL', message: 'the static table is full' });
 });
 
 test('socket: mode 0600, pipelined requests answered in order, stale file replaced, live one refused', async (t) => {

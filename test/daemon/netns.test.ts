@@ -96,6 +96,12 @@ describe('daemon in namespaces', { skip }, () => {
     assert.ok(m.get('neighproxy_replies_total{interface="rt0",family="ipv6",action="self"}')! >= 1);
     assert.ok(m.get('neighproxy_decision_seconds_count{interface="rt0",family="ipv4"}')! >= 1);
     assert.equal(m.get('neighproxy_reloads_total{result="failed"}'), 0);
+    // Process and service metrics (metrics-extra.ts): build, process_*, ring state, last reload, reasons.
+    assert.equal([...m.keys()].filter((k) => k.startsWith('neighproxy_build_info{version=')).length, 1);
+    assert.ok(m.get('process_cpu_seconds_total')! > 0);
+    assert.equal(m.get('neighproxy_interface_ring_up{interface="rt0"}'), 1);
+    assert.equal(m.get('neighproxy_config_last_reload_successful'), 1);
+    assert.ok(m.has('neighproxy_unanswered_by_reason_total{reason="no_rule"}'));
 
     // ctl add: a static entry outside every rule, then the client's kernel resolves it.
     const added = ctl(router, sock, ['add', '198.51.100.77', '02:00:5e:00:53:77']);
@@ -117,7 +123,9 @@ describe('daemon in namespaces', { skip }, () => {
     const failed = await d.waitLog((l) => l.event === 'reload_failed', 3000, mark);
     assert.match(String(failed.msg), /neighproxy\.conf:5:\d+/);
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.34'), ROUTER_MAC, 'old rules still answer');
-    assert.equal(scrape(lab, router, 9469).get('neighproxy_reloads_total{result="failed"}'), 1);
+    const after = scrape(lab, router, 9469);
+    assert.equal(after.get('neighproxy_reloads_total{result="failed"}'), 1);
+    assert.equal(after.get('neighproxy_config_last_reload_successful'), 0);
 
     // SIGTERM: gone within a second, socket removed.
     const ms = await d.signal('SIGTERM');
@@ -215,7 +223,7 @@ describe('daemon in namespaces', { skip }, () => {
       code = e.status;
       stderr = e.stderr;
     }
-    assert.equal(code, 1);
+    assert.equal(code, 77, 'EX_NOPERM: systemd must not restart it (RestartPreventExitStatus)');
     assert.match(stderr, /rt0.*CAP_NET_RAW/);
   });
 

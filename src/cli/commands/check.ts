@@ -1,21 +1,28 @@
 // `neighproxy check --config FILE`: validate a configuration without touching any
 // interface; print a summary (stdout) or the errors (stderr, compiler style).
-import { UsageError, type Command } from '../command';
+import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
+import type { Command } from '../command';
+import { loadConfigArg, STDIN_NAME } from '../input';
 import { ConfigError } from '../../config/errors';
-import { loadConfig } from '../../config/parse';
 import { defaultFilterDescriber, summarizeConfig, type FilterDescriber } from '../../config/summary';
-import type { CacheConfig, InterfaceConfig } from '../../config/types';
+import type { CacheConfig, Config, InterfaceConfig } from '../../config/types';
+import { hostWarnings, type HostWarning } from '../../daemon/warnings';
 
-const USAGE = `usage: neighproxy check --config FILE
+const USAGE = `usage: neighproxy check [-q] FILE
+       neighproxy check [-q] --config FILE
 
 Reads FILE (see 'neighproxy help config'), reports every error as
 FILE:LINE:COLUMN: found 'X', expected Y (one per line, on stderr) and warnings
-the same way, and on success prints a summary: interfaces, rules per family,
+the same way, then warnings about this host's kernel settings for the
+interfaces it has (proxy_arp/proxy_ndp on, forwarding off), and on success prints a summary: interfaces, rules per family,
 actions, statics, cache limits, ND-proxy settings and the kernel filter each
 interface would get. No interface is opened.
 
+FILE '-' reads standard input.
+
 options:
-  -c, --config FILE   the configuration file (required)
+  -c, --config FILE   the configuration file (the same as FILE)
+  -q, --quiet         no summary: errors and warnings only (for ExecReload=)
 
 exit status: 0 valid (warnings allowed), 1 invalid or unreadable, 2 usage error.`;
 
@@ -29,22 +36,22 @@ const processIo: CheckIo = {
   stderr: (t) => process.stderr.write(t),
 };
 
-function parseArgs(argv: string[]): string {
-  let file: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--config' || a === '-c') {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a FILE`);
-      file = v;
-    } else if (a.startsWith('--config=')) {
-      file = a.slice('--config='.length);
-    } else {
-      throw new UsageError(`unexpected argument '${a}'\n${USAGE}`);
-    }
+export const CHECK_ARGS: ArgSpec = {
+  command: 'check',
+  options: { config: { type: 'string', short: 'c', value: 'FILE' }, quiet: { type: 'boolean', short: 'q' } },
+  positionals: ['FILE'],
+};
+
+/** The file to check and whether to print the summary; `check FILE` and `check -c FILE` are the same. */
+export function parseCheckArgs(argv: string[]): { file: string; quiet: boolean } {
+  const { values, positionals } = parseCommandArgs(CHECK_ARGS, argv);
+  const opt = values.config as string | undefined;
+  if (opt !== undefined && positionals.length > 0) {
+    throw new ArgError(`the file is given twice ('${opt}' and '${positionals[0]}'): use FILE or --config FILE`);
   }
-  if (!file) throw new UsageError(`--config FILE is required\n${USAGE}`);
-  return file;
+  const file = opt ?? positionals[0];
+  if (file === undefined) throw new ArgError('which file? expected FILE, --config FILE, or - for standard input');
+  return { file, quiet: values.quiet === true };
 }
 
 /** What check needs of src/bpf/compile.ts (written in parallel; loaded only if present). */
@@ -76,27 +83,31 @@ export function compiledFilterDescriber(): FilterDescriber | undefined {
 }
 
 /** The command with its outputs and the filter describer injectable (tests, the BPF compiler). */
-export async function runCheck(argv: string[], io: CheckIo = processIo, describeFilter: FilterDescriber = defaultFilterDescriber): Promise<number> {
+export async function runCheck(argv: string[], io: CheckIo = processIo, describeFilter: FilterDescriber = defaultFilterDescriber,
+  host: ((config: Config) => HostWarning[]) | null = null): Promise<number> {
   let file: string;
+  let quiet: boolean;
   try {
-    file = parseArgs(argv);
+    ({ file, quiet } = parseCheckArgs(argv));
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`neighproxy check: ${err.message}\n`);
-      return err.exitCode;
+    if (err instanceof ArgError) {
+      io.stderr(`neighproxy check: ${err.message}\n${helpHint('check')}\n`);
+      return 2;
     }
     throw err;
   }
   try {
-    const { config, warnings } = loadConfig(file);
+    const { config, warnings } = loadConfigArg(file);
     for (const w of warnings) io.stderr(`${w.message}\n`);
-    io.stdout(summarizeConfig(config, describeFilter));
+    // This host's sysctls, for the interfaces it has (a file checked for another host says nothing).
+    for (const w of host?.(config) ?? []) io.stderr(`neighproxy check: warning: ${w.message}\n`);
+    if (!quiet) io.stdout(summarizeConfig(config, describeFilter));
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     io.stderr(`${err.message}\n`);
     const n = err.total;
-    io.stderr(`${file}: ${n} error${n === 1 ? '' : 's'}; configuration not valid\n`);
+    io.stderr(`${file === '-' ? STDIN_NAME : file}: ${n} error${n === 1 ? '' : 's'}; configuration not valid\n`);
     return 1;
   }
 }
@@ -104,5 +115,5 @@ export async function runCheck(argv: string[], io: CheckIo = processIo, describe
 export const command: Command = {
   summary: 'validate a configuration file and summarise it',
   usage: USAGE,
-  run: (argv) => runCheck(argv, processIo, compiledFilterDescriber() ?? defaultFilterDescriber),
+  run: (argv) => runCheck(argv, processIo, compiledFilterDescriber() ?? defaultFilterDescriber, (c) => hostWarnings(c)),
 };

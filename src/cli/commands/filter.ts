@@ -1,7 +1,8 @@
 // `neighproxy filter`: the kernel filter each interface gets, as tcpdump prints it.
 import { readFileSync } from 'node:fs';
+import { parseCommandArgs, type ArgSpec } from '../args';
 import { UsageError, type Command } from '../command';
-import { loadConfig } from '../../config/parse';
+import { loadConfigArg } from '../input';
 import { ConfigError } from '../../config/errors';
 import type { Config, InterfaceConfig } from '../../config/types';
 import type { BpfInsn } from '../../engine/types';
@@ -13,7 +14,7 @@ import { BpfProgramError, formatDdd, parseDdd } from '../../bpf/program';
 /** Loads the configuration; warnings go to stderr, errors become the CLI's message (with file:line:column). */
 export function loadConfigFile(path: string): Config {
   try {
-    const { config, warnings } = loadConfig(path);
+    const { config, warnings } = loadConfigArg(path);
     for (const w of warnings) process.stderr.write(`${w.message}\n`);
     return config;
   } catch (err) {
@@ -58,28 +59,19 @@ export function renderCompiled(iface: InterfaceConfig, f: CompiledFilter): strin
   return `${head}\n${expr}${disassemble(f.program, f.comments)}; tcpdump -ddd form (for --bytecode, iptables -m bpf, SO_ATTACH_FILTER)\n${formatDdd(f.program)}`;
 }
 
-export function parseArgs(argv: string[], flags: string[], positional: number): { opts: Map<string, string>; args: string[] } {
-  const opts = new Map<string, string>();
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (!flags.includes(name)) throw new UsageError(`unknown option --${name} (expected ${flags.map((f) => `--${f}`).join(', ')})`);
-      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      opts.set(name, v);
-    } else args.push(a);
-  }
-  if (args.length > positional) throw new UsageError(`unexpected argument '${args[positional]}'`);
-  return { opts, args };
-}
+export const FILTER_ARGS: ArgSpec = {
+  command: 'filter',
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE' },
+    interface: { type: 'string', short: 'i', value: 'IF' },
+    bytecode: { type: 'string', value: 'FILE' },
+  },
+};
 
 export const command: Command = {
   summary: 'show the kernel BPF filter compiled from the configuration',
   usage: [
-    'usage: neighproxy filter --config FILE [--interface IF]',
+    'usage: neighproxy filter -c FILE [-i IF]',
     '       neighproxy filter --bytecode FILE',
     '',
     'Prints, per interface, the classic BPF program the daemon attaches to its packet',
@@ -87,24 +79,24 @@ export const command: Command = {
     "same program in 'tcpdump -ddd' form. The kernel drops every frame the program",
     'refuses before it is copied to user space.',
     '',
-    '  --config FILE     the neighproxy configuration',
-    '  --interface IF    only this interface',
-    "  --bytecode FILE   check and show an operator's own program ('tcpdump -ddd EXPR > FILE')",
-    '                    instead: validated like the kernel (1..4096 instructions, known',
-    '                    opcodes, jumps inside the program, ends in ret)',
+    "  -c, --config FILE     the neighproxy configuration ('-': standard input)",
+    '  -i, --interface IF    only this interface',
+    "      --bytecode FILE   check and show an operator's own program ('tcpdump -ddd EXPR > FILE')",
+    '                        instead: validated like the kernel (1..4096 instructions, known',
+    '                        opcodes, jumps inside the program, ends in ret)',
   ].join('\n'),
   async run(argv: string[]): Promise<number> {
-    const { opts } = parseArgs(argv, ['config', 'interface', 'bytecode'], 0);
-    const bytecode = opts.get('bytecode');
+    const { values } = parseCommandArgs(FILTER_ARGS, argv);
+    const bytecode = values.bytecode as string | undefined;
     if (bytecode) {
       const prog = loadBytecodeFile(bytecode);
       process.stdout.write(`; ${bytecode}: ${prog.length} instructions, valid for SO_ATTACH_FILTER\n${disassemble(prog)}${formatDdd(prog)}`);
       return 0;
     }
-    const file = opts.get('config');
+    const file = values.config as string | undefined;
     if (!file) throw new UsageError('--config FILE is required (or --bytecode FILE)');
     const config = loadConfigFile(file);
-    const parts = pickInterfaces(config, opts.get('interface')).map((iface) => {
+    const parts = pickInterfaces(config, values.interface as string | undefined).map((iface) => {
       const f = compileFilter(iface, config.cache, {
         log: { warn: (_o, msg) => process.stderr.write(`neighproxy filter: ${msg}\n`) },
       });

@@ -1,0 +1,87 @@
+// Metrics about the process and its configuration rather than frames: build info,
+// prom-client's default process_* and nodejs_* metrics, which configured interfaces have
+// a ring, the last reload's outcome, and unanswered requests by reason. Everything is read
+// at scrape time from state that already exists; nothing here counts a frame.
+import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
+import { REASON_COUNT, REASON_NAMES } from '../policy/decision';
+
+export interface ExtraSources {
+  version: string;
+  /** The addon's abiVersion, or null when it could not be loaded. */
+  abi: number | null;
+  /** Configured interfaces and whether each has an open ring now. */
+  interfaces(): { name: string; open: boolean }[];
+  lastReloadOk(): boolean;
+  /** Unix seconds of the last successful configuration load (start or reload). */
+  lastSuccessAt(): number;
+  /** The policy's decisions per reason (Policy.reasonCounts, indexed by Reason); null before start. */
+  reasonCounts(): ArrayLike<number> | null;
+}
+
+/**
+ * Reasons whose decision is "not answered" (Verdict.Silent), by name. Drops (own frame,
+ * invalid, wrong VLAN, not a request, unknown interface) are not requests left unanswered.
+ */
+export const UNANSWERED_REASONS: readonly string[] = [
+  'no_rule', 'ignore', 'own_address', 'self_request', 'probe', 'delayed', 'unknown_target',
+  'resolving', 'not_uplink', 'exception', 'route_same_interface', 'no_route', 'queue_full',
+];
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
+  new Gauge({ name, help, labelNames, registers: [registry], collect(this: Gauge) { this.reset(); fill(this); } });
+}
+
+/** Adds the metrics above to the daemon's registry (the exporter calls it once). */
+export function registerExtraMetrics(registry: Registry, src: ExtraSources): void {
+  collectDefaultMetrics({ register: registry });
+  gauge(registry, 'neighproxy_build_info', 'Always 1; the labels say which build runs.', ['version', 'node', 'abi'], (g) =>
+    g.set({ version: src.version, node: process.version, abi: src.abi === null ? 'none' : String(src.abi) }, 1));
+  gauge(registry, 'neighproxy_interface_ring_up', '1 when a configured interface has an open capture ring, 0 while it is absent, down or failing.',
+    ['interface'], (g) => { for (const i of src.interfaces()) g.set({ interface: i.name }, i.open ? 1 : 0); });
+  gauge(registry, 'neighproxy_config_last_reload_successful', '1 when the last load of the configuration (start or SIGHUP) succeeded.',
+    [], (g) => g.set(src.lastReloadOk() ? 1 : 0));
+  gauge(registry, 'neighproxy_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.',
+    [], (g) => g.set(src.lastSuccessAt()));
+  // A counter read from the policy's own per-reason counts, formatted here (no second count).
+  const reasonIndex = UNANSWERED_REASONS.map((n) => REASON_NAMES.indexOf(n));
+  const name = 'neighproxy_unanswered_by_reason_total';
+  const help = 'Requests not answered, by the reason of the decision, all interfaces (per interface and family: neighproxy_unanswered_total).';
+  registry.registerMetric({
+    name,
+    help,
+    type: 'counter',
+    aggregator: 'sum',
+    get: async () => {
+      const counts = src.reasonCounts();
+      const values = UNANSWERED_REASONS.map((reason, i) => ({
+        labels: { reason },
+        value: counts && reasonIndex[i]! >= 0 && reasonIndex[i]! < REASON_COUNT ? Number(counts[reasonIndex[i]!] ?? 0) : 0,
+      }));
+      return { name, help, type: 'counter', values, aggregator: 'sum' };
+    },
+    reset: () => {},
+  } as never);
+}
+
+/** The sources of a running daemon and its service state. */
+export function daemonExtraSources(
+  daemon: { controlHandler(): { show(what: 'stats'): Record<string, unknown> }; policy: unknown },
+  service: { lastReloadOk: boolean; lastSuccessAt: number },
+): ExtraSources {
+  let abi: number | null = null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    abi = (require('../engine/binding') as typeof import('../engine/binding')).binding().abiVersion;
+  } catch { /* reported as abi="none" */ }
+  return {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    version: (require('../../../package.json') as { version: string }).version,
+    abi,
+    interfaces: () => ((daemon.controlHandler().show('stats').interfaces ?? []) as { name: string; open: boolean }[])
+      .map((i) => ({ name: i.name, open: i.open })),
+    lastReloadOk: () => service.lastReloadOk,
+    lastSuccessAt: () => service.lastSuccessAt,
+    // DaemonPolicy is a Policy: its reasonCounts is the count the policy keeps per decision.
+    reasonCounts: () => (daemon.policy as { reasonCounts?: Float64Array } | null)?.reasonCounts ?? null,
+  };
+}
