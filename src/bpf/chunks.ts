@@ -2,9 +2,9 @@
 // against IPv6 prefixes. Conditional jumps reach 255 ahead, so long sets are cut into
 // chunks of at most CHUNK_INSNS instructions, each with its own pass and drop exits.
 import { fromBig, type P6, type Range } from './addrset';
-import type { Asm, Label } from './asm';
+import type { Asm, Label } from '../engine/asm';
 import { CHUNK_INSNS } from './layout';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 
 /** Where a test goes on its verdict: a label (continue there with `ja`) or a ret value. */
 export type Exit = Label | number;

@@ -28,11 +28,11 @@
 // expression.ts (the same filter in tcpdump's language).
 import type { BpfInsn } from '../engine/types';
 import type { CacheConfig, InterfaceConfig } from '../config/types';
-import { Asm, type BlockComment } from './asm';
+import { Asm, type BlockComment } from '../engine/asm';
 import { expressionFor } from './expression';
 import { emitArp, emitNd } from './families';
 import { ETH_P_ARP, ETH_P_IPV6 } from './layout';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 import { planFilter } from './plan';
 import { PLAIN_FILTER_NAME, plainFilter } from './plain';
 import { emitEthertype, emitVlanCheck } from './vlan';

@@ -2,8 +2,8 @@
 // opcode (`(000) ldh      [12]`, `(001) jeq      #0x806           jt 2\tjf 3`), with
 // optional `; ...` comment lines before the blocks they explain.
 import type { BpfInsn, BpfProgram } from '../engine/types';
-import type { BlockComment } from './asm';
-import * as o from './opcodes';
+import type { BlockComment } from '../engine/asm';
+import * as o from '../engine/opcodes';
 
 const hex = (k: number): string => `#0x${(k >>> 0).toString(16)}`;
 const dec = (k: number): string => `#${k >>> 0}`;

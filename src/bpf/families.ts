@@ -2,13 +2,13 @@
 // starts at its dispatch label with X = the in-band tags' length and returns on every path.
 import { formatIp6, type Ip6 } from '../net/addr';
 import { fmtPrefix6, fmtRange, list } from './addrset';
-import type { Asm, Label } from './asm';
+import type { Asm, Label } from '../engine/asm';
 import { emitPrefixes6, emitRanges } from './chunks';
 import {
   IPPROTO_ICMPV6, ND_NA, ND_NS, OFF_ARP_HLEN_PLEN, OFF_ARP_HTYPE_PTYPE, OFF_ARP_OP, OFF_ARP_SPA, OFF_ARP_TPA,
   OFF_ICMP6_TYPE, OFF_IP6_NXT, OFF_IP6_SRC, OFF_ND_TARGET, PASS,
 } from './layout';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 import type { FilterPlan } from './plan';
 
 const LD_B_IND = o.BPF_LD | o.BPF_B | o.BPF_IND;

@@ -10,7 +10,7 @@
 // The hot path allocates nothing: prepare() turns a program into typed arrays once, and
 // the switch uses literal opcodes (a `case o.X | o.Y` would be evaluated at run time).
 import type { BpfProgram } from '../engine/types';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 
 /** What the kernel knows about a frame besides its bytes (the skb fields ancillary loads read). */
 export interface BpfAncillary {

@@ -3,10 +3,10 @@
 // tags, whatever the configuration; the compiler falls back to it past 4096 instructions.
 // (engine/filters' ARP_AND_NS_FILTER, the ring's default, is a different, narrower program:
 // every ARP and NS only, one in-band tag deep.)
-import { Asm } from './asm';
+import { Asm } from '../engine/asm';
 import type { CompiledFilter } from './compile';
 import { ETH_P_ARP, ETH_P_IPV6, IPPROTO_ICMPV6, ND_NA, ND_NS, OFF_ICMP6_TYPE, OFF_IP6_NXT, PASS } from './layout';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 import { emitEthertype } from './vlan';
 
 /** What the plain filter passes, in a few words (fallback messages). */

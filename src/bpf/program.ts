@@ -1,7 +1,7 @@
 // Programs as data: building instructions, the kernel's acceptance rules, and the
 // `tcpdump -ddd` text form (count line, then `code jt jf k` in decimal).
 import type { BpfInsn, BpfProgram } from '../engine/types';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 
 export function stmt(code: number, k: number): BpfInsn {
   return { code, jt: 0, jf: 0, k: k >>> 0 };

@@ -2,10 +2,10 @@
 // (skb_vlan_untag, for 0x8100 and 0x88a8 alike) and reports it as ancillary data; tags
 // still in the frame shift the headers by 4 or 8 bytes, kept in X for `[x + off]` loads.
 import { mergeRanges, list, type Range } from './addrset';
-import type { Asm, Label } from './asm';
+import type { Asm, Label } from '../engine/asm';
 import { emitRanges } from './chunks';
 import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_QINQ1 } from './layout';
-import * as o from './opcodes';
+import * as o from '../engine/opcodes';
 
 /** One in-band tag test: a TPID at [off] continues at `tag`, anything else at `eth` with A = EtherType. */
 function emitTpidTest(a: Asm, off: number, tag: Label, eth: Label): void {

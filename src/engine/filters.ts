@@ -12,8 +12,8 @@
 // label resolution only, no policy code). Not to be confused with bpf/plain's plainFilter
 // (every ARP and NS/NA behind up to two in-band tags, the compiler's fallback): these are
 // the ring's fixed programs, one in-band tag deep.
-import { Asm, type Label } from '../bpf/asm';
-import * as o from '../bpf/opcodes';
+import { Asm, type Label } from './asm';
+import * as o from './opcodes';
 import { ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IPV6 } from '../net/ethertypes';
 import type { BpfProgram } from './types';
 

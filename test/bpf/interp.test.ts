@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { newAncillary, runFilter } from '../../src/bpf/interp';
-import * as o from '../../src/bpf/opcodes';
+import * as o from '../../src/engine/opcodes';
 import { stmt, jump, isValidOpcode } from '../../src/bpf/program';
 import type { BpfInsn } from '../../src/engine/types';
 

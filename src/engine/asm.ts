@@ -2,7 +2,7 @@
 // offsets. Conditional jumps reach at most 255 instructions ahead; the code generators
 // keep their targets near (local `ret` islands, `ja` for long hops) and resolve()
 // refuses anything else rather than emit a wrong program.
-import type { BpfInsn } from '../engine/types';
+import type { BpfInsn } from './types';
 import * as o from './opcodes';
 
 export interface Label {
