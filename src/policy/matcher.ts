@@ -18,12 +18,7 @@
 // lengths none of which matches.
 import { Family, mask4, type Ip4, type Ip6 } from '../net/addr';
 import type { Rule } from '../config/types';
-
-function pow2AtLeast(n: number, min: number): number {
-  let p = min;
-  while (p < n) p *= 2;
-  return p;
-}
+import { pow2AtLeast } from '../net/pow2';
 
 function maskWord(v6: boolean, bits: number, w: number): number {
   if (!v6) return mask4(bits);
