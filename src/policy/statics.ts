@@ -97,11 +97,13 @@ export class StaticTable {
    * An `announce` entry is announced when it is new or its MAC changed.
    */
   reload(ifs: readonly IfState[], now: number): void {
-    const before = new Map<string, number>();
+    // Per previous file entry: its MAC and the announcements it had left (kept when unchanged).
+    const before = new Map<string, { mac: number; left: number; at: number }>();
     for (let id = 0; id < this.fromConfig.length; id++) {
       if (!this.fromConfig[id]) continue;
-      before.set(this.keyText(id), this.mac[id]!);
+      before.set(this.keyText(id), { mac: this.mac[id]!, left: this.announceLeft[id]!, at: this.announceAt[id]! });
       this.fromConfig[id] = 0;
+      this.announceLeft[id] = 0; // a dropped entry stops announcing
       this.table.remove(id);
     }
     for (const s of ifs) {
@@ -109,7 +111,12 @@ export class StaticTable {
         const id = this.put(s.slot, e.address, e.mac);
         if (id < 0) continue;
         this.fromConfig[id] = 1;
-        if (e.announce && before.get(this.keyText(id)) !== e.mac) this.scheduleAnnounce(id, now);
+        const was = before.get(this.keyText(id));
+        if (was !== undefined && was.mac === e.mac) {
+          if (was.left > 0 && e.announce) this.resumeAnnounce(id, was.left, was.at);
+        } else if (e.announce) {
+          this.scheduleAnnounce(id, now);
+        }
       }
     }
   }
@@ -152,6 +159,12 @@ export class StaticTable {
     }
     this.mac[id] = mac;
     return id;
+  }
+
+  private resumeAnnounce(id: number, left: number, at: number): void {
+    this.announceLeft[id] = left;
+    this.announceAt[id] = at;
+    if (!this.announcing.includes(id)) this.announcing.push(id);
   }
 
   private scheduleAnnounce(id: number, now: number): void {
