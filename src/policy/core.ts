@@ -5,11 +5,10 @@
 // `finish`, which counts it and hands it to the decision log.
 import { BROADCAST_MAC, ip6Equal, isMulticast6, isUnspecified6, type Ip6, type Mac } from '../net/addr';
 import { FrameKind, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
-import { ActionKind } from '../config/types';
 import { metaWord } from './addrtable';
 import type { NeighborCache } from './cache';
 import { Decision, Reason, REASON_COUNT, Verdict } from './decision';
-import { ACTION_KINDS, RI_FLAGS, RI_KIND, RI_LINE, RI_PROBES, RI_REPLY, RI_VERBOSE, RI_WORDS, type IfState, type InterfaceTable } from './interfaces';
+import { ACTION_KINDS, RuleWord, RuleFlag, type IfState, type InterfaceTable } from './interfaces';
 import type { DecisionLog } from './log';
 import { ALL_NODES, ALL_NODES_MAC, type RedirectQueue } from './redirect';
 import { ReplyAction } from './reply';
@@ -88,8 +87,8 @@ export class DecisionCore {
     const ri = st.m4.match4(sip | 0, tip | 0);
     if (ri < 0) return this.finish(f, Verdict.Silent, Reason.NoRule);
     const flags = this.noteRule(st, ri);
-    if (probe && (flags & RI_PROBES) === 0) return this.finish(f, Verdict.Silent, Reason.Probe);
-    if (announce && (flags & RI_PROBES) === 0) return this.finish(f, Verdict.Silent, Reason.SelfRequest);
+    if (probe && (flags & RuleFlag.Probes) === 0) return this.finish(f, Verdict.Silent, Reason.Probe);
+    if (announce && (flags & RuleFlag.Probes) === 0) return this.finish(f, Verdict.Silent, Reason.SelfRequest);
     const reason = this.resolver.resolve(f, st, ri, meta, cx, res);
     if (reason !== Reason.Rule) return this.finish(f, Verdict.Silent, reason);
     return this.answerArp(f, res, Reason.Rule);
@@ -135,7 +134,7 @@ export class DecisionCore {
     const ri = st.m6.match6(src, tgt);
     if (ri < 0) return this.finish(f, Verdict.Silent, Reason.NoRule);
     const flags = this.noteRule(st, ri);
-    if (dad && !dadDefend && (flags & RI_PROBES) === 0) return this.finish(f, Verdict.Silent, Reason.Probe);
+    if (dad && !dadDefend && (flags & RuleFlag.Probes) === 0) return this.finish(f, Verdict.Silent, Reason.Probe);
     const reason = this.resolver.resolve(f, st, ri, meta, cx, res);
     if (reason !== Reason.Rule) return this.finish(f, Verdict.Silent, reason);
     return this.answerNd(f, st, dad, res, Reason.Rule);
@@ -178,11 +177,11 @@ export class DecisionCore {
   /** Records rule `ri` as the deciding rule; returns its flags word. */
   private noteRule(st: IfState, ri: number): number {
     const d = this.decision;
-    const o = RI_WORDS * ri;
-    const flags = st.ruleInfo[o + RI_FLAGS]!;
+    const o = RuleWord.Size * ri;
+    const flags = st.ruleInfo[o + RuleWord.Flags]!;
     d.ruleIndex = ri;
-    d.ruleLine = st.ruleInfo[o + RI_LINE]!;
-    d.action = ACTION_KINDS[flags & RI_KIND]! as ActionKind;
+    d.ruleLine = st.ruleInfo[o + RuleWord.Line]!;
+    d.action = ACTION_KINDS[flags & RuleFlag.Kind]!;
     return flags;
   }
 
@@ -200,23 +199,25 @@ export class DecisionCore {
     d.verdict = verdict;
     d.reason = reason;
     this.reasonCounts[reason]!++;
-    const ri = d.ruleIndex;
-    if (verdict === Verdict.Answer) {
-      this.answers++;
-      d.replyAction = reason === Reason.Static ? ReplyAction.Static : this.ifaces.at(d.ifIndex)!.ruleInfo[RI_WORDS * ri + RI_REPLY]!;
-    }
-    const log = this.log;
-    if (log.debug || (log.info && ri >= 0 && (this.ifaces.at(d.ifIndex)!.ruleInfo[RI_WORDS * ri + RI_FLAGS]! & RI_VERBOSE) !== 0)) {
-      this.writeLog(f, ri);
-    }
+    if (verdict === Verdict.Answer) this.answered(d);
+    // Both gates are booleans read from the logger at construction/reload: with debug off
+    // and no logger at info, nothing more runs here.
+    if (this.log.debug || (this.log.info && d.ruleIndex >= 0)) this.maybeLog(f);
     return d;
   }
 
-  private writeLog(f: FrameView, ri: number): void {
+  private answered(d: Decision): void {
+    this.answers++;
+    d.replyAction = d.reason === Reason.Static ? ReplyAction.Static : this.ifaces.at(d.ifIndex)!.ruleInfo[RuleWord.Size * d.ruleIndex + RuleWord.Reply]!;
+  }
+
+  /** Writes the decision at debug, or at info when its rule is `verbose`. */
+  private maybeLog(f: FrameView): void {
     const d = this.decision;
     const st = this.ifaces.at(d.ifIndex);
-    const verbose = st !== undefined && ri >= 0 && (st.ruleInfo[RI_WORDS * ri + RI_FLAGS]! & RI_VERBOSE) !== 0;
-    this.log.write(d, f, st ? st.cfg.name : `#${d.ifIndex}`, verbose);
+    const ri = d.ruleIndex;
+    const verbose = st !== undefined && ri >= 0 && (st.ruleInfo[RuleWord.Size * ri + RuleWord.Flags]! & RuleFlag.Verbose) !== 0;
+    if (verbose || this.log.debug) this.log.write(d, f, st ? st.cfg.name : `#${d.ifIndex}`, verbose);
   }
 }
 

@@ -7,7 +7,18 @@ import { ActionKind, type Config, type InterfaceConfig, type Rule } from '../con
 import { RuleMatcher } from './matcher';
 import { replyActionOf } from './reply';
 
-/** Action kinds in the order of their index in a rule's RI_FLAGS word (RI_KIND bits). */
+/** Index of each action kind in ACTION_KINDS (the RuleFlag.Kind bits of a rule's flags). */
+export const enum KindIndex {
+  Ignore = 0,
+  Tell = 1,
+  Redirect = 2,
+  Mac = 3,
+  Self = 4,
+  Route = 5,
+  Template = 6,
+}
+
+/** Action kinds by KindIndex. */
 export const ACTION_KINDS: readonly ActionKind[] = [
   ActionKind.Ignore,
   ActionKind.Tell,
@@ -18,31 +29,39 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   ActionKind.Template,
 ];
 
-/** Words per rule in `IfState.ruleInfo`. */
-export const RI_WORDS = 4;
-/** Word: the rule's line in the configuration file. */
-export const RI_LINE = 0;
-/** Word: action kind index (RI_KIND bits) | RI_PROBES | RI_DELAY | RI_VERBOSE. */
-export const RI_FLAGS = 1;
-/** Word: cache entry id of the rule's last `tell` answer (a hint the cache checks), -1 at first. */
-export const RI_HINT = 2;
-/** Word: the ReplyAction of the rule's answers. */
-export const RI_REPLY = 3;
+/**
+ * The words of one rule's record in `IfState.ruleInfo`. Const enums (as RuleFlag): the
+ * compiler writes the numbers in, so the hot path reads no module binding.
+ */
+export const enum RuleWord {
+  /** The rule's line in the configuration file. */
+  Line = 0,
+  /** KindIndex (RuleFlag.Kind bits) | RuleFlag.Probes | RuleFlag.Delay | RuleFlag.Verbose. */
+  Flags = 1,
+  /** Cache entry id of the rule's last `tell` answer (a hint the cache checks), -1 at first. */
+  Hint = 2,
+  /** The ReplyAction of the rule's answers. */
+  Reply = 3,
+  /** Words per rule. */
+  Size = 4,
+}
 
-export const RI_KIND = 0xff;
-export const RI_PROBES = 0x100;
-export const RI_DELAY = 0x200;
-export const RI_VERBOSE = 0x400;
+export const enum RuleFlag {
+  Kind = 0xff,
+  Probes = 0x100,
+  Delay = 0x200,
+  Verbose = 0x400,
+}
 
-/** The per-rule table of one interface (see RI_WORDS). */
+/** The per-rule table of one interface (see RuleWord). */
 export function ruleInfo(rules: readonly Rule[]): Int32Array {
-  const info = new Int32Array(RI_WORDS * rules.length);
+  const info = new Int32Array(RuleWord.Size * rules.length);
   rules.forEach((r, i) => {
-    const o = RI_WORDS * i;
-    info[o + RI_LINE] = r.pos.line;
-    info[o + RI_FLAGS] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RI_PROBES : 0) | (r.delay ? RI_DELAY : 0) | (r.verbose ? RI_VERBOSE : 0);
-    info[o + RI_HINT] = -1;
-    info[o + RI_REPLY] = replyActionOf(r.action.kind);
+    const o = RuleWord.Size * i;
+    info[o + RuleWord.Line] = r.pos.line;
+    info[o + RuleWord.Flags] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RuleFlag.Probes : 0) | (r.delay ? RuleFlag.Delay : 0) | (r.verbose ? RuleFlag.Verbose : 0);
+    info[o + RuleWord.Hint] = -1;
+    info[o + RuleWord.Reply] = replyActionOf(r.action.kind);
   });
   return info;
 }
@@ -58,7 +77,7 @@ export interface IfState {
   cfgMac: number;
   rules: readonly Rule[];
   /**
-   * Per rule, what the hot path reads, RI_WORDS words per rule index. A hit then reads
+   * Per rule, what the hot path reads, RuleWord.Size words per rule index. A hit then reads
    * one line here instead of the rule, its pos and its action objects spread over the heap.
    */
   ruleInfo: Int32Array;

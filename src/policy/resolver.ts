@@ -9,7 +9,7 @@ import { metaIsV6 } from './addrtable';
 import type { NeighborCache } from './cache';
 import { Reason } from './decision';
 import { DelayTable } from './delay';
-import { ACTION_KINDS, RI_DELAY, RI_FLAGS, RI_HINT, RI_KIND, RI_WORDS, type IfState } from './interfaces';
+import { KindIndex, RuleFlag, RuleWord, type IfState } from './interfaces';
 import type { RedirectQueue } from './redirect';
 import type { PolicyEnvironment } from './types';
 
@@ -65,37 +65,39 @@ export class ActionResolver {
    */
   resolve(f: FrameView, st: IfState, ri: number, meta: number, cx: FrameContext, out: Resolution): Reason {
     const info = st.ruleInfo;
-    const o = RI_WORDS * ri;
-    const flags = info[o + RI_FLAGS]!;
-    const kind = ACTION_KINDS[flags & RI_KIND]!;
-    if (kind === ActionKind.Ignore) return Reason.Ignore;
-    const v6 = metaIsV6(meta);
-    // Target words as int32 (`| 0`): a uint32 >= 2^31 passed to a call would be boxed.
-    let t0 = 0;
-    let t1 = 0;
-    let t2 = 0;
-    let t3: number;
-    if (v6) {
+    const o = RuleWord.Size * ri;
+    const flags = info[o + RuleWord.Flags]!;
+    const kind = flags & RuleFlag.Kind;
+    if (kind === KindIndex.Ignore) return Reason.Ignore;
+    if ((flags & RuleFlag.Delay) !== 0 && !this.delayDue(f, meta, cx)) return Reason.Delayed;
+    // `tell` reads nothing but the rule table (the common case with many host rules);
+    // the other actions read the rule object.
+    if (kind === KindIndex.Tell) return this.tell(f, info, o, meta, out);
+    return this.answerOf(f, st, ri, meta, cx, out);
+  }
+
+  /** `tell`: the target's learned MAC; the rule's record keeps the entry id as a hint for next time. */
+  private tell(f: FrameView, info: Int32Array, o: number, meta: number, out: Resolution): Reason {
+    const hint = info[o + RuleWord.Hint]!;
+    let cid: number;
+    // Words as int32 (`| 0`): a uint32 >= 2^31 passed to a call that is not inlined is boxed.
+    if (metaIsV6(meta)) {
       const t = f.target;
-      t0 = t[0]! | 0;
-      t1 = t[1]! | 0;
-      t2 = t[2]! | 0;
-      t3 = t[3]! | 0;
+      cid = this.cache.lookupIdHint(hint, meta | 0, t[0]! | 0, t[1]! | 0, t[2]! | 0, t[3]! | 0);
     } else {
-      t3 = f.targetIp | 0;
+      cid = this.cache.lookupIdHint(hint, meta | 0, 0, 0, 0, f.targetIp | 0);
     }
-    if ((flags & RI_DELAY) !== 0 && !this.delayDue(f, v6, meta, cx)) return Reason.Delayed;
-    if (kind === ActionKind.Tell) {
-      const cid = this.cache.lookupIdHint(info[o + RI_HINT]!, meta | 0, t0, t1, t2, t3);
-      if (cid < 0) return Reason.UnknownTarget;
-      info[o + RI_HINT] = cid;
-      const mac = this.cache.macOf(cid);
-      if (mac < 0) return Reason.UnknownTarget;
-      out.mac = mac;
-      return Reason.Rule;
-    }
-    // Only the other actions read the rule object: `tell` (the common case with many host
-    // rules) needs nothing beyond the rule table.
+    if (cid < 0) return Reason.UnknownTarget;
+    info[o + RuleWord.Hint] = cid;
+    const mac = this.cache.macOf(cid);
+    if (mac < 0) return Reason.UnknownTarget;
+    out.mac = mac;
+    return Reason.Rule;
+  }
+
+  /** Every action but ignore and tell. */
+  private answerOf(f: FrameView, st: IfState, ri: number, meta: number, cx: FrameContext, out: Resolution): Reason {
+    const v6 = metaIsV6(meta);
     const a = st.rules[ri]!.action;
     switch (a.kind) {
       case ActionKind.Redirect:
@@ -122,8 +124,9 @@ export class ActionResolver {
   }
 
   /** `delay N*T`: true when this request is at least the N-th of its (source, target) pair within T. */
-  private delayDue(f: FrameView, v6: boolean, meta: number, cx: FrameContext): boolean {
+  private delayDue(f: FrameView, meta: number, cx: FrameContext): boolean {
     const d = this.delays;
+    const v6 = metaIsV6(meta);
     // The table compares uint32 words: pass them as the frame holds them.
     const s = f.ip6Src;
     const t = f.target;

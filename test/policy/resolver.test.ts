@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { metaWord } from '../../src/policy/addrtable';
 import { NeighborCache } from '../../src/policy/cache';
 import { Reason, REASON_NAMES } from '../../src/policy/decision';
-import { InterfaceTable, RI_HINT, RI_WORDS } from '../../src/policy/interfaces';
+import { InterfaceTable, RuleWord } from '../../src/policy/interfaces';
 import { RedirectQueue } from '../../src/policy/redirect';
 import { ActionResolver, FrameContext, Resolution } from '../../src/policy/resolver';
 import type { FrameView } from '../../src/wire/view';
@@ -87,10 +87,10 @@ for (const fam of FAMILIES) {
   test(`resolver (${fam.name}): tell answers the learned MAC and remembers the entry in the rule table`, () => {
     const r = rig(fam, [rule(1, fam.all, fam.all, 'tell')]);
     assert.deepEqual(r.resolve(), { reason: 'unknown_target', mac: null });
-    assert.equal(r.st.ruleInfo[RI_WORDS * 0 + RI_HINT], -1);
+    assert.equal(r.st.ruleInfo[RuleWord.Size * 0 + RuleWord.Hint], -1);
     const id = r.learn(fam.target, HOST);
     assert.deepEqual(r.resolve(), { reason: 'rule', mac: formatMac(HOST) });
-    assert.equal(r.st.ruleInfo[RI_WORDS * 0 + RI_HINT], id, 'the tell hint is kept for this family too');
+    assert.equal(r.st.ruleInfo[RuleWord.Size * 0 + RuleWord.Hint], id, 'the tell hint is kept for this family too');
     // A hint that no longer holds the key is only a hint: another target is still unknown.
     assert.deepEqual(r.resolve(fam.router), { reason: 'unknown_target', mac: null });
     // Expired entries are not told.
