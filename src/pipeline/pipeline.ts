@@ -5,14 +5,14 @@
 // Decision are reused, counters are typed-array cells of InterfaceStats (stats.ts).
 // A frame refused by a full TX ring is counted by the ring (engine) alone, not here.
 import { performance } from 'node:perf_hooks';
-import { ActionKind, NaSource, type Config } from '../config/types';
+import { NaSource, type Config } from '../config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../engine/types';
 import { type Ip6, type Mac, newIp6 } from '../net/addr';
-import { Decision, Reason, Verdict } from '../policy/decision';
+import { Decision, Verdict } from '../policy/decision';
 import { buildArpReplyTo, buildNaReplyTo, buildNeighborAdvertisement, replyVlan } from '../wire/build';
 import { parseFrame } from '../wire/parse';
 import { FrameKind, FrameView } from '../wire/view';
-import { FAMILY_V4, FAMILY_V6, ReplyAction, type InterfaceStats } from './stats';
+import { FAMILY_V4, FAMILY_V6, type InterfaceStats } from './stats';
 
 /** What the pipeline needs from the policy (src/policy Policy implements it). */
 export interface PolicyPort {
@@ -40,20 +40,6 @@ export class IfaceSlot {
     public index: number,
     readonly stats: InterfaceStats,
   ) {}
-}
-
-/** The ReplyAction a decision counts as, without strings built per frame. */
-export function replyActionOf(d: Decision): ReplyAction {
-  if (d.reason === Reason.Static) return ReplyAction.Static;
-  switch (d.action) {
-    case ActionKind.Tell: return ReplyAction.Tell;
-    case ActionKind.Redirect: return ReplyAction.Redirect;
-    case ActionKind.Mac: return ReplyAction.Mac;
-    case ActionKind.Self: return ReplyAction.Self;
-    case ActionKind.Route: return ReplyAction.Route;
-    case ActionKind.Template: return ReplyAction.Template;
-    default: return ReplyAction.Other;
-  }
 }
 
 /** Seconds on a monotonic clock: the policy's `now`. */
@@ -127,7 +113,7 @@ export class Pipeline {
         : buildNaReplyTo(tx.buf, off, this.view, d.answerMac, slot.mac, src, d.naFlags);
     }
     tx.commit(len);
-    stats.countReply(family, replyActionOf(d));
+    stats.countReply(family, d.replyAction);
     if (d.ruleIndex >= 0 && slot.delayRules[d.ruleIndex]) stats.delayedAnswered[family]!++;
   }
 }

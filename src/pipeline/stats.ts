@@ -4,28 +4,17 @@
 // Facts another layer owns are not copied here: the ring's counters (TX ring full, kernel
 // drops, ...) are read from the engine through `ringCounters`.
 import type { RingCounters } from '../engine/types';
+import { ReplyAction, REPLY_ACTION_NAMES } from '../policy/reply';
 
 export const FAMILY_V4 = 0;
 export const FAMILY_V6 = 1;
 export const FAMILY_NAMES = ['ipv4', 'ipv6'] as const;
 
-/**
- * What an answer was, for `neighproxy_replies_total{action}`: an index into REPLY_ACTIONS.
- * Named once here; the pipeline maps the policy's answer kind to one of these.
- */
-export const enum ReplyAction {
-  Tell = 0,
-  Redirect = 1,
-  Mac = 2,
-  Self = 3,
-  Route = 4,
-  Template = 5,
-  Static = 6,
-  Other = 7,
-}
-
+// What an answer was, for `neighproxy_replies_total{action}`: the policy names the
+// reply actions (src/policy/reply.ts) and sets Decision.replyAction; counted here.
+export { ReplyAction } from '../policy/reply';
 /** Label of each ReplyAction, in ReplyAction order. */
-export const REPLY_ACTIONS = ['tell', 'redirect', 'mac', 'self', 'route', 'template', 'static', 'other'] as const;
+export const REPLY_ACTIONS = REPLY_ACTION_NAMES;
 export const REPLY_OTHER = ReplyAction.Other;
 
 /** Decision time histogram bounds, seconds. */

@@ -3,6 +3,7 @@
 // rehash, no tombstones (backward-shift deletion). The neighbour cache and the static
 // table are built on it; callers keep their per-entry values in parallel arrays
 // indexed by the entry id this table hands out.
+import { pow2AtLeast } from '../net/pow2';
 
 export const KEY_WORDS = 5;
 
@@ -29,12 +30,6 @@ export function hash5(w0: number, a0: number, a1: number, a2: number, a3: number
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   return (h ^ (h >>> 12)) >>> 0;
-}
-
-function pow2AtLeast(n: number): number {
-  let p = 8;
-  while (p < n) p *= 2;
-  return p;
 }
 
 export class AddrTable {
@@ -65,7 +60,7 @@ export class AddrTable {
     this.stride = stride;
     this.keys = new Uint32Array(capacity * stride);
     this.ik = new Int32Array(this.keys.buffer);
-    const n = pow2AtLeast(capacity * 2);
+    const n = pow2AtLeast(capacity * 2, 8);
     this.slots = new Int32Array(2 * n).fill(-1);
     this.mask = n - 1;
     this.nextFree = new Int32Array(capacity);

@@ -2,6 +2,7 @@
 // the policy overwrites all of its fields in `handle()`, so reading it allocates nothing.
 import { newIp6, type Ip6, type Mac } from '../net/addr';
 import type { ActionKind } from '../config/types';
+import { ReplyAction } from './reply';
 
 export const enum Verdict {
   /** Not answered on purpose (no rule, ignore, probe, delayed, ...). */
@@ -14,7 +15,7 @@ export const enum Verdict {
 
 /**
  * Why the policy decided what it did. Numbers are stable (they index `Policy.stats.reasons`);
- * names in REASON_NAMES are the `reason` field of verbose logs and the metrics label.
+ * names in REASON_NAMES are the `reason` field of the decision log and the metrics label.
  */
 export const enum Reason {
   /** Answered by a rule. */
@@ -110,6 +111,8 @@ export class Decision {
   ruleLine = 0;
   /** The deciding rule's action kind, or null. */
   action: ActionKind | null = null;
+  /** What the answer was (metrics `action` label): set on every answer, Other otherwise. */
+  replyAction: ReplyAction = ReplyAction.Other;
 
   reset(): void {
     this.verdict = Verdict.Drop;
@@ -124,5 +127,6 @@ export class Decision {
     this.ruleIndex = -1;
     this.ruleLine = 0;
     this.action = null;
+    this.replyAction = ReplyAction.Other;
   }
 }

@@ -2,15 +2,10 @@
 // seconds. Bounded: a 4-way set-associative table in typed arrays; a new pair takes a
 // free way or the way whose window started longest ago (counted as an eviction when
 // that window was still open).
+import { pow2AtLeast } from '../net/pow2';
 
 const WAYS = 4;
 const WORDS = 9; // meta, source (4), target (4)
-
-function pow2AtLeast(n: number): number {
-  let p = WAYS;
-  while (p < n) p *= 2;
-  return p;
-}
 
 export class DelayTable {
   readonly capacity: number;
@@ -22,7 +17,7 @@ export class DelayTable {
   evictions = 0;
 
   constructor(size: number) {
-    this.capacity = pow2AtLeast(size);
+    this.capacity = pow2AtLeast(size, WAYS);
     this.keys = new Uint32Array(this.capacity * WORDS);
     this.first = new Float64Array(this.capacity);
     this.count = new Uint32Array(this.capacity);

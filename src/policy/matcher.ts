@@ -18,12 +18,7 @@
 // lengths none of which matches.
 import { Family, mask4, type Ip4, type Ip6 } from '../net/addr';
 import type { Rule } from '../config/types';
-
-function pow2AtLeast(n: number, min: number): number {
-  let p = min;
-  while (p < n) p *= 2;
-  return p;
-}
+import { pow2AtLeast } from '../net/pow2';
 
 function maskWord(v6: boolean, bits: number, w: number): number {
   if (!v6) return mask4(bits);
@@ -117,6 +112,92 @@ class ExactTable {
   }
 }
 
+/** A rule prefix's address masked to `bits`, as aw words in `out`. */
+function prefixWords(v6: boolean, p: Rule['source'], bits: number, out: Uint32Array): Uint32Array {
+  const aw = v6 ? 4 : 1;
+  for (let w = 0; w < aw; w++) out[w] = ((p.family === Family.V6 ? p.v6[w]! : p.v4) & maskWord(v6, bits, w)) >>> 0;
+  return out;
+}
+
+interface TargetLevel {
+  targets: ExactTable;
+  /** Per member (in order): its target node. */
+  nodeOf: number[];
+  /** Per node: source length -> lowest rule index with it. */
+  nodeSrc: Map<number, number>[];
+  /** Per node: its slot in `targets`. */
+  nodeSlot: number[];
+}
+
+/** Level 1: (target length index, masked target) -> node, one node per distinct target prefix. */
+function targetLevel(v6: boolean, rules: readonly Rule[], members: number[], lenIdx: Map<number, number>): TargetLevel {
+  const aw = v6 ? 4 : 1;
+  const targets = new ExactTable(members.length, aw, 2);
+  const k = new Uint32Array(4);
+  const level: TargetLevel = { targets, nodeOf: [], nodeSrc: [], nodeSlot: [] };
+  for (const i of members) {
+    const r = rules[i]!;
+    const li = lenIdx.get(r.target.bits)!;
+    prefixWords(v6, r.target, r.target.bits, k);
+    const slot = targets.slot(li, k, ExactTable.hash(li, k, aw));
+    let node = targets.v[slot + targets.vo]!;
+    if (node < 0) {
+      node = level.nodeSrc.length;
+      level.nodeSrc.push(new Map());
+      level.nodeSlot.push(slot);
+      targets.put(slot, li, k, node);
+    }
+    level.nodeOf.push(node);
+    const m = level.nodeSrc[node]!;
+    if (!m.has(r.source.bits)) m.set(r.source.bits, i);
+  }
+  return level;
+}
+
+/** Per node, its source lengths ordered by lowest rule index; writes each node's record into `targets`. */
+function nodeLists(level: TargetLevel) {
+  const { targets, nodeSrc, nodeSlot } = level;
+  let total = 0;
+  for (const m of nodeSrc) total += m.size;
+  const lists = {
+    nodeMin: new Int32Array(nodeSrc.length),
+    nodeStart: new Int32Array(nodeSrc.length),
+    nodeSrcLen: new Int32Array(total),
+    nodeSrcMin: new Int32Array(total),
+  };
+  let at = 0;
+  nodeSrc.forEach((m, n) => {
+    const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
+    targets.v[nodeSlot[n]! + targets.vo + 1] = list.length | (list[0]![0] << 16);
+    lists.nodeMin[n] = list[0]![1];
+    lists.nodeStart[n] = at;
+    for (const [len, min] of list) {
+      lists.nodeSrcLen[at] = len;
+      lists.nodeSrcMin[at] = min;
+      at++;
+    }
+  });
+  return lists;
+}
+
+/** Level 2: (node, source length, masked source) -> lowest rule index. */
+function pairLevel(v6: boolean, rules: readonly Rule[], members: number[], nodeOf: number[]): { pairs: ExactTable; groups: number } {
+  const aw = v6 ? 4 : 1;
+  const pairs = new ExactTable(members.length, aw, 1);
+  const k = new Uint32Array(4);
+  const groups = new Set<number>();
+  members.forEach((i, j) => {
+    const r = rules[i]!;
+    groups.add(r.target.bits * 256 + r.source.bits);
+    const tag = nodeOf[j]! * 256 + r.source.bits;
+    prefixWords(v6, r.source, r.source.bits, k);
+    const slot = pairs.slot(tag, k, ExactTable.hash(tag, k, aw));
+    // Members come in index order: the first rule with a key shadows later ones.
+    if (pairs.v[slot + pairs.vo]! < 0) pairs.put(slot, tag, k, i);
+  });
+  return { pairs, groups: groups.size };
+}
+
 /** Rule matcher for one interface and one family. */
 export class RuleMatcher {
   readonly family: Family;
@@ -148,11 +229,6 @@ export class RuleMatcher {
     const v6 = family === Family.V6;
     const aw = v6 ? 4 : 1;
     const maxBits = v6 ? 128 : 32;
-    const addr = (p: Rule['source']): Ip6 | number => (p.family === Family.V6 ? p.v6 : p.v4);
-    const words = (a: Ip6 | number, bits: number, out: Uint32Array): Uint32Array => {
-      for (let w = 0; w < aw; w++) out[w] = ((typeof a === 'number' ? a : a[w]!) & maskWord(v6, bits, w)) >>> 0;
-      return out;
-    };
     const members: number[] = [];
     const lens = new Set<number>();
     for (let i = 0; i < rules.length; i++) {
@@ -164,66 +240,22 @@ export class RuleMatcher {
     this.rules = members.length;
     const tl = [...lens].sort((a, b) => b - a);
     this.targetLengths = tl.length;
-    const lenIdx = new Map(tl.map((b, i) => [b, i]));
     this.tMask = new Uint32Array(tl.length * aw);
     tl.forEach((b, i) => {
       for (let w = 0; w < aw; w++) this.tMask[i * aw + w] = maskWord(v6, b, w);
     });
     this.sMask = new Uint32Array((maxBits + 1) * aw);
     for (let b = 0; b <= maxBits; b++) for (let w = 0; w < aw; w++) this.sMask[b * aw + w] = maskWord(v6, b, w);
-    // Level 1: target nodes.
-    this.targets = new ExactTable(members.length, aw, 2);
-    const k = new Uint32Array(4);
-    const nodeOf: number[] = [];
-    const nodeSrc: Map<number, number>[] = []; // per node: source length -> lowest index
-    const nodeSlot: number[] = [];
-    for (const i of members) {
-      const r = rules[i]!;
-      const li = lenIdx.get(r.target.bits)!;
-      words(addr(r.target), r.target.bits, k);
-      const slot = this.targets.slot(li, k, ExactTable.hash(li, k, aw));
-      let node = this.targets.v[slot + this.targets.vo]!;
-      if (node < 0) {
-        node = nodeSrc.length;
-        nodeSrc.push(new Map());
-        nodeSlot.push(slot);
-        this.targets.put(slot, li, k, node);
-      }
-      nodeOf.push(node);
-      const m = nodeSrc[node]!;
-      if (!m.has(r.source.bits)) m.set(r.source.bits, i);
-    }
-    this.nodeMin = new Int32Array(nodeSrc.length);
-    this.nodeStart = new Int32Array(nodeSrc.length);
-    let total = 0;
-    for (const m of nodeSrc) total += m.size;
-    this.nodeSrcLen = new Int32Array(total);
-    this.nodeSrcMin = new Int32Array(total);
-    const groups = new Set<number>();
-    let at = 0;
-    nodeSrc.forEach((m, n) => {
-      const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
-      this.targets.v[nodeSlot[n]! + this.targets.vo + 1] = list.length | (list[0]![0] << 16);
-      this.nodeMin[n] = list[0]![1];
-      this.nodeStart[n] = at;
-      for (const [len, min] of list) {
-        this.nodeSrcLen[at] = len;
-        this.nodeSrcMin[at] = min;
-        at++;
-      }
-    });
-    // Level 2: (node, source length, masked source) -> lowest rule index.
-    this.pairs = new ExactTable(members.length, aw, 1);
-    members.forEach((i, j) => {
-      const r = rules[i]!;
-      groups.add(r.target.bits * 256 + r.source.bits);
-      const tag = nodeOf[j]! * 256 + r.source.bits;
-      words(addr(r.source), r.source.bits, k);
-      const slot = this.pairs.slot(tag, k, ExactTable.hash(tag, k, aw));
-      // Members come in index order: the first rule with a key shadows later ones.
-      if (this.pairs.v[slot + this.pairs.vo]! < 0) this.pairs.put(slot, tag, k, i);
-    });
-    this.groups = groups.size;
+    const level1 = targetLevel(v6, rules, members, new Map(tl.map((b, i) => [b, i])));
+    this.targets = level1.targets;
+    const lists = nodeLists(level1);
+    this.nodeMin = lists.nodeMin;
+    this.nodeStart = lists.nodeStart;
+    this.nodeSrcLen = lists.nodeSrcLen;
+    this.nodeSrcMin = lists.nodeSrcMin;
+    const level2 = pairLevel(v6, rules, members, level1.nodeOf);
+    this.pairs = level2.pairs;
+    this.groups = level2.groups;
   }
 
   /**

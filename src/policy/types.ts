@@ -60,9 +60,15 @@ export interface PolicyOutput {
   unsolicitedNa(ifIndex: number, vlan: number, target: Ip6, mac: Mac, flags: number): void;
 }
 
-/** The subset of a pino logger the policy uses (one structured line per verbose decision). */
+/**
+ * The subset of a pino logger the decision log uses: one structured line per decision.
+ * Levels are read through `isLevelEnabled` when the policy is built and on reload; a logger
+ * without it gets the `verbose` rules' lines at info and nothing at debug.
+ */
 export interface PolicyLogger {
   info(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+  isLevelEnabled?(level: string): boolean;
 }
 
 export interface PolicyOptions {

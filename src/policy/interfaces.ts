@@ -1,0 +1,160 @@
+// The configured interfaces as the decision core reads them: per interface its matchers,
+// VLAN filter, ND lists and a per-rule table of what the hot path needs, plus the stable
+// slot of each interface name (cache and static keys carry the slot, so they survive a
+// reload that reorders or drops interfaces).
+import { Family, type Ip6 } from '../net/addr';
+import { ActionKind, type Config, type InterfaceConfig, type Rule } from '../config/types';
+import { RuleMatcher } from './matcher';
+import { replyActionOf } from './reply';
+
+/** Index of each action kind in ACTION_KINDS (the RuleFlag.Kind bits of a rule's flags). */
+export const enum KindIndex {
+  Ignore = 0,
+  Tell = 1,
+  Redirect = 2,
+  Mac = 3,
+  Self = 4,
+  Route = 5,
+  Template = 6,
+}
+
+/** Action kinds by KindIndex. */
+export const ACTION_KINDS: readonly ActionKind[] = [
+  ActionKind.Ignore,
+  ActionKind.Tell,
+  ActionKind.Redirect,
+  ActionKind.Mac,
+  ActionKind.Self,
+  ActionKind.Route,
+  ActionKind.Template,
+];
+
+/**
+ * The words of one rule's record in `IfState.ruleInfo`. Const enums (as RuleFlag): the
+ * compiler writes the numbers in, so the hot path reads no module binding.
+ */
+export const enum RuleWord {
+  /** The rule's line in the configuration file. */
+  Line = 0,
+  /** KindIndex (RuleFlag.Kind bits) | RuleFlag.Probes | RuleFlag.Delay | RuleFlag.Verbose. */
+  Flags = 1,
+  /** Cache entry id of the rule's last `tell` answer (a hint the cache checks), -1 at first. */
+  Hint = 2,
+  /** The ReplyAction of the rule's answers. */
+  Reply = 3,
+  /** Words per rule. */
+  Size = 4,
+}
+
+export const enum RuleFlag {
+  Kind = 0xff,
+  Probes = 0x100,
+  Delay = 0x200,
+  Verbose = 0x400,
+}
+
+/** The per-rule table of one interface (see RuleWord). */
+export function ruleInfo(rules: readonly Rule[]): Int32Array {
+  const info = new Int32Array(RuleWord.Size * rules.length);
+  rules.forEach((r, i) => {
+    const o = RuleWord.Size * i;
+    info[o + RuleWord.Line] = r.pos.line;
+    info[o + RuleWord.Flags] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RuleFlag.Probes : 0) | (r.delay ? RuleFlag.Delay : 0) | (r.verbose ? RuleFlag.Verbose : 0);
+    info[o + RuleWord.Hint] = -1;
+    info[o + RuleWord.Reply] = replyActionOf(r.action.kind);
+  });
+  return info;
+}
+
+/** Per-interface state derived from the configuration at construction/reload. */
+export interface IfState {
+  /** Index in config.interfaces. */
+  index: number;
+  /** Stable id of the interface name across reloads (cache and statics keys use it). */
+  slot: number;
+  cfg: InterfaceConfig;
+  /** cfg.mac as a plain number, -1 when null (keeps the hot path free of number|null). */
+  cfgMac: number;
+  rules: readonly Rule[];
+  /**
+   * Per rule, what the hot path reads, RuleWord.Size words per rule index. A hit then reads
+   * one line here instead of the rule, its pos and its action objects spread over the heap.
+   */
+  ruleInfo: Int32Array;
+  m4: RuleMatcher;
+  m6: RuleMatcher;
+  /** VLAN filter: vlanOk[vid] = 1; null = untagged and every VLAN. */
+  vlanOk: Uint8Array | null;
+  uplinks: Ip6[];
+  exceptions: Ip6[];
+}
+
+function ifState(cfg: InterfaceConfig, index: number, slot: number): IfState {
+  let vlanOk: Uint8Array | null = null;
+  if (cfg.vlans) {
+    vlanOk = new Uint8Array(4096);
+    for (const v of cfg.vlans) vlanOk[v & 4095] = 1;
+  }
+  return {
+    index,
+    slot,
+    cfg,
+    cfgMac: cfg.mac ?? -1,
+    rules: cfg.rules,
+    ruleInfo: ruleInfo(cfg.rules),
+    m4: new RuleMatcher(Family.V4, cfg.rules),
+    m6: new RuleMatcher(Family.V6, cfg.rules),
+    vlanOk,
+    uplinks: cfg.nd.uplinks.map((a) => Uint32Array.from(a)),
+    exceptions: cfg.nd.exceptions.map((a) => Uint32Array.from(a)),
+  };
+}
+
+/** The interfaces of the current configuration, by config index and by slot. */
+export class InterfaceTable {
+  /** Index = config.interfaces index. Swapped whole by `install`. */
+  list: IfState[] = [];
+  private readonly slotByName = new Map<string, number>();
+  /** Current config index per slot, -1 when the interface left the configuration. */
+  private ifIndexOfSlot: number[] = [];
+
+  /** Builds every interface's state, then swaps them in in one step. */
+  install(config: Config): IfState[] {
+    const list = config.interfaces.map((cfg, index) => ifState(cfg, index, this.slotOf(cfg.name)));
+    const ifIndexOfSlot = new Array<number>(this.slotByName.size).fill(-1);
+    for (const s of list) ifIndexOfSlot[s.slot] = s.index;
+    this.list = list;
+    this.ifIndexOfSlot = ifIndexOfSlot;
+    return list;
+  }
+
+  private slotOf(name: string): number {
+    let slot = this.slotByName.get(name);
+    if (slot === undefined) {
+      slot = this.slotByName.size;
+      this.slotByName.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** The interface at config index `ifIndex`, or undefined. */
+  at(ifIndex: number): IfState | undefined {
+    return this.list[ifIndex];
+  }
+
+  /** The configured interface holding `slot`, or undefined when it left the configuration. */
+  bySlot(slot: number): IfState | undefined {
+    const ifIndex = this.ifIndexOfSlot[slot] ?? -1;
+    return ifIndex >= 0 ? this.list[ifIndex] : undefined;
+  }
+
+  /** Slot of every interface name seen; slots survive reloads. */
+  get slots(): ReadonlyMap<string, number> {
+    return this.slotByName;
+  }
+
+  slotName(slot: number): string | undefined {
+    for (const [name, s] of this.slotByName) if (s === slot) return name;
+    return undefined;
+  }
+}

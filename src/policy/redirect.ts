@@ -1,0 +1,119 @@
+// Resolution: the queries we send for addresses we need (a redirect router, refresh
+// probes of cached entries) and the answers that wait for a router's MAC. A redirect
+// whose router is unknown queues its answer here and starts resolving the router; when
+// the router is learned, every queued requester is answered (through PolicyOutput).
+import { BROADCAST_MAC, isUnspecified6, newIp6, type Mac } from '../net/addr';
+import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
+import { metaIsV6, metaSlot, metaVlan } from './addrtable';
+import type { CacheTimerSink, NeighborCache } from './cache';
+import { Reason } from './decision';
+import type { IfState, InterfaceTable } from './interfaces';
+import { PendingAnswers } from './pending';
+import type { PolicyEnvironment, PolicyOutput } from './types';
+
+export const ALL_NODES_MAC = 0x333300000001;
+export const ALL_NODES = new Uint32Array([0xff020000, 0, 0, 1]);
+
+export class RedirectQueue implements CacheTimerSink {
+  readonly pending: PendingAnswers;
+  /** Queued answers sent once their router was learned. */
+  answered = 0;
+  private readonly dip = newIp6();
+  private readonly tgt = newIp6();
+
+  constructor(
+    capacity: number,
+    private readonly cache: NeighborCache,
+    private readonly ifaces: InterfaceTable,
+    private readonly env: PolicyEnvironment,
+    private readonly output: PolicyOutput,
+  ) {
+    this.pending = new PendingAnswers(capacity);
+  }
+
+  /**
+   * Queues the answer to request `f` (rule `ri` of interface `st`) until the router with
+   * cache key (meta, a0..a3) is known, and starts resolving the router. Returns the reason
+   * of the decision: Resolving, or QueueFull when the queue refused it.
+   */
+  queue(st: IfState, f: FrameView, meta: number, a0: number, a1: number, a2: number, a3: number, ri: number, now: number, ourMac: Mac): Reason {
+    const v6 = metaIsV6(meta);
+    if (this.pending.add(meta, a0, a1, a2, a3, f, v6, st.slot, ri, now + st.cfg.timeout) < 0) return Reason.QueueFull;
+    const cache = this.cache;
+    // A stale (expired, not yet swept) entry would block resolution: drop it.
+    const id = cache.find(meta, a0, a1, a2, a3);
+    if (id >= 0 && cache.isStale(id, now)) cache.remove(id);
+    if (cache.startResolve(meta, a0, a1, a2, a3, now) >= 0) this.sendQuery(st.index, f.vlan, meta, a0, a1, a2, a3, -1, ourMac);
+    return Reason.Resolving;
+  }
+
+  /** The cache just learned key -> mac: answers every request that waited for it. */
+  learned(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, now: number): void {
+    const p = this.pending;
+    for (let i = p.nextWaiting(0, meta, a0, a1, a2, a3); i >= 0; i = p.nextWaiting(i + 1, meta, a0, a1, a2, a3)) {
+      p.release(i);
+      if (p.deadlineOf(i) < now) {
+        p.expired++;
+        continue;
+      }
+      const st = this.ifaces.bySlot(p.slotOf(i));
+      if (!st) continue;
+      const dst = p.requesterMacOf(i);
+      if (dst === mac) continue; // never tell a host its own MAC for another address
+      this.answered++;
+      this.sendAnswer(st, i, metaIsV6(meta), dst, mac);
+    }
+  }
+
+  private sendAnswer(st: IfState, i: number, v6: boolean, dst: Mac, mac: Mac): void {
+    const p = this.pending;
+    const vlan = p.vlanOf(i);
+    if (!v6) {
+      this.output.arpReply(st.index, vlan, dst, p.requesterIp4(i), mac, p.target4(i));
+      return;
+    }
+    const dip = this.dip;
+    const tgt = this.tgt;
+    p.requesterIp6(i, dip);
+    p.target6(i, tgt);
+    const nd = st.cfg.nd;
+    const flags = (nd.router ? NA_FLAG_ROUTER : 0) | (nd.override ? NA_FLAG_OVERRIDE : 0);
+    if (isUnspecified6(dip)) {
+      // DAD from the requester: the answer goes to all nodes, not solicited.
+      dip.set(ALL_NODES);
+      this.output.neighborAdvertisement(st.index, vlan, ALL_NODES_MAC, dip, tgt, mac, flags);
+    } else {
+      this.output.neighborAdvertisement(st.index, vlan, dst, dip, tgt, mac, flags | NA_FLAG_SOLICITED);
+    }
+  }
+
+  /** Drops queued answers whose deadline passed. */
+  expire(now: number): void {
+    if (this.pending.count > 0) this.pending.expire(now);
+  }
+
+  /** CacheTimerSink: a refresh probe (unicast to `mac`) or a resolution retry (mac -1). */
+  cacheProbe(cache: NeighborCache, id: number, mac: number): void {
+    const w0 = cache.key(id, 0);
+    const st = this.ifaces.bySlot(metaSlot(w0));
+    if (!st) return;
+    const ourMac = st.cfgMac >= 0 ? st.cfgMac : this.env.interfaceMac(st.index);
+    this.sendQuery(st.index, metaVlan(w0), w0, cache.key(id, 1), cache.key(id, 2), cache.key(id, 3), cache.key(id, 4), mac, ourMac);
+  }
+
+  /** ARP request or NS for the key; broadcast / solicited-node when `dstMac` is -1. */
+  private sendQuery(ifIndex: number, vlan: number, meta: number, a0: number, a1: number, a2: number, a3: number, dstMac: number, ourMac: Mac): void {
+    if (metaIsV6(meta)) {
+      const t = this.tgt;
+      t[0] = a0;
+      t[1] = a1;
+      t[2] = a2;
+      t[3] = a3;
+      const src = this.dip;
+      if (!this.env.sourceIp6(ifIndex, src)) src.fill(0);
+      this.output.neighborSolicitation(ifIndex, vlan, src, t, dstMac < 0 ? -1 : dstMac);
+    } else {
+      this.output.arpRequest(ifIndex, vlan, ourMac, this.env.sourceIp4(ifIndex), a3, dstMac < 0 ? BROADCAST_MAC : dstMac);
+    }
+  }
+}
