@@ -15,6 +15,7 @@ import { HostEnvironment } from '../../src/daemon/env';
 import type { LinkState } from '../../src/daemon/links';
 import { emptyRingCounters, FAMILY_V4, REPLY_ACTIONS } from '../../src/pipeline/stats';
 import { Decision, Reason, Verdict } from '../../src/policy/decision';
+import { ReplyAction } from '../../src/policy/reply';
 import { buildArpRequest } from '../../src/wire/build';
 import { FrameKind, type FrameView } from '../../src/wire/view';
 
@@ -94,6 +95,7 @@ class FakePolicy implements PolicyCore {
     out.reason = Reason.Rule;
     out.answerMac = this.answerMac;
     out.action = 'self' as never;
+    out.replyAction = ReplyAction.Self;
     return out;
   }
   tick(): void { this.ticks++; }
