@@ -10,5 +10,5 @@ const dir = join(__dirname, '..', 'man');
 mkdirSync(dir, { recursive: true });
 for (const page of manPages()) {
   writeFileSync(join(dir, page.file), page.text);
-  process.stdout.write(`man/${page.file}\n`);
+  process.stderr.write(`man/${page.file}\n`);
 }
