@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, needsNetns } from '../helpers/netns';
+import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
 import { DaemonProcess, kernelResolve, BIN } from './fixtures/daemon';
 import { parseProm } from './fixtures/prom';
 
@@ -134,12 +135,12 @@ describe('daemon in namespaces', { skip }, () => {
     t.diagnostic(`SIGTERM to exit: ${ms} ms`);
   });
 
-  test('an interface deleted and recreated is picked up again (unprivileged with ambient CAP_NET_RAW, as under systemd)', async (t) => {
+  test('an interface deleted and recreated is picked up again (unprivileged with ambient CAP_NET_RAW, as under systemd)', { skip: nobodySkipReason() }, async (t) => {
     const { lab, client, router, dir, config } = buildLab('rcr');
     t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
     const wrap = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
       '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin'];
-    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--link-poll', '100'], wrap);
+    const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--link-poll', '100'], wrap, readableRoot());
     await d.started();
     const st = procStatus(d.pid);
     assert.equal(st.uid, '65534 65534 65534 65534');
@@ -210,14 +211,14 @@ describe('daemon in namespaces', { skip }, () => {
     assert.equal(d.child.exitCode, 0);
   });
 
-  test('without CAP_NET_RAW the daemon refuses to start and says which capability', (t) => {
+  test('without CAP_NET_RAW the daemon refuses to start and says which capability', { skip: nobodySkipReason() }, (t) => {
     const { lab, router, dir, config } = buildLab('cap');
     t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
     let stderr = '';
     let code = 0;
     try {
       execFileSync('ip', ['netns', 'exec', router, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
-        process.execPath, BIN, 'run', '--config', config, '--no-control'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+        process.execPath, join(readableRoot(), 'bin', 'neighproxy'), 'run', '--config', config, '--no-control'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
     } catch (err) {
       const e = err as { status: number; stderr: string };
       code = e.status;

@@ -3,7 +3,9 @@
 // waits at most a few seconds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { needsNetns, waitFor } from '../helpers/netns';
+import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
 import { ARP_REPLY_AND_NA_FILTER, neighFilter } from '../../src/engine/filters';
 import { generate } from '../../src/engine/generator';
 import { Ring, type RingOptions } from '../../src/engine/ring';
@@ -346,8 +348,9 @@ describe('options and errors', { skip, timeout: 20000 }, () => {
     assert.throws(() => Ring_open('lo', { netns: '/run/netns/np-does-not-exist' }), (e: Error & { code?: string }) => e.code === 'ENOENT' && /^netns lo: ENOENT/.test(e.message));
   });
 
-  test('without CAP_NET_RAW: EPERM, and the message says what is needed', () => {
-    const script = `try { require(${JSON.stringify(require.resolve('../../src/engine/ring'))}).Ring.open('lo'); console.log('opened'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+  test('without CAP_NET_RAW: EPERM, and the message says what is needed', { skip: nobodySkipReason() }, () => {
+    const ring = join(readableRoot(), 'dist', 'src', 'engine', 'ring.js');
+    const script = `try { require(${JSON.stringify(ring)}).Ring.open('lo'); console.log('opened'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const out = pair.lab.exec(pair.a, 'setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script]);
     const r = JSON.parse(out) as { code: string; message: string };
     assert.equal(r.code, 'EPERM');

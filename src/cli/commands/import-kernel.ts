@@ -1,0 +1,114 @@
+// `neighproxy import-kernel`: print the neighproxy configuration equivalent to the
+// kernel's own proxy_arp / proxy_ndp setup (proxy table, sysctls, networkd files).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from '../command';
+import { ConfigError } from '../../config/errors';
+import { importKernel, type KernelInputs } from '../../config/kernel-import';
+
+const USAGE = `usage: neighproxy import-kernel [--live] [--neigh FILE] [--sysctl FILE] [--networkd FILE]...
+
+Prints the neighproxy configuration that answers what the kernel answers now:
+  --neigh FILE      the output of 'ip -j neigh show proxy' ('-': standard input)
+  --sysctl FILE     'sysctl -a' lines (net.ipv4.conf.IF.proxy_arp, .forwarding,
+                    net.ipv6.conf.IF.proxy_ndp, .forwarding, ...neigh.IF.proxy_delay)
+  --networkd FILE   a systemd-networkd .network file (IPv4ProxyARP=, IPv6ProxyNDP=,
+                    IPv6ProxyNDPAddress=, IPForward=); repeatable
+  --live            read the proxy table and the sysctls of this machine
+proxy_arp on IF          -> rule 0.0.0.0/0 0.0.0.0/0 route   (routed out of another interface)
+ip neigh proxy A dev IF  -> rule 0.0.0.0/0 A/32 route
+ip -6 neigh proxy A ...  -> rule ::/0 A/128 self, router yes, dad defend
+A rule the kernel does not apply (forwarding or proxy_ndp off) is written commented
+out; what has no equivalent becomes '# note:' comments, also listed on stderr.
+
+exit status: 0 translated, 1 invalid or unreadable input or nothing to import, 2 usage error.`;
+
+interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): string;
+}
+
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readFile: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
+};
+
+/** This machine's proxy sysctls, as `sysctl` prints them. */
+function liveSysctls(): string {
+  const lines: string[] = [];
+  for (const [fam, kind, keys] of [
+    ['4', 'conf', ['proxy_arp', 'forwarding', 'proxy_arp_pvlan']],
+    ['6', 'conf', ['proxy_ndp', 'forwarding']],
+    ['4', 'neigh', ['proxy_delay']],
+    ['6', 'neigh', ['proxy_delay']],
+  ] as const) {
+    const dir = `/proc/sys/net/ipv${fam}/${kind}`;
+    for (const name of readdirSync(dir)) {
+      for (const key of keys) {
+        try {
+          lines.push(`net.ipv${fam}.${kind}.${name.replace(/\./g, '/')}.${key} = ${readFileSync(join(dir, name, key), 'utf8').trim()}`);
+        } catch {
+          // an interface that vanished while we read, or a key this kernel lacks
+        }
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+function gather(argv: string[], io: Io): KernelInputs | string {
+  const inputs: KernelInputs = { networkd: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--live') {
+      inputs.sysctl = { text: liveSysctls(), file: 'sysctl' };
+      inputs.neigh = { text: execFileSync('ip', ['-j', 'neigh', 'show', 'proxy'], { encoding: 'utf8' }), file: "'ip -j neigh show proxy'" };
+      continue;
+    }
+    if (a !== '--neigh' && a !== '--sysctl' && a !== '--networkd') return `unexpected argument '${a}'`;
+    const file = argv[++i];
+    if (!file) return `${a} needs a FILE`;
+    const src = { text: io.readFile(file), file: file === '-' ? 'stdin' : file };
+    if (a === '--neigh') inputs.neigh = src;
+    else if (a === '--sysctl') inputs.sysctl = src;
+    else inputs.networkd!.push(src);
+  }
+  return inputs.neigh || inputs.sysctl || inputs.networkd!.length ? inputs : 'give --live, or at least one of --neigh, --sysctl, --networkd';
+}
+
+export async function runImportKernel(argv: string[], io: Io = processIo): Promise<number> {
+  let inputs: KernelInputs | string;
+  try {
+    inputs = gather(argv, io);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { path?: string };
+    io.stderr(`neighproxy import-kernel: cannot read ${e.path ?? 'the kernel state'}: ${e.code ?? e.message}\n`);
+    return 1;
+  }
+  if (typeof inputs === 'string') {
+    io.stderr(`neighproxy import-kernel: ${inputs}\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const r = importKernel(inputs);
+    io.stdout(r.text);
+    if (r.notes.length) {
+      io.stderr(`neighproxy import-kernel: ${r.notes.length} thing(s) without an exact equivalent:\n`);
+      for (const n of r.notes) io.stderr(`  ${n}\n`);
+    }
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`${err.message}\n`);
+    return 1;
+  }
+}
+
+export const command: Command = {
+  summary: "translate the kernel's proxy_arp/proxy_ndp setup (ip neigh proxy, sysctls, networkd) into a configuration",
+  usage: USAGE,
+  run: (argv) => runImportKernel(argv),
+};
