@@ -25,7 +25,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n colour blue\nend\n",
     code: 'E_CONFIG_SYNTAX',
     messages: [
-      "bad.conf:2:2: found 'colour', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, end",
+      "bad.conf:2:2: found 'colour', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, end",
     ],
   },
   {
@@ -113,7 +113,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n rule 198.51.100.0/33 0.0.0.0/0 tell\nend\n",
     code: 'E_CONFIG_VALUE',
     messages: [
-      "bad.conf:2:7: found '198.51.100.0/33', expected a source prefix: an IPv4 or IPv6 address, optionally with /LENGTH",
+      "bad.conf:2:7: found '198.51.100.0/33', expected a source prefix length from 0 to 32 (an IPv4 address has 32 bits)",
     ],
   },
   {
@@ -401,7 +401,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n mac 02:00:5e:00:53\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\n",
     code: 'E_CONFIG_VALUE',
     messages: [
-      "bad.conf:2:6: found '02:00:5e:00:53', expected a MAC address like 02:00:5e:00:53:01",
+      "bad.conf:2:6: found '02:00:5e:00:53', expected a MAC address of 6 bytes like 02:00:5e:00:53:01 (this has 5)",
     ],
   },
   {
