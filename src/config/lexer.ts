@@ -21,6 +21,9 @@ export function tokenize(line: string): { toks: Tok[]; eol: number } {
   return { toks, eol: last ? last.col + last.text.length : 1 };
 }
 
+/** `'WORD'`, with control characters written as \xNN so a message never carries them raw. */
 export function quote(t: string): string {
-  return `'${t}'`;
+  // eslint-disable-next-line no-control-regex
+  const safe = t.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `'${safe}'`;
 }

@@ -42,14 +42,19 @@ export function ringBytes(ring: RingConfig | undefined): number {
   return (e.rxFrames + e.txFrames) * e.frameSize;
 }
 
-/** `rx 4096 x 512 B = 2 MiB, tx 1024 x 512 B = 512 KiB: 2.5 MiB`, defaults marked. */
+/**
+ * `rx 8192 x 512 B = 4 MiB, tx 1024 (default) x 512 B = 512 KiB: 4.5 MiB per interface`;
+ * without a `ring` setting, `engine defaults: ...`.
+ */
 export function describeRing(ring: RingConfig | undefined): string {
   const e = effectiveRing(ring);
-  const mark = (set: number | undefined): string => (set === undefined ? ' (default)' : '');
+  const mark = (set: number | undefined, n: number): string =>
+    ring === undefined ? '' : set === undefined ? ' (default)' : set !== n ? ` (${set} rounded up to whole 4 KiB blocks)` : '';
+  const fs = `${e.frameSize} B${mark(ring?.frameSize, e.frameSize)}`;
   const side = (name: string, n: number, set: number | undefined): string =>
-    `${name} ${n}${set !== undefined && set !== n ? ` (${set} rounded up to whole 4 KiB blocks)` : mark(set)} x ${e.frameSize} B = ${formatBytes(n * e.frameSize)}`;
-  const fsNote = ring?.frameSize === undefined ? ', frame size default' : '';
-  return `${side('rx', e.rxFrames, ring?.rxFrames)}, ${side('tx', e.txFrames, ring?.txFrames)}${fsNote}: ${formatBytes(ringBytes(ring))} per interface`;
+    `${name} ${n}${mark(set, n)} x ${fs} = ${formatBytes(n * e.frameSize)}`;
+  const both = `${side('rx', e.rxFrames, ring?.rxFrames)}, ${side('tx', e.txFrames, ring?.txFrames)}: ${formatBytes(ringBytes(ring))} per interface`;
+  return ring === undefined ? `engine defaults: ${both}` : both;
 }
 
 /** Parses the words after `ring`; undefined when something was reported. */

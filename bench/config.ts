@@ -1,0 +1,99 @@
+// `neighproxy check` on large generated files: 10k/30k/100k rules, 65 536 and 70 000
+// statics, 100 000 uplinks (issue 12: under 2 s each). Run:
+//   npm run compile && node dist/bench/config.js [--runs N] [--base DIR] [--keep DIR]
+// Each figure is the median wall time of N (default 3) runs of the real command in a
+// child process; --base DIR times DIR/bin/neighproxy on the same files in the same
+// invocation. The generated files stay in --keep DIR (default: a temp dir, removed).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** n IPv4 rules, no two alike and none shadowed: the worst case for a pairwise check. */
+function rulesFile(n: number): string {
+  const out = ['interface eth0'];
+  for (let i = 0; i < n; i++) {
+    const a = i % 512;
+    const b = Math.floor(i / 512) % 256;
+    const src = a < 256 ? `192.0.2.${a}/32` : `203.0.113.${a - 256}/32`;
+    out.push(` rule ${src} 198.51.100.${b}/32 tell`);
+  }
+  out.push('end');
+  return out.join('\n') + '\n';
+}
+
+const hex4 = (n: number): string => n.toString(16);
+
+/** n IPv6 statics in 2001:db8::/64 on one interface. */
+function staticsFile(n: number): string {
+  const out = ['interface eth0'];
+  for (let i = 1; i <= n; i++) {
+    const mac = `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    out.push(` static 2001:db8::${hex4(i >> 16)}:${hex4(i & 0xffff)} ${mac}`);
+  }
+  out.push('end');
+  return out.join('\n') + '\n';
+}
+
+/** n uplinks (link-local and 2001:db8::), one per line, and one IPv6 rule. */
+function uplinksFile(n: number): string {
+  const out = ['interface eth0', ' rule ::/0 2001:db8::/32 self'];
+  for (let i = 1; i <= n; i++) out.push(` uplink ${i % 2 ? 'fe80' : '2001:db8'}::${hex4(i >> 16)}:${hex4(i & 0xffff)}`);
+  out.push('end');
+  return out.join('\n') + '\n';
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median seconds of `runs` runs of `check -c file`, and the exit status of the last. */
+function timeCheck(bin: string, file: string, runs: number): { s: number; status: number | null } {
+  const times: number[] = [];
+  let status: number | null = null;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [bin, 'check', '-c', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    status = r.status;
+  }
+  return { s: median(times), status };
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, base: { type: 'string' }, keep: { type: 'string' } } });
+  const runs = Number(values.runs ?? 3);
+  const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'neighproxy-bench-config-'));
+  mkdirSync(dir, { recursive: true });
+  const cases: [string, string][] = [
+    ['rules-10k', rulesFile(10_000)],
+    ['rules-30k', rulesFile(30_000)],
+    ['rules-100k', rulesFile(100_000)],
+    ['statics-65536', staticsFile(65_536)],
+    ['statics-70k', staticsFile(70_000)],
+    ['uplinks-100k', uplinksFile(100_000)],
+  ];
+  const bins: [string, string][] = [['this build', join(ROOT, 'bin', 'neighproxy')]];
+  if (values.base) bins.push(['base', join(values.base, 'bin', 'neighproxy')]);
+  console.log(`neighproxy check, median of ${runs} runs (s); files in ${dir}`);
+  console.log(['case'.padEnd(15), ...bins.map(([n]) => n.padStart(22))].join(''));
+  try {
+    for (const [name, text] of cases) {
+      const file = join(dir, `${name}.conf`);
+      writeFileSync(file, text);
+      const cols = bins.map(([, bin]) => {
+        const { s, status } = timeCheck(bin, file, runs);
+        return `${s.toFixed(2)} (exit ${status})`.padStart(22);
+      });
+      console.log([name.padEnd(15), ...cols].join(''));
+    }
+  } finally {
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
