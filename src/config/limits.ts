@@ -66,6 +66,7 @@ export function formatBytes(n: number): string {
     v /= 1024;
     u++;
   }
-  const text = u === 0 || Number.isInteger(v) ? String(v) : v >= 100 ? v.toFixed(0) : v.toFixed(1).replace(/\.0$/, '');
+  const digits = u === 0 || Number.isInteger(v) ? 0 : v < 10 ? 2 : v < 100 ? 1 : 0;
+  const text = v.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
   return `${text} ${units[u]}`;
 }
