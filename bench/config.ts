@@ -5,7 +5,7 @@
 // child process; --base DIR times DIR/bin/neighproxy on the same files in the same
 // invocation. The generated files stay in --keep DIR (default: a temp dir, removed).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,17 +51,28 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Median seconds of `runs` runs of `check -c file`, and the exit status of the last. */
-function timeCheck(bin: string, file: string, runs: number): { s: number; status: number | null } {
-  const times: number[] = [];
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/**
+ * Median wall and CPU (user + system) seconds of `runs` runs of `check -c file`, and the
+ * exit status of the last. CPU comes from /usr/bin/time when installed: on a shared,
+ * loaded machine it is the steadier figure.
+ */
+function timeCheck(bin: string, file: string, runs: number): { wall: number; cpu: number | undefined; status: number | null } {
+  const walls: number[] = [];
+  const cpus: number[] = [];
   let status: number | null = null;
   for (let i = 0; i < runs; i++) {
+    const argv = [process.execPath, bin, 'check', '-c', file];
+    const [cmd, ...args] = TIME ? [TIME, '-f', 'cpu %U %S', ...argv] : argv;
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [bin, 'check', '-c', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const r = spawnSync(cmd!, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+    walls.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const m = /cpu (\d+\.\d+) (\d+\.\d+)\s*$/.exec(r.stderr);
+    if (m) cpus.push(Number(m[1]) + Number(m[2]));
     status = r.status;
   }
-  return { s: median(times), status };
+  return { wall: median(walls), cpu: cpus.length ? median(cpus) : undefined, status };
 }
 
 function main(): void {
@@ -79,15 +90,15 @@ function main(): void {
   ];
   const bins: [string, string][] = [['this build', join(ROOT, 'bin', 'neighproxy')]];
   if (values.base) bins.push(['base', join(values.base, 'bin', 'neighproxy')]);
-  console.log(`neighproxy check, median of ${runs} runs (s); files in ${dir}`);
-  console.log(['case'.padEnd(15), ...bins.map(([n]) => n.padStart(22))].join(''));
+  console.log(`neighproxy check, median of ${runs} runs: wall s / CPU s (exit status); files in ${dir}`);
+  console.log(['case'.padEnd(15), ...bins.map(([n]) => n.padStart(26))].join(''));
   try {
     for (const [name, text] of cases) {
       const file = join(dir, `${name}.conf`);
       writeFileSync(file, text);
       const cols = bins.map(([, bin]) => {
-        const { s, status } = timeCheck(bin, file, runs);
-        return `${s.toFixed(2)} (exit ${status})`.padStart(22);
+        const { wall, cpu, status } = timeCheck(bin, file, runs);
+        return `${wall.toFixed(2)} / ${cpu === undefined ? '-' : cpu.toFixed(2)} (exit ${status})`.padStart(26);
       });
       console.log([name.padEnd(15), ...cols].join(''));
     }
