@@ -1,9 +1,10 @@
 // `neighproxy check` on large generated files: 10k/30k/100k rules, 65 536 and 70 000
 // statics, 100 000 uplinks (issue 12: under 2 s each). Run:
-//   npm run compile && node dist/bench/config.js [--runs N] [--base DIR] [--keep DIR]
+//   npm run compile && node dist/bench/config.js [--runs N] [--base DIR] [--base-runs N] [--cases a,b] [--keep DIR]
 // Each figure is the median wall time of N (default 3) runs of the real command in a
 // child process; --base DIR times DIR/bin/neighproxy on the same files in the same
-// invocation. The generated files stay in --keep DIR (default: a temp dir, removed).
+// invocation (--base-runs: fewer runs there, the old build takes minutes per file). The
+// generated files stay in --keep DIR (default: a temp dir, removed).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,7 +77,9 @@ function timeCheck(bin: string, file: string, runs: number): { wall: number; cpu
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, base: { type: 'string' }, keep: { type: 'string' } } });
+  const { values } = parseArgs({ options: {
+    runs: { type: 'string' }, base: { type: 'string' }, 'base-runs': { type: 'string' }, cases: { type: 'string' }, keep: { type: 'string' },
+  } });
   const runs = Number(values.runs ?? 3);
   const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'neighproxy-bench-config-'));
   mkdirSync(dir, { recursive: true });
@@ -88,16 +91,18 @@ function main(): void {
     ['statics-70k', staticsFile(70_000)],
     ['uplinks-100k', uplinksFile(100_000)],
   ];
-  const bins: [string, string][] = [['this build', join(ROOT, 'bin', 'neighproxy')]];
-  if (values.base) bins.push(['base', join(values.base, 'bin', 'neighproxy')]);
-  console.log(`neighproxy check, median of ${runs} runs: wall s / CPU s (exit status); files in ${dir}`);
+  const bins: [string, string, number][] = [['this build', join(ROOT, 'bin', 'neighproxy'), runs]];
+  if (values.base) bins.push(['base', join(values.base, 'bin', 'neighproxy'), Number(values['base-runs'] ?? runs)]);
+  const only = values.cases?.split(',');
+  console.log(`neighproxy check, median of ${bins.map(([n, , k]) => `${k} runs (${n})`).join(', ')}: wall s / CPU s (exit status); files in ${dir}`);
   console.log(['case'.padEnd(15), ...bins.map(([n]) => n.padStart(26))].join(''));
   try {
     for (const [name, text] of cases) {
+      if (only && !only.includes(name)) continue;
       const file = join(dir, `${name}.conf`);
       writeFileSync(file, text);
-      const cols = bins.map(([, bin]) => {
-        const { wall, cpu, status } = timeCheck(bin, file, runs);
+      const cols = bins.map(([, bin, n]) => {
+        const { wall, cpu, status } = timeCheck(bin, file, n);
         return `${wall.toFixed(2)} / ${cpu === undefined ? '-' : cpu.toFixed(2)} (exit ${status})`.padStart(26);
       });
       console.log([name.padEnd(15), ...cols].join(''));

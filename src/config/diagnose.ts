@@ -9,11 +9,11 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 export function explainIp4(text: string): string | undefined {
   if (!/^[\d.]+$/.test(text) || !text.includes('.')) return undefined;
   const parts = text.split('.');
-  if (parts.length !== 4) return `${parts.length} parts ('a.b.c.d' has 4)`;
+  if (parts.length !== 4) return `it has ${parts.length} parts, not 4`;
   for (const p of parts) {
     if (p === '') return 'an empty part between dots';
     if (Number(p) > 255) return `'${p}' is over 255`;
-    if (p.length > 1 && p[0] === '0') return `'${p}' has a leading zero (ambiguous: octal or decimal)`;
+    if (p.length > 1 && p[0] === '0') return `'${p}' has a leading zero, which could mean octal`;
   }
   return undefined;
 }
@@ -40,8 +40,8 @@ export function explainIp6(text: string): string | undefined {
       return /^[0-9a-fA-F]+$/.test(g) ? `group '${g}' has more than 4 hex digits` : `'${g}' is not a group of hex digits`;
     }
   }
-  if (doubles === 1 && count > 7) return `${count} groups besides '::' (at most 7 with '::')`;
-  if (doubles === 0 && count !== 8) return `${count} groups and no '::' (an IPv6 address has 8)`;
+  if (doubles === 1 && count > 7) return `${count} groups besides '::', which leaves none for it`;
+  if (doubles === 0 && count !== 8) return `${count} groups and no '::': an IPv6 address has 8`;
   return undefined;
 }
 

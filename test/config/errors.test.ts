@@ -488,7 +488,7 @@ const BAD: BadRow[] = [
     messages: [
       "bad.conf:2:12: found '2001::db8::/64', expected a target prefix: an IPv6 address ('::' may appear only once)",
       "bad.conf:3:12: found '2001:db8:12345::/64', expected a target prefix: an IPv6 address (group '12345' has more than 4 hex digits)",
-      "bad.conf:4:9: found '1:2:3:4:5:6:7:8:9', expected an IPv6 address for uplink (9 groups and no '::' (an IPv6 address has 8))",
+      "bad.conf:4:9: found '1:2:3:4:5:6:7:8:9', expected an IPv6 address for uplink (9 groups and no '::': an IPv6 address has 8)",
       "bad.conf:5:12: found '::ffff:192.0.2.300', expected an IPv6 address for exception (the embedded IPv4 part '192.0.2.300' is not an IPv4 address)",
     ],
   },
