@@ -14,10 +14,9 @@ import type { Rule } from './types';
 
 /** Earlier rules with one exact target prefix, by exact source prefix. */
 interface TargetGroup {
-  /** Lowest rule index in the group (a lookup that cannot beat the best so far is skipped). */
-  min: number;
-  /** Source lengths present, each once. */
+  /** Source lengths present, each once, in order of first use; sourceMin[k]: the first rule with sourceLengths[k]. */
   sourceLengths: number[];
+  sourceMin: number[];
   /** Source key -> lowest rule index with that exact source. */
   bySource: Map<number | string, number>;
 }
@@ -37,18 +36,26 @@ function truncKey(p: Prefix, bits: number): number | string {
 /** The index structure of one family of one interface. */
 class FamilyIndex {
   private readonly groups = new Map<number | string, TargetGroup>();
+  /** Target lengths in order of first use; lengthMin[i]: the first rule with targetLengths[i]. */
   private readonly targetLengths: number[] = [];
+  private readonly lengthMin: number[] = [];
   private readonly haveLength = new Set<number>();
 
   /** Lowest index of an indexed rule that contains `r`, or -1. */
   query(r: Rule): number {
     let best = -1;
     const srcKeys: (number | string | undefined)[] = [];
-    for (const tl of this.targetLengths) {
+    // Lengths (and a group's source lengths) are kept in order of first use, which is the
+    // order of their lowest rule index: once that reaches the best so far, stop.
+    for (let li = 0; li < this.targetLengths.length; li++) {
+      if (best >= 0 && this.lengthMin[li]! >= best) break;
+      const tl = this.targetLengths[li]!;
       if (tl > r.target.bits) continue;
       const g = this.groups.get(truncKey(r.target, tl));
-      if (!g || (best >= 0 && g.min >= best)) continue;
-      for (const sl of g.sourceLengths) {
+      if (!g) continue;
+      for (let k = 0; k < g.sourceLengths.length; k++) {
+        if (best >= 0 && g.sourceMin[k]! >= best) break;
+        const sl = g.sourceLengths[k]!;
         if (sl > r.source.bits) continue;
         const sk = (srcKeys[sl] ??= truncKey(r.source, sl));
         const i = g.bySource.get(sk);
@@ -63,16 +70,20 @@ class FamilyIndex {
     const tk = truncKey(r.target, r.target.bits);
     let g = this.groups.get(tk);
     if (!g) {
-      g = { min: index, sourceLengths: [], bySource: new Map() };
+      g = { sourceLengths: [], sourceMin: [], bySource: new Map() };
       this.groups.set(tk, g);
       if (!this.haveLength.has(r.target.bits)) {
         this.haveLength.add(r.target.bits);
         this.targetLengths.push(r.target.bits);
+        this.lengthMin.push(index);
       }
     }
     const sk = truncKey(r.source, r.source.bits);
     if (g.bySource.has(sk)) return;
-    if (!g.sourceLengths.includes(r.source.bits)) g.sourceLengths.push(r.source.bits);
+    if (!g.sourceLengths.includes(r.source.bits)) {
+      g.sourceLengths.push(r.source.bits);
+      g.sourceMin.push(index);
+    }
     g.bySource.set(sk, index);
   }
 }
