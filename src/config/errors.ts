@@ -5,6 +5,7 @@ export type ConfigErrorCode =
   | 'E_CONFIG_SYNTAX' // the line does not have the shape the keyword requires
   | 'E_CONFIG_VALUE' // the shape is right but a value is out of range or inconsistent
   | 'E_CONFIG_DUPLICATE' // something that may appear once appears again
+  | 'E_CONFIG_LIMIT' // legal in the language, but beyond what `run` can hold (src/config/limits.ts)
   | 'E_CONFIG_IO'; // the file could not be read
 
 /** At most this many errors of one file are reported; the rest are counted. */
@@ -62,7 +63,8 @@ export type ConfigWarningCode =
   | 'W_ND_UNUSED' // ND-proxy settings on an interface without IPv6 rules or statics
   | 'W_LEARNING_OFF' // `tell`/redirect rules while `cache timeout 0` disables learning
   | 'W_DUPLICATE_ADDRESS' // the same uplink/exception listed twice
-  | 'W_UPLINK_NO_LINK_LOCAL'; // uplinks listed, none link-local: most solicitations would be ignored
+  | 'W_UPLINK_NO_LINK_LOCAL' // uplinks listed, none link-local: most solicitations would be ignored
+  | 'W_NO_INTERFACES'; // the file configures no interface: `run` would answer nothing
 
 /** Something legal but probably not what was meant. Never stops the daemon. */
 export interface ConfigWarning {

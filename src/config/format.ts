@@ -2,7 +2,7 @@
 // order. Parsing the output gives back an equal model (positions aside), which is what
 // import-ndppd and the round-trip tests rely on.
 import { formatIp, formatIp6, formatMac, formatPrefix } from '../net/addr';
-import { ActionKind, type Config, type InterfaceConfig, type Rule, type RuleAction } from './types';
+import { ActionKind, type Config, type InterfaceConfig, type RingConfig, type Rule, type RuleAction } from './types';
 
 export function formatAction(a: RuleAction): string {
   switch (a.kind) {
@@ -40,6 +40,15 @@ export function formatVlans(v: number[] | null): string {
   return parts.join(',');
 }
 
+/** `ring` arguments: the parts that are set, in a fixed order. */
+export function formatRing(r: RingConfig): string {
+  const parts: string[] = [];
+  if (r.rxFrames !== undefined) parts.push(`rx ${r.rxFrames}`);
+  if (r.txFrames !== undefined) parts.push(`tx ${r.txFrames}`);
+  if (r.frameSize !== undefined) parts.push(`framesize ${r.frameSize}`);
+  return parts.join(' ');
+}
+
 const yn = (b: boolean): string => (b ? 'yes' : 'no');
 
 export function formatInterface(ifc: InterfaceConfig): string[] {
@@ -56,6 +65,7 @@ export function formatInterface(ifc: InterfaceConfig): string[] {
   put('override', yn(ifc.nd.override));
   put('dad', ifc.nd.dadDefend ? 'defend' : 'ignore');
   put('na-source', ifc.nd.naSource);
+  if (ifc.ring) put('ring', formatRing(ifc.ring));
   for (const u of ifc.nd.uplinks) put('uplink', formatIp6(u));
   for (const x of ifc.nd.exceptions) put('exception', formatIp6(x));
   for (const s of ifc.statics) put('static', `${formatIp(s.address)} ${formatMac(s.mac)}${s.announce ? ' announce' : ''}`);

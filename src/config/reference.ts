@@ -16,7 +16,7 @@ cache                         optional, at most once; defaults shown
                               unset: 'delay' rules then answer at once
 end
 
-interface NAME                one block per interface (Linux name, at most 15 chars)
+interface NAME                one block per interface (Linux name, at most 15 bytes)
  rule SOURCE TARGET [delay] [verbose] [probes] ACTION
                               first matching rule decides; no match = no answer
  static ADDRESS MAC [announce]
@@ -42,7 +42,18 @@ interface NAME                one block per interface (Linux name, at most 15 ch
  dad        ignore            'defend': answer duplicate-address-detection probes
                               for proxied targets (as if every IPv6 rule had 'probes')
  na-source  link-local        source of our advertisements: 'link-local' or 'target'
+ ring       rx N tx N framesize B
+                              AF_PACKET ring geometry, each part optional (default:
+                              the engine's): frames per ring 1 to 1048576 (rounded
+                              up to whole 4 KiB blocks), frame size a power of two
+                              128 to 65536; RX plus TX at most 1 GiB. 'check'
+                              prints the memory: rx 8192 x 512 B = 4 MiB, ...
 end
+
+Limits 'check' enforces because 'run' cannot exceed them: interface names of at
+most 15 bytes of UTF-8 (Linux IFNAMSIZ; no control characters), tablesize at most
+16777216 (about 93 bytes per entry, 1.5 GiB), at most 65536 statics in the file
+(one static table for all interfaces).
 
 SOURCE, TARGET    prefixes ADDRESS/LENGTH or plain addresses (= /32, /128); the
                   requester's and the requested address. Both of one family. Host

@@ -2,6 +2,8 @@
 // to see that the file means what they think, without touching any interface.
 import { Family, formatIp6, formatMac } from '../net/addr';
 import { formatVlans } from './format';
+import { cacheBytes, formatBytes } from './limits';
+import { describeRing } from './ring';
 import { ActionKind, type Config, type InterfaceConfig } from './types';
 
 /** Describes the kernel filter an interface would get (the BPF compiler plugs in here). */
@@ -24,7 +26,7 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
   const v6 = config.interfaces.reduce((n, i) => n + i.rules.filter((r) => r.target.family === Family.V6).length, 0);
   out.push(`${config.file}: valid: ${config.interfaces.length} interface(s), ${v4 + v6} rule(s) (IPv4 ${v4}, IPv6 ${v6})`);
   out.push(
-    `cache${c.explicit ? '' : ' (defaults)'}: timeout ${c.timeout} s${c.timeout === 0 ? ' (learning off)' : ''}, tablesize ${c.tablesize} entries, ` +
+    `cache${c.explicit ? '' : ' (defaults)'}: timeout ${c.timeout} s${c.timeout === 0 ? ' (learning off)' : ''}, tablesize ${c.tablesize} entries (${formatBytes(cacheBytes(c.tablesize))}), ` +
       `refresh ${c.refresh.count}*${c.refresh.interval} (${c.refresh.count} unicast probes ${c.refresh.interval} s apart), ` +
       (c.delay.count > 0 ? `delay ${c.delay.count}*${c.delay.window} (answer request ${c.delay.count} within ${c.delay.window} s)` : 'delay unset'),
   );
@@ -47,7 +49,9 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
     const hasV6 = ifc.rules.length - r4 > 0 || ifc.statics.some((s) => s.address.family === Family.V6);
     if (hasV6) {
       const nd = ifc.nd;
-      const ups = nd.uplinks.length ? nd.uplinks.map(formatIp6).join(' ') : 'any';
+      const SHOWN = 8; // a file may list 100 000 uplinks: name a few and count them
+      const ups = nd.uplinks.length === 0 ? 'any'
+        : nd.uplinks.slice(0, SHOWN).map(formatIp6).join(' ') + (nd.uplinks.length > SHOWN ? ` ... (${nd.uplinks.length} in all)` : '');
       out.push(
         `  nd-proxy   uplinks ${ups}; exceptions ${nd.exceptions.length}; router ${yn(nd.router)}, override ${yn(nd.override)}, ` +
           `dad ${nd.dadDefend ? 'defend' : 'ignore'}, na-source ${nd.naSource}`,
@@ -55,6 +59,7 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
     } else {
       out.push('  nd-proxy   off (no IPv6 rules or statics)');
     }
+    out.push(`  ring       ${describeRing(ifc.ring)}`);
     out.push(`  filter     ${describeFilter(ifc, config)}`);
   }
   return out.join('\n') + '\n';

@@ -124,4 +124,18 @@ export interface InterfaceConfig {
   rules: Rule[];
   statics: StaticEntry[];
   nd: NdProxyConfig;
+  /** `ring ...`: AF_PACKET ring geometry; absent (or a field absent) = the engine's default. */
+  ring?: RingConfig;
+}
+
+/**
+ * `ring [rx FRAMES] [tx FRAMES] [framesize BYTES]` of an interface. Validated against the
+ * engine's bounds (src/config/limits.ts): frames 1..2^20 per ring, frame size a power of
+ * two 128..65536, RX plus TX at most 1 GiB. Frame counts are kept as written; the kernel
+ * rounds them up to whole 4 KiB blocks.
+ */
+export interface RingConfig {
+  rxFrames?: number;
+  txFrames?: number;
+  frameSize?: number;
 }

@@ -4,9 +4,8 @@
 //   MAC   a 48-bit integer in a JS number (exact: doubles hold 53 bits)
 //   IPv4  an unsigned 32-bit integer (network byte order read big-endian)
 //   IPv6  a Uint32Array(4) of big-endian words, word 0 = bytes 0..3
-// Text forms (RFC 4291 / RFC 5952 for IPv6) are parsed with ip-address and exist
-// only at configuration, logging and control-socket time.
-import { Address6 } from 'ip-address';
+// Text forms (RFC 4291 / RFC 5952 for IPv6) exist only at configuration, logging and
+// control-socket time.
 
 export type Mac = number;
 export type Ip4 = number;
@@ -71,17 +70,32 @@ export function isMulticastMac(mac: Mac): boolean {
 
 // ---------------------------------------------------------------- IPv4
 
+/** Dotted quad, four decimal octets without leading zeros (no octal ambiguity); undefined otherwise. */
 export function parseIp4(text: string): Ip4 | undefined {
   const t = text.trim();
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(t)) return undefined;
   let v = 0;
-  for (const part of t.split('.')) {
-    if (part.length > 1 && part[0] === '0') return undefined; // no octal ambiguity
-    const n = Number(part);
-    if (n > 255) return undefined;
+  let parts = 0;
+  let i = 0;
+  // A character loop, not a regex and split: configuration files carry 100 000 of these.
+  while (parts < 4) {
+    const start = i;
+    let n = 0;
+    while (i < t.length && i - start < 3) {
+      const c = t.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || n > 255 || (len > 1 && t.charCodeAt(start) === 48)) return undefined;
     v = v * 256 + n;
+    parts++;
+    if (parts < 4) {
+      if (t.charCodeAt(i) !== 46) return undefined;
+      i++;
+    }
   }
-  return v >>> 0;
+  return i === t.length ? v >>> 0 : undefined;
 }
 
 export function formatIp4(ip: Ip4): string {
@@ -110,22 +124,74 @@ export function newIp6(): Ip6 {
   return new Uint32Array(4);
 }
 
-/** Parses any RFC 4291 text form (including `::ffff:192.0.2.1`); undefined when invalid. */
-export function parseIp6(text: string): Ip6 | undefined {
-  const t = text.trim();
-  if (t.includes('/') || t.includes('%') || !Address6.isValid(t)) return undefined;
-  const bytes = new Address6(t).toByteArray();
-  // toByteArray drops leading zero bytes; left-pad to 16.
-  const out = new Uint8Array(16);
-  out.set(bytes, 16 - bytes.length);
-  return readIp6(out, 0, newIp6());
+const GROUP6 = /^[0-9a-fA-F]{1,4}$/;
+
+/** Pushes the 16-bit groups of `part` (colon-separated, the last may be dotted IPv4); false when invalid. */
+function groups6(part: string, out: number[], v4Allowed: boolean): boolean {
+  if (part === '') return true;
+  const gs = part.split(':');
+  for (let i = 0; i < gs.length; i++) {
+    const g = gs[i]!;
+    if (v4Allowed && i === gs.length - 1 && g.includes('.')) {
+      const v4 = parseIp4(g);
+      if (v4 === undefined || g !== g.trim()) return false;
+      out.push(v4 >>> 16, v4 & 0xffff);
+      return true;
+    }
+    if (!GROUP6.test(g)) return false;
+    out.push(parseInt(g, 16));
+  }
+  return true;
 }
 
-/** RFC 5952 canonical text. */
+/**
+ * Parses any RFC 4291 text form (including `::ffff:192.0.2.1`); undefined when invalid.
+ * Hand-written (configuration files carry 100 000 addresses); test/net/addr.test.ts
+ * checks it against ip-address's Address6.
+ */
+export function parseIp6(text: string): Ip6 | undefined {
+  const t = text.trim();
+  if (t.length < 2 || t.length > 45 || t.includes('/') || t.includes('%')) return undefined;
+  const dc = t.indexOf('::');
+  const head: number[] = [];
+  const tail: number[] = [];
+  if (dc < 0) {
+    if (!groups6(t, head, true) || head.length !== 8) return undefined;
+  } else {
+    if (t.indexOf('::', dc + 1) >= 0 || t.includes(':::')) return undefined;
+    if (!groups6(t.slice(0, dc), head, false) || !groups6(t.slice(dc + 2), tail, true)) return undefined;
+    if (head.length + tail.length > 7) return undefined;
+  }
+  const g = new Array<number>(8).fill(0);
+  for (let i = 0; i < head.length; i++) g[i] = head[i]!;
+  for (let i = 0; i < tail.length; i++) g[8 - tail.length + i] = tail[i]!;
+  const out = newIp6();
+  for (let w = 0; w < 4; w++) out[w] = ((g[2 * w]! << 16) | g[2 * w + 1]!) >>> 0;
+  return out;
+}
+
+/** RFC 5952 canonical text: lower case, no leading zeros, the first longest run of 2+ zero groups as `::`. */
 export function formatIp6(ip: Ip6): string {
-  const bytes = new Uint8Array(16);
-  writeIp6(bytes, 0, ip);
-  return Address6.fromByteArray(Array.from(bytes)).correctForm();
+  const g: number[] = [];
+  for (let w = 0; w < 4; w++) g.push(ip[w]! >>> 16, ip[w]! & 0xffff);
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number, b: number): string => g.slice(a, b).map((x) => x.toString(16)).join(':');
+  if (bestAt < 0) return hex(0, 8);
+  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
 }
 
 export function readIp6(buf: Uint8Array, off: number, out: Ip6): Ip6 {

@@ -111,3 +111,36 @@ test("check FILE, -q, and this host's kernel warnings on stderr", async () => {
   assert.ok(seen.length > 0);
   assert.equal(out.stderr, 'neighproxy check: warning: net.ipv4.conf.tap0.proxy_arp is 1: ...\n');
 });
+
+test('check = run: what run cannot open is an error here, with FILE:LINE:COL and a code', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neighproxy-check-'));
+  try {
+    const f = join(dir, 'limits.conf');
+    // 15 characters, 16 bytes: run used to abort on a native assertion (exit 134).
+    writeFileSync(f, 'cache\n tablesize 1000000000\nend\ninterface kunde-müller-01\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\n');
+    const { io, out } = capture();
+    assert.equal(await runCheck(['-c', f], io), 1);
+    assert.deepEqual(out.stderr.trimEnd().split('\n'), [
+      `${f}:2:12: found '1000000000', expected the maximum number of entries, at most 16777216 (about 93 bytes each: this would need 87.7 GiB, the most 1.45 GiB)`,
+      `${f}:4:11: found 'kunde-müller-01', expected an interface name of at most 15 bytes (Linux IFNAMSIZ): it has 15 characters but 16 bytes of UTF-8`,
+      `${f}: 2 errors; configuration not valid`,
+    ]);
+    assert.throws(() => loadConfig(f), (e: unknown) => (e as { code?: string }).code === 'E_CONFIG_LIMIT');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an empty file is valid but warned about: run would answer nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neighproxy-check-'));
+  try {
+    const f = join(dir, 'empty.conf');
+    writeFileSync(f, '');
+    const { io, out } = capture();
+    assert.equal(await runCheck(['-c', f], io), 0);
+    assert.equal(out.stderr, `${f}:1:1: warning: no 'interface NAME' block: 'run' would open no interface and answer nothing\n`);
+    assert.match(out.stdout, /valid: 0 interface\(s\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -62,7 +62,7 @@ test('ctl add refuses what the configuration refuses, with the same words', () =
     const res = JSON.parse(handleLine(JSON.stringify({ cmd: 'add', address: '192.0.2.7', mac }), {} as ControlHandler));
     assert.deepEqual(res.error, { code: 'E_BAD_MAC', message: fileMsg });
   }
-  assert.throws(() => checkStaticEntry('192.0.2.300', '02:00:5e:00:53:07'), { code: 'E_BAD_ADDRESS', message: "found '192.0.2.300', expected an IPv4 or IPv6 address" });
+  assert.throws(() => checkStaticEntry('192.0.2.300', '02:00:5e:00:53:07'), { code: 'E_BAD_ADDRESS', message: "found '192.0.2.300', expected an IPv4 or IPv6 address ('300' is over 255)" });
   assert.throws(() => checkStaticEntry('192.0.2.7 announce', '02:00:5e:00:53:07'), { code: 'E_BAD_ADDRESS' });
   assert.doesNotThrow(() => checkStaticEntry('2001:db8::7', '02:00:5e:00:53:07'));
 });

@@ -25,7 +25,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n colour blue\nend\n",
     code: 'E_CONFIG_SYNTAX',
     messages: [
-      "bad.conf:2:2: found 'colour', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, end",
+      "bad.conf:2:2: found 'colour', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, end",
     ],
   },
   {
@@ -113,7 +113,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n rule 198.51.100.0/33 0.0.0.0/0 tell\nend\n",
     code: 'E_CONFIG_VALUE',
     messages: [
-      "bad.conf:2:7: found '198.51.100.0/33', expected a source prefix: an IPv4 or IPv6 address, optionally with /LENGTH",
+      "bad.conf:2:7: found '198.51.100.0/33', expected a source prefix length from 0 to 32 (an IPv4 address has 32 bits)",
     ],
   },
   {
@@ -401,7 +401,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n mac 02:00:5e:00:53\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\n",
     code: 'E_CONFIG_VALUE',
     messages: [
-      "bad.conf:2:6: found '02:00:5e:00:53', expected a MAC address like 02:00:5e:00:53:01",
+      "bad.conf:2:6: found '02:00:5e:00:53', expected a MAC address of 6 bytes like 02:00:5e:00:53:01 (this has 5)",
     ],
   },
   {
@@ -426,6 +426,141 @@ const BAD: BadRow[] = [
     code: 'E_CONFIG_DUPLICATE',
     messages: [
       "bad.conf:3:9: found '198.51.100.7', expected each static address once per interface (first at line 2)",
+    ],
+  },
+  // Issue 15: specific messages and suggestions.
+  {
+    name: 'misspelt action: did you mean',
+    text: "interface eth0\n rule 0.0.0.0/0 0.0.0.0/0 slef\nend\n",
+    code: 'E_CONFIG_SYNTAX',
+    messages: [
+      "bad.conf:2:27: found 'slef', expected an action: ignore, tell, self, route, an IP address (redirect), a MAC address, or template MAC/BITS (did you mean 'self'?)",
+    ],
+  },
+  {
+    name: 'misspelt flag in the action position',
+    text: "interface eth0\n rule 0.0.0.0/0 0.0.0.0/0 verbos tell\nend\n",
+    code: 'E_CONFIG_SYNTAX',
+    messages: [
+      "bad.conf:2:27: found 'verbos', expected an action: ignore, tell, self, route, an IP address (redirect), a MAC address, or template MAC/BITS (did you mean the flag 'verbose'? flags go before the action)",
+    ],
+  },
+  {
+    name: "misspelt 'interface' is one error, and its block is still read",
+    text: "interfce eth0\n rule 0.0.0.0/0 0.0.0.0/0 tell\n rule 0.0.0.0/0 0.0.0.0/0 tel\nend\n",
+    code: 'E_CONFIG_SYNTAX',
+    messages: [
+      "bad.conf:1:1: found 'interfce', expected 'cache' or 'interface' (did you mean 'interface'?)",
+      "bad.conf:3:27: found 'tel', expected an action: ignore, tell, self, route, an IP address (redirect), a MAC address, or template MAC/BITS (did you mean 'tell'?)",
+    ],
+  },
+  {
+    name: 'unknown block keyword: its lines are skipped up to end',
+    text: "frobnicate eth0\n rule 0.0.0.0/0 0.0.0.0/0 tell\n static 198.51.100.7 02:00:5e:00:53:07\nend\ninterface eth0\n colr blue\nend\n",
+    code: 'E_CONFIG_SYNTAX',
+    messages: [
+      "bad.conf:1:1: found 'frobnicate', expected 'cache' or 'interface'",
+      "bad.conf:6:2: found 'colr', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, end",
+    ],
+  },
+  {
+    name: 'misspelt interface and cache settings',
+    text: "cache\n tablesise 4\nend\ninterface eth0\n statc 198.51.100.7 02:00:5e:00:53:07\n promisc ys\nend\n",
+    code: 'E_CONFIG_SYNTAX',
+    messages: [
+      "bad.conf:2:2: found 'tablesise', expected a cache setting: timeout, tablesize, refresh, delay, end (did you mean 'tablesize'?)",
+      "bad.conf:5:2: found 'statc', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, end (did you mean 'static'?)",
+      "bad.conf:6:10: found 'ys', expected 'yes' or 'no' (did you mean 'yes'?)",
+    ],
+  },
+  {
+    name: "malformed IPv6 ':::'",
+    text: "interface eth0\n rule 2001:db8:::/64 ::/0 tell\nend\n",
+    code: 'E_CONFIG_VALUE',
+    messages: [
+      "bad.conf:2:7: found '2001:db8:::/64', expected a source prefix: an IPv6 address (':::' is not allowed: '::' stands for one run of zero groups)",
+    ],
+  },
+  {
+    name: 'malformed IPv6: two ::, a long group, too many groups, a bad IPv4 tail',
+    text: "interface eth0\n rule ::/0 2001::db8::/64 tell\n rule ::/0 2001:db8:12345::/64 tell\n uplink 1:2:3:4:5:6:7:8:9\n exception ::ffff:192.0.2.300\nend\n",
+    code: 'E_CONFIG_VALUE',
+    messages: [
+      "bad.conf:2:12: found '2001::db8::/64', expected a target prefix: an IPv6 address ('::' may appear only once)",
+      "bad.conf:3:12: found '2001:db8:12345::/64', expected a target prefix: an IPv6 address (group '12345' has more than 4 hex digits)",
+      "bad.conf:4:9: found '1:2:3:4:5:6:7:8:9', expected an IPv6 address for uplink (9 groups and no '::': an IPv6 address has 8)",
+      "bad.conf:5:12: found '::ffff:192.0.2.300', expected an IPv6 address for exception (the embedded IPv4 part '192.0.2.300' is not an IPv4 address)",
+    ],
+  },
+  {
+    name: 'prefix lengths out of range, both families',
+    text: "interface eth0\n rule ::/0 2001:db8::/129 tell\n rule 0.0.0.0/0 198.51.100.0/33 tell\n rule 0.0.0.0/x 0.0.0.0/0 tell\nend\n",
+    code: 'E_CONFIG_VALUE',
+    messages: [
+      "bad.conf:2:12: found '2001:db8::/129', expected a target prefix length from 0 to 128 (an IPv6 address has 128 bits)",
+      "bad.conf:3:17: found '198.51.100.0/33', expected a target prefix length from 0 to 32 (an IPv4 address has 32 bits)",
+      "bad.conf:4:7: found '0.0.0.0/x', expected a source prefix length after '/': a whole number from 0 to 32",
+    ],
+  },
+  {
+    name: 'MACs of the wrong length (static, action)',
+    text: "interface eth0\n static 198.51.100.7 02:00:5e:00:53\n rule 0.0.0.0/0 0.0.0.0/0 02:00:5e:00:53:07:01\n static 198.51.100.300 02:00:5e:00:53:07\nend\n",
+    code: 'E_CONFIG_VALUE',
+    messages: [
+      "bad.conf:2:22: found '02:00:5e:00:53', expected a MAC address of 6 bytes like 02:00:5e:00:53:01 (this has 5)",
+      "bad.conf:3:27: found '02:00:5e:00:53:07:01', expected a MAC address of 6 bytes like 02:00:5e:00:53:01 (this has 7)",
+      "bad.conf:4:9: found '198.51.100.300', expected an IPv4 or IPv6 address ('300' is over 255)",
+    ],
+  },
+  // Issue 12: check = run. What run cannot hold is an error here, with its position.
+  {
+    name: 'interface name of 15 characters but 16 bytes',
+    text: "interface kunde-m\u00fcller-01\n rule 0.0.0.0/0 0.0.0.0/0 tell\nend\n",
+    code: 'E_CONFIG_LIMIT',
+    messages: [
+      "bad.conf:1:11: found 'kunde-m\u00fcller-01', expected an interface name of at most 15 bytes (Linux IFNAMSIZ): it has 15 characters but 16 bytes of UTF-8",
+    ],
+  },
+  {
+    name: 'interface names the kernel refuses: NUL, a control character, byte 0xa0, . and /',
+    text: "interface eth\u00000\nend\ninterface a\u0007b\nend\ninterface citt\u00e0\nend\ninterface ..\nend\ninterface eth/0\nend\n",
+    code: 'E_CONFIG_LIMIT',
+    messages: [
+      "bad.conf:1:11: found 'eth\\x000', expected an interface name without control characters (found U+0000 at character 4)",
+      "bad.conf:3:11: found 'a\\x07b', expected an interface name without control characters (found U+0007 at character 2)",
+      "bad.conf:5:11: found 'citt\u00e0', expected an interface name the kernel accepts: '\u00e0' is encoded with byte 0xa0, which Linux counts as white space",
+      "bad.conf:7:11: found '..', expected an interface name (1 to 15 characters, no space, / or :)",
+      "bad.conf:9:11: found 'eth/0', expected an interface name (1 to 15 characters, no space, / or :)",
+    ],
+  },
+  {
+    name: 'tablesize beyond what the cache can allocate',
+    text: "cache\n tablesize 1000000000\nend\n",
+    code: 'E_CONFIG_LIMIT',
+    messages: [
+      "bad.conf:2:12: found '1000000000', expected the maximum number of entries, at most 16777216 (about 93 bytes each: this would need 87.7 GiB, the most 1.45 GiB)",
+    ],
+  },
+  // Issue 11: the ring setting.
+  {
+    name: 'ring: bad frame size, zero frames, too many frames, unknown word',
+    text: "interface eth0\n ring framesize 1000\nend\ninterface eth1\n ring rx 0\nend\ninterface eth2\n ring tx 2000000\nend\ninterface eth3\n ring frames 8192\nend\n",
+    code: 'E_CONFIG_VALUE',
+    messages: [
+      "bad.conf:2:17: found '1000', expected a frame size in bytes: a power of two from 128 to 65536 (frames tile 4 KiB blocks)",
+      "bad.conf:5:10: found '0', expected the receive ring's frame count (a whole number from 1 to 1048576)",
+      "bad.conf:8:10: found '2000000', expected the transmit ring's frame count (a whole number from 1 to 1048576)",
+      "bad.conf:11:7: found 'frames', expected 'rx FRAMES', 'tx FRAMES' or 'framesize BYTES'",
+    ],
+  },
+  {
+    name: 'ring: more than 1 GiB, a repeated part, a missing value',
+    text: "interface eth0\n ring rx 65536 framesize 16384\nend\ninterface eth1\n ring rx 8 rx 16\nend\ninterface eth2\n ring tx\nend\n",
+    code: 'E_CONFIG_LIMIT',
+    messages: [
+      "bad.conf:2:2: found 'ring', expected rings of at most 1 GiB per interface (RX plus TX; this is rx 65536 x 16384 B = 1 GiB, tx 1024 (default) x 16384 B = 16 MiB: 1.02 GiB per interface)",
+      "bad.conf:5:12: found 'rx', expected each of 'rx', 'tx' and 'framesize' once",
+      "bad.conf:8:9: found end of line, expected a number of frames",
     ],
   },
 ];

@@ -14,9 +14,12 @@ const USAGE = `usage: neighproxy check [-q] FILE
 Reads FILE (see 'neighproxy help config'), reports every error as
 FILE:LINE:COLUMN: found 'X', expected Y (one per line, on stderr) and warnings
 the same way, then warnings about this host's kernel settings for the
-interfaces it has (proxy_arp/proxy_ndp on, forwarding off), and on success prints a summary: interfaces, rules per family,
-actions, statics, cache limits, ND-proxy settings and the kernel filter each
-interface would get. No interface is opened.
+interfaces it has (proxy_arp/proxy_ndp on, forwarding off), and on success
+prints a summary: interfaces, rules per family, actions, statics, cache limits
+and memory, ND-proxy settings, ring memory and the kernel filter each interface
+would get. No interface is opened. What 'run' could not hold is an error here
+too (E_CONFIG_LIMIT): interface names over 15 bytes, tablesize over 16777216,
+more than 65536 statics, rings over 1 GiB.
 
 FILE '-' reads standard input.
 

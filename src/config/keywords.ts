@@ -1,0 +1,32 @@
+// The words of the language and the values used when a file does not say. The help
+// test checks that README.md and `help config` name every keyword listed here.
+import type { CacheConfig } from './types';
+
+/** Values used when the file does not say. Documented in README.md (section Configuration). */
+export const DEFAULT_CACHE: Readonly<Omit<CacheConfig, 'explicit'>> = Object.freeze({
+  timeout: 300,
+  tablesize: 65536,
+  refresh: Object.freeze({ count: 3, interval: 5 }),
+  // count 0 = unset: `delay` rules answer at once (and a warning says so).
+  delay: Object.freeze({ count: 0, window: 0 }),
+});
+/** Interface `timeout`: seconds an answer waiting for a redirect target's MAC is held. */
+export const DEFAULT_HOLD_TIMEOUT = 1;
+
+export const TOP_KEYWORDS = ['cache', 'interface'] as const;
+export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'end'] as const;
+export const INTERFACE_KEYWORDS = [
+  'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',
+  'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'end',
+] as const;
+export const RULE_FLAGS = ['delay', 'verbose', 'probes'] as const;
+export const SIMPLE_ACTIONS = ['ignore', 'tell', 'self', 'route'] as const;
+/** The words of `ring rx FRAMES tx FRAMES framesize BYTES`. */
+export const RING_KEYWORDS = ['rx', 'tx', 'framesize'] as const;
+
+export const ACTION_EXPECTED =
+  "an action: ignore, tell, self, route, an IP address (redirect), a MAC address, or template MAC/BITS";
+
+export function isOneOf<T extends string>(list: readonly T[], word: string): word is T {
+  return (list as readonly string[]).includes(word);
+}

@@ -1,0 +1,72 @@
+// Every bound `run` enforces, named once so `check` refuses what `run` could not do
+// (issue 12: check = run). Each constant says where run's own limit lives; those
+// modules should import it from here rather than keep a second copy.
+
+/** Linux IFNAMSIZ: a name is at most 15 bytes plus the NUL (include/uapi/linux/if.h; native/ring.cc asserts it). */
+export const IFNAME_MAX_BYTES = 15;
+
+/**
+ * Static entries of the whole file (every interface, plus those added with `ctl add`):
+ * the policy's static table size (src/policy/policy.ts `staticSize`, default 65536).
+ */
+export const MAX_STATICS = 65536;
+
+/** Largest `cache tablesize`: 2^24 entries, about 1.5 GiB of typed arrays (see cacheBytes). */
+export const MAX_TABLESIZE = 16_777_216;
+
+/**
+ * Interfaces: the cache and static keys keep the interface slot in 18 bits
+ * (src/policy/addrtable.ts metaWord).
+ */
+export const MAX_INTERFACES = 262_144;
+
+/** `ring framesize`: the engine tiles 4 KiB blocks with whole frames, so a power of two in this range (src/engine/ring.ts). */
+export const RING_FRAME_SIZE_MIN = 128;
+export const RING_FRAME_SIZE_MAX = 65536;
+/** `ring rx`/`tx` frames: src/engine/ring.ts accepts 1 to 2^20 per ring. */
+export const RING_FRAMES_MAX = 1 << 20;
+/** RX plus TX ring memory of one interface; a bound on typing mistakes, well below the kernel's 4 GiB per ring. */
+export const RING_MAX_BYTES = 1 << 30;
+/** The kernel's block for frames up to 4 KiB: ring frame counts are rounded up to whole blocks (native/ring.cc). */
+export const RING_BLOCK_BYTES = 4096;
+/**
+ * What the engine uses for a ring setting the file leaves out (src/engine/ring.ts DEFAULTS).
+ * The data path may change its defaults; keep the two equal (or import these there).
+ */
+export const RING_ENGINE_DEFAULTS = Object.freeze({ rxFrames: 4096, txFrames: 1024, frameSize: 512 });
+
+function pow2AtLeast(n: number): number {
+  let p = 8;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * Bytes the neighbour cache allocates for `tablesize` entries (src/policy/cache.ts): a
+ * 64-byte stride, 13 bytes of probe count, queue links and free list, and two Int32 words
+ * per hash slot at load factor <= 1/2, about 94 bytes per entry. A test compares it
+ * with NeighborCache.bytes().
+ */
+export function cacheBytes(tablesize: number): number {
+  return tablesize * (64 + 1 + 8 + 4) + 2 * 4 * pow2AtLeast(tablesize * 2);
+}
+
+/** Frames a ring really gets: rounded up to whole blocks of RING_BLOCK_BYTES (or one frame per block above it). */
+export function ringFramesRounded(frames: number, frameSize: number): number {
+  const per = frameSize >= RING_BLOCK_BYTES ? 1 : RING_BLOCK_BYTES / frameSize;
+  return Math.ceil(frames / per) * per;
+}
+
+/** Bytes as an operator reads them: `512 B`, `8 KiB`, `2.5 MiB`, `1.5 GiB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const digits = u === 0 || Number.isInteger(v) ? 0 : v < 10 ? 2 : v < 100 ? 1 : 0;
+  const text = v.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return `${text} ${units[u]}`;
+}
