@@ -1,6 +1,7 @@
 // Every bound `run` enforces, named once so `check` refuses what `run` could not do
 // (issue 12: check = run). Each constant says where run's own limit lives; those
 // modules should import it from here rather than keep a second copy.
+import { pow2AtLeast } from '../net/pow2';
 
 /** Linux IFNAMSIZ: a name is at most 15 bytes plus the NUL (include/uapi/linux/if.h; native/ring.cc asserts it). */
 export const IFNAME_MAX_BYTES = 15;
@@ -35,11 +36,6 @@ export const RING_BLOCK_BYTES = 4096;
  */
 export const RING_ENGINE_DEFAULTS = Object.freeze({ rxFrames: 4096, txFrames: 1024, frameSize: 512 });
 
-function pow2AtLeast(n: number): number {
-  let p = 8;
-  while (p < n) p *= 2;
-  return p;
-}
 
 /**
  * Bytes the neighbour cache allocates for `tablesize` entries (src/policy/cache.ts): a
@@ -48,7 +44,7 @@ function pow2AtLeast(n: number): number {
  * with NeighborCache.bytes().
  */
 export function cacheBytes(tablesize: number): number {
-  return tablesize * (64 + 1 + 8 + 4) + 2 * 4 * pow2AtLeast(tablesize * 2);
+  return tablesize * (64 + 1 + 8 + 4) + 2 * 4 * pow2AtLeast(tablesize * 2, 8);
 }
 
 /** Frames a ring really gets: rounded up to whole blocks of RING_BLOCK_BYTES (or one frame per block above it). */

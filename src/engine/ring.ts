@@ -180,6 +180,20 @@ class RingTx implements TxWriter {
   }
 }
 
+/**
+ * The kernel's dev_valid_name(): 1 to 15 BYTES (IFNAMSIZ less the NUL, so a 15-character
+ * UTF-8 name can be too long), not '.' or '..', no '/', ':' or byte the kernel counts as
+ * white space (isspace() on each byte, 0xa0 included: it is inside many UTF-8 letters).
+ * The native side asserts the length, so nothing longer may reach it.
+ */
+export function validInterfaceName(name: unknown): name is string {
+  if (typeof name !== 'string' || name === '.' || name === '..') return false;
+  const b = Buffer.from(name, 'utf8');
+  if (b.length === 0 || b.length > 15) return false;
+  for (const c of b) if (c <= 0x20 || c === 0x7f || c === 0xa0 || c === 0x2f || c === 0x3a || (c >= 0x09 && c <= 0x0d)) return false;
+  return true;
+}
+
 export class Ring {
   /** Filled by the addon: read these directly, no call needed. */
   private readonly stats: Float64Array;
@@ -232,8 +246,8 @@ export class Ring {
    * step and the interface.
    */
   static open(ifname: string, options: RingOptions = {}): Ring {
-    if (typeof ifname !== 'string' || ifname.length === 0 || ifname.length > 15 || /[\s/:]/.test(ifname) || ifname.includes('\0')) {
-      throw new TypeError(`Expected an interface name of 1 to 15 characters without spaces, '/' or ':' but received ${JSON.stringify(ifname)}`);
+    if (!validInterfaceName(ifname)) {
+      throw new TypeError(`Expected an interface name of 1 to 15 bytes without spaces, control characters, '/' or ':' but received ${JSON.stringify(ifname)}`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object but received ${String(options)}`);
     const frameSize = expectInt('frameSize', options.frameSize ?? DEFAULTS.frameSize, 128, 65536);

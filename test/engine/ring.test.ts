@@ -8,7 +8,7 @@ import { needsNetns, waitFor } from '../helpers/netns';
 import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
 import { ARP_REPLY_AND_NA_FILTER, neighFilter } from '../../src/engine/filters';
 import { generate } from '../../src/engine/generator';
-import { Ring, type RingOptions } from '../../src/engine/ring';
+import { Ring, validInterfaceName, type RingOptions } from '../../src/engine/ring';
 import { DESC_PKT_TYPE, DESC_STRIDE, DESC_TS_SEC, DESC_VLAN_TCI, DESC_VLAN_TPID, DESC_WIRE_LENGTH, VLAN_NONE, type Batch } from '../../src/engine/types';
 import { arp, echo6, ip4, ip6, mac, na, ns, udp4 } from './fixtures/frames';
 import { MAC_A, MAC_B, Pair, frameOf, hex, send, vethTxDropped } from './fixtures/pair';
@@ -361,10 +361,21 @@ describe('options and errors', { skip, timeout: 20000 }, () => {
     assert.throws(() => Ring_open('va', { frameSize: 1000 }), /Expected a power of two for frameSize but received 1000/);
     assert.throws(() => Ring_open('va', { rxFrames: 0 }), /Expected integer between 1 and 1048576 for rxFrames but received 0 of type number/);
     assert.throws(() => Ring_open('', {}), /Expected an interface name/);
+    // 15 characters, 16 bytes: used to reach the native assertion and abort the process.
+    assert.throws(() => Ring_open('kunde-müller-01', {}), /Expected an interface name of 1 to 15 bytes/);
+    assert.throws(() => Ring_open('ab\0c', {}), /Expected an interface name/);
     assert.throws(() => Ring_open('va', { netns: 'relative' }), /absolute path/);
     assert.throws(() => Ring_open('va', { fanout: { group: 1, mode: 'nope' as 'lb' } }), /fanout.mode/);
     assert.throws(() => Ring_open('va', { filter: [] }), /1 to 4096 instructions/);
     assert.throws(() => Ring_open('va', { filter: [{ code: 0x15, jt: 5, jf: 0, k: 0 }] }), /jump past the end/);
+  });
+
+  test("interface names as the kernel's dev_valid_name sees them: bytes, not characters", () => {
+    for (const ok of ['eth0', 'kunde-müller-0', 'a'.repeat(15), 'br-lan.100']) assert.equal(validInterfaceName(ok), true, ok);
+    // città ends in U+00E0, UTF-8 c3 a0: the kernel counts byte 0xa0 as white space.
+    for (const bad of ['', '.', '..', 'a'.repeat(16), 'kunde-müller-01', 'città', 'a b', 'a/b', 'a:b', 'a\tb', 'a\0b', 42]) {
+      assert.equal(validInterfaceName(bad), false, JSON.stringify(bad));
+    }
   });
 
   test('close() unmaps: views empty, calls throw ERR_RING_CLOSED, closing twice is harmless', () => {
