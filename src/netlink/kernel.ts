@@ -53,8 +53,10 @@ export class KernelState {
   private resyncing: Promise<void> | null = null;
   readonly counts = { resyncs: 0, neighbourEvents: 0, routeEvents: 0, errors: 0 };
 
-  /** `onChange` is called after each batch of link or address changes and after a resync. */
-  constructor(private readonly opts: KernelStateOptions = {}, private readonly onChange: (what: KernelChange) => void = () => {}) {
+  /** Called after each link or address change, after a route answer changed and after a resync. */
+  onChange: (what: KernelChange) => void = () => {};
+
+  constructor(private readonly opts: KernelStateOptions = {}) {
     this.routes = new RouteCache((q) => this.askRoute(q), opts.routeCacheSize ?? 4096, () => this.onChange('routes'));
   }
 

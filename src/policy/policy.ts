@@ -473,7 +473,7 @@ export class Policy implements CacheTimerSink {
         mac = ourMac;
         break;
       case ActionKind.Route: {
-        const out = this.env.routeInterface(Family.V4, tip);
+        const out = this.env.routeInterface(Family.V4, tip, st.index);
         if (out === undefined) return this.finish(d, Verdict.Silent, Reason.NoRoute, ri);
         if (out === st.cfg.name) return this.finish(d, Verdict.Silent, Reason.RouteSameInterface, ri);
         mac = ourMac;
@@ -582,7 +582,7 @@ export class Policy implements CacheTimerSink {
         mac = ourMac;
         break;
       case ActionKind.Route: {
-        const out = this.env.routeInterface(Family.V6, tgt);
+        const out = this.env.routeInterface(Family.V6, tgt, st.index);
         if (out === undefined) return this.finish(d, Verdict.Silent, Reason.NoRoute, ri);
         if (out === st.cfg.name) return this.finish(d, Verdict.Silent, Reason.RouteSameInterface, ri);
         mac = ourMac;
