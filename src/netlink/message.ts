@@ -42,7 +42,7 @@ export function parseMessages(dgram: Uint8Array): NlMessage[] {
 /** The errno of an NLMSG_ERROR body, as a positive number; 0 is an acknowledgement. */
 export function parseError(body: Uint8Array): number {
   if (body.length < 4) return 0;
-  return -view(body).getInt32(0, LE);
+  return -view(body).getInt32(0, LE) || 0;
 }
 
 /** Attributes by type (the last wins; nested flag bits masked off). */
