@@ -193,10 +193,17 @@ void OnPoll(uv_poll_t* handle, int status, int) {
   if (!n || n->closed) return;
   Napi::Env env(n->env);
   Napi::HandleScope scope(env);
+  // An overrun sets the socket's error, which epoll reports as POLLERR; libuv turns that
+  // into UV_EBADF and stops the handle. recv() then tells the real error (ENOBUFS) and
+  // clears it, and polling is started again below.
+  bool restart = status < 0;
   for (int round = 0; round < 8; round++) {
-    int err = status < 0 ? -status : 0;
-    uint32_t count = err ? 0 : ReadBatch(n, &err);
-    if (count == 0 && err == 0) break;
+    int err = 0;
+    uint32_t count = ReadBatch(n, &err);
+    if (count == 0 && err == 0) {
+      if (status < 0 && round == 0) err = -status;  // a poll error recv() did not explain
+      else break;
+    }
     Napi::Value code = err ? Napi::Value(SysError(env, "recv", "NETLINK_ROUTE", err).Value()) : env.Null();
     n->onBatch.MakeCallback(env.Global(), {Napi::Number::New(env, count), code});
     if (env.IsExceptionPending()) {
@@ -208,8 +215,9 @@ void OnPoll(uv_poll_t* handle, int status, int) {
       if (!n->closed && n->poll) uv_poll_stop(n->poll);
       return;
     }
-    if (n->closed || n->onBatch.IsEmpty() || status < 0) break;
+    if (n->closed || n->onBatch.IsEmpty()) return;
   }
+  if (restart && n->poll) uv_poll_start(n->poll, UV_READABLE, OnPoll);
 }
 
 // nl_start(handle, buf: Uint8Array, lengths: Uint32Array, onBatch(count, error|null))

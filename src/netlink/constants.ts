@@ -76,7 +76,7 @@ export const RTN_LOCAL = 2;
 
 /** rtm_flags in a RTM_GETROUTE request: answer with the FIB entry that matched, not the lookup result. */
 export const RTM_F_FIB_MATCH = 0x2000;
-/** rtm_flags in a RTM_GETROUTE request: look up in the table given by RTA_TABLE (kernel >= 4.12). */
+/** rtm_flags in a RTM_GETROUTE request: report the table the lookup matched in (else main; kernel >= 4.12). */
 export const RTM_F_LOOKUP_TABLE = 0x1000;
 
 export const NDA_DST = 1;

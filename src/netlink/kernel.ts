@@ -51,6 +51,7 @@ export class KernelState {
   readonly routes: RouteCache;
   private sock: NetlinkSocket | null = null;
   private resyncing: Promise<void> | null = null;
+  private again = false;
   readonly counts = { resyncs: 0, neighbourEvents: 0, routeEvents: 0, errors: 0 };
 
   /** Called after each link or address change, after a route answer changed and after a resync. */
@@ -109,19 +110,25 @@ export class KernelState {
     for (const m of addrs) this.applyAddr(m);
   }
 
-  /** After ENOBUFS: state is dumped again (retried until it completes whole), route answers re-asked. */
+  /**
+   * After ENOBUFS: links and addresses are dumped again, route answers re-asked. An overrun
+   * during a dump (events lost while it ran) means one more dump after it.
+   */
   resync(): Promise<void> {
-    if (this.resyncing) return this.resyncing;
     this.counts.resyncs++;
     this.routes.invalidate();
+    this.again = true;
+    if (this.resyncing) return this.resyncing;
     this.resyncing = (async () => {
-      for (let attempt = 0; this.sock; attempt++) {
+      while (this.again && this.sock) {
+        this.again = false;
         try {
           await this.dump();
-          break;
         } catch (err) {
-          // Another overrun during the dump: its replies are incomplete, dump again.
-          if ((err as NetlinkError).code !== 'ENOBUFS' || attempt > 20) throw err;
+          // EBUSY: the kernel is still sending a dump we asked for earlier; wait a little.
+          if ((err as NetlinkError).code !== 'EBUSY') throw err;
+          this.again = true;
+          await new Promise((r) => setTimeout(r, 10));
         }
       }
     })().finally(() => {

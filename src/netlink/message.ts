@@ -252,20 +252,19 @@ export interface RouteQuery {
   dst: Ip4 | Ip6;
   /** RTA_OIF: a VRF device sends the lookup to its table through the l3mdev rule. */
   oif?: number;
-  /** RTA_TABLE with RTM_F_LOOKUP_TABLE: look up in that table only. */
-  table?: number;
 }
 
-/** RTM_GETROUTE for one destination, as `ip route get ADDR [vrf V] [table T]` sends it. */
+/**
+ * RTM_GETROUTE for one destination, as `ip route get ADDR [vrf V]` sends it: an output
+ * lookup (policy rules and ECMP hashing included), RTM_F_LOOKUP_TABLE so the answer names
+ * the table that matched.
+ */
 export function buildGetRoute(seq: number, q: RouteQuery): Uint8Array {
   const fixed = new Uint8Array(12);
   fixed[0] = q.family === Family.V4 ? C.AF_INET : C.AF_INET6;
   fixed[1] = q.family === Family.V4 ? 32 : 128;
   const attrs: [number, Uint8Array][] = [[C.RTA_DST, addressBytes(q.family, q.dst)]];
+  view(fixed).setUint32(8, C.RTM_F_LOOKUP_TABLE, LE);
   if (q.oif) attrs.push([C.RTA_OIF, u32Bytes(q.oif)]);
-  if (q.table !== undefined) {
-    view(fixed).setUint32(8, C.RTM_F_LOOKUP_TABLE, LE);
-    attrs.push([C.RTA_TABLE, u32Bytes(q.table)]);
-  }
   return buildMessage(C.RTM_GETROUTE, C.NLM_F_REQUEST, seq, fixed, attrs);
 }

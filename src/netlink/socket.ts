@@ -32,7 +32,7 @@ export type NetlinkError = Error & { code?: string; errno?: number };
 export interface NetlinkHandlers {
   /** A message nobody asked for: a multicast event. Its body is valid during the call only. */
   onEvent(m: NlMessage): void;
-  /** ENOBUFS: events were dropped; every request in flight has been rejected with ENOBUFS. */
+  /** ENOBUFS: events were dropped; every get in flight has been rejected with ENOBUFS (dumps go on). */
   onOverrun(): void;
   /** The socket failed for good (polling stopped). */
   onError(err: NetlinkError): void;
@@ -58,6 +58,7 @@ export function errnoError(errno: number, what: string): NetlinkError {
 
 interface Pending {
   messages: NlMessage[];
+  dump: boolean;
   what: string;
   resolve(m: NlMessage[]): void;
   reject(e: NetlinkError): void;
@@ -102,8 +103,10 @@ export class NetlinkSocket {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.settle(seq, errnoError(osConstants.errno.ETIMEDOUT, what)), this.timeoutMs);
       timer.unref();
-      this.pending.set(seq, { messages: [], what, resolve, reject, timer });
-      this.enqueue(build(seq));
+      const msg = build(seq);
+      const dump = (new DataView(msg.buffer, msg.byteOffset).getUint16(6, true) & C.NLM_F_DUMP) === C.NLM_F_DUMP;
+      this.pending.set(seq, { messages: [], dump, what, resolve, reject, timer });
+      this.enqueue(msg);
     });
   }
 
@@ -149,8 +152,10 @@ export class NetlinkSocket {
     if (!err) return;
     if (err.code === 'ENOBUFS') {
       this.counts.overruns++;
-      // A reply may be among what was dropped: fail every request so its owner asks again.
-      for (const seq of [...this.pending.keys()]) this.settle(seq, errnoError(osConstants.errno.ENOBUFS, 'overrun'));
+      // A get's answer may be among what was dropped (a kernel reply that finds the buffer
+      // full is dropped too): fail those so their owners ask again. A dump is never dropped
+      // (the kernel waits for room) and goes on: it stays pending.
+      for (const [seq, p] of [...this.pending]) if (!p.dump) this.settle(seq, errnoError(osConstants.errno.ENOBUFS, `${p.what}: overrun`));
       this.handlers.onOverrun();
       return;
     }
