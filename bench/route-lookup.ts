@@ -2,7 +2,8 @@
 // throw-away namespace (root), an ECMP route and a policy rule, then
 //   uncached: one RTM_GETROUTE round trip at a time (what every miss costs), and 256 asked
 //             at once (one sendto, as a burst of misses or a revalidation after a route event);
-//   cached:   KernelState.routeInterface on 256 known targets (the hot path).
+//   cached:   KernelState.routeInterface on 256 known targets (the hot path);
+//   follow:   a route change until the cache answers the new device.
 // Prints medians of 5 runs as JSON. `node dist/bench/route-lookup.js`
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -50,7 +51,16 @@ async function run(k: KernelState): Promise<Record<string, number>> {
   for (let i = 0; i < m; i++) sink += k.routeInterface(Family.V4, TARGETS[i & 255]!, 0)!.length;
   const cachedNs = ((performance.now() - t0) * 1e6) / m;
   if (sink === 0) throw new Error('no answers');
-  return { uncachedSerialUs: serialUs, uncachedBurstUs: burstUs, cachedNs };
+  // A route change followed: from before `ip route replace` (its fork and exec included)
+  // to the cache answering the new device.
+  const t = 0xcb0071c8; // 203.0.113.200, policy rule -> table 100
+  const before = k.routeInterface(Family.V4, t, 0);
+  const next = before === 'd2' ? 'd0' : 'd2';
+  t0 = performance.now();
+  ip('route', 'replace', '203.0.113.128/25', 'dev', next, 'table', '100');
+  while (k.routeInterface(Family.V4, t, 0) !== next) await new Promise((r) => setImmediate(r));
+  const followMs = performance.now() - t0;
+  return { uncachedSerialUs: serialUs, uncachedBurstUs: burstUs, cachedNs, followMs };
 }
 
 async function main(): Promise<void> {

@@ -121,6 +121,7 @@ export class Daemon {
   /** Links or addresses changed (or were dumped again after an overrun): re-read them (ignored while stopping). */
   onKernelChange(what: KernelChange): void {
     if (this.stopping || what === 'routes') return;
+    if (what === 'resync') this.log.warn({ event: 'netlink_resync' }, 'rtnetlink state read again (events were dropped, ENOBUFS, or the socket was reopened): links, addresses, route answers');
     this.interfaces.watcher.poll();
     this.env.refreshAddresses();
   }
