@@ -256,15 +256,17 @@ export interface RouteQuery {
 
 /**
  * RTM_GETROUTE for one destination, as `ip route get ADDR [vrf V]` sends it: an output
- * lookup (policy rules and ECMP hashing included), RTM_F_LOOKUP_TABLE so the answer names
- * the table that matched.
+ * lookup (policy rules and ECMP hashing included); IPv4 with RTM_F_LOOKUP_TABLE so the
+ * answer names the table that matched.
  */
 export function buildGetRoute(seq: number, q: RouteQuery): Uint8Array {
   const fixed = new Uint8Array(12);
   fixed[0] = q.family === Family.V4 ? C.AF_INET : C.AF_INET6;
   fixed[1] = q.family === Family.V4 ? 32 : 128;
   const attrs: [number, Uint8Array][] = [[C.RTA_DST, addressBytes(q.family, q.dst)]];
-  view(fixed).setUint32(8, C.RTM_F_LOOKUP_TABLE, LE);
+  // IPv4 only: strict checking refuses any IPv6 flag but RTM_F_FIB_MATCH (EINVAL), and
+  // IPv6 answers name the matching table anyway.
+  if (q.family === Family.V4) view(fixed).setUint32(8, C.RTM_F_LOOKUP_TABLE, LE);
   if (q.oif) attrs.push([C.RTA_OIF, u32Bytes(q.oif)]);
   return buildMessage(C.RTM_GETROUTE, C.NLM_F_REQUEST, seq, fixed, attrs);
 }

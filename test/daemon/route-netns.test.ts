@@ -12,7 +12,7 @@ import { DaemonProcess, kernelResolve } from './fixtures/daemon';
 const skip = needsNetns();
 const ROUTER_MAC = '02:00:5e:00:53:01';
 
-test('route: a prefix over two next hops is answered; an unreachable one is not (reason no_route)', { skip }, async (t) => {
+test('route: a prefix over two next hops is answered (IPv4 and IPv6); an unreachable one is not (reason no_route)', { skip }, async (t) => {
   const lab = new Lab('rte');
   const dir = mkdtempSync(join(tmpdir(), 'npr-'));
   chmodSync(dir, 0o755);
@@ -31,13 +31,20 @@ test('route: a prefix over two next hops is answered; an unreachable one is not 
   r('addr', 'add', '198.51.100.129/25', 'dev', 'up1');
   r('route', 'add', '203.0.113.0/25', 'nexthop', 'via', '198.51.100.2', 'dev', 'up0', 'nexthop', 'via', '198.51.100.130', 'dev', 'up1');
   r('route', 'add', 'unreachable', '203.0.113.128/25');
+  lab.exec(client, 'ip', ['-6', 'addr', 'add', '2001:db8:1::10/64', 'dev', 'cl0', 'nodad']);
+  lab.exec(client, 'ip', ['-6', 'route', 'add', '2001:db8:5::/64', 'dev', 'cl0']);
+  r('-6', 'addr', 'add', '2001:db8:1::1/64', 'dev', 'rt0', 'nodad');
+  r('-6', 'addr', 'add', '2001:db8:2::1/64', 'dev', 'up0', 'nodad');
+  r('-6', 'addr', 'add', '2001:db8:3::1/64', 'dev', 'up1', 'nodad');
+  r('-6', 'route', 'add', '2001:db8:5::/64', 'nexthop', 'via', '2001:db8:2::2', 'dev', 'up0', 'nexthop', 'via', '2001:db8:3::2', 'dev', 'up1');
   const config = join(dir, 'neighproxy.conf');
-  writeFileSync(config, 'interface rt0\n rule 192.0.2.0/24 203.0.113.0/24 verbose route\nend\n');
+  writeFileSync(config, 'interface rt0\n rule 192.0.2.0/24 203.0.113.0/24 verbose route\n rule ::/0 2001:db8:5::/64 verbose route\nend\n');
   const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--tick', '50']);
   t.after(() => d.signal('SIGTERM'));
   await d.started();
   // The first request for a target starts the kernel lookup; the client's retransmission is answered.
   assert.equal(await kernelResolve(lab, client, 'cl0', '203.0.113.9', 4000), ROUTER_MAC, d.describe());
+  assert.equal(await kernelResolve(lab, client, 'cl0', '2001:db8:5::9', 4000), ROUTER_MAC, `IPv6 ECMP\n${d.describe()}`);
   assert.equal(await kernelResolve(lab, client, 'cl0', '203.0.113.200', 2500), undefined, 'unreachable: not answered');
   const silent = d.logs.find((l) => l.reason === 'no_route' && JSON.stringify(l).includes('203.0.113.200'));
   assert.ok(silent, `a no_route decision for the unreachable target\n${d.describe()}`);

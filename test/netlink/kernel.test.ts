@@ -3,7 +3,7 @@
 // are followed by events; an overrun (ENOBUFS) is survived without an unanswered lookup.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Family, formatIp4, formatIp6, parseIp4 } from '../../src/net/addr';
+import { Family, formatIp4, formatIp6, parseIp4, parseIp6 } from '../../src/net/addr';
 import { KernelState } from '../../src/netlink/kernel';
 import { Lab, needsNetns, waitFor } from '../helpers/netns';
 
@@ -65,6 +65,19 @@ test('ECMP: a prefix over two next hops answers with the path ip route get picks
     seen.add(got!);
   }
   assert.ok([...seen].every((d) => d === 'd0' || d === 'd1'));
+});
+
+test('IPv6 ECMP: the same, for targets in 2001:db8:5::/64', { skip }, async () => {
+  ip('-6', 'addr', 'add', '2001:db8:1::1/64', 'dev', 'd0', 'nodad');
+  ip('-6', 'addr', 'add', '2001:db8:2::1/64', 'dev', 'd1', 'nodad');
+  ip('-6', 'route', 'add', '2001:db8:5::/64', 'nexthop', 'via', '2001:db8:1::2', 'dev', 'd0', 'nexthop', 'via', '2001:db8:2::2', 'dev', 'd1');
+  for (let i = 1; i < 30; i += 3) {
+    const t = `2001:db8:5::${i.toString(16)}`;
+    const a = parseIp6(t)!;
+    k.routeInterface(Family.V6, a, 0);
+    await waitFor(() => k.routes.entries().some((e) => e.v6 !== null && formatIp6(e.v6) === t && e.out >= 0 && e.fresh), 1000, 2);
+    assert.equal(k.routeInterface(Family.V6, a, 0), /\bdev (\S+)/.exec(ip('-6', 'route', 'get', t))?.[1], t);
+  }
 });
 
 test('a policy rule sends a target to table 100, as ip route get says', { skip }, async () => {
