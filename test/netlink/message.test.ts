@@ -27,8 +27,8 @@ const GET_REPLY = hex(`02200000 fe000001 00020000 08000f00 fe000000 08000100 cb0
 const ADDR = hex(`02188000 03000000 08000100 c0000201 08000200 c0000201 07000300 64300000 08000800 80000000
   14000600 ffffffff ffffffff 0e6d0600 0e6d0600`);
 
-// RTM_NEWLINK body of d0 (ifindex 3, BROADCAST,MULTICAST,UP,LOWER_UP), cut after IFLA_IFNAME,
-// then IFLA_MASTER 9 and IFLA_LINKINFO {kind "vrf", data {table 10}} appended as a VRF slave's master would carry.
+// RTM_NEWLINK body of d0 (ifindex 3, BROADCAST,MULTICAST,UP,LOWER_UP), cut after IFLA_IFNAME.
+// (A VRF device's IFLA_LINKINFO {kind "vrf", data {table 10}} is built in its test: no VRF module here.)
 const LINK = hex('00000100 03000000 43100100 00000000 07000300 64300000');
 
 test('an ECMP route: both next hops with device and gateway (what `route` lacked with ip -j)', () => {
