@@ -5,7 +5,8 @@
     {
       "target_name": "neighproxy",
       "sources": [
-        "native/addon.cc", "native/ring.cc", "native/generator.cc", "native/caps.cc", "native/notify.cc"
+        "native/addon.cc", "native/ring.cc", "native/generator.cc", "native/caps.cc",
+        "native/notify.cc", "native/netlink.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -21,7 +22,7 @@
       "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
       "conditions": [
         ["OS!='linux'", {
-          "sources!": ["native/addon.cc", "native/ring.cc", "native/generator.cc", "native/caps.cc", "native/notify.cc"],
+          "sources!": ["native/addon.cc", "native/ring.cc", "native/generator.cc", "native/caps.cc", "native/notify.cc", "native/netlink.cc"],
           "actions": [{
             "action_name": "linux_only",
             "inputs": [], "outputs": ["linux_only"],

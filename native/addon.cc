@@ -1,5 +1,6 @@
 // neighproxy native addon: a flat set of functions over AF_PACKET rings (ring.cc), a load
-// generator (generator.cc) and a privilege drop that keeps capabilities (caps.cc). Every
+// generator (generator.cc), a privilege drop that keeps capabilities (caps.cc) and a
+// NETLINK_ROUTE socket that moves bytes (netlink.cc). Every
 // object, state machine and policy lives in TypeScript.
 #include "ring.h"
 
@@ -11,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np::InitGenerator(env, exports);
   np::InitCaps(env, exports);
   np::InitNotify(env, exports);
+  np::InitNetlink(env, exports);
   return exports;
 }
 

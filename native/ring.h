@@ -102,5 +102,6 @@ void InitRing(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);
 // caps.cc: drop_privileges (setuid keeping CAP_NET_RAW/CAP_NET_ADMIN on the calling thread).
 void InitCaps(Napi::Env env, Napi::Object exports);
+void InitNetlink(Napi::Env env, Napi::Object exports);
 
 }  // namespace np

@@ -11,8 +11,8 @@
 //   commands.ts    control-socket commands;  services.ts  control, metrics, privileges
 //   main.ts        the process: signals, stop deadline
 // An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
-// ask the policy to announce, as statics are announced after start and reload; a netlink
-// route/link/address source replaces the host facts in DaemonDeps (linkReader, environment).
+// ask the policy to announce, as statics are announced after start and reload. Links,
+// addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
 import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -23,9 +23,10 @@ import { controlHandler } from './commands';
 import type { ControlHandler } from './control';
 import { HostEnvironment } from './env';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
-import { LinkMonitor, type LinkNotice, type LinkWatcher } from './links';
+import type { LinkWatcher } from './links';
 import type { Logger } from './log';
 import type { createRegistry, MetricsSources } from './metrics';
+import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
 import { RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
@@ -44,7 +45,6 @@ export class Daemon {
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
-  private monitor: LinkMonitor | null = null;
   private control: NetServer | null = null;
   private metrics: Server | null = null;
   private stopping: Promise<void> | null = null;
@@ -74,10 +74,11 @@ export class Daemon {
   async start(): Promise<void> {
     const loaded = this.running.load();
     for (const w of loaded.warnings) this.log.warn({ event: 'config_warning' }, w.message);
+    // Kernel state first: which links exist and are up decides which rings open now.
+    await this.startKernel();
     this.policy = this.deps.createPolicy(loaded.config, this.env, this.output, this.log);
     this.pipeline.policy = this.policy;
     this.apply(loaded);
-    this.env.refreshRoutesSync();
     // No ring may open without permission: that never fixes itself, so say so and stop.
     const denied = this.interfaces.denied();
     if (denied.length > 0) {
@@ -99,17 +100,30 @@ export class Daemon {
 
   private startTimers(): void {
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs);
-    // Presence of interfaces and their addresses (the kernel answers for its own), every poll.
-    this.pollTimer = setInterval(() => {
-      this.interfaces.watcher.poll();
-      this.env.refreshAddresses();
-    }, this.opts.linkPollMs);
+    if (this.deps.kernel) return; // rtnetlink events drive links and addresses
+    // Fake links (tests): presence and addresses are polled.
+    this.pollTimer = setInterval(() => this.onKernelChange('links'), this.opts.linkPollMs);
     this.pollTimer.unref();
-    if (this.deps.linkMonitor !== false) {
-      this.monitor = new LinkMonitor((n) => this.onLinkNotice(n));
-      this.monitor.start();
+  }
+
+  private async startKernel(): Promise<void> {
+    const k = this.deps.kernel;
+    if (!k) return;
+    k.onChange = (what) => this.onKernelChange(what);
+    try {
+      await k.start();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw Object.assign(new Error(`cannot read the kernel's links and addresses over rtnetlink: ${e.message}`), { code: e.code ?? 'EIO' });
     }
-    this.env.startRouteRefresh(5000);
+  }
+
+  /** Links or addresses changed (or were dumped again after an overrun): re-read them (ignored while stopping). */
+  onKernelChange(what: KernelChange): void {
+    if (this.stopping || what === 'routes') return;
+    if (what === 'resync') this.log.warn({ event: 'netlink_resync' }, 'rtnetlink state read again (events were dropped, ENOBUFS, or the socket was reopened): links, addresses, route answers');
+    this.interfaces.watcher.poll();
+    this.env.refreshAddresses();
   }
 
   /** One policy timer step: refresh probes, delay windows, expiry, deferred answers. */
@@ -154,11 +168,6 @@ export class Daemon {
     this.running.config = loaded.config;
   }
 
-  /** A link notice from `ip monitor`: the interface set polls at once (ignored while stopping). */
-  onLinkNotice(n: LinkNotice): void {
-    if (!this.stopping) this.interfaces.onLinkNotice(n);
-  }
-
   /** Stops within the second systemd allows: timers, rings, sockets. Idempotent. */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
@@ -167,8 +176,7 @@ export class Daemon {
       this.tickTimer = null;
       if (this.pollTimer) clearInterval(this.pollTimer);
       this.pollTimer = null;
-      this.monitor?.stop();
-      this.env.stop();
+      this.deps.kernel?.stop();
       this.interfaces.closeAll();
       await closeServices(this.control, this.metrics);
     })();

@@ -1,17 +1,22 @@
 // PolicyEnvironment for a real host: the interfaces' own addresses (so the kernel keeps
-// answering for them) and the kernel's routes (for `route` rules). Both are read off the
-// hot path and kept in memory: addresses from os.networkInterfaces() on every link poll,
-// routes from `ip -j route` every few seconds. Lookups allocate nothing.
-import { execFile, execFileSync } from 'node:child_process';
-import { networkInterfaces } from 'node:os';
-import {
-  Family, inPrefix6, ip6Equal, isLinkLocal6, mask4, parseIp4, parseIp6, type Ip4, type Ip6, type Mac,
-} from '../net/addr';
+// answering for them) and the kernel's route for a target (for `route` rules), both from
+// rtnetlink (src/netlink/kernel.ts): addresses follow address events, routes are asked
+// per target with RTM_GETROUTE and cached. Hot-path lookups read memory and allocate nothing
+// except on a route cache miss.
+import { Family, isLinkLocal6, type Ip4, type Ip6, type Mac } from '../net/addr';
+import type { KernelAddrs, KernelLink } from '../netlink/kernel';
 import type { PolicyEnvironment } from '../policy/types';
 import type { IfaceSlot } from '../pipeline/pipeline';
 
-interface Route4 { net: number; bits: number; dev: string }
-interface Route6 { net: Ip6; bits: number; dev: string }
+/** What the environment reads of the kernel (src/netlink KernelState; tests pass a fake). */
+export interface KernelSource {
+  link(name: string): KernelLink | undefined;
+  readonly addrs: ReadonlyMap<number, KernelAddrs>;
+  /** The ifindex of the VRF device `name` is enslaved to, 0 when none. */
+  vrfOf(name: string): number;
+  /** Sync: the cached answer, or undefined (a lookup starts on a miss). */
+  routeInterface(family: Family, addr: Ip4 | Ip6, vrf: number): string | undefined;
+}
 
 interface Addrs {
   v4: Ip4[];
@@ -21,86 +26,28 @@ interface Addrs {
 
 const NO_ADDRS: Addrs = { v4: [], v6: [], linkLocal: null };
 
-/** Parses `ip -j route` output (main table) into prefixes with their device, longest first. */
-export function parseRoutes(json: string, family: Family): (Route4 | Route6)[] {
-  const out: (Route4 | Route6)[] = [];
-  for (const r of JSON.parse(json || '[]') as { dst: string; dev?: string; type?: string }[]) {
-    if (!r.dev || (r.type !== undefined && r.type !== 'unicast')) continue;
-    const [addr, len] = r.dst === 'default' ? [family === Family.V4 ? '0.0.0.0' : '::', '0'] : r.dst.split('/');
-    if (family === Family.V4) {
-      const net = parseIp4(addr!);
-      if (net === undefined) continue;
-      out.push({ net, bits: len === undefined ? 32 : Number(len), dev: r.dev });
-    } else {
-      const net = parseIp6(addr!);
-      if (net === undefined) continue;
-      out.push({ net, bits: len === undefined ? 128 : Number(len), dev: r.dev });
-    }
-  }
-  return out.sort((a, b) => b.bits - a.bits);
-}
-
 export class HostEnvironment implements PolicyEnvironment {
   slots: IfaceSlot[] = [];
   private addrs: Addrs[] = [];
-  private routes4: Route4[] = [];
-  private routes6: Route6[] = [];
-  private routeTimer: NodeJS.Timeout | null = null;
+  /** Per slot: the VRF device route lookups go through (0: the main tables and policy rules). */
+  private vrfs: number[] = [];
 
-  constructor(private readonly ipCommand = 'ip') {}
+  /** Without a kernel source (tests with fake links) nothing is owned and nothing routes. */
+  constructor(readonly kernel: KernelSource | null = null) {}
 
-  /** Re-reads every configured interface's addresses (cheap: no child process). */
+  /** Re-reads every configured interface's addresses and VRF from the kernel state (after its events). */
   refreshAddresses(): void {
-    const all = networkInterfaces();
+    const k = this.kernel;
+    this.vrfs = this.slots.map((slot) => k?.vrfOf(slot.name) ?? 0);
     this.addrs = this.slots.map((slot) => {
-      const list = all[slot.name];
-      if (!list) return NO_ADDRS;
-      const a: Addrs = { v4: [], v6: [], linkLocal: null };
-      for (const e of list) {
-        if (e.family === 'IPv4') {
-          const v = parseIp4(e.address);
-          if (v !== undefined) a.v4.push(v);
-        } else {
-          const v = parseIp6(e.address.split('%')[0]!);
-          if (v === undefined) continue;
-          a.v6.push(v);
-          if (isLinkLocal6(v) && a.linkLocal === null) a.linkLocal = v;
-        }
-      }
+      const link = k?.link(slot.name);
+      const list = link ? k!.addrs.get(link.index) : undefined;
+      const a: Addrs = list ? { v4: [...list.v4], v6: [...list.v6], linkLocal: null } : NO_ADDRS;
+      for (const v of a.v6) if (a.linkLocal === null && isLinkLocal6(v)) a.linkLocal = v;
       if (a.linkLocal) slot.linkLocal.set(a.linkLocal);
       else slot.linkLocal.fill(0);
       return a;
     });
-  }
-
-  /** Reads the main routing tables synchronously (start-up) . */
-  refreshRoutesSync(): void {
-    try {
-      this.routes4 = parseRoutes(execFileSync(this.ipCommand, ['-j', '-4', 'route', 'show'], { encoding: 'utf8' }), Family.V4) as Route4[];
-      this.routes6 = parseRoutes(execFileSync(this.ipCommand, ['-j', '-6', 'route', 'show'], { encoding: 'utf8' }), Family.V6) as Route6[];
-    } catch {
-      // Without iproute2 `route` rules see no routes and stay silent (logged by the daemon at start).
-    }
-  }
-
-  refreshRoutes(): void {
-    execFile(this.ipCommand, ['-j', '-4', 'route', 'show'], { encoding: 'utf8' }, (err, out) => {
-      if (!err) this.routes4 = parseRoutes(out, Family.V4) as Route4[];
-    });
-    execFile(this.ipCommand, ['-j', '-6', 'route', 'show'], { encoding: 'utf8' }, (err, out) => {
-      if (!err) this.routes6 = parseRoutes(out, Family.V6) as Route6[];
-    });
-  }
-
-  startRouteRefresh(periodMs: number): void {
-    this.stop();
-    this.routeTimer = setInterval(() => this.refreshRoutes(), periodMs);
-    this.routeTimer.unref();
-  }
-
-  stop(): void {
-    if (this.routeTimer) clearInterval(this.routeTimer);
-    this.routeTimer = null;
   }
 
   interfaceMac(ifIndex: number): Mac {
@@ -117,7 +64,10 @@ export class HostEnvironment implements PolicyEnvironment {
   isOwnIp6(ifIndex: number, ip: Ip6): boolean {
     const a = this.addrs[ifIndex];
     if (!a) return false;
-    for (let i = 0; i < a.v6.length; i++) if (ip6Equal(a.v6[i]!, ip)) return true;
+    for (let i = 0; i < a.v6.length; i++) {
+      const v = a.v6[i]!;
+      if (v[0] === ip[0] && v[1] === ip[1] && v[2] === ip[2] && v[3] === ip[3]) return true;
+    }
     return false;
   }
 
@@ -135,13 +85,13 @@ export class HostEnvironment implements PolicyEnvironment {
     return true;
   }
 
-  routeInterface(family: Family, addr: Ip4 | Ip6): string | undefined {
-    if (family === Family.V4) {
-      const a = addr as Ip4;
-      for (const r of this.routes4) if (r.bits === 0 || ((a & mask4(r.bits)) >>> 0) === r.net) return r.dev;
-      return undefined;
-    }
-    for (const r of this.routes6) if (inPrefix6(addr as Ip6, r.net, r.bits)) return r.dev;
-    return undefined;
+  /**
+   * As `ip route get ADDR [vrf V]`: ECMP and policy rules included, through the VRF of the
+   * receiving interface `ifIndex` when it has one. A target not asked about before answers
+   * undefined (the frame goes unanswered, reason no_route) and the answer is there for the
+   * requester's retransmission, typically 1 s later; see src/netlink/routes.ts.
+   */
+  routeInterface(family: Family, addr: Ip4 | Ip6, ifIndex = -1): string | undefined {
+    return this.kernel?.routeInterface(family, addr, this.vrfs[ifIndex] ?? 0);
   }
 }

@@ -10,7 +10,7 @@ import type { RingOutput } from '../pipeline/output';
 import { IfaceSlot, type Pipeline } from '../pipeline/pipeline';
 import { InterfaceStats } from '../pipeline/stats';
 import type { HostEnvironment } from './env';
-import { LinkWatcher, type LinkEvent, type LinkNotice, type LinkReader } from './links';
+import { LinkWatcher, type LinkEvent, type LinkReader } from './links';
 import type { Logger } from './log';
 import type { CompiledFilter, RingOpenOptions, RingPort } from './ports';
 
@@ -260,15 +260,5 @@ export class InterfaceSet {
         break;
     }
     this.env.refreshAddresses();
-  }
-
-  /**
-   * A link notice from `ip monitor`: polls at once instead of waiting for the period, so
-   * an interface that appears, vanishes or is recreated is handled without delay. (A
-   * down/up needs nothing: the open ring survives it; a recreation is told apart by its
-   * new ifindex.)
-   */
-  onLinkNotice(n: LinkNotice): void {
-    if (this.states.has(n.name)) this.watcher.poll();
   }
 }

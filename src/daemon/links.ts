@@ -1,13 +1,10 @@
 // Interface presence. The daemon must pick up interfaces that are absent at start,
 // deleted and recreated (new ifindex: the old socket is bound to a dead device) or
-// renamed back, without a restart. We poll /sys/class/net once a second: two small
-// reads per configured interface, no netlink parsing, and it works the same inside
-// `ip netns exec` (which remounts /sys for the namespace). `ip -o monitor link`, when
-// available, adds immediacy: a deletion and recreation is handled without waiting for
-// the next poll. (A down/up needs no action: the engine's ring survives it.)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+// renamed back, without a restart. The kernel tells: rtnetlink link events keep
+// src/netlink KernelState current, and after each batch of them the watcher compares every
+// watched name with what it last saw. No polling, no child process. (A down/up needs no
+// action from the ring, which survives it; it is reported for the log.)
+import type { KernelLink } from '../netlink/kernel';
 
 export interface LinkState {
   ifindex: number;
@@ -18,18 +15,13 @@ export interface LinkState {
 /** Reads one interface's state; null when it does not exist. */
 export type LinkReader = (name: string) => LinkState | null;
 
-const IFF_UP = 0x1;
-
-export const sysfsLinkReader: LinkReader = (name) => {
-  try {
-    const ifindex = Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
-    const flags = Number(readFileSync(`/sys/class/net/${name}/flags`, 'utf8'));
-    if (!Number.isInteger(ifindex)) return null;
-    return { ifindex, up: (flags & IFF_UP) !== 0 };
-  } catch {
-    return null;
-  }
-};
+/** A LinkReader over the kernel's link table as rtnetlink keeps it. */
+export function kernelLinkReader(kernel: { link(name: string): KernelLink | undefined }): LinkReader {
+  return (name) => {
+    const l = kernel.link(name);
+    return l ? { ifindex: l.index, up: l.up } : null;
+  };
+}
 
 export type LinkEvent =
   | { type: 'appeared'; name: string; state: LinkState }
@@ -40,12 +32,11 @@ export type LinkEvent =
 
 /**
  * Compares each watched name's state with the last one seen and reports the differences.
- * `poll()` is synchronous so tests drive it with a fake reader; `start()` runs it on an
- * unref'd timer.
+ * `poll()` is synchronous and cheap (a map read per name): the daemon calls it after each
+ * batch of link events, tests drive it with a fake reader.
  */
 export class LinkWatcher {
   private readonly known = new Map<string, LinkState | null>();
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly read: LinkReader,
@@ -77,66 +68,5 @@ export class LinkWatcher {
       else if (was && now && was.ifindex !== now.ifindex) this.onEvent({ type: 'recreated', name, state: now, oldIfindex: was.ifindex });
       else if (was && now && was.up !== now.up) this.onEvent({ type: now.up ? 'up' : 'down', name, state: now });
     }
-  }
-
-  start(periodMs: number): void {
-    this.stop();
-    this.timer = setInterval(() => this.poll(), periodMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-}
-
-/** One line of `ip -o monitor link` about a named interface. */
-export interface LinkNotice {
-  name: string;
-  deleted: boolean;
-  /** IFF_UP in the line's flags. */
-  up: boolean;
-}
-
-/** Parses `ip -o monitor link` lines: `[Deleted ]IDX: NAME[@PEER]: <FLAGS> ...`; null for anything else. */
-export function parseMonitorLine(line: string): LinkNotice | null {
-  const m = /^(Deleted )?\d+: ([^:@\s]+)(?:@[^:\s]*)?: <([^>]*)>/.exec(line);
-  if (!m) return null;
-  return { name: m[2]!, deleted: m[1] !== undefined, up: m[3]!.split(',').includes('UP') };
-}
-
-/**
- * Follows `ip -o monitor link` (rtnetlink link events, printed by iproute2) so that link
- * changes are handled at once rather than at the next poll. Optional: when `ip` is missing or
- * dies, polling alone carries on. The child does not keep the process alive.
- */
-export class LinkMonitor {
-  private child: ChildProcess | null = null;
-
-  constructor(private readonly onNotice: (n: LinkNotice) => void, private readonly ipCommand = 'ip') {}
-
-  start(): void {
-    if (this.child) return;
-    let child: ChildProcess;
-    try {
-      child = spawn(this.ipCommand, ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    } catch {
-      return;
-    }
-    this.child = child;
-    child.on('error', () => { this.child = null; });
-    child.on('exit', () => { this.child = null; });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const n = parseMonitorLine(line);
-      if (n) this.onNotice(n);
-    });
-    child.unref();
-    (child.stdout as unknown as { unref?: () => void }).unref?.();
-  }
-
-  stop(): void {
-    this.child?.kill();
-    this.child = null;
   }
 }

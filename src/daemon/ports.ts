@@ -6,6 +6,7 @@ import type { IpAddress, Mac } from '../net/addr';
 import type { PolicyPort } from '../pipeline/pipeline';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import type { ListenAddress } from './args';
+import type { KernelChange } from '../netlink/kernel';
 import type { HostEnvironment } from './env';
 import type { LinkReader } from './links';
 import type { Logger } from './log';
@@ -44,6 +45,13 @@ export interface PolicyCore extends PolicyPort {
   cacheFigures(): CacheFigures;
 }
 
+/** What the daemon drives of src/netlink KernelState. */
+export interface KernelPort {
+  start(): Promise<void>;
+  stop(): void;
+  onChange: (what: KernelChange) => void;
+}
+
 /** A capture filter with the expression it stands for (logged). */
 export interface CompiledFilter {
   program: BpfProgram;
@@ -61,11 +69,15 @@ export interface DaemonDeps {
   /** The BPF program for an interface. */
   compileFilter(iface: InterfaceConfig, config: Config): CompiledFilter;
   createPolicy(config: Config, env: PolicyEnvironment, output: PolicyOutput, log: Logger): PolicyCore;
-  // Host facts (links, addresses, routes): sysfs and `ip` today; a netlink source replaces these three.
+  // Host facts (links, addresses, routes), all from one rtnetlink KernelState in real.ts.
   linkReader: LinkReader;
-  /** Follow `ip -o monitor link` besides polling (default true; tests with fake links pass false). */
-  linkMonitor?: boolean;
-  /** Host addresses and routes; default HostEnvironment (tests pass a fake). */
+  /**
+   * The kernel state behind linkReader and environment: started (dumped) before the first
+   * ring opens; each change re-reads links and addresses. Absent in tests with fake links,
+   * where a link poll timer (linkPollMs) stands in for its events.
+   */
+  kernel?: KernelPort;
+  /** Host addresses and routes; default HostEnvironment without a kernel (tests). */
   environment?: HostEnvironment;
   clock?: () => number;
 }

@@ -10,7 +10,9 @@ import { metaIsV6, metaSlot } from '../policy/addrtable';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import { DROP_REASON_NAMES } from '../wire/drop';
 import type { DaemonDeps, PolicyCore } from './ports';
-import { sysfsLinkReader } from './links';
+import { KernelState } from '../netlink/kernel';
+import { HostEnvironment } from './env';
+import { kernelLinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
 
@@ -50,6 +52,8 @@ export class DaemonPolicy extends Policy implements PolicyCore {
 }
 
 export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) => string } {
+  // One rtnetlink socket for links, addresses and routes (no polling, no `ip` children).
+  const kernel = new KernelState();
   return {
     loadConfig: (path) => loadConfig(path),
     openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti }),
@@ -58,7 +62,9 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
       return { program: f.program, text: f.fallback ? `${PLAIN_FILTER_NAME} (${f.reason})` : `${f.program.length} instructions` };
     },
     createPolicy: (config, env, output, logger) => new DaemonPolicy(config, env, output, logger),
-    linkReader: sysfsLinkReader,
+    linkReader: kernelLinkReader(kernel),
+    kernel,
+    environment: new HostEnvironment(kernel),
     dropName: (code) => DROP_REASON_NAMES[code] ?? `code_${code}`,
   };
 }

@@ -109,7 +109,7 @@ export class ActionResolver {
         out.mac = cx.ourMac;
         return Reason.Rule;
       case ActionKind.Route: {
-        const via = v6 ? this.env.routeInterface(Family.V6, f.target) : this.env.routeInterface(Family.V4, f.targetIp);
+        const via = v6 ? this.env.routeInterface(Family.V6, f.target, st.index) : this.env.routeInterface(Family.V4, f.targetIp, st.index);
         if (via === undefined) return Reason.NoRoute;
         if (via === st.cfg.name) return Reason.RouteSameInterface;
         out.mac = cx.ourMac;

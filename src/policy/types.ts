@@ -18,10 +18,11 @@ export interface PolicyEnvironment {
   /** Writes the interface's link-local address into `out`; false when it has none (then `::`). */
   sourceIp6(ifIndex: number, out: Ip6): boolean;
   /**
-   * Name of the interface the kernel routes `addr` out of, or undefined when unroutable.
-   * The daemon implements it with netlink / `ip route get` and caches the answers.
+   * Name of the interface the kernel routes `addr` out of, or undefined when unroutable (or
+   * not known yet: the daemon asks RTM_GETROUTE on a miss and answers from then on).
+   * `ifIndex` is the receiving interface: its VRF, if any, is where the lookup happens.
    */
-  routeInterface(family: Family, addr: Ip4 | Ip6): string | undefined;
+  routeInterface(family: Family, addr: Ip4 | Ip6, ifIndex?: number): string | undefined;
 }
 
 /**

@@ -119,7 +119,7 @@ function harness(first: Config) {
   let nextIfindex = 10;
   const policy = new FakePolicy();
   let deny = false;
-  const env = new HostEnvironment('/nonexistent-ip');
+  const env = new HostEnvironment(null);
   const deps: DaemonDeps = {
     loadConfig: () => {
       if (current instanceof Error) throw current;
@@ -136,7 +136,6 @@ function harness(first: Config) {
     compileFilter: (ifc) => ({ program: [{ code: 6, jt: 0, jf: 0, k: ifc.promisc ? 1 : ifc.vlans ? ifc.vlans.length + 2 : 0xffff - ifc.statics.length }], text: 'arp or icmp6' }),
     createPolicy: () => policy,
     linkReader: (n) => links.get(n) ?? null,
-    linkMonitor: false,
     environment: env,
     clock: () => 1000,
   };
@@ -237,13 +236,12 @@ test('an interface deleted and recreated gets a new ring; a vanished one is clos
   h.daemon.watcher.poll();
   h.links.set('eth0', { ...h.links.get('eth0')!, up: true });
   h.daemon.watcher.poll();
-  h.daemon.onLinkNotice({ name: 'eth0', deleted: false, up: false });
-  h.daemon.onLinkNotice({ name: 'eth0', deleted: false, up: true });
+  h.daemon.onKernelChange('links');
   assert.equal(h.rings.length, 2, 'down/up reopens nothing');
   assert.equal(h.rings[1]!.closed, false);
-  // Deleted and recreated between two polls, seen by the monitor: a new ring at once.
+  // Deleted and recreated within one batch of link events: a new ring at once.
   h.addLink('eth0');
-  h.daemon.onLinkNotice({ name: 'eth0', deleted: false, up: true });
+  h.daemon.onKernelChange('links');
   assert.equal(h.rings.length, 3);
   assert.equal(h.rings[1]!.closed, true);
   h.links.delete('eth0');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LinkWatcher, parseMonitorLine, sysfsLinkReader, type LinkEvent, type LinkState } from '../../src/daemon/links';
+import { kernelLinkReader, LinkWatcher, type LinkEvent, type LinkState } from '../../src/daemon/links';
 
 function fake(): { state: Map<string, LinkState>; events: LinkEvent[]; w: LinkWatcher } {
   const state = new Map<string, LinkState>();
@@ -48,17 +48,9 @@ test('vanish, down and up are reported; unwatched names are forgotten', () => {
   assert.equal(events.length, 3, 'a is no longer watched');
 });
 
-test('the sysfs reader sees loopback and not a missing name', () => {
-  const lo = sysfsLinkReader('lo');
-  assert.ok(lo && lo.ifindex >= 1 && lo.up);
-  assert.equal(sysfsLinkReader('np-no-such-if'), null);
-});
-
-test('ip monitor lines: name without the veth peer, UP flag (not LOWER_UP), deletions', () => {
-  assert.deepEqual(parseMonitorLine('3: rt0@if2: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default \\    link/ether 02:00:5e:00:53:01 brd ff:ff:ff:ff:ff:ff link-netns x'),
-    { name: 'rt0', deleted: false, up: false });
-  assert.deepEqual(parseMonitorLine('3: rt0@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP'), { name: 'rt0', deleted: false, up: true });
-  assert.deepEqual(parseMonitorLine('2: eth0: <NO-CARRIER,BROADCAST,MULTICAST,LOWER_UP> mtu 1500'), { name: 'eth0', deleted: false, up: false });
-  assert.deepEqual(parseMonitorLine('Deleted 3: rt0@if2: <BROADCAST,MULTICAST,UP> mtu 1500'), { name: 'rt0', deleted: true, up: true });
-  assert.equal(parseMonitorLine('    link/ether 02:00:5e:00:53:01'), null);
+test('the kernel reader maps rtnetlink links: ifindex and IFF_UP, null for an unknown name', () => {
+  const links = new Map([['eth0', { index: 4, name: 'eth0', up: false, lowerUp: false, master: 0, kind: undefined, vrfTable: undefined }]]);
+  const read = kernelLinkReader({ link: (n) => links.get(n) });
+  assert.deepEqual(read('eth0'), { ifindex: 4, up: false });
+  assert.equal(read('np-no-such-if'), null);
 });
