@@ -6,6 +6,7 @@ import { NaSource, type Config } from '../../src/config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, VLAN_NONE, type TxWriter } from '../../src/engine/types';
 import { formatIp6, formatMac, parseIp6, parseMac, readIp6, readMac } from '../../src/net/addr';
 import { Decision, Reason, Verdict } from '../../src/policy/decision';
+import { ReplyAction } from '../../src/policy/reply';
 import { buildNsResolve } from '../../src/wire/build';
 import { icmp6ChecksumOk } from '../../src/wire/checksum';
 import { FAMILY_V6, InterfaceStats, REPLY_ACTIONS } from '../../src/pipeline/stats';
@@ -57,6 +58,7 @@ class NdPolicy implements PolicyPort {
     d.verdict = Verdict.Answer;
     d.reason = Reason.Rule;
     d.action = 'self' as never;
+    d.replyAction = ReplyAction.Self;
     d.ruleIndex = 0;
     d.answerMac = ANSWER;
     d.naFlags = 2;
