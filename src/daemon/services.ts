@@ -5,19 +5,20 @@ import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { ListenAddress } from './args';
 import { serveControl, type ControlHandler } from './control';
+import { serverErrorLogger } from './limits';
 import type { Logger } from './log';
 import { createRegistry, serveMetrics, type MetricsSources } from './metrics';
 import { dropPrivileges, identity } from './privileges';
 
 export async function startControl(path: string, handler: ControlHandler, log: Logger): Promise<NetServer> {
-  const server = await serveControl(path, handler);
+  const server = await serveControl(path, handler, { onError: serverErrorLogger(log, 'control socket') });
   log.info({ event: 'control', path }, 'control socket listening');
   return server;
 }
 
 export async function startMetrics(addr: ListenAddress, sources: MetricsSources, log: Logger): Promise<Server> {
   if (!addr.loopback) log.warn({ event: 'metrics_exposed', host: addr.host }, `metrics endpoint on non-loopback address ${addr.host}: counters are visible to the network`);
-  const server = await serveMetrics(createRegistry(sources), addr);
+  const server = await serveMetrics(createRegistry(sources), addr, { onError: serverErrorLogger(log, 'metrics endpoint') });
   log.info({ event: 'metrics', host: addr.host, port: (server.address() as { port: number }).port }, 'metrics endpoint listening');
   return server;
 }
