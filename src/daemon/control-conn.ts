@@ -3,9 +3,11 @@
 // callbacks run between any two of them; at most `maxQueued` lines are taken ahead, and
 // nothing is taken or produced while the client leaves more than `softOutputBytes`
 // unread: reading pauses, the kernel's socket buffers fill, and the client's own writes
-// block. A `show cache` answer is written as one JSON line in slices of `sliceEntries`
-// entries from a snapshot. A client idle (or not reading) for `idleMs` is closed.
+// block. A `show cache` answer is written as one JSON line in slices (`sliceEntries`
+// entries or `sliceMs`, whichever comes first) from a snapshot. A client idle (or not
+// reading) for `idleMs` is closed.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { EntrySource } from './cache-dump';
 import type { ControlLimits } from './limits';
 
@@ -109,12 +111,17 @@ export class ControlConnection {
     this.stream = { source: s.source, next: 0 };
   }
 
-  /** The next `sliceEntries` entries of the stream under way; the tail when done. */
+  /** The next slice of the stream under way; the tail when done. */
   private slice(): void {
     const st = this.stream!;
-    const end = Math.min(st.source.length, st.next + this.limits.sliceEntries);
+    const max = Math.min(st.source.length, st.next + this.limits.sliceEntries);
+    const until = performance.now() + this.limits.sliceMs;
     const parts: string[] = [];
-    for (let i = st.next; i < end; i++) parts.push(JSON.stringify(st.source.entry(i)));
+    let end = st.next;
+    while (end < max) {
+      parts.push(JSON.stringify(st.source.entry(end++)));
+      if ((end & 31) === 0 && performance.now() >= until) break;
+    }
     let text = parts.join(',');
     if (st.next > 0 && parts.length > 0) text = `,${text}`;
     st.next = end;

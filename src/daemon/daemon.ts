@@ -101,8 +101,12 @@ export class Daemon {
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs);
     // Presence of interfaces and their addresses (the kernel answers for its own), every poll.
     this.pollTimer = setInterval(() => {
-      this.interfaces.watcher.poll();
-      this.env.refreshAddresses();
+      try {
+        this.interfaces.poll();
+        this.env.refreshAddresses();
+      } catch (err) {
+        this.log.error({ event: 'poll_error', err }, 'interface poll failed; the daemon runs on');
+      }
     }, this.opts.linkPollMs);
     this.pollTimer.unref();
     if (this.deps.linkMonitor !== false) {

@@ -49,9 +49,21 @@ export class HostEnvironment implements PolicyEnvironment {
 
   constructor(private readonly ipCommand = 'ip') {}
 
-  /** Re-reads every configured interface's addresses (cheap: no child process). */
+  /** Failed address reads (getifaddrs needs a netlink socket: EMFILE when out of descriptors). */
+  addressErrors = 0;
+
+  /**
+   * Re-reads every configured interface's addresses (cheap: no child process). When the
+   * read fails the last addresses stay and the failure is counted; it never throws.
+   */
   refreshAddresses(): void {
-    const all = networkInterfaces();
+    let all: ReturnType<typeof networkInterfaces>;
+    try {
+      all = networkInterfaces();
+    } catch {
+      this.addressErrors++;
+      return;
+    }
     this.addrs = this.slots.map((slot) => {
       const list = all[slot.name];
       if (!list) return NO_ADDRS;

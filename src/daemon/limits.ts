@@ -17,8 +17,10 @@ export interface ControlLimits {
   softOutputBytes: number;
   /** Unsent output above which the client is dropped (one answer bigger than this). */
   hardOutputBytes: number;
-  /** Cache entries formatted per event-loop turn while streaming `show cache`. */
+  /** Cache entries formatted per event-loop turn while streaming `show cache`, at most... */
   sliceEntries: number;
+  /** ...and for at most this long (ms): the ring's poll callback waits no longer than this. */
+  sliceMs: number;
 }
 
 export const CONTROL_LIMITS: ControlLimits = {
@@ -28,7 +30,8 @@ export const CONTROL_LIMITS: ControlLimits = {
   maxQueued: 16,
   softOutputBytes: 256 * 1024,
   hardOutputBytes: 16 * 1024 * 1024,
-  sliceEntries: 500,
+  sliceEntries: 2000,
+  sliceMs: 2,
 };
 
 export interface MetricsLimits {

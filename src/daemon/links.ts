@@ -15,8 +15,14 @@ export interface LinkState {
   up: boolean;
 }
 
-/** Reads one interface's state; null when it does not exist. */
+/**
+ * Reads one interface's state; null when it does not exist. Throws (with .code) when it
+ * cannot tell, e.g. EMFILE with the process out of descriptors: that is not "vanished".
+ */
 export type LinkReader = (name: string) => LinkState | null;
+
+/** Errors of a sysfs read that mean the interface is not there. */
+const ABSENT = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'ENOTDIR']);
 
 const IFF_UP = 0x1;
 
@@ -26,8 +32,9 @@ export const sysfsLinkReader: LinkReader = (name) => {
     const flags = Number(readFileSync(`/sys/class/net/${name}/flags`, 'utf8'));
     if (!Number.isInteger(ifindex)) return null;
     return { ifindex, up: (flags & IFF_UP) !== 0 };
-  } catch {
-    return null;
+  } catch (err) {
+    if (ABSENT.has((err as { code?: string }).code ?? '')) return null;
+    throw err;
   }
 };
 
@@ -50,7 +57,19 @@ export class LinkWatcher {
   constructor(
     private readonly read: LinkReader,
     private readonly onEvent: (e: LinkEvent) => void,
+    /** A read that could not tell (EMFILE...): the last known state stays, nothing is reported. */
+    private readonly onReadError: (name: string, err: Error & { code?: string }) => void = () => {},
   ) {}
+
+  /** The reader's answer, or `undefined` when it could not tell. */
+  private tryRead(name: string): LinkState | null | undefined {
+    try {
+      return this.read(name);
+    } catch (err) {
+      this.onReadError(name, err as Error);
+      return undefined;
+    }
+  }
 
   /** Sets the names to watch; `initial` is what the caller already knows (e.g. from opening rings). */
   watch(names: Iterable<string>, initial: Map<string, LinkState | null> = new Map()): void {
@@ -58,7 +77,7 @@ export class LinkWatcher {
     for (const n of [...this.known.keys()]) if (!want.has(n)) this.known.delete(n);
     for (const n of want) {
       if (initial.has(n)) this.known.set(n, initial.get(n)!);
-      else if (!this.known.has(n)) this.known.set(n, this.read(n));
+      else if (!this.known.has(n)) this.known.set(n, this.tryRead(n) ?? null);
     }
   }
 
@@ -69,7 +88,8 @@ export class LinkWatcher {
 
   poll(): void {
     for (const [name, was] of this.known) {
-      const now = this.read(name);
+      const now = this.tryRead(name);
+      if (now === undefined) continue;
       this.known.set(name, now);
       if (!was && !now) continue;
       if (!was && now) this.onEvent({ type: 'appeared', name, state: now });

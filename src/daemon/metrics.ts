@@ -2,7 +2,8 @@
 // pipeline's InterfaceStats, the engine's ring counters, the policy's cache figures).
 // prom-client reads them when Prometheus scrapes (collect callbacks), so a frame never
 // costs a prom-client call, a label lookup or an allocation; nothing here increments.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import {
   DECISION_BUCKETS, DECISION_CELLS as NB, FAMILY_NAMES, MAX_DROP_CODES, REPLY_ACTIONS, REPLY_OTHER, type InterfaceStats,
@@ -164,6 +165,33 @@ export class ScrapeCache {
   }
 }
 
+/**
+ * At most `max` connections: one more closes the oldest connection that has no request in
+ * progress (refusing the newcomer instead would let 32 idle sockets lock Prometheus out
+ * until they time out). Only when all are busy is the newcomer closed.
+ */
+function keepNewest(server: Server, max: number): void {
+  const open = new Map<Socket, { busy: number }>();
+  server.on('connection', (sock: Socket) => {
+    open.set(sock, { busy: 0 });
+    sock.on('close', () => open.delete(sock));
+    if (open.size <= max) return;
+    for (const [s, st] of open) {
+      if (st.busy === 0 && s !== sock) {
+        s.destroy();
+        return;
+      }
+    }
+    sock.destroy();
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const st = open.get(req.socket);
+    if (!st) return;
+    st.busy++;
+    res.on('close', () => { st.busy--; });
+  });
+}
+
 export interface MetricsServerOptions {
   limits?: MetricsLimits;
   /** Accept and client errors (EMFILE when out of descriptors): reported here, never fatal. */
@@ -194,7 +222,7 @@ export async function serveMetrics(registry: Registry, addr: ListenAddress, opts
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
   });
-  server.maxConnections = lim.maxConnections;
+  keepNewest(server, lim.maxConnections);
   server.maxRequestsPerSocket = lim.maxRequestsPerSocket;
   server.setTimeout(lim.idleMs, (sock) => sock.destroy());
   server.on('clientError', (_err, sock) => sock.destroy());
