@@ -13,7 +13,6 @@
 // An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
 // ask the policy to announce, as statics are announced after start and reload; a netlink
 // route/link/address source replaces the host facts in DaemonDeps (linkReader, environment).
-import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
@@ -46,7 +45,7 @@ export class Daemon {
   private pollTimer: NodeJS.Timeout | null = null;
   private monitor: LinkMonitor | null = null;
   private control: NetServer | null = null;
-  private metrics: Server | null = null;
+  private metrics: NetServer | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(

@@ -2,14 +2,10 @@
 // pipeline's InterfaceStats, the engine's ring counters, the policy's cache figures).
 // prom-client reads them when Prometheus scrapes (collect callbacks), so a frame never
 // costs a prom-client call, a label lookup or an allocation; nothing here increments.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import {
   DECISION_BUCKETS, DECISION_CELLS as NB, FAMILY_NAMES, MAX_DROP_CODES, REPLY_ACTIONS, REPLY_OTHER, type InterfaceStats,
 } from '../pipeline/stats';
-import type { ListenAddress } from './args';
-import { METRICS_LIMITS, type MetricsLimits } from './limits';
 
 /**
  * Cache figures at scrape time. The policy keeps one table for all interfaces: entries are
@@ -134,105 +130,4 @@ export function createRegistry(src: MetricsSources): Registry {
   return registry;
 }
 
-/**
- * One render shared by every scrape within `ttlMs`, and by scrapes that arrive while it is
- * being made: 5 000 pipelined GETs cost one render, not 5 000.
- */
-export class ScrapeCache {
-  private text: string | null = null;
-  private at = -Infinity;
-  private inflight: Promise<string> | null = null;
-  renders = 0;
-  constructor(private readonly registry: Registry, private readonly ttlMs: number, private readonly now = Date.now) {}
-
-  get(): Promise<string> {
-    if (this.text !== null && this.now() - this.at < this.ttlMs) return Promise.resolve(this.text);
-    if (this.inflight) return this.inflight;
-    this.renders++;
-    this.inflight = this.registry.metrics().then(
-      (text) => {
-        this.text = text;
-        this.at = this.now();
-        this.inflight = null;
-        return text;
-      },
-      (err: Error) => {
-        this.inflight = null;
-        throw err;
-      },
-    );
-    return this.inflight;
-  }
-}
-
-/**
- * At most `max` connections: one more closes the oldest connection that has no request in
- * progress (refusing the newcomer instead would let 32 idle sockets lock Prometheus out
- * until they time out). Only when all are busy is the newcomer closed.
- */
-function keepNewest(server: Server, max: number): void {
-  const open = new Map<Socket, { busy: number }>();
-  server.on('connection', (sock: Socket) => {
-    open.set(sock, { busy: 0 });
-    sock.on('close', () => open.delete(sock));
-    if (open.size <= max) return;
-    for (const [s, st] of open) {
-      if (st.busy === 0 && s !== sock) {
-        s.destroy();
-        return;
-      }
-    }
-    sock.destroy();
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const st = open.get(req.socket);
-    if (!st) return;
-    st.busy++;
-    res.on('close', () => { st.busy--; });
-  });
-}
-
-export interface MetricsServerOptions {
-  limits?: MetricsLimits;
-  /** Accept and client errors (EMFILE when out of descriptors): reported here, never fatal. */
-  onError?: (err: Error & { code?: string }) => void;
-}
-
-/**
- * Serves GET /metrics within METRICS_LIMITS: a bounded number of connections, each closed
- * when idle, slow to send its headers or past its request count. Resolves once listening;
- * rejects with the listen error (.code EADDRINUSE...).
- */
-export async function serveMetrics(registry: Registry, addr: ListenAddress, opts: MetricsServerOptions = {}): Promise<Server> {
-  const lim = opts.limits ?? METRICS_LIMITS;
-  const cache = new ScrapeCache(registry, lim.renderCacheMs);
-  const server = createServer({
-    headersTimeout: lim.headersTimeoutMs,
-    requestTimeout: lim.requestTimeoutMs,
-    keepAliveTimeout: lim.keepAliveTimeoutMs,
-    // How often the two timeouts above are checked (default 30 s).
-    connectionsCheckingInterval: Math.min(1000, lim.headersTimeoutMs),
-  }, (req, res) => {
-    if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
-      return;
-    }
-    cache.get().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-    );
-  });
-  keepNewest(server, lim.maxConnections);
-  server.maxRequestsPerSocket = lim.maxRequestsPerSocket;
-  server.setTimeout(lim.idleMs, (sock) => sock.destroy());
-  server.on('clientError', (_err, sock) => sock.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(addr.port, addr.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', opts.onError ?? (() => {}));
-  return server;
-}
+export { ScrapeCache, serveMetrics, type MetricsServerOptions } from './metrics-server';

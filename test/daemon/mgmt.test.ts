@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { needsNetns, waitFor } from '../helpers/netns';
-import { cacheDumper, fdCount, fillCache, idleConnections, idleControlClients, offerLoad, rssBytes, scrape, startMgmtLab } from './fixtures/mgmt';
+import {
+  cacheDumper, fdCount, fillCache, idleConnections, idleControlClients, offerLoad, pipelinedScrapes, rssBytes, scrape, startMgmtLab,
+} from './fixtures/mgmt';
 
 const RATE = Number(process.env.NP_MGMT_RATE ?? 10_000);
 const SECONDS = 3;
@@ -95,4 +97,25 @@ test('5 000 unread show cache requests: RSS stays bounded and SIGTERM stops with
   t.diagnostic(`cache ${learned}; RSS ${(rss0 / 2 ** 20).toFixed(1)} MiB before, peak ${(peak / 2 ** 20).toFixed(1)} MiB while 5000 requests sat unread; SIGTERM to exit ${stopMs} ms`);
   assert.ok(peak - rss0 < 48 * 2 ** 20, `RSS grew ${((peak - rss0) / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(stopMs < 1000, `stopped in ${stopMs} ms`);
+});
+
+test('5 000 pipelined GET /metrics during the load: none lost, RSS bounded', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
+  const m = await startMgmtLab('mpm', { tablesize: 32768 });
+  t.after(() => m.destroy());
+  await fillCache(m, 20_000); // scrapes count the cache entries, as the issue's run did
+  const rss0 = rssBytes(m.d.pid);
+  let peak = rss0;
+  const iv = setInterval(() => { peak = Math.max(peak, rssBytes(m.d.pid)); }, 50);
+  t.after(() => clearInterval(iv));
+  const scrapes = pipelinedScrapes(m, 5000);
+  const load = await offerLoad(m, RATE * SECONDS, RATE);
+  clearInterval(iv);
+  const got = scrapes.last;
+  scrapes.stop();
+  t.diagnostic(`answered ${load.answered}/${load.sent} (${load.sent - load.answered} lost); scrape client read ${((got.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
+    `connection closed ${got.closed}; RSS ${(rss0 / 2 ** 20).toFixed(1)} MiB before, peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(!m.d.exited);
+  assert.equal(load.answered, load.sent, 'no request lost');
+  assert.ok(peak - rss0 < 48 * 2 ** 20, `RSS grew ${((peak - rss0) / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok((await m.d.signal('SIGTERM')) < 1000);
 });
