@@ -36,15 +36,12 @@ export const CONTROL_LIMITS: ControlLimits = {
 
 export interface MetricsLimits {
   maxConnections: number;
-  /** Whole request headers must arrive within this (slowloris). */
+  /** The request head (8 KiB at most) must arrive within this (slowloris). */
   headersTimeoutMs: number;
+  /** A client that does not read its answer for this long is closed. */
   requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveTimeoutMs: number;
-  /** Any connection without traffic for this long is closed (also one that never sends). */
+  /** A connection that sends nothing is closed after this (or headersTimeoutMs if shorter). */
   idleMs: number;
-  /** Requests served on one connection before it is closed (pipelining bound). */
-  maxRequestsPerSocket: number;
   /** A rendered scrape is reused for this long: concurrent and repeated scrapes cost one render. */
   renderCacheMs: number;
 }
@@ -53,9 +50,7 @@ export const METRICS_LIMITS: MetricsLimits = {
   maxConnections: 32,
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
   idleMs: 10_000,
-  maxRequestsPerSocket: 100,
   renderCacheMs: 1_000,
 };
 
