@@ -6,6 +6,7 @@ import { formatAction, formatRule } from '../config/format';
 import { formatIp, formatMac, formatPrefix, parseIp, parseMac, type IpAddress } from '../net/addr';
 import type { RingOutput } from '../pipeline/output';
 import { FAMILY_NAMES, REPLY_ACTIONS } from '../pipeline/stats';
+import { SharedSnapshot } from './cache-dump';
 import { ControlError, type ControlHandler } from './control';
 import type { IfaceState, InterfaceSet } from './interfaces';
 import type { Logger } from './log';
@@ -89,7 +90,15 @@ function refreshFilter(ctx: CommandContext, ifIndex: number): void {
 }
 
 export function controlHandler(ctx: CommandContext): ControlHandler {
+  // Dumps asked for within a second share one compact snapshot, streamed in slices.
+  const snapshot = new SharedSnapshot(() => {
+    const p = ctx.policy();
+    if (p.cacheSnapshot) return p.cacheSnapshot(ctx.clock());
+    const list = p.cacheEntries(ctx.clock());
+    return { length: list.length, entry: (i) => list[i]! };
+  });
   return {
+    cacheSource: () => snapshot.get(),
     show: (what) => {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };

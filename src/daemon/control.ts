@@ -12,9 +12,12 @@ import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/errors';
 import { parseConfig } from '../config/parse';
+import type { EntrySource } from './cache-dump';
+import { ControlConnection } from './control-conn';
+import { CONTROL_LIMITS, type ControlLimits } from './limits';
 
 /** Longest request line accepted; a longer one gets an error and the connection closes. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+export const MAX_REQUEST_BYTES = CONTROL_LIMITS.maxLineBytes;
 
 export type ControlRequest =
   | { cmd: 'show'; what: 'cache' | 'rules' | 'stats'; id?: unknown }
@@ -34,6 +37,8 @@ export interface ControlHandler {
   show(what: 'cache' | 'rules' | 'stats'): Record<string, unknown>;
   add(req: { address: string; mac: string; announce: boolean; interface: string | null }): Record<string, unknown>;
   del(req: { address: string; interface: string | null }): Record<string, unknown>;
+  /** `show cache` entries to stream a slice at a time; without it `show` answers in one piece. */
+  cacheSource?(): EntrySource;
 }
 
 /** Checks the shape of a decoded request; throws ControlError E_BAD_REQUEST naming the problem. */
@@ -126,10 +131,33 @@ export function handleLine(line: string, handler: ControlHandler): string {
 }
 
 /**
+ * A `show cache` request the handler can stream: the JSON line's head up to the entries
+ * array (`{"ok":true,"id":..,"entries":[`), and the entries; null for any other request.
+ */
+export function streamAnswer(line: string, handler: ControlHandler): { head: string; source: EntrySource } | null {
+  if (!handler.cacheSource || !line.includes('cache')) return null;
+  let req: ControlRequest;
+  try {
+    req = validateRequest(JSON.parse(line));
+  } catch {
+    return null; // handleLine says what is wrong with it
+  }
+  if (req.cmd !== 'show' || req.what !== 'cache') return null;
+  const open = JSON.stringify(req.id === undefined ? { ok: true } : { ok: true, id: req.id });
+  return { head: `${open.slice(0, -1)},"entries":[`, source: handler.cacheSource() };
+}
+
+export interface ControlServerOptions {
+  limits?: ControlLimits;
+  /** Accept errors (EMFILE when out of descriptors): reported here, never fatal. */
+  onError?: (err: Error & { code?: string }) => void;
+}
+
+/**
  * Listens on `path` with mode 0600. A stale socket file (no listener) is replaced; a live
  * one is EADDRINUSE (another daemon runs). The parent directory is created 0755 if missing.
  */
-export async function serveControl(path: string, handler: ControlHandler): Promise<Server> {
+export async function serveControl(path: string, handler: ControlHandler, opts: ControlServerOptions = {}): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   if (existsSync(path)) {
     const live = await new Promise<boolean>((resolve) => {
@@ -142,27 +170,16 @@ export async function serveControl(path: string, handler: ControlHandler): Promi
     }
     unlinkSync(path);
   }
+  const limits = opts.limits ?? CONTROL_LIMITS;
+  const responder = { respond: (line: string) => handleLine(line, handler), stream: (line: string) => streamAnswer(line, handler) };
   const sockets = new Set<Socket>();
-  const server = createServer((sock) => {
+  // allowHalfOpen: a client that sends its requests and shuts its side still gets every answer.
+  const server = createServer({ allowHalfOpen: true }, (sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
-    let pending = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line.length > 0) sock.write(`${handleLine(line, handler)}\n`);
-      }
-      if (pending.length > MAX_REQUEST_BYTES) {
-        sock.end(`${JSON.stringify({ ok: false, error: { code: 'E_TOO_LONG', message: `request longer than ${MAX_REQUEST_BYTES} bytes` } })}\n`);
-        pending = '';
-      }
-    });
+    new ControlConnection(sock, responder, limits);
   });
+  server.maxConnections = limits.maxClients;
   // Created 0600 from the start (umask), not chmod'ed after a window where others could connect.
   const oldMask = process.umask(0o177);
   try {
@@ -177,6 +194,7 @@ export async function serveControl(path: string, handler: ControlHandler): Promi
     process.umask(oldMask);
   }
   chmodSync(path, 0o600);
+  server.on('error', opts.onError ?? (() => {}));
   // close() must not wait for idle `ctl` clients.
   const close = server.close.bind(server);
   server.close = ((cb?: (err?: Error) => void) => {

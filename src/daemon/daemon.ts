@@ -13,7 +13,6 @@
 // An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
 // ask the policy to announce, as statics are announced after start and reload. Links,
 // addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
-import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
@@ -46,7 +45,7 @@ export class Daemon {
   private tickTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private control: NetServer | null = null;
-  private metrics: Server | null = null;
+  private metrics: NetServer | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -101,8 +100,14 @@ export class Daemon {
   private startTimers(): void {
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs);
     if (this.deps.kernel) return; // rtnetlink events drive links and addresses
-    // Fake links (tests): presence and addresses are polled.
-    this.pollTimer = setInterval(() => this.onKernelChange('links'), this.opts.linkPollMs);
+    // Fake links (tests): presence and addresses are polled; a failing poll never stops the daemon.
+    this.pollTimer = setInterval(() => {
+      try {
+        this.onKernelChange('links');
+      } catch (err) {
+        this.log.error({ event: 'poll_error', err }, 'interface poll failed; the daemon runs on');
+      }
+    }, this.opts.linkPollMs);
     this.pollTimer.unref();
   }
 

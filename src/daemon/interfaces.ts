@@ -11,6 +11,7 @@ import { IfaceSlot, type Pipeline } from '../pipeline/pipeline';
 import { InterfaceStats } from '../pipeline/stats';
 import type { HostEnvironment } from './env';
 import { LinkWatcher, type LinkEvent, type LinkReader } from './links';
+import { isDescriptorExhaustion } from './limits';
 import type { Logger } from './log';
 import type { CompiledFilter, RingOpenOptions, RingPort } from './ports';
 
@@ -69,7 +70,31 @@ export class InterfaceSet {
     private readonly env: HostEnvironment,
     private readonly log: Logger,
   ) {
-    this.watcher = new LinkWatcher(deps.linkReader, (e) => this.onLinkEvent(e));
+    this.watcher = new LinkWatcher(deps.linkReader, (e) => this.onLinkEvent(e), (name, err) => this.readFailed(name, err));
+  }
+
+  /** Link reads that could not tell (EMFILE...): the ring stays as it is; logged at most every 10 s. */
+  linkReadErrors = 0;
+  private lastReadErrorLog = 0;
+
+  private readFailed(name: string, err: Error & { code?: string }): void {
+    this.linkReadErrors++;
+    const now = Date.now();
+    if (now - this.lastReadErrorLog < 10_000) return;
+    this.lastReadErrorLog = now;
+    this.log.warn({ event: 'link_read_failed', interface: name, code: err.code, total: this.linkReadErrors },
+      `cannot read the state of ${name} (${err.message}): keeping its ring as it is`);
+  }
+
+  /**
+   * One presence poll: link changes, then rings whose opening failed for want of
+   * descriptors (EMFILE/ENFILE) are tried again: nothing else would retry them.
+   */
+  poll(): void {
+    this.watcher.poll();
+    for (const st of this.states.values()) {
+      if (st.ring === null && isDescriptorExhaustion(st.lastError ?? undefined)) this.openRing(st);
+    }
   }
 
   /** Configured interfaces, in no particular order. */
@@ -158,7 +183,12 @@ export class InterfaceSet {
   private openRing(st: IfaceState): void {
     // A packet socket bound to a device that is down carries ENETDOWN from the start and
     // its poll handle stops at once: open only when the device is up ('up' event opens it).
-    const link = this.deps.linkReader(st.name);
+    let link: ReturnType<LinkReader>;
+    try {
+      link = this.deps.linkReader(st.name);
+    } catch {
+      link = null; // cannot tell: try to open, the ring's own error says what is wrong
+    }
     if (link !== null && !link.up) {
       if (st.lastError !== 'ENETDOWN') {
         this.log.warn({ event: 'ring_open_deferred', interface: st.name, code: 'ENETDOWN' }, `${st.name} is down: its ring opens when it comes up`);

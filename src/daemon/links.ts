@@ -12,7 +12,10 @@ export interface LinkState {
   up: boolean;
 }
 
-/** Reads one interface's state; null when it does not exist. */
+/**
+ * Reads one interface's state; null when it does not exist. Throws (with .code) when it
+ * cannot tell, e.g. EMFILE with the process out of descriptors: that is not "vanished".
+ */
 export type LinkReader = (name: string) => LinkState | null;
 
 /** A LinkReader over the kernel's link table as rtnetlink keeps it. */
@@ -41,7 +44,19 @@ export class LinkWatcher {
   constructor(
     private readonly read: LinkReader,
     private readonly onEvent: (e: LinkEvent) => void,
+    /** A read that could not tell (EMFILE...): the last known state stays, nothing is reported. */
+    private readonly onReadError: (name: string, err: Error & { code?: string }) => void = () => {},
   ) {}
+
+  /** The reader's answer, or `undefined` when it could not tell. */
+  private tryRead(name: string): LinkState | null | undefined {
+    try {
+      return this.read(name);
+    } catch (err) {
+      this.onReadError(name, err as Error);
+      return undefined;
+    }
+  }
 
   /** Sets the names to watch; `initial` is what the caller already knows (e.g. from opening rings). */
   watch(names: Iterable<string>, initial: Map<string, LinkState | null> = new Map()): void {
@@ -49,7 +64,7 @@ export class LinkWatcher {
     for (const n of [...this.known.keys()]) if (!want.has(n)) this.known.delete(n);
     for (const n of want) {
       if (initial.has(n)) this.known.set(n, initial.get(n)!);
-      else if (!this.known.has(n)) this.known.set(n, this.read(n));
+      else if (!this.known.has(n)) this.known.set(n, this.tryRead(n) ?? null);
     }
   }
 
@@ -60,7 +75,8 @@ export class LinkWatcher {
 
   poll(): void {
     for (const [name, was] of this.known) {
-      const now = this.read(name);
+      const now = this.tryRead(name);
+      if (now === undefined) continue;
       this.known.set(name, now);
       if (!was && !now) continue;
       if (!was && now) this.onEvent({ type: 'appeared', name, state: now });

@@ -2,12 +2,10 @@
 // pipeline's InterfaceStats, the engine's ring counters, the policy's cache figures).
 // prom-client reads them when Prometheus scrapes (collect callbacks), so a frame never
 // costs a prom-client call, a label lookup or an allocation; nothing here increments.
-import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import {
   DECISION_BUCKETS, DECISION_CELLS as NB, FAMILY_NAMES, MAX_DROP_CODES, REPLY_ACTIONS, REPLY_OTHER, type InterfaceStats,
 } from '../pipeline/stats';
-import type { ListenAddress } from './args';
 
 /**
  * Cache figures at scrape time. The policy keeps one table for all interfaces: entries are
@@ -132,24 +130,4 @@ export function createRegistry(src: MetricsSources): Registry {
   return registry;
 }
 
-/** Serves GET /metrics. Resolves once listening; rejects with the listen error (.code EADDRINUSE...). */
-export async function serveMetrics(registry: Registry, addr: ListenAddress): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(addr.port, addr.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
-}
+export { ScrapeCache, serveMetrics, type MetricsServerOptions } from './metrics-server';

@@ -11,6 +11,7 @@ import type { HostEnvironment } from './env';
 import type { LinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
+import type { EntrySource } from './cache-dump';
 
 /** What the daemon uses of a ring (src/engine Ring implements it). */
 export interface RingPort {
@@ -41,6 +42,8 @@ export interface PolicyCore extends PolicyPort {
   removeStatic(ifIndex: number, address: IpAddress): boolean;
   /** Learned entries per interface name, for `ctl show cache`. */
   cacheEntries(now: number): Record<string, unknown>[];
+  /** The same entries as a compact snapshot, streamed a slice at a time (optional: fakes may omit it). */
+  cacheSnapshot?(now: number): EntrySource;
   /** Cache figures for metrics. */
   cacheFigures(): CacheFigures;
 }

@@ -15,6 +15,7 @@ import { HostEnvironment } from './env';
 import { kernelLinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
+import { CacheSnapshot, STATE_STALE } from './cache-dump';
 
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
@@ -24,6 +25,17 @@ export class DaemonPolicy extends Policy implements PolicyCore {
 
   cacheEntries(now: number): Record<string, unknown>[] {
     return this.dumpCache(now) as unknown as Record<string, unknown>[];
+  }
+
+  /** A compact copy of the cache for a streamed `show cache` (typed arrays, no object per entry). */
+  cacheSnapshot(now: number): CacheSnapshot {
+    const c = this.cache;
+    const snap = new CacheSnapshot(c.size, (slot) => this.slotName(slot));
+    c.forEach((id) => {
+      const state = c.isStale(id, now) ? STATE_STALE : c.stateOf(id);
+      snap.push(c.key(id, 0), c.key(id, 1), c.key(id, 2), c.key(id, 3), c.key(id, 4), c.macOf(id), state);
+    });
+    return snap;
   }
 
   cacheFigures(): CacheFigures {
