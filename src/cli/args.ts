@@ -10,6 +10,8 @@ export interface OptionSpec {
   short?: string;
   /** Placeholder in messages for a string option's value: `--config needs a FILE`. */
   value?: string;
+  /** A string option that may be given again; its value is then the list, in order. */
+  multiple?: boolean;
 }
 
 export interface ArgSpec {
@@ -23,7 +25,7 @@ export interface ArgSpec {
 }
 
 export interface ParsedArgs {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -46,7 +48,7 @@ function unknown(spec: ArgSpec, raw: string): ArgError {
 /**
  * Parses `argv` against `spec`. Throws ArgError for an unknown option, a string option
  * without its value (or followed by another option), a value given to a switch, a repeated
- * option, or too many positional words.
+ * option (unless `multiple`), or too many positional words.
  */
 export function parseCommandArgs(spec: ArgSpec, argv: readonly string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
@@ -64,7 +66,7 @@ export function parseCommandArgs(spec: ArgSpec, argv: readonly string[]): Parsed
     const o = spec.options[t.name];
     if (!o) throw unknown(spec, t.rawName);
     const shown = t.rawName.startsWith('--') ? `--${t.name}` : t.rawName;
-    if (values[t.name] !== undefined) throw new ArgError(`${shown} given twice`);
+    if (values[t.name] !== undefined && !o.multiple) throw new ArgError(`${shown} given twice`);
     if (o.type === 'boolean') {
       if (t.value !== undefined) throw new ArgError(`${shown} takes no value (found '${shown}=${t.value}')`);
       values[t.name] = true;
@@ -74,7 +76,7 @@ export function parseCommandArgs(spec: ArgSpec, argv: readonly string[]): Parsed
     if (t.value === undefined) throw new ArgError(need);
     // parseArgs (not strict) takes the next word whatever it is: `--config --check` is a mistake.
     if (!t.inlineValue && t.value.startsWith('-') && t.value !== '-') throw new ArgError(`${need}, found the option '${t.value}'`);
-    values[t.name] = t.value;
+    values[t.name] = o.multiple ? [...((values[t.name] as string[] | undefined) ?? []), t.value] : t.value;
   }
   const names = spec.positionals ?? [];
   if (positionals.length > names.length && !spec.restPositionals) {

@@ -50,6 +50,13 @@ test('mistakes get one sentence each, with the nearest option when misspelt', ()
   assert.equal(msg(['--x'], { command: 'version', options: {} }), "unknown option '--x' ('version' takes no options)");
 });
 
+test('a multiple option collects its values in order; others still refuse a repeat', () => {
+  const spec: ArgSpec = { command: 'x', options: { interface: { type: 'string', short: 'i', value: 'IF', multiple: true }, config: { type: 'string', value: 'FILE' } } };
+  assert.deepEqual(parseCommandArgs(spec, ['-i', 'a', '--interface=b', '-ic']).values, { interface: ['a', 'b', 'c'] });
+  assert.equal(msg(['--config', 'a', '--config', 'b'], spec), '--config given twice');
+  assert.equal(msg(['-i', 'a', '-i'], spec), '-i needs an IF');
+});
+
 test('suggestions: prefixes, transpositions, nothing when far', () => {
   assert.equal(editDistance('slef', 'self'), 1);
   assert.equal(editDistance('interfce', 'interface'), 1);

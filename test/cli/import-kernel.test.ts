@@ -50,6 +50,30 @@ test('import-kernel: usage', async () => {
   assert.match(out.stderr, /ENOENT/);
 });
 
+test('import-kernel: the messages every command gives; - reads standard input', async () => {
+  for (const [argv, msg] of [
+    [['--nieghbour', 'n.json'], "unknown option '--nieghbour'"],
+    [['--sysclt', 's.txt'], "unknown option '--sysclt' (did you mean --sysctl?)"],
+    [['--networkd'], '--networkd needs a FILE'],
+    [['--neigh', '--live'], "--neigh needs a FILE, found the option '--live'"],
+    [['--neigh', 'a', '--neigh', 'b'], '--neigh given twice'],
+    [['--live=yes'], "--live takes no value (found '--live=yes')"],
+    [['n.json'], "unexpected argument 'n.json' (import-kernel takes no arguments)"],
+    [['--neigh', '-', '--sysctl', '-'], "standard input ('-') can be one of the files, not several"],
+    [[], 'give --live, or at least one of --neigh, --sysctl, --networkd'],
+  ] as const) {
+    const { io, out } = capture();
+    assert.equal(await runImportKernel([...argv], { ...io, readFile: () => assert.fail('read before the words were checked') }), 2, argv.join(' '));
+    assert.equal(out.stderr, `neighproxy import-kernel: ${msg}\ntry 'neighproxy import-kernel --help'\n`, argv.join(' '));
+  }
+  const files: Record<string, string> = { '-': readFileSync(join(FIX, 'kernel-neigh.json'), 'utf8'), s: readFileSync(join(FIX, 'kernel-sysctl.txt'), 'utf8'),
+    a: readFileSync(join(FIX, 'kernel-wan.network'), 'utf8'), b: '[Match]\nName=lan9\n[Network]\nIPv4ProxyARP=yes\nIPForward=yes\n' };
+  const { io, out } = capture();
+  assert.equal(await runImportKernel(['--neigh', '-', '--sysctl', 's', '--networkd', 'a', '--networkd', 'b'], { ...io, readFile: (p) => files[p]! }), 0, out.stderr);
+  const names = parseConfig(out.stdout, 'k.conf').config.interfaces.map((i) => i.name);
+  assert.ok(names.includes('wan0') && names.includes('lan9'), names.join(' '));
+});
+
 test('import-kernel --live in a namespace: what the kernel was told is what is imported', { skip: needsNetns() }, (t) => {
   const lab = new Lab('kim');
   t.after(() => lab.destroy());

@@ -101,12 +101,26 @@ test('bad ndppd.conf: what ndppd refuses too, compiler-style errors, exit 1', as
   assert.throws(() => importNdppd('# nothing\n', 'e.conf'), /expected at least one 'proxy IFACE/);
 });
 
-test('usage: exactly one FILE', async () => {
-  for (const argv of [[], ['a', 'b'], ['--x']]) {
-    const { io } = capture();
-    assert.equal(await runImportNdppd(argv, io), 2);
+test('usage: exactly one FILE, the messages every command gives; - reads standard input', async () => {
+  const hint = "try 'neighproxy import-ndppd --help'";
+  for (const [argv, msg] of [
+    [[], 'which file? expected FILE, or - for standard input'],
+    [['a', 'b'], "unexpected argument 'b' (import-ndppd takes at most FILE)"],
+    [['--x'], "unknown option '--x' ('import-ndppd' takes no options)"],
+    [['--help=x', 'f'], "unknown option '--help' ('import-ndppd' takes no options)"],
+  ] as const) {
+    const { io, out } = capture();
+    assert.equal(await runImportNdppd([...argv], io), 2);
+    assert.equal(out.stderr, `neighproxy import-ndppd: ${msg}\n${hint}\n`, argv.join(' '));
   }
   const { io, out } = capture();
   assert.equal(await runImportNdppd(['/nonexistent/ndppd.conf'], io), 1);
   assert.match(out.stderr, /ENOENT/);
+  const std = capture();
+  const text = readFileSync(join(FIX, 'ndppd-multi.conf'), 'utf8');
+  assert.equal(await runImportNdppd(['-'], { ...std.io, readFile: (p) => (p === '-' ? text : assert.fail(p)) }), 0);
+  assert.equal(std.out.stdout, importNdppd(text, '<stdin>').text);
+  const bad = capture();
+  assert.equal(await runImportNdppd(['-'], { ...bad.io, readFile: () => 'proxy eth0 {\n' }), 1);
+  assert.match(bad.out.stderr, /^<stdin>:2:1: found end of file/);
 });

@@ -95,3 +95,24 @@ test('import-parpd: global entries need the interfaces parpd ran on; errors and 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /ENOENT/);
 });
+
+test('import-parpd: the messages every command gives, -i repeats, - reads standard input', async () => {
+  for (const [argv, msg] of [
+    [['f', '--interfce', 'eth0'], "unknown option '--interfce' (did you mean --interface?)"],
+    [['f', '--interface'], '--interface needs an IF'],
+    [['f', '-i', '--interface', 'eth0'], "-i needs an IF, found the option '--interface'"],
+    [['a', 'b'], "unexpected argument 'b' (import-parpd takes at most FILE)"],
+    [['-i', 'eth0'], 'which file? expected FILE, or - for standard input'],
+  ] as const) {
+    const { io, out } = capture();
+    assert.equal(await runImportParpd([...argv], io), 2, argv.join(' '));
+    assert.equal(out.stderr, `neighproxy import-parpd: ${msg}\ntry 'neighproxy import-parpd --help'\n`, argv.join(' '));
+  }
+  const { io, out } = capture();
+  const code = await runImportParpd(['-', '-i', 'a0', '--interface=b0'], { ...io, readFile: (p) => (p === '-' ? 'proxy 192.0.2.5\n' : assert.fail(p)) });
+  assert.equal(code, 0, out.stderr);
+  assert.deepEqual(parseConfig(out.stdout, 'x').config.interfaces.map((i) => i.name), ['a0', 'b0']);
+  const bad = capture();
+  assert.equal(await runImportParpd(['-'], { ...bad.io, readFile: () => 'interface\n' }), 1);
+  assert.match(bad.out.stderr, /^<stdin>:1:10: /);
+});

@@ -3,7 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
 import type { Command } from '../command';
+import { STDIN_NAME } from '../input';
 import { ConfigError } from '../../config/errors';
 import { importKernel, type KernelInputs } from '../../config/kernel-import';
 
@@ -15,7 +17,9 @@ Prints the neighproxy configuration that answers what the kernel answers now:
                     net.ipv6.conf.IF.proxy_ndp, .forwarding, ...neigh.IF.proxy_delay)
   --networkd FILE   a systemd-networkd .network file (IPv4ProxyARP=, IPv6ProxyNDP=,
                     IPv6ProxyNDPAddress=, IPForward=); repeatable
-  --live            read the proxy table and the sysctls of this machine
+  --live            read the proxy table and the sysctls of this machine (a --neigh
+                    or --sysctl FILE given too replaces that half)
+FILE '-' reads standard input (for one of them).
 proxy_arp on IF          -> rule 0.0.0.0/0 0.0.0.0/0 route   (routed out of another interface)
 ip neigh proxy A dev IF  -> rule 0.0.0.0/0 A/32 route
 ip -6 neigh proxy A ...  -> rule ::/0 A/128 self, router yes, dad defend
@@ -59,38 +63,45 @@ function liveSysctls(): string {
   return lines.join('\n');
 }
 
-function gather(argv: string[], io: Io): KernelInputs | string {
-  const inputs: KernelInputs = { networkd: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--live') {
-      inputs.sysctl = { text: liveSysctls(), file: 'sysctl' };
-      inputs.neigh = { text: execFileSync('ip', ['-j', 'neigh', 'show', 'proxy'], { encoding: 'utf8' }), file: "'ip -j neigh show proxy'" };
-      continue;
-    }
-    if (a !== '--neigh' && a !== '--sysctl' && a !== '--networkd') return `unexpected argument '${a}'`;
-    const file = argv[++i];
-    if (!file) return `${a} needs a FILE`;
-    const src = { text: io.readFile(file), file: file === '-' ? 'stdin' : file };
-    if (a === '--neigh') inputs.neigh = src;
-    else if (a === '--sysctl') inputs.sysctl = src;
-    else inputs.networkd!.push(src);
+export const IMPORT_KERNEL_ARGS: ArgSpec = {
+  command: 'import-kernel',
+  options: {
+    live: { type: 'boolean' },
+    neigh: { type: 'string', value: 'FILE' },
+    sysctl: { type: 'string', value: 'FILE' },
+    networkd: { type: 'string', value: 'FILE', multiple: true },
+  },
+};
+
+/** The inputs the words name; ArgError for a usage mistake, a read error (with .code) as thrown. */
+function gather(argv: string[], io: Io): KernelInputs {
+  const { values } = parseCommandArgs(IMPORT_KERNEL_ARGS, argv);
+  const files = [values.neigh, values.sysctl, ...((values.networkd as string[] | undefined) ?? [])].filter((f) => f === '-');
+  if (files.length > 1) throw new ArgError("standard input ('-') can be one of the files, not several");
+  const read = (file: string) => ({ text: io.readFile(file), file: file === '-' ? STDIN_NAME : file });
+  const inputs: KernelInputs = { networkd: ((values.networkd as string[] | undefined) ?? []).map(read) };
+  if (typeof values.neigh === 'string') inputs.neigh = read(values.neigh);
+  if (typeof values.sysctl === 'string') inputs.sysctl = read(values.sysctl);
+  if (values.live === true) {
+    inputs.sysctl ??= { text: liveSysctls(), file: 'sysctl' };
+    inputs.neigh ??= { text: execFileSync('ip', ['-j', 'neigh', 'show', 'proxy'], { encoding: 'utf8' }), file: "'ip -j neigh show proxy'" };
   }
-  return inputs.neigh || inputs.sysctl || inputs.networkd!.length ? inputs : 'give --live, or at least one of --neigh, --sysctl, --networkd';
+  if (inputs.neigh || inputs.sysctl || inputs.networkd!.length) return inputs;
+  throw new ArgError('give --live, or at least one of --neigh, --sysctl, --networkd');
 }
 
 export async function runImportKernel(argv: string[], io: Io = processIo): Promise<number> {
-  let inputs: KernelInputs | string;
+  let inputs: KernelInputs;
   try {
     inputs = gather(argv, io);
   } catch (err) {
+    if (err instanceof ArgError) {
+      io.stderr(`neighproxy import-kernel: ${err.message}\n${helpHint('import-kernel')}\n`);
+      return 2;
+    }
     const e = err as NodeJS.ErrnoException & { path?: string };
     io.stderr(`neighproxy import-kernel: cannot read ${e.path ?? 'the kernel state'}: ${e.code ?? e.message}\n`);
     return 1;
-  }
-  if (typeof inputs === 'string') {
-    io.stderr(`neighproxy import-kernel: ${inputs}\n${USAGE}\n`);
-    return 2;
   }
   try {
     const r = importKernel(inputs);

@@ -1,7 +1,9 @@
 // `neighproxy import-ndppd FILE`: print the neighproxy configuration equivalent to an
 // ndppd.conf; what has no equivalent is written as `#` comments and noted on stderr.
 import { readFileSync } from 'node:fs';
+import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
 import type { Command } from '../command';
+import { STDIN_NAME } from '../input';
 import { ConfigError } from '../../config/errors';
 import { importNdppd } from '../../config/ndppd';
 
@@ -22,35 +24,47 @@ stdout (redirect it to a file, then 'neighproxy check --config' it).
   promiscuous yes|no      -> promisc yes|no
 Settings without an equivalent (route-ttl, address-ttl, autowire, autovia,
 deadtime) become '# note:' comments and are listed on stderr.
+FILE '-' reads standard input.
 
 exit status: 0 translated, 1 invalid or unreadable input, 2 usage error.`;
 
 interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** The file's text; '-' is standard input. */
+  readFile?(path: string): string;
 }
+
+const readInput = (p: string): string => readFileSync(p === '-' ? 0 : p, 'utf8');
 
 const processIo: Io = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
 };
 
+export const IMPORT_NDPPD_ARGS: ArgSpec = { command: 'import-ndppd', options: {}, positionals: ['FILE'] };
+
 export async function runImportNdppd(argv: string[], io: Io = processIo): Promise<number> {
-  if (argv.length !== 1 || argv[0]!.startsWith('-')) {
-    io.stderr(`neighproxy import-ndppd: ${argv.length === 0 ? 'FILE is required' : `unexpected argument '${argv[argv.length === 1 ? 0 : 1]}'`}\n${USAGE}\n`);
+  let file: string | undefined;
+  try {
+    file = parseCommandArgs(IMPORT_NDPPD_ARGS, argv).positionals[0];
+    if (file === undefined) throw new ArgError('which file? expected FILE, or - for standard input');
+  } catch (err) {
+    if (!(err instanceof ArgError)) throw err;
+    io.stderr(`neighproxy import-ndppd: ${err.message}\n${helpHint('import-ndppd')}\n`);
     return 2;
   }
-  const file = argv[0]!;
+  const name = file === '-' ? STDIN_NAME : file;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = (io.readFile ?? readInput)(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    io.stderr(`${file}: cannot read ndppd configuration: ${code}\n`);
+    io.stderr(`${name}: cannot read ndppd configuration: ${code}\n`);
     return 1;
   }
   try {
-    const r = importNdppd(text, file);
+    const r = importNdppd(text, name);
     io.stdout(r.text);
     if (r.notes.length) {
       io.stderr(`neighproxy import-ndppd: ${r.notes.length} thing(s) without an exact equivalent:\n`);

@@ -2,7 +2,9 @@
 // equivalent to a parpd.conf of Roy Marples' parpd; what has no equivalent is written as
 // `# note:` comments and listed on stderr.
 import { readFileSync } from 'node:fs';
+import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
 import type { Command } from '../command';
+import { STDIN_NAME } from '../input';
 import { ConfigError } from '../../config/errors';
 import { importParpd } from '../../config/parpd-import';
 
@@ -19,55 +21,59 @@ Entries before any 'interface' line apply to every interface: those named in
 the file and those given with --interface (the interfaces parpd ran on).
 Most specific entries come first; an interface's own entries before the global
 ones, as parpd looks them up. 'attack' and lines parpd skips become '# note:'
-comments and are listed on stderr.
+comments and are listed on stderr. FILE '-' reads standard input.
 
 exit status: 0 translated, 1 invalid or unreadable input, 2 usage error.`;
 
 interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** The file's text; '-' is standard input. */
+  readFile?(path: string): string;
 }
+
+const readInput = (p: string): string => readFileSync(p === '-' ? 0 : p, 'utf8');
 
 const processIo: Io = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
 };
 
-function parseArgs(argv: string[]): { file: string; interfaces: string[] } | string {
-  const interfaces: string[] = [];
-  let file: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--interface' || a === '-i') {
-      const v = argv[++i];
-      if (!v) return `${a} needs an interface name`;
-      interfaces.push(v);
-    } else if (a.startsWith('--interface=')) {
-      interfaces.push(a.slice(12));
-    } else if (a.startsWith('-') || file !== undefined) {
-      return `unexpected argument '${a}'`;
-    } else {
-      file = a;
-    }
-  }
-  return file === undefined ? 'FILE is required' : { file, interfaces };
+export const IMPORT_PARPD_ARGS: ArgSpec = {
+  command: 'import-parpd',
+  options: { interface: { type: 'string', short: 'i', value: 'IF', multiple: true } },
+  positionals: ['FILE'],
+};
+
+/** The file and the interfaces parpd ran on; ArgError for a usage mistake. */
+export function parseImportParpdArgs(argv: string[]): { file: string; interfaces: string[] } {
+  const { values, positionals } = parseCommandArgs(IMPORT_PARPD_ARGS, argv);
+  const file = positionals[0];
+  if (file === undefined) throw new ArgError('which file? expected FILE, or - for standard input');
+  const interfaces = (values.interface as string[] | undefined) ?? [];
+  if (interfaces.includes('')) throw new ArgError('--interface needs an IF, found an empty word');
+  return { file, interfaces };
 }
 
 export async function runImportParpd(argv: string[], io: Io = processIo): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    io.stderr(`neighproxy import-parpd: ${args}\n${USAGE}\n`);
+  let args: { file: string; interfaces: string[] };
+  try {
+    args = parseImportParpdArgs(argv);
+  } catch (err) {
+    if (!(err instanceof ArgError)) throw err;
+    io.stderr(`neighproxy import-parpd: ${err.message}\n${helpHint('import-parpd')}\n`);
     return 2;
   }
+  const name = args.file === '-' ? STDIN_NAME : args.file;
   let text: string;
   try {
-    text = readFileSync(args.file, 'utf8');
+    text = (io.readFile ?? readInput)(args.file);
   } catch (err) {
-    io.stderr(`${args.file}: cannot read parpd configuration: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}\n`);
+    io.stderr(`${name}: cannot read parpd configuration: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}\n`);
     return 1;
   }
   try {
-    const r = importParpd(text, args.file, args.interfaces);
+    const r = importParpd(text, name, args.interfaces);
     io.stdout(r.text);
     if (r.notes.length) {
       io.stderr(`neighproxy import-parpd: ${r.notes.length} thing(s) without an exact equivalent:\n`);
