@@ -20,6 +20,10 @@ import { createRegistry, FAMILY_NAMES, InterfaceStats, REPLY_ACTIONS, serveMetri
 import { RingOutput } from './output';
 import { IfaceSlot, monotonicSeconds, Pipeline, type PolicyPort } from './pipeline';
 import { dropPrivileges, identity } from './privileges';
+import type { RingGeometry } from './ringsize';
+
+/** The interface's `ring` setting (InterfaceConfig.ring once the configuration has it). */
+const ringOf = (c: InterfaceConfig): Partial<RingGeometry> | undefined => (c as { ring?: Partial<RingGeometry> }).ring;
 
 /** What the daemon uses of a ring (src/engine Ring implements it). */
 export interface RingPort {
@@ -37,6 +41,8 @@ export interface RingOpenOptions {
   filter: BpfProgram;
   promisc: boolean;
   allmulti: boolean;
+  /** RX slots and slot size (ringsize.ts DEFAULT_RING when absent). */
+  ring?: Partial<RingGeometry>;
 }
 
 /** What the daemon uses of the policy beyond per-frame decisions. */
@@ -91,7 +97,7 @@ interface IfaceState {
   lastError: string | null;
 }
 
-const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}`;
+const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}/${ringOf(c)?.frames}/${ringOf(c)?.frameSize}`;
 const programKey = (p: BpfProgram): string => p.map((i) => `${i.code},${i.jt},${i.jf},${i.k}`).join(';');
 
 /** Text for operators when a ring cannot be opened, by errno. */
@@ -304,7 +310,7 @@ export class Daemon {
         st = old;
         const reopen = old.ring !== null && openKey(old.cfg) !== openKey(cfg);
         if (reopen) {
-          this.log.info({ event: 'ring_reopen', interface: cfg.name }, 'promisc/allmulti changed: reopening the ring');
+          this.log.info({ event: 'ring_reopen', interface: cfg.name }, 'promisc/allmulti or ring size changed: reopening the ring');
           this.closeRing(old);
         }
         if (old.ring !== null && old.filterKey !== key) {
@@ -359,7 +365,7 @@ export class Daemon {
     }
     let ring: RingPort;
     try {
-      ring = this.deps.openRing(st.name, { filter: st.filter, promisc: st.cfg.promisc, allmulti: st.cfg.allmulti });
+      ring = this.deps.openRing(st.name, { filter: st.filter, promisc: st.cfg.promisc, allmulti: st.cfg.allmulti, ring: ringOf(st.cfg) });
     } catch (err) {
       const e = err as Error & { code?: string };
       const code = e.code ?? 'EIO';

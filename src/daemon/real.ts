@@ -12,6 +12,7 @@ import type { DaemonDeps, PolicyCore } from './daemon';
 import { sysfsLinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
+import { ringOpenOptions } from './ringsize';
 
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
@@ -49,7 +50,7 @@ export class DaemonPolicy extends Policy implements PolicyCore {
 export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) => string } {
   return {
     loadConfig: (path) => loadConfig(path),
-    openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti }),
+    openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }),
     compileFilter: (iface, config) => {
       const f = compileFilter(iface, config.cache, { log });
       return { program: f.program, text: f.fallback ? `plain ARP+NS filter (${f.reason})` : `${f.program.length} instructions` };

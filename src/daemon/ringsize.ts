@@ -1,0 +1,39 @@
+// The daemon's ring geometry: how many request frames the kernel can hold while the
+// daemon is not running. The RX ring is the only buffer between the kernel's receive path
+// (softirq, always runs) and the event loop (runs when the scheduler lets it): it must
+// cover a burst plus the longest time the process waits for a CPU. Issue 11 measured
+// both (bench/stall, /work notes): a 20 000-request back-to-back burst arrives faster
+// than it is answered, so nearly all of it sits in the ring at once, and on a loaded
+// 2-core host the daemon's main thread waited up to 300 ms for a CPU (perf sched) at
+// 25 000 requests/s: 7 500 frames. 32 768 slots cover both with room; 256-byte slots hold
+// any ARP or NS frame with two VLAN tags (a V2 slot spends 66 bytes on its headers).
+
+/** Per-interface ring setting (the configuration's `ring frames N framesize M`). */
+export interface RingGeometry {
+  /** RX slots: requests the kernel holds while the daemon is busy or not scheduled. */
+  frames: number;
+  /** Bytes per slot (RX and TX), a power of two. */
+  frameSize: number;
+}
+
+export const DEFAULT_RING: Readonly<RingGeometry> = Object.freeze({ frames: 32768, frameSize: 256 });
+
+/** TX slots: one batch of replies leaves per sendto(), so a few batches' worth suffice. */
+export const TX_FRAMES_MAX = 4096;
+
+/** Ring.open options for a geometry (defaults filled in). */
+export function ringOpenOptions(g: Partial<RingGeometry> = {}): { rxFrames: number; txFrames: number; frameSize: number } {
+  const frames = g.frames ?? DEFAULT_RING.frames;
+  return { rxFrames: frames, txFrames: Math.min(frames, TX_FRAMES_MAX), frameSize: g.frameSize ?? DEFAULT_RING.frameSize };
+}
+
+/** Locked memory the rings of one interface cost, in bytes (RX and TX share one mapping). */
+export function ringBytes(g: Partial<RingGeometry> = {}): number {
+  const o = ringOpenOptions(g);
+  return (o.rxFrames + o.txFrames) * o.frameSize;
+}
+
+/** "9.0 MiB" for `check` and the start-up log. */
+export function formatRingBytes(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
