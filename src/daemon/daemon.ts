@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Server as NetServer } from 'node:net';
-import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
+import { ActionKind, type Config, type InterfaceConfig, type StaticEntry } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import { formatAction, formatRule } from '../config/format';
 import { formatIp, formatMac, formatPrefix, parseIp, parseMac, type IpAddress, type Mac } from '../net/addr';
@@ -346,6 +346,7 @@ export class Daemon {
     this.pipeline.configure(config, slots);
     this.output.slots = slots;
     this.env.slots = slots;
+    this.env.wantRoutes(config.interfaces.some((c) => c.rules.some((r) => r.action.kind === ActionKind.Route)));
     for (const st of next.values()) if (st.ring) st.slot.mac = st.cfg.mac ?? st.ring.mac;
     for (const st of toOpen) this.openRing(st);
     this.env.refreshAddresses();
