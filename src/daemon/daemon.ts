@@ -17,6 +17,7 @@ import { HostEnvironment } from './env';
 import { LinkMonitor, LinkWatcher, type LinkEvent, type LinkNotice, type LinkReader } from './links';
 import type { Logger } from './log';
 import { createRegistry, FAMILY_NAMES, InterfaceStats, REPLY_ACTIONS, serveMetrics, type CacheFigures } from './metrics';
+import { lossSplit } from './loss';
 import { RingOutput } from './output';
 import { IfaceSlot, monotonicSeconds, Pipeline, type PolicyPort } from './pipeline';
 import { dropPrivileges, identity } from './privileges';
@@ -591,6 +592,7 @@ export class Daemon {
       unanswered: fam(s.unanswered),
       delayedAnswered: fam(s.delayedAnswered),
       ring: s.ring(),
+      loss: lossSplit(s),
     };
   }
 

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RingCounters } from '../engine/types';
+import { REASON_COUNT, REASON_NAMES } from '../policy/decision';
 import type { ListenAddress } from './args';
 
 export const FAMILY_V4 = 0;
@@ -37,6 +38,10 @@ export class InterfaceStats {
   readonly drops = new Float64Array(MAX_DROP_CODES);
   /** Replies that found the TX ring full. */
   readonly txFull = new Float64Array(1);
+  /** Requests not answered, by the decision's reason: [family * REASON_COUNT + reason] (silent and dropped verdicts). */
+  readonly unansweredByReason = new Float64Array(2 * REASON_COUNT);
+  /** Requests the policy answered whose reply found the TX ring full, per family. */
+  readonly answerTxFull = new Float64Array(2);
   /** [family * NB + bucket], plus sums per family. */
   readonly decisionBuckets = new Float64Array(2 * NB);
   readonly decisionSum = new Float64Array(2);
@@ -166,6 +171,17 @@ export function createRegistry(src: MetricsSources): Registry {
   });
   counter('neighproxy_unanswered_total', 'Requests the policy decided not to answer.',
     ['interface', 'family'], perFamily((s) => s.unanswered));
+  counter('neighproxy_unanswered_by_reason_total', 'Requests not answered by decision, by the decision\'s reason (loss.ts).',
+    ['interface', 'family', 'reason'], (c) => {
+      for (const s of src.interfaces()) {
+        for (let i = 0; i < s.unansweredByReason.length; i++) {
+          const v = s.unansweredByReason[i]!;
+          if (v > 0) c.inc({ interface: s.name, family: FAMILY_NAMES[(i / REASON_COUNT) | 0]!, reason: REASON_NAMES[i % REASON_COUNT]! }, v);
+        }
+      }
+    });
+  counter('neighproxy_answer_tx_ring_full_total', 'Requests answered by the policy whose reply found the TX ring full.',
+    ['interface', 'family'], perFamily((s) => s.answerTxFull));
   counter('neighproxy_delayed_answered_total', 'Answers sent after a delay window or a wait for a MAC.',
     ['interface', 'family'], perFamily((s) => s.delayedAnswered));
   counter('neighproxy_drops_total', 'Frames rejected by validation, by reason.', ['interface', 'reason'], (c) => {
@@ -177,7 +193,9 @@ export function createRegistry(src: MetricsSources): Registry {
     }
   });
   counter('neighproxy_tx_ring_full_total', 'Replies not sent because the TX ring was full.', ['interface'], (c) => {
-    for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().txRingFull + s.txFull[0]!);
+    // s.txFull counts every failed reserve (answers and the policy's own frames); the ring's
+    // STAT_TX_FULL counts the same events again, so it is not added.
+    for (const s of src.interfaces()) c.inc({ interface: s.name }, s.txFull[0]!);
   });
   counter('neighproxy_kernel_drops_total', 'Frames the kernel dropped because the RX ring was full (PACKET_STATISTICS).',
     ['interface'], (c) => { for (const s of src.interfaces()) c.inc({ interface: s.name }, s.ring().kernelDrops); });
