@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     options: {
       family: { type: 'string', default: 'ns' },
       rate: { type: 'string', default: '25000' },
+      /** Comma-separated rates, each run `runs` times: the loss sweep (e.g. 25000,50000,100000,200000). */
+      rates: { type: 'string' },
       count: { type: 'string', default: '100000' },
       runs: { type: 'string', default: '4' },
       targets: { type: 'string', default: '100' },
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     },
   });
   const families: Family[] = values.family === 'mixed' ? ['ns', 'arp'] : [values.family as Family];
-  const rate = Number(values.rate);
+  const rates = (values.rates ?? values.rate!).split(',').map(Number);
   const count = Number(values.count);
   const targets = Number(values.targets);
   const dir = mkdtempSync(join(tmpdir(), 'np-stall-'));
@@ -113,26 +115,44 @@ async function main(): Promise<void> {
     const replies = new ReplyCounter(netns, w.genIf);
     const tx = Ring.open(w.genIf, { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256, qdiscBypass: true });
     if (pid) console.log(`# daemon pid ${pid}`);
-    console.log(`# ${values.responder}, ${families.join('+')}, ${count} requests at ${rate || 'flat out'}/s, ${targets} targets, generator ${values.gen}`);
-    for (let run = 0; run < Number(values.runs); run++) {
-      const before = { arp: replies.arp, na: replies.na, stats: pid ? ctlStats(sock) : null, threads: pid ? readThreads(pid) : null, soft: softirqs() };
-      const t0 = Date.now();
-      if (values.gen === 'trafgen') await runTrafgen(tb.gen, w.genIf, dir, families, count, rate, targets);
-      else await runNative(tx, families, count, rate, targets);
-      const sendMs = Date.now() - t0;
-      await sleep(1000);
-      const got = { arp: replies.arp - before.arp, na: replies.na - before.na };
-      const sent = count * families.length;
-      const answered = got.arp + got.na;
-      console.log(`run ${run + 1}: sent ${sent} in ${sendMs} ms, answered ${answered} (${(100 * answered / sent).toFixed(3)} %: ARP ${got.arp}, NA ${got.na}), capture drops ${replies.drops}`);
-      console.log(`  softirqs ${diffSoftirqs(before.soft, softirqs())}`);
-      if (pid) report(pid, before.stats, ctlStats(sock), before.threads!, t0, logFile);
+    const summary: string[] = [];
+    for (const rate of rates) {
+      console.log(`# ${values.responder}, ${families.join('+')}, ${count} requests at ${rate || 'flat out'}/s, ${targets} targets, generator ${values.gen}`);
+      const pct: number[] = [];
+      const drops: number[] = [];
+      for (let run = 0; run < Number(values.runs); run++) {
+        const before = { arp: replies.arp, na: replies.na, stats: pid ? ctlStats(sock) : null, threads: pid ? readThreads(pid) : null, soft: softirqs() };
+        const t0 = Date.now();
+        if (values.gen === 'trafgen') await runTrafgen(tb.gen, w.genIf, dir, families, count, rate, targets);
+        else await runNative(tx, families, count, rate, targets);
+        const sendMs = Date.now() - t0;
+        await sleep(1000);
+        const got = { arp: replies.arp - before.arp, na: replies.na - before.na };
+        const sent = count * families.length;
+        const answered = got.arp + got.na;
+        pct.push((100 * answered) / sent);
+        console.log(`run ${run + 1}: sent ${sent} in ${sendMs} ms, answered ${answered} (${(100 * answered / sent).toFixed(3)} %: ARP ${got.arp}, NA ${got.na}), capture drops ${replies.drops}`);
+        console.log(`  softirqs ${diffSoftirqs(before.soft, softirqs())}`);
+        if (pid) {
+          const after = ctlStats(sock);
+          drops.push(kernelDrops(after) - kernelDrops(before.stats));
+          report(pid, before.stats, after, before.threads!, t0, logFile);
+        }
+      }
+      const med = [...pct].sort((a, b) => a - b)[pct.length >> 1]!;
+      summary.push(`${families.join('+')} at ${rate || 'flat out'}/s: answered ${med.toFixed(3)} % (median of ${pct.length}: ${pct.map((p) => p.toFixed(3)).join(' ')})` +
+        (pid ? `, kernel ring drops per run ${drops.join(' ')}` : ''));
     }
+    console.log(`# summary (${values.responder}, generator ${values.gen})\n${summary.join('\n')}`);
     tx.close();
     replies.ring.close();
   } finally {
     tb.destroy();
   }
+}
+
+function kernelDrops(s: Record<string, unknown> | null): number {
+  return ((s?.interfaces as { ring: { kernelDrops: number } }[] | undefined)?.[0]?.ring.kernelDrops) ?? 0;
 }
 
 function spawnDaemon(ns: string, conf: string, sock: string, logFile: string, extra: string[], env: NodeJS.ProcessEnv, rt: boolean): number {

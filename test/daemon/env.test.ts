@@ -43,3 +43,28 @@ test('own addresses come from the interfaces; unknown interfaces own nothing', (
   assert.equal(env.sourceIp6(1, out), false);
   assert.deepEqual([...out], [0, 0, 0, 0]);
 });
+
+test('routes are read (a child spawned) only while a route rule wants them', async () => {
+  const { mkdtempSync, writeFileSync, chmodSync, existsSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'npenv-'));
+  const marker = join(dir, 'spawned');
+  const ip = join(dir, 'ip');
+  writeFileSync(ip, `#!/bin/sh\ntouch ${marker}\necho '[{"dst":"default","dev":"uplink"}]'\n`);
+  chmodSync(ip, 0o755);
+  try {
+    const env = new HostEnvironment(ip);
+    env.wantRoutes(false);
+    env.refreshRoutesSync();
+    env.refreshRoutes();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(existsSync(marker), false, 'no child without route rules');
+    env.wantRoutes(true);
+    for (let i = 0; i < 50 && env.routeInterface(Family.V4, parseIp4('203.0.113.1')!) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(existsSync(marker), true, 'read at once when a route rule appears');
+    assert.equal(env.routeInterface(Family.V4, parseIp4('203.0.113.1')!), 'uplink');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
