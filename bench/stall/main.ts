@@ -56,7 +56,7 @@ function diffSoftirqs(a: Record<string, number[]>, b: Record<string, number[]>):
 
 function ctlStats(sock: string): Record<string, unknown> | null {
   try {
-    const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'neighproxy'), 'ctl', '--control', sock, '--json', 'show', 'stats'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'neighproxy'), 'ctl', '--control', sock, '--json', 'show', 'stats'], { encoding: 'utf8', timeout: 5000 });
     return JSON.parse(out) as Record<string, unknown>;
   } catch {
     return null;
