@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     const netns = `/run/netns/${tb.gen}`;
     const replies = new ReplyCounter(netns, w.genIf);
     const tx = Ring.open(w.genIf, { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256, qdiscBypass: true });
-    if (pid) console.log(`# daemon pid ${pid}`);
+    if (pid) console.log(`# daemon pid ${pid}, ${readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s*(\d+ kB)/)?.[1]} resident`);
     const summary: string[] = [];
     for (const rate of rates) {
       console.log(`# ${values.responder}, ${families.join('+')}, ${count} requests at ${rate || 'flat out'}/s, ${targets} targets, generator ${values.gen}`);
