@@ -4,8 +4,9 @@
 // cover a burst plus the longest time the process waits for a CPU. Issue 11 measured
 // both (bench/stall, /work notes): a 20 000-request back-to-back burst arrives faster
 // than it is answered, so nearly all of it sits in the ring at once, and on a loaded
-// 2-core host the daemon's main thread waited up to 300 ms for a CPU (perf sched) at
-// 25 000 requests/s: 7 500 frames. 32 768 slots cover both with room; 256-byte slots hold
+// 2-core host, where the main thread spent 1.4-3.5 s of every 4 s runnable but not running
+// (schedstat), frames waited up to 300-600 ms in the ring at 25 000 requests/s: 7 500-15 000
+// frames. 32 768 slots cover both; 256-byte slots hold
 // any ARP or NS frame with two VLAN tags (a V2 slot spends 66 bytes on its headers).
 
 /** Per-interface ring setting (the configuration's `ring frames N framesize M`). */
