@@ -44,7 +44,8 @@ interface NAME                one block per interface (Linux name, at most 15 by
  na-source  link-local        source of our advertisements: 'link-local' or 'target'
  ring       rx N tx N framesize B
                               AF_PACKET ring geometry, each part optional (default:
-                              the engine's): frames per ring 1 to 1048576 (rounded
+                              rx 32768 tx 4096 framesize 256, 9 MiB, sized for a
+                              20 000-request burst): frames per ring 1 to 1048576 (rounded
                               up to whole 4 KiB blocks), frame size a power of two
                               128 to 65536; RX plus TX at most 1 GiB. 'check'
                               prints the memory: rx 8192 x 512 B = 4 MiB, ...

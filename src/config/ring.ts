@@ -44,7 +44,7 @@ export function ringBytes(ring: RingConfig | undefined): number {
 
 /**
  * `rx 8192 x 512 B = 4 MiB, tx 1024 (default) x 512 B = 512 KiB: 4.5 MiB per interface`;
- * without a `ring` setting, `engine defaults: ...`.
+ * without a `ring` setting, `defaults: ...`.
  */
 export function describeRing(ring: RingConfig | undefined): string {
   const e = effectiveRing(ring);
@@ -54,7 +54,7 @@ export function describeRing(ring: RingConfig | undefined): string {
   const side = (name: string, n: number, set: number | undefined): string =>
     `${name} ${n}${mark(set, n)} x ${fs} = ${formatBytes(n * e.frameSize)}`;
   const both = `${side('rx', e.rxFrames, ring?.rxFrames)}, ${side('tx', e.txFrames, ring?.txFrames)}: ${formatBytes(ringBytes(ring))} per interface`;
-  return ring === undefined ? `engine defaults: ${both}` : both;
+  return ring === undefined ? `defaults: ${both}` : both;
 }
 
 /** Parses the words after `ring`; undefined when something was reported. */

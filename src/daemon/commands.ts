@@ -1,6 +1,7 @@
 // Control-socket commands (`neighproxy ctl`): show rules / cache / stats, add and del
 // static entries. Requests arrive already validated by control.ts; this module turns
 // them into policy and filter changes and answers with plain objects.
+import { lossSplit } from './loss';
 import type { Config } from '../config/types';
 import { formatAction, formatRule } from '../config/format';
 import { formatIp, formatMac, formatPrefix, parseIp, parseMac, type IpAddress } from '../net/addr';
@@ -80,6 +81,7 @@ function statsOf(st: IfaceState): Record<string, unknown> {
     unanswered: fam(s.unanswered),
     delayedAnswered: fam(s.delayedAnswered),
     ring: s.ring(),
+    loss: lossSplit(s),
   };
 }
 

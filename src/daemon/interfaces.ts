@@ -26,7 +26,7 @@ export interface IfaceState {
   lastError: string | null;
 }
 
-const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}`;
+const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}/${c.ring?.rxFrames}/${c.ring?.txFrames}/${c.ring?.frameSize}`;
 const programKey = (p: BpfProgram): string => p.map((i) => `${i.code},${i.jt},${i.jf},${i.k}`).join(';');
 
 /** Text for operators when a ring cannot be opened, by errno. */
@@ -152,7 +152,7 @@ export class InterfaceSet {
   private update(st: IfaceState, cfg: InterfaceConfig, index: number, f: CompiledFilter): IfaceState {
     st.slot.index = index;
     if (st.ring !== null && openKey(st.cfg) !== openKey(cfg)) {
-      this.log.info({ event: 'ring_reopen', interface: cfg.name }, 'promisc/allmulti changed: reopening the ring');
+      this.log.info({ event: 'ring_reopen', interface: cfg.name }, 'promisc/allmulti or ring geometry changed: reopening the ring');
       this.closeRing(st);
     }
     st.cfg = cfg;
@@ -198,7 +198,7 @@ export class InterfaceSet {
     }
     let ring: RingPort;
     try {
-      ring = this.deps.openRing(st.name, { filter: st.filter, promisc: st.cfg.promisc, allmulti: st.cfg.allmulti });
+      ring = this.deps.openRing(st.name, { filter: st.filter, promisc: st.cfg.promisc, allmulti: st.cfg.allmulti, ring: st.cfg.ring });
     } catch (err) {
       this.openFailed(st, err as Error & { code?: string });
       return;

@@ -1,9 +1,9 @@
 // Metrics about the process and its configuration rather than frames: build info,
 // prom-client's default process_* and nodejs_* metrics, which configured interfaces have
-// a ring, the last reload's outcome, and unanswered requests by reason. Everything is read
+// a ring and the last reload's outcome (unanswered requests by reason are the pipeline's
+// counters, exported by metrics.ts per interface and family). Everything is read
 // at scrape time from state that already exists; nothing here counts a frame.
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
-import { REASON_COUNT, REASON_NAMES } from '../policy/decision';
 
 export interface ExtraSources {
   version: string;
@@ -14,18 +14,7 @@ export interface ExtraSources {
   lastReloadOk(): boolean;
   /** Unix seconds of the last successful configuration load (start or reload). */
   lastSuccessAt(): number;
-  /** The policy's decisions per reason (Policy.reasonCounts, indexed by Reason); null before start. */
-  reasonCounts(): ArrayLike<number> | null;
 }
-
-/**
- * Reasons whose decision is "not answered" (Verdict.Silent), by name. Drops (own frame,
- * invalid, wrong VLAN, not a request, unknown interface) are not requests left unanswered.
- */
-export const UNANSWERED_REASONS: readonly string[] = [
-  'no_rule', 'ignore', 'own_address', 'self_request', 'probe', 'delayed', 'unknown_target',
-  'resolving', 'not_uplink', 'exception', 'route_same_interface', 'no_route', 'queue_full',
-];
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
   new Gauge({ name, help, labelNames, registers: [registry], collect(this: Gauge) { this.reset(); fill(this); } });
@@ -42,25 +31,6 @@ export function registerExtraMetrics(registry: Registry, src: ExtraSources): voi
     [], (g) => g.set(src.lastReloadOk() ? 1 : 0));
   gauge(registry, 'neighproxy_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.',
     [], (g) => g.set(src.lastSuccessAt()));
-  // A counter read from the policy's own per-reason counts, formatted here (no second count).
-  const reasonIndex = UNANSWERED_REASONS.map((n) => REASON_NAMES.indexOf(n));
-  const name = 'neighproxy_unanswered_by_reason_total';
-  const help = 'Requests not answered, by the reason of the decision, all interfaces (per interface and family: neighproxy_unanswered_total).';
-  registry.registerMetric({
-    name,
-    help,
-    type: 'counter',
-    aggregator: 'sum',
-    get: async () => {
-      const counts = src.reasonCounts();
-      const values = UNANSWERED_REASONS.map((reason, i) => ({
-        labels: { reason },
-        value: counts && reasonIndex[i]! >= 0 && reasonIndex[i]! < REASON_COUNT ? Number(counts[reasonIndex[i]!] ?? 0) : 0,
-      }));
-      return { name, help, type: 'counter', values, aggregator: 'sum' };
-    },
-    reset: () => {},
-  } as never);
 }
 
 /** The sources of a running daemon and its service state. */
@@ -81,7 +51,5 @@ export function daemonExtraSources(
       .map((i) => ({ name: i.name, open: i.open })),
     lastReloadOk: () => service.lastReloadOk,
     lastSuccessAt: () => service.lastSuccessAt,
-    // DaemonPolicy is a Policy: its reasonCounts is the count the policy keeps per decision.
-    reasonCounts: () => (daemon.policy as { reasonCounts?: Float64Array } | null)?.reasonCounts ?? null,
   };
 }

@@ -6,6 +6,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import {
   DECISION_BUCKETS, DECISION_CELLS as NB, FAMILY_NAMES, MAX_DROP_CODES, REPLY_ACTIONS, REPLY_OTHER, type InterfaceStats,
 } from '../pipeline/stats';
+import { REASON_COUNT, REASON_NAMES } from '../policy/decision';
 
 /**
  * Cache figures at scrape time. The policy keeps one table for all interfaces: entries are
@@ -93,6 +94,17 @@ export function createRegistry(src: MetricsSources): Registry {
   });
   counter('neighproxy_unanswered_total', 'Requests the policy decided not to answer.',
     ['interface', 'family'], perFamily((s) => s.unanswered));
+  counter('neighproxy_unanswered_by_reason_total', 'Requests not answered by decision, by the decision\'s reason (loss.ts).',
+    ['interface', 'family', 'reason'], (c) => {
+      for (const s of src.interfaces()) {
+        for (let i = 0; i < s.unansweredByReason.length; i++) {
+          const v = s.unansweredByReason[i]!;
+          if (v > 0) c.inc({ interface: s.name, family: FAMILY_NAMES[(i / REASON_COUNT) | 0]!, reason: REASON_NAMES[i % REASON_COUNT]! }, v);
+        }
+      }
+    });
+  counter('neighproxy_answer_tx_ring_full_total', 'Requests answered by the policy whose reply found the TX ring full.',
+    ['interface', 'family'], perFamily((s) => s.answerTxFull));
   counter('neighproxy_delayed_answered_total', 'Answers sent after a delay window or a wait for a MAC.',
     ['interface', 'family'], perFamily((s) => s.delayedAnswered));
   counter('neighproxy_drops_total', 'Frames rejected by validation, by reason.', ['interface', 'reason'], (c) => {

@@ -1,6 +1,6 @@
 // What the daemon uses of the world, as interfaces. Each is a seam: the real wiring is
 // in real.ts, tests pass fakes, and a new module plugs in here rather than in the daemon.
-import type { Config, InterfaceConfig } from '../config/types';
+import type { Config, InterfaceConfig, RingConfig } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import type { IpAddress, Mac } from '../net/addr';
 import type { PolicyPort } from '../pipeline/pipeline';
@@ -29,6 +29,8 @@ export interface RingOpenOptions {
   filter: BpfProgram;
   promisc: boolean;
   allmulti: boolean;
+  /** The interface's `ring` setting (ringsize.ts fills in the defaults). */
+  ring?: RingConfig;
 }
 
 /** What the daemon uses of the policy beyond per-frame decisions. */

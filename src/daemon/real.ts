@@ -16,6 +16,7 @@ import { kernelLinkReader } from './links';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
+import { ringOpenOptions } from './ringsize';
 
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
@@ -68,7 +69,7 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
   const kernel = new KernelState();
   return {
     loadConfig: (path) => loadConfig(path),
-    openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti }),
+    openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }),
     compileFilter: (iface, config) => {
       const f = compileFilter(iface, config.cache, { log });
       return { program: f.program, text: f.fallback ? `${PLAIN_FILTER_NAME} (${f.reason})` : `${f.program.length} instructions` };

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { NaSource, type Config } from '../config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../engine/types';
 import { type Ip6, type Mac, newIp6 } from '../net/addr';
-import { Decision, Verdict } from '../policy/decision';
+import { Decision, REASON_COUNT, Verdict } from '../policy/decision';
 import { buildArpReplyTo, buildNaReplyTo, buildNeighborAdvertisement, replyVlan } from '../wire/build';
 import { parseFrame } from '../wire/parse';
 import { FrameKind, FrameView } from '../wire/view';
@@ -87,9 +87,10 @@ export class Pipeline {
       const t0 = request ? performance.now() : 0;
       const d = this.policy.handle(view, ifIndex, now);
       if (d.verdict === Verdict.Answer) {
-        this.answer(slot, tx, family, d);
-      } else if (request && d.verdict === Verdict.Silent) {
-        stats.unanswered[family]!++;
+        this.answer(slot, tx, family, d, request);
+      } else if (request) {
+        if (d.verdict === Verdict.Silent) stats.unanswered[family]!++;
+        stats.unansweredByReason[family * REASON_COUNT + d.reason]!++;
       }
       if (request) {
         stats.requests[family]!++;
@@ -98,10 +99,15 @@ export class Pipeline {
     }
   }
 
-  private answer(slot: IfaceSlot, tx: TxWriter, family: number, d: Decision): void {
+  private answer(slot: IfaceSlot, tx: TxWriter, family: number, d: Decision, request: boolean): void {
     const stats = slot.stats;
     const off = tx.reserve();
-    if (off < 0) return; // TX ring full: the ring counted it (RingCounters.txRingFull)
+    if (off < 0) {
+      // TX ring full: the ring counted the refused frame (RingCounters.txRingFull); the
+      // request it answered is attributed here, per family, for the loss split.
+      if (request) stats.answerTxFull[family]!++;
+      return;
+    }
     let len: number;
     if (family === FAMILY_V4) {
       len = buildArpReplyTo(tx.buf, off, this.view, d.answerMac, slot.mac);

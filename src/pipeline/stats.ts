@@ -4,6 +4,7 @@
 // Facts another layer owns are not copied here: the ring's counters (TX ring full, kernel
 // drops, ...) are read from the engine through `ringCounters`.
 import type { RingCounters } from '../engine/types';
+import { REASON_COUNT } from '../policy/decision';
 import { ReplyAction, REPLY_ACTION_NAMES } from '../policy/reply';
 
 export const FAMILY_V4 = 0;
@@ -36,6 +37,10 @@ export class InterfaceStats {
   readonly delayedAnswered = new Float64Array(2);
   /** Frames the wire parser rejected, by drop code. */
   readonly drops = new Float64Array(MAX_DROP_CODES);
+  /** Requests not answered, by the decision's reason: [family * REASON_COUNT + reason] (silent and dropped verdicts). */
+  readonly unansweredByReason = new Float64Array(2 * REASON_COUNT);
+  /** Requests the policy answered whose reply found the TX ring full, per family (the ring counts the frames). */
+  readonly answerTxFull = new Float64Array(2);
   /** [family * DECISION_CELLS + bucket], plus sums per family. */
   readonly decisionBuckets = new Float64Array(2 * DECISION_CELLS);
   readonly decisionSum = new Float64Array(2);

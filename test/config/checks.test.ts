@@ -138,10 +138,10 @@ test('ring: parsed, printed back, and its memory stated', () => {
   const [a, b] = config.interfaces;
   assert.deepEqual(a!.ring, { rxFrames: 8192, frameSize: 1024 });
   assert.deepEqual(b!.ring, { txFrames: 100 });
-  assert.equal(describeRing(a!.ring), 'rx 8192 x 1024 B = 8 MiB, tx 1024 (default) x 1024 B = 1 MiB: 9 MiB per interface');
-  assert.equal(describeRing(b!.ring), 'rx 4096 (default) x 512 B (default) = 2 MiB, tx 104 (100 rounded up to whole 4 KiB blocks) x 512 B (default) = 52 KiB: 2.05 MiB per interface');
-  assert.equal(describeRing(undefined), 'engine defaults: rx 4096 x 512 B = 2 MiB, tx 1024 x 512 B = 512 KiB: 2.5 MiB per interface');
-  assert.equal(ringBytes(a!.ring), 9 * 2 ** 20);
+  assert.equal(describeRing(a!.ring), 'rx 8192 x 1024 B = 8 MiB, tx 4096 (default) x 1024 B = 4 MiB: 12 MiB per interface');
+  assert.equal(describeRing(b!.ring), 'rx 32768 (default) x 256 B (default) = 8 MiB, tx 112 (100 rounded up to whole 4 KiB blocks) x 256 B (default) = 28 KiB: 8.03 MiB per interface');
+  assert.equal(describeRing(undefined), 'defaults: rx 32768 x 256 B = 8 MiB, tx 4096 x 256 B = 1 MiB: 9 MiB per interface');
+  assert.equal(ringBytes(a!.ring), 12 * 2 ** 20);
   const again = parseConfig(formatConfig(config), 'again').config;
   assert.deepEqual(again.interfaces.map((i) => i.ring), [a!.ring, b!.ring]);
   assert.equal(config.interfaces.length, 2);

@@ -558,7 +558,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n ring rx 65536 framesize 16384\nend\ninterface eth1\n ring rx 8 rx 16\nend\ninterface eth2\n ring tx\nend\n",
     code: 'E_CONFIG_LIMIT',
     messages: [
-      "bad.conf:2:2: found 'ring', expected rings of at most 1 GiB per interface (RX plus TX; this is rx 65536 x 16384 B = 1 GiB, tx 1024 (default) x 16384 B = 16 MiB: 1.02 GiB per interface)",
+      "bad.conf:2:2: found 'ring', expected rings of at most 1 GiB per interface (RX plus TX; this is rx 65536 x 16384 B = 1 GiB, tx 4096 (default) x 16384 B = 64 MiB: 1.06 GiB per interface)",
       "bad.conf:5:12: found 'rx', expected each of 'rx', 'tx' and 'framesize' once",
       "bad.conf:8:9: found end of line, expected a number of frames",
     ],

@@ -66,3 +66,4 @@ test('without a kernel source nothing is owned and nothing routes', () => {
   assert.equal(env.isOwnIp4(0, parseIp4('127.0.0.1')!), false);
   assert.equal(env.routeInterface(Family.V4, parseIp4('192.0.2.1')!, 0), undefined);
 });
+

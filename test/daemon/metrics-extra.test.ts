@@ -1,23 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { daemonExtraSources, registerExtraMetrics, UNANSWERED_REASONS } from '../../src/daemon/metrics-extra';
-import { REASON_COUNT, REASON_NAMES } from '../../src/policy/decision';
+import { daemonExtraSources, registerExtraMetrics } from '../../src/daemon/metrics-extra';
 import { ServiceState } from '../../src/daemon/service';
 import { SdNotifier } from '../../src/daemon/sdnotify';
 import { parseProm } from './fixtures/prom';
 
-test('build info, process_*, ring-up per configured interface, last reload, unanswered by reason', async () => {
+test('build info, process_*, ring-up per configured interface, last reload', async () => {
   const registry = new Registry();
-  const reasons = new Float64Array(REASON_COUNT);
-  reasons[REASON_NAMES.indexOf('no_rule')] = 4;
-  reasons[REASON_NAMES.indexOf('delayed')] = 2;
-  reasons[REASON_NAMES.indexOf('rule')] = 50; // answered: not an unanswered reason
   const service = new ServiceState(new SdNotifier(null), () => 1700000000);
   const open = new Map([['eth0', true], ['eth9', false]]);
   const daemon = {
     controlHandler: () => ({ show: () => ({ interfaces: [...open].map(([name, o]) => ({ name, open: o })) }) }),
-    policy: { reasonCounts: reasons },
+    policy: null,
   };
   registerExtraMetrics(registry, daemonExtraSources(daemon, service));
   let m = parseProm(await registry.metrics());
@@ -30,24 +25,10 @@ test('build info, process_*, ring-up per configured interface, last reload, unan
   assert.equal(m.get('neighproxy_interface_ring_up{interface="eth9"}'), 0, 'a configured interface without a ring shows 0');
   assert.equal(m.get('neighproxy_config_last_reload_successful'), 1);
   assert.equal(m.get('neighproxy_config_last_reload_success_timestamp_seconds'), 1700000000);
-  assert.equal(m.get('neighproxy_unanswered_by_reason_total{reason="no_rule"}'), 4);
-  assert.equal(m.get('neighproxy_unanswered_by_reason_total{reason="delayed"}'), 2);
-  assert.equal(m.has('neighproxy_unanswered_by_reason_total{reason="rule"}'), false);
-  for (const r of UNANSWERED_REASONS) assert.ok(REASON_NAMES.includes(r), `${r} is a policy reason`);
   // Read at scrape time: later changes show without re-registering.
   service.lastReloadOk = false;
   open.set('eth9', true);
-  reasons[REASON_NAMES.indexOf('no_rule')] = 5;
   m = parseProm(await registry.metrics());
   assert.equal(m.get('neighproxy_config_last_reload_successful'), 0);
   assert.equal(m.get('neighproxy_interface_ring_up{interface="eth9"}'), 1);
-  assert.equal(m.get('neighproxy_unanswered_by_reason_total{reason="no_rule"}'), 5);
-});
-
-test('before the policy exists every reason reads 0', async () => {
-  const registry = new Registry();
-  registerExtraMetrics(registry, daemonExtraSources({ controlHandler: () => ({ show: () => ({ interfaces: [] }) }), policy: null },
-    new ServiceState(new SdNotifier(null))));
-  const m = parseProm(await registry.metrics());
-  assert.equal(m.get('neighproxy_unanswered_by_reason_total{reason="ignore"}'), 0);
 });

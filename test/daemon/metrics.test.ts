@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createRegistry, serveMetrics, type CacheFigures } from '../../src/daemon/metrics';
 import { emptyRingCounters, FAMILY_V4, FAMILY_V6, InterfaceStats, REPLY_ACTIONS } from '../../src/pipeline/stats';
 import { parseProm } from './fixtures/prom';
+import { lossSplit } from '../../src/daemon/loss';
+import { REASON_COUNT, REASON_NAMES } from '../../src/policy/decision';
 
 function setup() {
   const eth0 = new InterfaceStats('eth0');
@@ -52,6 +54,24 @@ test('hot-path counters appear at scrape time with interface/family/action label
   // Values are read again at the next scrape, not frozen at registration.
   eth0.requests[FAMILY_V4] = 11;
   assert.equal(parseProm(await registry.metrics()).get('neighproxy_requests_total{interface="eth0",family="ipv4"}'), 11);
+});
+
+test('the loss split: unanswered by reason and answers refused by a full TX ring, per interface and family', async () => {
+  const { eth0, registry } = setup();
+  eth0.unansweredByReason[FAMILY_V6 * REASON_COUNT + REASON_NAMES.indexOf('no_rule')] = 4;
+  eth0.unansweredByReason[FAMILY_V4 * REASON_COUNT + REASON_NAMES.indexOf('delayed')] = 2;
+  eth0.answerTxFull[FAMILY_V6] = 3;
+  const p = parseProm(await registry.metrics());
+  assert.equal(p.get('neighproxy_unanswered_by_reason_total{interface="eth0",family="ipv6",reason="no_rule"}'), 4);
+  assert.equal(p.get('neighproxy_unanswered_by_reason_total{interface="eth0",family="ipv4",reason="delayed"}'), 2);
+  assert.equal(p.has('neighproxy_unanswered_by_reason_total{interface="eth0",family="ipv4",reason="no_rule"}'), false);
+  assert.equal(p.get('neighproxy_answer_tx_ring_full_total{interface="eth0",family="ipv6"}'), 3);
+  // ctl show stats prints the same split from the same counters.
+  const l = lossSplit(eth0);
+  assert.deepEqual(l.unanswered, { ipv4: { delayed: 2 }, ipv6: { no_rule: 4 } });
+  assert.deepEqual(l.txRingFull, { ipv4: 0, ipv6: 3 });
+  assert.equal(l.kernelRingDrop, 5);
+  assert.equal(l.sendErrors, 7);
 });
 
 test('ring counters survive a ring being closed and reopened', async () => {

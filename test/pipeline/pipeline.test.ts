@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { NaSource, type Config } from '../../src/config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, VLAN_NONE, type TxWriter } from '../../src/engine/types';
 import { formatIp6, formatMac, parseIp6, parseMac, readIp6, readMac } from '../../src/net/addr';
-import { Decision, Reason, Verdict } from '../../src/policy/decision';
+import { Decision, Reason, REASON_COUNT, Verdict } from '../../src/policy/decision';
 import { ReplyAction } from '../../src/policy/reply';
+import { lossSplit } from '../../src/daemon/loss';
 import { buildNsResolve } from '../../src/wire/build';
 import { icmp6ChecksumOk } from '../../src/wire/checksum';
 import { FAMILY_V6, InterfaceStats, REPLY_ACTIONS } from '../../src/pipeline/stats';
@@ -127,4 +128,33 @@ test('frames for an interface index the configuration does not have are ignored'
   pipeline.configure(ndConfig(NaSource.Target, false), [new IfaceSlot('eth0', 0, new InterfaceStats('eth0'))]);
   pipeline.onBatch(3, nsBatch(), new RecordingTx());
   assert.equal(policy.calls, 0);
+});
+
+test('every unanswered request is counted at its stage: TX ring full, or the decision by reason', () => {
+  const stats = new InterfaceStats('eth0');
+  const slot = new IfaceSlot('eth0', 0, stats);
+  slot.mac = OUR;
+  const policy = new NdPolicy();
+  const pipeline = new Pipeline(policy, () => 1);
+  pipeline.configure(ndConfig(NaSource.Target, false), [slot]);
+  const tx = new RecordingTx();
+  tx.free = 0;
+  pipeline.onBatch(0, nsBatch(), tx);
+  assert.equal(stats.answerTxFull[FAMILY_V6], 1, 'answered, but no TX slot');
+  const silentOnce = (verdict: Verdict, reason: Reason): void => {
+    const handle = policy.handle.bind(policy);
+    policy.handle = (v, i) => { const d = handle(v, i); d.verdict = verdict; d.reason = reason; return d; };
+    pipeline.onBatch(0, nsBatch(), new RecordingTx());
+    policy.handle = handle;
+  };
+  silentOnce(Verdict.Silent, Reason.NoRule);
+  silentOnce(Verdict.Silent, Reason.NoRule);
+  silentOnce(Verdict.Drop, Reason.OwnFrame);
+  assert.equal(stats.unansweredByReason[FAMILY_V6 * REASON_COUNT + Reason.NoRule], 2);
+  assert.equal(stats.unansweredByReason[FAMILY_V6 * REASON_COUNT + Reason.OwnFrame], 1, 'dropped verdicts count too');
+  assert.equal(stats.unanswered[FAMILY_V6], 2, 'unanswered keeps counting silent decisions only');
+  const loss = lossSplit(stats);
+  assert.deepEqual(loss.unanswered, { ipv4: {}, ipv6: { no_rule: 2, own_frame: 1 } });
+  assert.deepEqual(loss.txRingFull, { ipv4: 0, ipv6: 1 });
+  assert.equal(stats.requests[FAMILY_V6], 4);
 });
