@@ -111,6 +111,53 @@ function waitFor(check: () => boolean, ms: number): Promise<boolean> {
   });
 }
 
+/** The hosts print every datagram they receive: proof the answers led somewhere. */
+function startListeners(lab: DemoLab): string[] {
+  const received: string[] = [];
+  const listener = lab.spawnIn(lab.ns.hosts, process.execPath, ['-e', `
+    const dgram = require('dgram');
+    for (const [type, addr] of [['udp4', '192.0.2.20'], ['udp6', '2001:db8:1::20']]) {
+      const s = dgram.createSocket(type);
+      s.on('message', (m, r) => console.log(addr + ' got "' + m + '" from ' + r.address));
+      s.bind(9999, addr, () => console.log('listening ' + addr));
+    }`]);
+  createInterface({ input: listener.stdout! }).on('line', (l) => received.push(l));
+  return received;
+}
+
+/** The daemon in the router's namespace, its JSON log lines parsed as they come. */
+function startDaemon(lab: DemoLab, configPath: string): { daemon: ReturnType<DemoLab['spawnIn']>; logs: LogLine[]; stderr: string[] } {
+  const daemon = lab.spawnIn(lab.ns.router, process.execPath, [BIN, 'run', '--config', configPath, '--no-control', '--no-drop', '--log-level', 'info']);
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: daemon.stdout! }).on('line', (l) => {
+    try {
+      logs.push(JSON.parse(l) as LogLine);
+    } catch {
+      stderr.push(l);
+    }
+  });
+  createInterface({ input: daemon.stderr! }).on('line', (l) => stderr.push(l));
+  return { daemon, logs, stderr };
+}
+
+/** What was asked and answered, the client's neighbour table, and what the hosts received. */
+function printReport(out: (s: string) => boolean, lab: DemoLab, logs: LogLine[], received: string[]): void {
+  out('');
+  out('asked and answered (neighproxy decision log):');
+  for (const l of logs.filter((x) => x.msg === 'decision')) {
+    const what = l.family === 6 ? 'NS ' : 'ARP';
+    const ans = l.verdict === 'answer' ? `answered ${l.target} is-at ${l.mac}` : `${l.verdict} (${l.reason})`;
+    out(`  ${what} from ${l.source}: who has ${l.target}?  ->  ${ans}  [rule line ${l.line}, ${l.action}]`);
+  }
+  out('');
+  out(`ip neigh show dev cl0 (client):`);
+  for (const l of lab.in(lab.ns.client, 'ip', ['neigh', 'show', 'dev', 'cl0']).trimEnd().split('\n')) out(`  ${l}`);
+  out('');
+  out('the hosts received:');
+  for (const l of received.filter((x) => x.includes(' got '))) out(`  ${l}`);
+}
+
 export const command: Command = {
   summary: 'build a namespace lab and watch neighproxy answer a real kernel (needs root)',
   usage: USAGE,
@@ -140,28 +187,8 @@ export const command: Command = {
       out(`configuration (${configPath}):`);
       for (const l of CONFIG.trimEnd().split('\n')) out(`  ${l}`);
 
-      // The hosts print every datagram they receive: proof the answers led somewhere.
-      const received: string[] = [];
-      const listener = lab.spawnIn(lab.ns.hosts, process.execPath, ['-e', `
-        const dgram = require('dgram');
-        for (const [type, addr] of [['udp4', '192.0.2.20'], ['udp6', '2001:db8:1::20']]) {
-          const s = dgram.createSocket(type);
-          s.on('message', (m, r) => console.log(addr + ' got "' + m + '" from ' + r.address));
-          s.bind(9999, addr, () => console.log('listening ' + addr));
-        }`]);
-      createInterface({ input: listener.stdout! }).on('line', (l) => received.push(l));
-
-      const daemon = lab.spawnIn(lab.ns.router, process.execPath, [BIN, 'run', '--config', configPath, '--no-control', '--no-drop', '--log-level', 'info']);
-      const logs: LogLine[] = [];
-      const stderr: string[] = [];
-      createInterface({ input: daemon.stdout! }).on('line', (l) => {
-        try {
-          logs.push(JSON.parse(l) as LogLine);
-        } catch {
-          stderr.push(l);
-        }
-      });
-      createInterface({ input: daemon.stderr! }).on('line', (l) => stderr.push(l));
+      const received = startListeners(lab);
+      const { daemon, logs, stderr } = startDaemon(lab, configPath);
       const started = await waitFor(() => logs.some((l) => l.event === 'started') || daemon.exitCode !== null, 5000);
       if (!started || daemon.exitCode !== null) {
         out(`neighproxy did not start:\n${[...stderr, ...logs.map((l) => l.msg)].join('\n')}`);
@@ -188,20 +215,7 @@ export const command: Command = {
       }, 3000);
       await waitFor(() => received.filter((l) => l.includes(' got ')).length >= 2, resolved ? 1000 : 0);
 
-      out('');
-      out('asked and answered (neighproxy decision log):');
-      for (const l of logs.filter((x) => x.msg === 'decision')) {
-        const what = l.family === 6 ? 'NS ' : 'ARP';
-        const ans = l.verdict === 'answer' ? `answered ${l.target} is-at ${l.mac}` : `${l.verdict} (${l.reason})`;
-        out(`  ${what} from ${l.source}: who has ${l.target}?  ->  ${ans}  [rule line ${l.line}, ${l.action}]`);
-      }
-      out('');
-      out(`ip neigh show dev cl0 (client):`);
-      for (const l of lab.in(lab.ns.client, 'ip', ['neigh', 'show', 'dev', 'cl0']).trimEnd().split('\n')) out(`  ${l}`);
-      out('');
-      out('the hosts received:');
-      for (const l of received.filter((x) => x.includes(' got '))) out(`  ${l}`);
-
+      printReport(out, lab, logs, received);
       daemon.kill('SIGTERM');
       await waitFor(() => daemon.exitCode !== null || daemon.signalCode !== null, 1500);
       out('');
