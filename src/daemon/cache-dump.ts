@@ -2,34 +2,13 @@
 // into typed arrays takes a few milliseconds; turning them into JSON takes far longer and
 // is done a slice at a time by the control connection (control-conn.ts), between batches.
 // The snapshot is shared: every dump asked for within SNAPSHOT_REUSE_MS reads the same one.
-import { formatIp4, formatMac, type Ip6 } from '../net/addr';
+import { formatIp4, formatIp6, formatMac } from '../net/addr';
 import { metaIsV6, metaSlot, metaVlan } from '../policy/addrtable';
 
 /** A list of entries produced one at a time (streamed as a JSON array). */
 export interface EntrySource {
   readonly length: number;
   entry(i: number): Record<string, unknown>;
-}
-
-/**
- * RFC 5952 text (lower case, no leading zeros, the first longest run of two or more zero
- * groups as `::`), the same as net/addr's formatIp6 (tested against it) at about 1/100 of its
- * cost: that one goes through the ip-address library, about 60 us an address, 6 s for a dump.
- */
-export function formatIp6Quick(ip: Ip6): string {
-  const g: number[] = [];
-  for (let w = 0; w < 4; w++) g.push(ip[w]! >>> 16, ip[w]! & 0xffff);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }
 
 /** State names in snapshot order; index 4 is an expired entry not yet swept. */
@@ -78,7 +57,7 @@ export class CacheSnapshot implements EntrySource {
     let address: string;
     if (v6) {
       this.ip6.set(this.keys.subarray(k + 1, k + 5));
-      address = formatIp6Quick(this.ip6);
+      address = formatIp6(this.ip6);
     } else {
       address = formatIp4(this.keys[k + 4]!);
     }

@@ -9,12 +9,12 @@ import { connect, createConnection, type AddressInfo, type Socket } from 'node:n
 import * as os from 'node:os';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { CacheSnapshot, formatIp6Quick } from '../../src/daemon/cache-dump';
+import { CacheSnapshot } from '../../src/daemon/cache-dump';
 import { serveControl, type ControlHandler } from '../../src/daemon/control';
 import { CONTROL_LIMITS, METRICS_LIMITS } from '../../src/daemon/limits';
 import { LinkWatcher, type LinkEvent, type LinkState } from '../../src/daemon/links';
 import { ScrapeCache, serveMetrics } from '../../src/daemon/metrics';
-import { formatIp6, parseIp6 } from '../../src/net/addr';
+import { parseIp6 } from '../../src/net/addr';
 import { waitFor } from '../helpers/netns';
 
 const entry = (i: number) => ({ interface: 'eth0', vlan: -1, family: 6, address: `2001:db8::${i.toString(16)}`, mac: '02:00:5e:00:53:01', state: 'fresh' });
@@ -185,7 +185,7 @@ test('link watcher: a read that fails with EMFILE is not a vanished interface', 
   assert.deepEqual(events, [{ type: 'vanished', name: 'eth0', oldIfindex: 3 }], 'a real absence still is');
 });
 
-test('cache snapshot: entries as show cache prints them; IPv6 text equal to formatIp6', () => {
+test('cache snapshot: entries as show cache prints them', () => {
   const snap = new CacheSnapshot(2, (slot) => (slot === 1 ? 'eth1' : undefined));
   const a = parseIp6('2001:db8::1:0:0:7')!;
   snap.push((0x80000000 | (1 << 13) | 11) >>> 0, a[0]!, a[1]!, a[2]!, a[3]!, 0x02005e005301, 1);
@@ -195,17 +195,4 @@ test('cache snapshot: entries as show cache prints them; IPv6 text equal to form
     { interface: 'eth1', vlan: 10, family: 6, address: '2001:db8::1:0:0:7', mac: '02:00:5e:00:53:01', state: 'fresh' },
     { interface: '#2', vlan: -1, family: 4, address: '192.0.2.7', mac: null, state: 'stale' },
   ]);
-  const cases = ['::', '::1', '1::', '2001:db8::', '2001:db8:0:1:0:0:0:1', '2001:0:0:1:0:0:0:1', 'fe80::1:2', '::ffff:c000:207', '1:2:3:4:5:6:7:8', '1:0:2:0:3:0:4:0'];
-  for (const c of cases) assert.equal(formatIp6Quick(parseIp6(c)!), formatIp6(parseIp6(c)!), c);
-  let seed = 12345;
-  const rnd = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed; };
-  for (let n = 0; n < 5000; n++) {
-    const ip = new Uint32Array(4);
-    for (let w = 0; w < 4; w++) {
-      const hi = rnd() % 3 === 0 ? 0 : rnd() & 0xffff;
-      const lo = rnd() % 3 === 0 ? 0 : rnd() & 0xffff;
-      ip[w] = ((hi << 16) | lo) >>> 0;
-    }
-    assert.equal(formatIp6Quick(ip), formatIp6(ip));
-  }
 });

@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
 import type { Command } from '../command';
+import { printTranslation, processIo, type ImportIo } from '../import-io';
 import { STDIN_NAME } from '../input';
-import { ConfigError } from '../../config/errors';
 import { importKernel, type KernelInputs } from '../../config/kernel-import';
 
 const USAGE = `usage: neighproxy import-kernel [--live] [--neigh FILE] [--sysctl FILE] [--networkd FILE]...
@@ -28,17 +28,7 @@ out; what has no equivalent becomes '# note:' comments, also listed on stderr.
 
 exit status: 0 translated, 1 invalid or unreadable input or nothing to import, 2 usage error.`;
 
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  readFile(path: string): string;
-}
-
-const processIo: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  readFile: (p) => readFileSync(p === '-' ? 0 : p, 'utf8'),
-};
+type Io = Required<ImportIo>;
 
 /** This machine's proxy sysctls, as `sysctl` prints them. */
 function liveSysctls(): string {
@@ -103,19 +93,7 @@ export async function runImportKernel(argv: string[], io: Io = processIo): Promi
     io.stderr(`neighproxy import-kernel: cannot read ${e.path ?? 'the kernel state'}: ${e.code ?? e.message}\n`);
     return 1;
   }
-  try {
-    const r = importKernel(inputs);
-    io.stdout(r.text);
-    if (r.notes.length) {
-      io.stderr(`neighproxy import-kernel: ${r.notes.length} thing(s) without an exact equivalent:\n`);
-      for (const n of r.notes) io.stderr(`  ${n}\n`);
-    }
-    return 0;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.message}\n`);
-    return 1;
-  }
+  return printTranslation('import-kernel', io, () => importKernel(inputs));
 }
 
 export const command: Command = {

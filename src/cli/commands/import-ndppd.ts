@@ -1,10 +1,9 @@
 // `neighproxy import-ndppd FILE`: print the neighproxy configuration equivalent to an
 // ndppd.conf; what has no equivalent is written as `#` comments and noted on stderr.
-import { readFileSync } from 'node:fs';
 import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
 import type { Command } from '../command';
+import { printTranslation, processIo, readInput, type ImportIo } from '../import-io';
 import { STDIN_NAME } from '../input';
-import { ConfigError } from '../../config/errors';
 import { importNdppd } from '../../config/ndppd';
 
 const USAGE = `usage: neighproxy import-ndppd FILE
@@ -28,19 +27,7 @@ FILE '-' reads standard input.
 
 exit status: 0 translated, 1 invalid or unreadable input, 2 usage error.`;
 
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** The file's text; '-' is standard input. */
-  readFile?(path: string): string;
-}
-
-const readInput = (p: string): string => readFileSync(p === '-' ? 0 : p, 'utf8');
-
-const processIo: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
+type Io = ImportIo;
 
 export const IMPORT_NDPPD_ARGS: ArgSpec = { command: 'import-ndppd', options: {}, positionals: ['FILE'] };
 
@@ -63,19 +50,7 @@ export async function runImportNdppd(argv: string[], io: Io = processIo): Promis
     io.stderr(`${name}: cannot read ndppd configuration: ${code}\n`);
     return 1;
   }
-  try {
-    const r = importNdppd(text, name);
-    io.stdout(r.text);
-    if (r.notes.length) {
-      io.stderr(`neighproxy import-ndppd: ${r.notes.length} thing(s) without an exact equivalent:\n`);
-      for (const n of r.notes) io.stderr(`  ${n}\n`);
-    }
-    return 0;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.message}\n`);
-    return 1;
-  }
+  return printTranslation('import-ndppd', io, () => importNdppd(text, name));
 }
 
 export const command: Command = {

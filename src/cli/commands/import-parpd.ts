@@ -1,11 +1,10 @@
 // `neighproxy import-parpd FILE [--interface IF]...`: print the neighproxy configuration
 // equivalent to a parpd.conf of Roy Marples' parpd; what has no equivalent is written as
 // `# note:` comments and listed on stderr.
-import { readFileSync } from 'node:fs';
 import { ArgError, helpHint, parseCommandArgs, type ArgSpec } from '../args';
 import type { Command } from '../command';
+import { printTranslation, processIo, readInput, type ImportIo } from '../import-io';
 import { STDIN_NAME } from '../input';
-import { ConfigError } from '../../config/errors';
 import { importParpd } from '../../config/parpd-import';
 
 const USAGE = `usage: neighproxy import-parpd FILE [--interface IF]...
@@ -25,19 +24,7 @@ comments and are listed on stderr. FILE '-' reads standard input.
 
 exit status: 0 translated, 1 invalid or unreadable input, 2 usage error.`;
 
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** The file's text; '-' is standard input. */
-  readFile?(path: string): string;
-}
-
-const readInput = (p: string): string => readFileSync(p === '-' ? 0 : p, 'utf8');
-
-const processIo: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
+type Io = ImportIo;
 
 export const IMPORT_PARPD_ARGS: ArgSpec = {
   command: 'import-parpd',
@@ -72,19 +59,7 @@ export async function runImportParpd(argv: string[], io: Io = processIo): Promis
     io.stderr(`${name}: cannot read parpd configuration: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}\n`);
     return 1;
   }
-  try {
-    const r = importParpd(text, name, args.interfaces);
-    io.stdout(r.text);
-    if (r.notes.length) {
-      io.stderr(`neighproxy import-parpd: ${r.notes.length} thing(s) without an exact equivalent:\n`);
-      for (const n of r.notes) io.stderr(`  ${n}\n`);
-    }
-    return 0;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.message}\n`);
-    return 1;
-  }
+  return printTranslation('import-parpd', io, () => importParpd(text, name, args.interfaces));
 }
 
 export const command: Command = {
