@@ -6,7 +6,7 @@
 // detection: more than MAX_MOVES in MOVE_WINDOW seconds freezes the entry until it expires.
 // All state is in typed arrays: no allocation on the learn path (a conflict's log line
 // allocates, only when written).
-import { formatMac, type Mac } from '../net/addr';
+import { formatIp4, formatIp6, formatMac, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
 import type { CacheTimerSink, NeighborCache } from './cache';
 import type { InterfaceTable, IfState } from './interfaces';
@@ -258,13 +258,17 @@ export class TakeoverGuard {
     this.conflicts++;
     this.chState[s] = CH_HELD;
     if (!this.log.info) return;
-    const meta = this.chKey[5 * s]!;
+    const k = 5 * s;
+    const ck = this.chKey;
+    const meta = ck[k]!;
+    const v6 = (meta & 0x80000000) !== 0;
     const st = this.ifaces.bySlot(metaSlot(meta));
     this.log.event(
       {
         interface: st ? st.cfg.name : `slot${metaSlot(meta)}`,
         vlan: metaVlan(meta),
-        family: (meta & 0x80000000) !== 0 ? 6 : 4,
+        family: v6 ? 6 : 4,
+        address: v6 ? formatIp6(Uint32Array.of(ck[k + 1]!, ck[k + 2]!, ck[k + 3]!, ck[k + 4]!)) : formatIp4(ck[k + 4]!),
         owner: formatMac(this.chOld[s]!),
         claimant: formatMac(this.chNew[s]!),
         reason: 'takeover_conflict',

@@ -75,6 +75,7 @@ test('ARP: the owner answers the probe: it stays, the conflict is counted and lo
   assert.equal(line.claimant, '02:00:00:00:00:0b');
   assert.equal(line.interface, 'eth0');
   assert.equal(line.vlan, -1);
+  assert.equal(line.address, IP);
 });
 
 test('ARP: the owner silent past the window: the entry moves to B within 3 s', () => {
