@@ -20,6 +20,8 @@ export interface CacheFigures {
   refreshFailures: number;
   /** Redirect targets whose MAC could not be resolved. */
   resolveFailures: number;
+  /** Takeover guard (src/policy/guard.ts); absent from sources that have none. */
+  takeover?: { conflicts: number; moves: number; freezes: number };
 }
 
 export interface MetricsSources {
@@ -133,6 +135,12 @@ export function createRegistry(src: MetricsSources): Registry {
   counter('neighproxy_cache_evictions_total', 'Cache entries evicted because the table was full.', [], (c) => c.inc(src.cache().evictions));
   counter('neighproxy_refresh_failures_total', 'Cache entries that expired after unanswered refresh probes.', [], (c) => c.inc(src.cache().refreshFailures));
   counter('neighproxy_resolve_failures_total', 'Redirect targets whose MAC could not be resolved.', [], (c) => c.inc(src.cache().resolveFailures));
+  counter('neighproxy_takeover_conflicts_total', 'Claims of a live address by another MAC refused because the owner answered our probe.', [],
+    (c) => c.inc(src.cache().takeover?.conflicts ?? 0));
+  counter('neighproxy_takeover_moves_total', 'Addresses moved to another MAC after the owner failed to answer a probe.', [],
+    (c) => c.inc(src.cache().takeover?.moves ?? 0));
+  counter('neighproxy_takeover_freezes_total', 'Addresses frozen by move dampening (more than 5 moves in 180 s; alert on any increase).', [],
+    (c) => c.inc(src.cache().takeover?.freezes ?? 0));
   counter('neighproxy_reloads_total', 'Configuration reloads (SIGHUP), by result.', ['result'], (c) => {
     const r = src.reloads();
     c.inc({ result: 'ok' }, r.ok);

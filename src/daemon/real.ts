@@ -53,8 +53,10 @@ export class DaemonPolicy extends Policy implements PolicyCore {
       for (const family of [0, 1]) entries.push({ iface: name, family, size: counts.get(slot * 2 + family) ?? 0 });
     }
     // The event counters are the policy's own (PolicyStats): the exporter only reads them.
-    const counted = this.stats().cache;
+    const stats = this.stats();
+    const counted = stats.cache;
     return {
+      takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes },
       entries,
       capacity: counted.capacity,
       evictions: counted.evictions,

@@ -179,6 +179,11 @@ export class NeighborCache {
     return this.fw[8 * id + F_MAC]!;
   }
 
+  /** Expiry time of entry `id` (0 while Incomplete). */
+  expiryOf(id: number): number {
+    return this.fw[8 * id + F_EXP]!;
+  }
+
   /** True when entry `id` is Fresh but past its expiry (not yet swept by tick). */
   isStale(id: number, now: number): boolean {
     return this.iw[STRIDE * id + W_STATE] === EntryState.Fresh && now >= this.fw[8 * id + F_EXP]!;

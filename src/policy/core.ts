@@ -14,6 +14,7 @@ import { ALL_NODES, ALL_NODES_MAC, type RedirectQueue } from './redirect';
 import { ReplyAction } from './reply';
 import { FrameContext, Resolution, type ActionResolver } from './resolver';
 import type { StaticTable } from './statics';
+import type { TakeoverGuard } from './guard';
 import type { PolicyEnvironment } from './types';
 
 export class DecisionCore {
@@ -34,6 +35,7 @@ export class DecisionCore {
     private readonly redirects: RedirectQueue,
     private readonly env: PolicyEnvironment,
     private readonly log: DecisionLog,
+    private readonly guard: TakeoverGuard,
   ) {}
 
   /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `now` (seconds). */
@@ -50,6 +52,7 @@ export class DecisionCore {
     this.cache.now = now;
     const hwMac = this.env.interfaceMac(ifIndex);
     cx.ourMac = st.cfgMac >= 0 ? st.cfgMac : hwMac;
+    cx.hwMac = hwMac;
     if (f.ethSrc === cx.ourMac || f.ethSrc === hwMac) return this.finish(f, Verdict.Drop, Reason.OwnFrame);
     // vlans list: 0 stands for untagged (and priority-tagged, VID 0) frames.
     if (st.vlanOk !== null && st.vlanOk[f.vlan < 0 ? 0 : f.vlan] !== 1) return this.finish(f, Verdict.Drop, Reason.Vlan);
@@ -66,7 +69,7 @@ export class DecisionCore {
     // Learning: only from the owner speaking for itself (see docs/policy.md).
     const ownerSpeaks = sip !== 0 && f.ethSrc === f.senderMac && !this.env.isOwnIp4(st.index, sip);
     if (f.kind === FrameKind.ArpReply) {
-      if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.cache.awaitingReply(meta, 0, 0, 0, sip)))) {
+      if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.awaited(meta, 0, 0, 0, sip)))) {
         this.learn(meta, 0, 0, 0, sip, f.senderMac, cx);
       }
       return this.finish(f, Verdict.Silent, Reason.NotRequest);
@@ -150,7 +153,7 @@ export class DecisionCore {
       if ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 && tlla !== -1 && tlla === f.ethSrc) {
         this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, tlla, cx);
       }
-    } else if (f.ethDst === cx.ourMac && this.cache.awaitingReply(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!)) {
+    } else if (f.ethDst === cx.ourMac && this.awaited(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!)) {
       this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, tlla !== -1 ? tlla : f.ethSrc, cx);
     }
   }
@@ -185,10 +188,20 @@ export class DecisionCore {
     return flags;
   }
 
-  /** Learns key -> mac and answers the requests that waited for it (redirect routers). */
+  /** A reply to the key may be learned: we resolve or refresh it, or the guard probes its owner. */
+  private awaited(meta: number, a0: number, a1: number, a2: number, a3: number): boolean {
+    return this.cache.awaitingReply(meta, a0, a1, a2, a3) || this.guard.awaiting(meta, a0, a1, a2, a3);
+  }
+
+  /** Learns key -> mac when the takeover guard admits it; answers the requests that waited for it (redirect routers). */
   private learn(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, cx: FrameContext): void {
     const now = cx.now;
-    if (this.cache.learn(meta, a0, a1, a2, a3, mac, now) < 0) return;
+    if (this.cache.timeout <= 0) return;
+    const g = this.guard;
+    if (!g.admit(meta, a0, a1, a2, a3, mac, cx.ourMac, cx.hwMac, now)) return;
+    const id = this.cache.learn(meta, a0, a1, a2, a3, mac, now);
+    if (id < 0) return;
+    if (g.newEntry) g.fresh(id);
     // Queued answers only ever wait for entries we were resolving or probing.
     if (this.redirects.pending.count > 0 && this.cache.learnedAwaited) this.redirects.learned(meta, a0, a1, a2, a3, mac, now);
   }

@@ -9,6 +9,7 @@ import type { InterfaceTable } from './interfaces';
 import type { RedirectQueue } from './redirect';
 import type { ActionResolver } from './resolver';
 import type { StaticTable } from './statics';
+import type { TakeoverGuard } from './guard';
 
 export interface CacheEntryInfo {
   interface: string;
@@ -41,6 +42,19 @@ export interface PolicyStats {
   };
   pending: { waiting: number; queued: number; answered: number; expired: number; refused: number };
   delay: { capacity: number; evictions: number };
+  /** Takeover guard (guard.ts): probes to old owners, conflicts, moves, dampening freezes, refusals. */
+  guard: {
+    conflicts: number;
+    moves: number;
+    freezes: number;
+    frozenRefused: number;
+    challenges: number;
+    challengesRefused: number;
+    pending: number;
+    pinnedRefused: number;
+    badMacRefused: number;
+    bytes: number;
+  };
   statics: { size: number; announcements: number };
   rules: { interface: string; v4: number; v6: number; v4Groups: number; v6Groups: number }[];
 }
@@ -53,6 +67,7 @@ export interface PolicyParts {
   resolver: ActionResolver;
   redirects: RedirectQueue;
   statics: StaticTable;
+  guard: TakeoverGuard;
 }
 
 export class Introspection {
@@ -64,7 +79,7 @@ export class Introspection {
   }
 
   stats(): PolicyStats {
-    const { cache: c, core, resolver, redirects, statics, ifaces } = this.p;
+    const { cache: c, core, resolver, redirects, statics, ifaces, guard: g } = this.p;
     const reasons: Record<string, number> = {};
     for (let r = 0; r < REASON_COUNT; r++) reasons[REASON_NAMES[r]!] = core.reasonCounts[r]!;
     const q = redirects.pending;
@@ -87,6 +102,18 @@ export class Introspection {
       },
       pending: { waiting: q.count, queued: q.queued, answered: redirects.answered, expired: q.expired, refused: q.refused },
       delay: { capacity: resolver.delays.capacity, evictions: resolver.delays.evictions },
+      guard: {
+        conflicts: g.conflicts,
+        moves: g.moves,
+        freezes: g.freezes,
+        frozenRefused: g.frozenRefused,
+        challenges: g.challenges,
+        challengesRefused: g.challengesRefused,
+        pending: g.pending,
+        pinnedRefused: g.pinnedRefused,
+        badMacRefused: g.badMacRefused,
+        bytes: g.bytes(),
+      },
       statics: { size: statics.size, announcements: statics.announcements },
       rules: ifaces.list.map((s) => ({
         interface: s.cfg.name,

@@ -46,6 +46,11 @@ export class DecisionLog {
     this.debug = l !== undefined && typeof l.debug === 'function' && enabled('debug', false);
   }
 
+  /** Writes an event that is not a decision (an address conflict) at info, when info is on. */
+  event(obj: object, msg: string): void {
+    if (this.info) this.logger!.info(obj, msg);
+  }
+
   /**
    * Writes decision `d` about frame `f` on interface `ifName`: at info when `verbose` (and
    * info is on), else at debug (when on). Only called when one of them is on.

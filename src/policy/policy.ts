@@ -16,6 +16,7 @@ import type { FrameView } from '../wire/view';
 import type { Config } from '../config/types';
 import { NeighborCache, type CacheTimerSink } from './cache';
 import { DecisionCore } from './core';
+import { TakeoverGuard } from './guard';
 import type { Decision } from './decision';
 import { InterfaceTable } from './interfaces';
 import { Introspection, type CacheEntryInfo, type PolicyStats } from './introspect';
@@ -51,6 +52,8 @@ export class Policy implements CacheTimerSink {
   private readonly redirects: RedirectQueue;
   private readonly resolver: ActionResolver;
   private readonly introspection: Introspection;
+  /** What the wire may change in the cache (takeover probes, pins, move dampening). */
+  readonly guard: TakeoverGuard;
 
   constructor(init: PolicyInit) {
     const o = init.options ?? {};
@@ -70,11 +73,12 @@ export class Policy implements CacheTimerSink {
       init.output,
     );
     this.log = new DecisionLog(init.logger);
-    this.core = new DecisionCore(this.ifaces, this.cache, this.statics, this.resolver, this.redirects, init.env, this.log);
+    this.guard = new TakeoverGuard(this.cache, this.statics, this.ifaces, this.redirects, this.log, o.guardSlots);
+    this.core = new DecisionCore(this.ifaces, this.cache, this.statics, this.resolver, this.redirects, init.env, this.log, this.guard);
     this.decision = this.core.decision;
     this.reasonCounts = this.core.reasonCounts;
-    const { ifaces, cache, core, resolver, redirects, statics } = this;
-    this.introspection = new Introspection({ ifaces, cache, core, resolver, redirects, statics });
+    const { ifaces, cache, core, resolver, redirects, statics, guard } = this;
+    this.introspection = new Introspection({ ifaces, cache, core, resolver, redirects, statics, guard });
     this.install(init.config, 0);
   }
 
@@ -91,6 +95,7 @@ export class Policy implements CacheTimerSink {
     this.cache.refreshInterval = c.refresh.interval;
     this.resolver.configure(config);
     this.statics.reload(ifs, now);
+    this.guard.configure(ifs);
     this.log.refresh();
   }
 
@@ -101,6 +106,7 @@ export class Policy implements CacheTimerSink {
 
   /** Runs timers: cache refresh/expiry/resolution retries, pending-answer expiry, announcements. */
   tick(now: number): void {
+    this.guard.tick(now);
     this.cache.tick(now, this.redirects);
     this.redirects.expire(now);
     this.statics.tick(now);

@@ -31,6 +31,8 @@ export class FrameContext {
   now = 0.5;
   /** The MAC we answer `self` with: config `mac`, else the interface's. */
   ourMac = 0.5;
+  /** The interface's own MAC (never learned for another host). */
+  hwMac = 0.5;
 }
 
 /** The resolver's answer: the MAC, valid when `resolve` returned Reason.Rule. */

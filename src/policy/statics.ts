@@ -61,6 +61,11 @@ export class StaticTable {
     return this.table.size > 0 ? this.table.find(metaWord(true, slot, -1), a[0]!, a[1]!, a[2]!, a[3]!) : -1;
   }
 
+  /** Entry id of a full key (meta word with VLAN "any"), or -1 (the takeover guard). */
+  findKey(w0: number, a0: number, a1: number, a2: number, a3: number): number {
+    return this.table.size > 0 ? this.table.find(w0, a0, a1, a2, a3) : -1;
+  }
+
   /** MAC of entry `id`. */
   macOf(id: number): Mac {
     return this.mac[id]!;

@@ -85,6 +85,8 @@ export interface PolicyOptions {
   resolveInterval?: number;
   /** Announcements sent per static entry added with `announce` (RFC 4861: at most 3); default 3. */
   announceCount?: number;
+  /** Takeover challenges (probes to old owners) in flight at once; default 1024 (guard.ts). */
+  guardSlots?: number;
   /** Minimum seconds between two announcements of one entry; default 1. */
   announceInterval?: number;
 }

@@ -37,9 +37,10 @@ test('learns from broadcast requests and gratuitous ARP, not from probes, unicas
   // Broadcast request: learned.
   policy.handle(arp({ senderMac: H1, senderIp: '198.51.100.1', targetIp: '198.51.100.50' }), 0, 3);
   assert.equal(who('198.51.100.1', 4).answerMac, H1);
-  // Gratuitous ARP (announcement): learned, and replaces the MAC.
+  // Gratuitous ARP (announcement) from another MAC: the live entry stays until its owner
+  // fails a probe (takeover guard, see guard.test.ts).
   policy.handle(arp({ senderMac: H2, senderIp: '198.51.100.1', targetIp: '198.51.100.1' }), 0, 5);
-  assert.equal(who('198.51.100.1', 6).answerMac, H2);
+  assert.equal(who('198.51.100.1', 6).answerMac, H1);
   // Gratuitous ARP reply also counts (sender = target).
   policy.handle(arp({ op: 'reply', senderMac: H1, senderIp: '198.51.100.2', targetIp: '198.51.100.2' }), 0, 6);
   assert.equal(who('198.51.100.2', 7).answerMac, H1);
