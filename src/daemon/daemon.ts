@@ -24,6 +24,7 @@ import { HostEnvironment } from './env';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
+import { desiredGroups, MulticastJoins, type DesiredJoins } from './mld';
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
@@ -40,6 +41,8 @@ export class Daemon {
   readonly env: HostEnvironment;
   readonly running: RunningConfig;
   readonly interfaces: InterfaceSet;
+  /** Solicited-node joins; null when switched off (--no-mld-joins). */
+  readonly mld: MulticastJoins | null;
   readonly reloads = { ok: 0, failed: 0 };
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -58,6 +61,18 @@ export class Daemon {
     this.pipeline = new Pipeline({ handle: () => { throw new Error('no policy yet'); } }, this.clock);
     this.running = new RunningConfig(deps, opts.config);
     this.interfaces = new InterfaceSet(deps, this.pipeline, this.output, this.env, log);
+    this.mld = opts.mldJoins === false || !deps.multicastSocket ? null : new MulticastJoins(log, deps.multicastSocket);
+    if (this.mld) this.interfaces.onChanged = () => this.reconcileJoins();
+  }
+
+  /** Joins match the interfaces whose ring is open and their statics and /128 targets. */
+  private reconcileJoins(): void {
+    if (this.stopping) return;
+    const want = new Map<string, DesiredJoins>();
+    for (const st of this.interfaces.list()) {
+      if (st.ring) want.set(st.name, { ifindex: st.ring.ifindex, groups: desiredGroups(st.cfg, this.running.addedStatics(st.name)) });
+    }
+    this.mld!.reconcile(want);
   }
 
   get config(): Config | null { return this.running.config; }
@@ -183,6 +198,7 @@ export class Daemon {
       this.pollTimer = null;
       this.deps.kernel?.stop();
       this.interfaces.closeAll();
+      this.mld?.closeAll();
       await closeServices(this.control, this.metrics);
     })();
     return this.stopping;
