@@ -6,18 +6,11 @@
 // No native code: node's dgram does the socket option. The groups are only joined; the
 // sockets never read a datagram.
 import { createSocket, type Socket } from 'node:dgram';
-import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
-import { ActionKind } from '../config/types';
-import { Family, formatIp6, newIp6, solicitedNode6, type Ip6 } from '../net/addr';
+import { MLD_MAX_GROUPS } from '../config/limits';
 import type { Logger } from './log';
 
-/**
- * Groups per interface, at most. Each membership costs the socket ~64 bytes of option
- * memory (net.core.optmem_max, 20 KiB on older kernels, 128 KiB on newer), and the
- * interface's MLD report grows with every group; 1024 covers a /128 per customer on a
- * large access port. Targets beyond it are not joined, counted in `overLimit`, logged.
- */
-export const MLD_MAX_GROUPS = 1024;
+export { desiredGroups, solicitedNodeGroup, uncoveredPrefixRules } from '../config/joins';
+export { MLD_MAX_GROUPS };
 /** Groups per socket: 128 x ~64 bytes stays inside even the old 20 KiB optmem_max. */
 export const MLD_GROUPS_PER_SOCKET = 128;
 
@@ -44,40 +37,6 @@ interface IfaceJoins {
   ifindex: number;
   /** Each socket with the groups joined on it. */
   sockets: { socket: MembershipSocket; groups: Set<string> }[];
-}
-
-/** Solicited-node group of a target, as text ("ff02::1:ff00:33"). */
-export function solicitedNodeGroup(target: Ip6): string {
-  return formatIp6(solicitedNode6(target, newIp6()));
-}
-
-/**
- * The groups one interface should join: every IPv6 static entry (file and `ctl add`)
- * and every /128 target of a rule that answers. Prefix rules cannot be covered.
- */
-export function desiredGroups(cfg: InterfaceConfig, extraStatics: readonly StaticEntry[] = []): Set<string> {
-  const out = new Set<string>();
-  for (const s of [...cfg.statics, ...extraStatics]) {
-    if (s.address.family === Family.V6) out.add(solicitedNodeGroup(s.address.v6));
-  }
-  for (const r of cfg.rules) {
-    if (r.target.family === Family.V6 && r.target.bits === 128 && r.action.kind !== ActionKind.Ignore) {
-      out.add(solicitedNodeGroup(r.target.v6));
-    }
-  }
-  return out;
-}
-
-/** IPv6 rules whose targets are prefixes (not /128) and answer: joins cannot cover them. */
-export function uncoveredPrefixRules(config: Config): { iface: string; line: number; target: string }[] {
-  const out: { iface: string; line: number; target: string }[] = [];
-  for (const i of config.interfaces) {
-    for (const r of i.rules) {
-      if (r.target.family !== Family.V6 || r.target.bits === 128 || r.action.kind === ActionKind.Ignore) continue;
-      out.push({ iface: i.name, line: r.pos.line, target: `${formatIp6(r.target.v6)}/${r.target.bits}` });
-    }
-  }
-  return out;
 }
 
 export class MulticastJoins {
