@@ -8,6 +8,7 @@
 //   ports.ts       the seams (rings, policy, host facts); real.ts wires the real ones
 //   reload.ts      what a start or reload reads: file, filters, runtime statics
 //   interfaces.ts  interface and ring lifecycle (worker threads over PACKET_FANOUT: here)
+//   mld.ts         solicited-node joins, reconciled whenever interfaces.ts reports a change
 //   commands.ts    control-socket commands;  services.ts  control, metrics, privileges
 //   main.ts        the process: signals, stop deadline
 // An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
