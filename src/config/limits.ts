@@ -68,3 +68,11 @@ export function formatBytes(n: number): string {
   const text = v.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
   return `${text} ${units[u]}`;
 }
+
+/**
+ * Groups per interface, at most. Each membership costs the socket ~64 bytes of option
+ * memory (net.core.optmem_max, 20 KiB on older kernels, 128 KiB on newer), and the
+ * interface's MLD report grows with every group; 1024 covers a /128 per customer on a
+ * large access port. Targets beyond it are not joined, counted in `overLimit`, logged.
+ */
+export const MLD_MAX_GROUPS = 1024;

@@ -2,7 +2,8 @@
 // to see that the file means what they think, without touching any interface.
 import { Family, formatIp6, formatMac } from '../net/addr';
 import { formatVlans } from './format';
-import { cacheBytes, formatBytes } from './limits';
+import { desiredGroups, uncoveredPrefixRules } from './joins';
+import { cacheBytes, formatBytes, MLD_MAX_GROUPS } from './limits';
 import { describeRing } from './ring';
 import { ActionKind, type Config, type InterfaceConfig } from './types';
 
@@ -56,6 +57,7 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
         `  nd-proxy   uplinks ${ups}; exceptions ${nd.exceptions.length}; router ${yn(nd.router)}, override ${yn(nd.override)}, ` +
           `dad ${nd.dadDefend ? 'defend' : 'ignore'}, na-source ${nd.naSource}`,
       );
+      out.push(`  mld        ${describeJoins(ifc)}`);
     } else {
       out.push('  nd-proxy   off (no IPv6 rules or statics)');
     }
@@ -63,4 +65,13 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
     out.push(`  filter     ${describeFilter(ifc, config)}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The groups joined for an interface, and the prefix rules joins cannot cover (behind MLD snooping). */
+function describeJoins(ifc: InterfaceConfig): string {
+  const n = desiredGroups(ifc).size;
+  const joins = `joins ${Math.min(n, MLD_MAX_GROUPS)} solicited-node group(s) (at most ${MLD_MAX_GROUPS}${n > MLD_MAX_GROUPS ? `: ${n - MLD_MAX_GROUPS} left out` : ''})`;
+  const lines = uncoveredPrefixRules({ interfaces: [ifc] }).map((r) => r.line);
+  return lines.length === 0 ? joins
+    : `${joins}; prefix rule(s) on line ${lines.join(', ')} not covered by joins: behind an MLD-snooping switch this port must get all multicast (mrouter port, or snooping off); allmulti here cannot help`;
 }

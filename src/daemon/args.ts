@@ -35,6 +35,8 @@ export interface RunOptions {
   linkPollMs: number;
   /** Parse the configuration, print warnings and exit. */
   check: boolean;
+  /** Join solicited-node groups (hidden `--no-mld-joins` turns it off, for tests and comparisons). */
+  mldJoins: boolean;
 }
 
 export const RUN_USAGE = `usage: neighproxy run [--config FILE] [options]
@@ -113,6 +115,7 @@ export const RUN_ARGS: ArgSpec = {
     'no-drop': { type: 'boolean' },
     tick: { type: 'string', value: 'NUMBER of milliseconds' },
     'link-poll': { type: 'string', value: 'NUMBER of milliseconds' },
+    'no-mld-joins': { type: 'boolean' },
   },
 };
 
@@ -139,5 +142,6 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     group: str('group') ?? null,
     tickMs: positiveInt('--tick', str('tick'), 100, 10, 1000),
     linkPollMs: positiveInt('--link-poll', str('link-poll'), 1000, 50, 60000),
+    mldJoins: values['no-mld-joins'] !== true,
   };
 }

@@ -8,6 +8,7 @@
 //   ports.ts       the seams (rings, policy, host facts); real.ts wires the real ones
 //   reload.ts      what a start or reload reads: file, filters, runtime statics
 //   interfaces.ts  interface and ring lifecycle (worker threads over PACKET_FANOUT: here)
+//   mld.ts         solicited-node joins, reconciled whenever interfaces.ts reports a change
 //   commands.ts    control-socket commands;  services.ts  control, metrics, privileges
 //   main.ts        the process: signals, stop deadline
 // An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
@@ -24,6 +25,7 @@ import { HostEnvironment } from './env';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
+import { desiredGroups, MulticastJoins, type DesiredJoins } from './mld';
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
@@ -40,6 +42,8 @@ export class Daemon {
   readonly env: HostEnvironment;
   readonly running: RunningConfig;
   readonly interfaces: InterfaceSet;
+  /** Solicited-node joins; null when switched off (--no-mld-joins). */
+  readonly mld: MulticastJoins | null;
   readonly reloads = { ok: 0, failed: 0 };
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -58,6 +62,18 @@ export class Daemon {
     this.pipeline = new Pipeline({ handle: () => { throw new Error('no policy yet'); } }, this.clock);
     this.running = new RunningConfig(deps, opts.config);
     this.interfaces = new InterfaceSet(deps, this.pipeline, this.output, this.env, log);
+    this.mld = opts.mldJoins === false || !deps.multicastSocket ? null : new MulticastJoins(log, deps.multicastSocket);
+    if (this.mld) this.interfaces.onChanged = () => this.reconcileJoins();
+  }
+
+  /** Joins match the interfaces whose ring is open and their statics and /128 targets. */
+  private reconcileJoins(): void {
+    if (this.stopping) return;
+    const want = new Map<string, DesiredJoins>();
+    for (const st of this.interfaces.list()) {
+      if (st.ring) want.set(st.name, { ifindex: st.ring.ifindex, groups: desiredGroups(st.cfg, this.running.addedStatics(st.name)) });
+    }
+    this.mld!.reconcile(want);
   }
 
   get config(): Config | null { return this.running.config; }
@@ -183,6 +199,7 @@ export class Daemon {
       this.pollTimer = null;
       this.deps.kernel?.stop();
       this.interfaces.closeAll();
+      this.mld?.closeAll();
       await closeServices(this.control, this.metrics);
     })();
     return this.stopping;

@@ -62,6 +62,8 @@ export class InterfaceSet {
   /** Batches that threw (a bug): counted, logged at most every 10 s, the daemon runs on. */
   batchErrors = 0;
   private lastBatchErrorLog = 0;
+  /** Called after rings or static entries changed (the daemon reconciles its MLD joins). */
+  onChanged: (() => void) | null = null;
 
   constructor(
     private readonly deps: InterfaceSetDeps,
@@ -139,6 +141,7 @@ export class InterfaceSet {
     for (const st of toOpen) this.openRing(st);
     this.env.refreshAddresses();
     this.watcher.watch(next.keys(), new Map([...next.values()].filter((s) => s.ring).map((s) => [s.name, { ifindex: s.ring!.ifindex, up: true }])));
+    this.onChanged?.();
   }
 
   private create(cfg: InterfaceConfig, index: number, f: CompiledFilter): IfaceState {
@@ -164,6 +167,7 @@ export class InterfaceSet {
   replaceFilter(name: string, f: CompiledFilter): void {
     const st = this.states.get(name);
     if (st) this.setFilter(st, f, 'capture filter replaced (static entries changed)');
+    this.onChanged?.();
   }
 
   private setFilter(st: IfaceState, f: CompiledFilter, message: string): void {
@@ -290,5 +294,6 @@ export class InterfaceSet {
         break;
     }
     this.env.refreshAddresses();
+    this.onChanged?.();
   }
 }

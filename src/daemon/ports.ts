@@ -10,6 +10,7 @@ import type { KernelChange } from '../netlink/kernel';
 import type { HostEnvironment } from './env';
 import type { LinkReader } from './links';
 import type { Logger } from './log';
+import type { MembershipSocket } from './mld';
 import type { CacheFigures } from './metrics';
 import type { EntrySource } from './cache-dump';
 
@@ -85,6 +86,8 @@ export interface DaemonDeps {
   /** Host addresses and routes; default HostEnvironment without a kernel (tests). */
   environment?: HostEnvironment;
   clock?: () => number;
+  /** Sockets for solicited-node joins (mld.ts); absent = no joins (tests with fake links). */
+  multicastSocket?: () => MembershipSocket;
 }
 
 export interface DaemonOptions {
@@ -95,4 +98,6 @@ export interface DaemonOptions {
   group: string | null;
   tickMs: number;
   linkPollMs: number;
+  /** Join the solicited-node groups of static entries and /128 targets (mld.ts); default true. */
+  mldJoins?: boolean;
 }

@@ -13,6 +13,7 @@ import type { DaemonDeps, PolicyCore } from './ports';
 import { KernelState } from '../netlink/kernel';
 import { HostEnvironment } from './env';
 import { kernelLinkReader } from './links';
+import { udp6Socket } from './mld';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
@@ -79,6 +80,7 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
     createPolicy: (config, env, output, logger) => new DaemonPolicy(config, env, output, logger),
     linkReader: kernelLinkReader(kernel),
     kernel,
+    multicastSocket: udp6Socket,
     environment: new HostEnvironment(kernel),
     dropName: (code) => DROP_REASON_NAMES[code] ?? `code_${code}`,
   };

@@ -43,6 +43,11 @@ export class RunningConfig {
     this.runtimeStatics.set(ifname, list);
   }
 
+  /** Static entries added with `ctl add` on `ifname`. */
+  addedStatics(ifname: string): readonly StaticEntry[] {
+    return this.runtimeStatics.get(ifname) ?? [];
+  }
+
   removeStatic(ifname: string, address: IpAddress): void {
     const list = this.runtimeStatics.get(ifname);
     const key = formatIp(address);

@@ -1,0 +1,87 @@
+// MulticastJoins with fake sockets: reconcile joins and leaves exactly the difference,
+// keeps to its bound, starts again on a recreated link, and survives failing calls.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { parseConfig } from '../../src/config';
+import { desiredGroups, MulticastJoins, uncoveredPrefixRules, type MembershipSocket } from '../../src/daemon/mld';
+
+const log = pino({ level: 'silent' });
+
+class FakeSocket implements MembershipSocket {
+  readonly groups = new Set<string>();
+  closed = false;
+  failJoin: string | null = null;
+  addMembership(g: string, iface: string): void {
+    if (g === this.failJoin) throw Object.assign(new Error('no buffer space'), { code: 'ENOBUFS' });
+    this.groups.add(`${g}${iface}`);
+  }
+  dropMembership(g: string, iface: string): void { this.groups.delete(`${g}${iface}`); }
+  close(): void { this.closed = true; this.groups.clear(); }
+}
+
+function fixture(max?: number): { joins: MulticastJoins; sockets: FakeSocket[] } {
+  const sockets: FakeSocket[] = [];
+  const joins = new MulticastJoins(log, () => { const s = new FakeSocket(); sockets.push(s); return s; }, max);
+  return { joins, sockets };
+}
+
+const live = (sockets: FakeSocket[]): string[] => sockets.flatMap((s) => [...s.groups]).sort();
+
+test('reconcile joins the new groups and leaves the gone ones, per interface by name', () => {
+  const { joins, sockets } = fixture();
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: new Set(['ff02::1:ff00:1', 'ff02::1:ff00:2']) }]]));
+  assert.deepEqual(live(sockets), ['ff02::1:ff00:1::%eth0', 'ff02::1:ff00:2::%eth0']);
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: new Set(['ff02::1:ff00:2', 'ff02::1:ff00:3']) }]]));
+  assert.deepEqual(live(sockets), ['ff02::1:ff00:2::%eth0', 'ff02::1:ff00:3::%eth0']);
+  assert.deepEqual([joins.counters.joins, joins.counters.leaves], [3, 1]);
+  joins.reconcile(new Map());
+  assert.deepEqual(live(sockets), []);
+  assert.ok(sockets.every((s) => s.closed));
+});
+
+test('a recreated interface (new ifindex) gets fresh sockets and joins again', () => {
+  const { joins, sockets } = fixture();
+  const groups = new Set(['ff02::1:ff00:1']);
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups }]]));
+  joins.reconcile(new Map([['eth0', { ifindex: 7, groups }]]));
+  assert.equal(sockets.length, 2);
+  assert.equal(sockets[0]!.closed, true);
+  assert.deepEqual([...sockets[1]!.groups], ['ff02::1:ff00:1::%eth0']);
+});
+
+test('at most maxGroups per interface, 128 per socket; the rest counted', () => {
+  const { joins, sockets } = fixture(300);
+  const many = new Set(Array.from({ length: 400 }, (_, i) => `ff02::1:ff00:${i.toString(16)}`));
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: many }]]));
+  assert.equal(joins.groups('eth0').length, 300);
+  assert.deepEqual(sockets.map((s) => s.groups.size), [128, 128, 44]);
+  assert.equal(joins.counters.overLimit, 100);
+});
+
+test('a failing join is counted and logged, the others go on, and it is tried again next time', () => {
+  const { joins, sockets } = fixture();
+  const groups = new Set(['ff02::1:ff00:1', 'ff02::1:ff00:2']);
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: new Set(['ff02::1:ff00:9']) }]]));
+  sockets[0]!.failJoin = 'ff02::1:ff00:1';
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups }]]));
+  assert.deepEqual(joins.groups('eth0'), ['ff02::1:ff00:2']);
+  assert.equal(joins.counters.failed, 1);
+  sockets[0]!.failJoin = null;
+  joins.reconcile(new Map([['eth0', { ifindex: 2, groups }]]));
+  assert.deepEqual(joins.groups('eth0').sort(), ['ff02::1:ff00:1', 'ff02::1:ff00:2']);
+});
+
+test('desired groups: IPv6 statics and answering /128 targets; prefix rules are named as uncovered', () => {
+  const { config } = parseConfig(`interface eth0
+ static 2001:db8::abcd:1234 02:00:5e:00:53:01
+ static 192.0.2.5 02:00:5e:00:53:02
+ rule ::/0 2001:db8::5/128 self
+ rule ::/0 2001:db8::6/128 ignore
+ rule ::/0 2001:db8:1::/64 self
+ rule 192.0.2.0/24 192.0.2.0/24 self
+end
+`, 'test.conf');
+  assert.deepEqual([...desiredGroups(config.interfaces[0]!)].sort(), ['ff02::1:ff00:5', 'ff02::1:ffcd:1234']);
+  assert.deepEqual(uncoveredPrefixRules(config), [{ iface: 'eth0', line: 6, target: '2001:db8:1::/64' }]);
+});
