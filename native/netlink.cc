@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "netns.h"
 #include "ring.h"
 
 namespace np {
@@ -77,26 +78,6 @@ Netlink* Unwrap(const Napi::CallbackInfo& info, bool allowClosed = false) {
   return n;
 }
 
-// The socket belongs to the namespace it is created in: open it from inside `path`.
-struct InNetns {
-  int orig = -1;
-  int err = 0;
-  explicit InNetns(const std::string& path) {
-    if (path.empty()) return;
-    orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (orig < 0) { err = errno; return; }
-    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (target < 0) { err = errno; close(orig); orig = -1; return; }
-    if (setns(target, CLONE_NEWNET)) { err = errno; close(orig); orig = -1; }
-    close(target);
-  }
-  ~InNetns() {
-    if (orig < 0) return;
-    if (setns(orig, CLONE_NEWNET)) abort();  // never carry on in the wrong namespace
-    close(orig);
-  }
-};
-
 // nl_open(groups: number[], rcvbuf: number, netnsPath | '') -> { handle, portid }
 Napi::Value NlOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -106,7 +87,7 @@ Napi::Value NlOpen(const Napi::CallbackInfo& info) {
   Napi::Array groups = info[0].As<Napi::Array>();
   int rcvbuf = info[1].As<Napi::Number>().Int32Value();
   std::string netns = info[2].As<Napi::String>();
-  InNetns ns(netns);
+  NetnsGuard ns(netns);
   if (ns.err) return ThrowSys(env, "netns", netns, ns.err);
   // Non-blocking: the uv_poll tells when to read; never block the loop on recv().
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);

@@ -12,6 +12,7 @@
 // returns, where V3 holds a block until its last frame is read.
 #include "ring.h"
 #include "errors.h"
+#include "netns.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -218,27 +219,6 @@ void FinalizeRing(Napi::Env, Ring* r) {
   // The Ring's napi references are deleted with it (napi_delete_reference is allowed here).
   delete r;
 }
-
-// Switches the calling thread into a network namespace for the duration of a scope.
-struct NetnsGuard {
-  int orig = -1;
-  int err = 0;
-  explicit NetnsGuard(const std::string& path) {
-    if (path.empty()) return;
-    orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (orig < 0) { err = errno; return; }
-    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (target < 0) { err = errno; close(orig); orig = -1; return; }
-    if (setns(target, CLONE_NEWNET)) { err = errno; close(orig); orig = -1; }
-    close(target);
-  }
-  ~NetnsGuard() {
-    if (orig < 0) return;
-    // Staying in the wrong namespace would silently misdirect every later socket.
-    if (setns(orig, CLONE_NEWNET)) abort();
-    close(orig);
-  }
-};
 
 uint32_t NumberField(Napi::Object o, const char* key, uint32_t dflt) {
   Napi::Value v = o.Get(key);
