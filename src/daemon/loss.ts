@@ -31,10 +31,3 @@ export function lossSplit(s: InterfaceStats): LossSplit {
   }
   return { kernelRingDrop: ring.kernelDrops, txRingFull, unanswered, sendErrors: ring.txErrors };
 }
-
-/** One line for benches and logs: `kernel ring 12, tx full 0/0, send errors 0, unanswered ipv6 no_rule 3`. */
-export function formatLoss(l: LossSplit): string {
-  const un = Object.entries(l.unanswered).flatMap(([fam, m]) => Object.entries(m).map(([r, v]) => `${fam} ${r} ${v}`));
-  return `kernel ring ${l.kernelRingDrop}, tx full ${l.txRingFull.ipv4}/${l.txRingFull.ipv6}, send errors ${l.sendErrors}` +
-    `, unanswered ${un.length ? un.join(', ') : 'none'}`;
-}

@@ -19,14 +19,3 @@ export function ringOpenOptions(g: RingConfig = {}): { rxFrames: number; txFrame
     frameSize: g.frameSize ?? RING_ENGINE_DEFAULTS.frameSize,
   };
 }
-
-/** Locked memory the rings of one interface cost, in bytes (RX and TX share one mapping). */
-export function ringBytes(g: RingConfig = {}): number {
-  const o = ringOpenOptions(g);
-  return (o.rxFrames + o.txFrames) * o.frameSize;
-}
-
-/** "9.0 MiB" for `check` and the start-up log. */
-export function formatRingBytes(bytes: number): string {
-  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.round(bytes / 1024)} KiB`;
-}
