@@ -78,6 +78,9 @@ export class Daemon {
 
   get config(): Config | null { return this.running.config; }
   get watcher(): LinkWatcher { return this.interfaces.watcher; }
+
+  /** Each configured interface and whether its ring is open. */
+  ringStates(): { name: string; open: boolean }[] { return this.interfaces.ringStates(); }
   get dropped(): boolean { return this.interfaces.dropped; }
   get batchErrors(): number { return this.interfaces.batchErrors; }
 

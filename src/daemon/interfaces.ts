@@ -104,6 +104,11 @@ export class InterfaceSet {
     return this.states.values();
   }
 
+  /** Each configured interface and whether its ring is open (readiness, ring-up gauge). */
+  ringStates(): { name: string; open: boolean }[] {
+    return [...this.states.values()].map((st) => ({ name: st.name, open: st.ring !== null }));
+  }
+
   /** Every interface's stats, including interfaces no longer configured. */
   allStats(): Iterable<InterfaceStats> {
     return this.stats.values();

@@ -35,7 +35,7 @@ export function registerExtraMetrics(registry: Registry, src: ExtraSources): voi
 
 /** The sources of a running daemon and its service state. */
 export function daemonExtraSources(
-  daemon: { controlHandler(): { show(what: 'stats'): Record<string, unknown> }; policy: unknown },
+  daemon: { ringStates(): { name: string; open: boolean }[] },
   service: { lastReloadOk: boolean; lastSuccessAt: number },
 ): ExtraSources {
   let abi: number | null = null;
@@ -47,8 +47,7 @@ export function daemonExtraSources(
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     version: (require('../../../package.json') as { version: string }).version,
     abi,
-    interfaces: () => ((daemon.controlHandler().show('stats').interfaces ?? []) as { name: string; open: boolean }[])
-      .map((i) => ({ name: i.name, open: i.open })),
+    interfaces: () => daemon.ringStates(),
     lastReloadOk: () => service.lastReloadOk,
     lastSuccessAt: () => service.lastSuccessAt,
   };

@@ -6,7 +6,7 @@ import type { SdNotifier } from './sdnotify';
 
 /** What the service needs to see of the daemon (Daemon implements it). */
 export interface ServiceDaemon {
-  controlHandler(): { show(what: 'stats'): Record<string, unknown> };
+  ringStates(): { name: string; open: boolean }[];
   reload(): boolean;
 }
 
@@ -16,7 +16,7 @@ export interface RingSummary {
 }
 
 export function ringSummary(d: ServiceDaemon): RingSummary {
-  const ifaces = (d.controlHandler().show('stats').interfaces ?? []) as { name: string; open: boolean }[];
+  const ifaces = d.ringStates();
   return { open: ifaces.filter((i) => i.open).map((i) => i.name), waiting: ifaces.filter((i) => !i.open).map((i) => i.name) };
 }
 

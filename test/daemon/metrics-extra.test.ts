@@ -11,8 +11,7 @@ test('build info, process_*, ring-up per configured interface, last reload', asy
   const service = new ServiceState(new SdNotifier(null), () => 1700000000);
   const open = new Map([['eth0', true], ['eth9', false]]);
   const daemon = {
-    controlHandler: () => ({ show: () => ({ interfaces: [...open].map(([name, o]) => ({ name, open: o })) }) }),
-    policy: null,
+    ringStates: () => [...open].map(([name, o]) => ({ name, open: o })),
   };
   registerExtraMetrics(registry, daemonExtraSources(daemon, service));
   let m = parseProm(await registry.metrics());

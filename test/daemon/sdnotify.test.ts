@@ -72,7 +72,7 @@ test('service: READY with the rings, RELOADING with MONOTONIC_USEC then READY, l
   const s = new ServiceState(n, () => clock);
   let reloadOk = true;
   const d: ServiceDaemon = {
-    controlHandler: () => ({ show: () => ({ interfaces: [{ name: 'eth0', open: true }, { name: 'eth9', open: false }] }) }),
+    ringStates: () => [{ name: 'eth0', open: true }, { name: 'eth9', open: false }],
     reload: () => reloadOk,
   };
   s.started(d);
