@@ -48,6 +48,14 @@ export function cacheLine(r: Reporter, toks: Tok[], c: CacheConfig, seen: Map<st
       if (p) c.delay = { count: p.a, window: p.b };
       return;
     }
+    case 'state-file': {
+      const v = r.oneArg(toks, "a file path for the saved cache, or 'none'");
+      if (!v || !r.once(seen, kw, WHERE)) return;
+      if (v.text === 'none') c.stateFile = null;
+      else if (v.text.startsWith('/')) c.stateFile = v.text;
+      else r.failTok('E_CONFIG_VALUE', v, "an absolute file path for the saved cache (like /var/lib/neighproxy/cache.state), or 'none'");
+      return;
+    }
     default:
       r.failTok('E_CONFIG_SYNTAX', kw, `a cache setting: ${CACHE_KEYWORDS.join(', ')}${didYouMean(kw.text, CACHE_KEYWORDS)}`);
   }

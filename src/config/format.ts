@@ -84,6 +84,7 @@ export function formatConfig(config: Config): string {
     out.push(` tablesize  ${c.tablesize}`);
     out.push(` refresh    ${c.refresh.count}*${c.refresh.interval}`);
     if (c.delay.count > 0) out.push(` delay      ${c.delay.count}*${c.delay.window}`);
+    if (c.stateFile !== undefined) out.push(` state-file ${c.stateFile ?? 'none'}`);
     out.push('end');
   }
   for (const ifc of config.interfaces) {

@@ -14,6 +14,12 @@ cache                         optional, at most once; defaults shown
  delay      N*T               a 'delay' rule answers the N-th request for the same
                               pair seen within T s (4*3: the 4th within 3 s); default
                               unset: 'delay' rules then answer at once
+ state-file /var/lib/neighproxy/cache.state
+                              learned entries are saved here at stop and on
+                              'ctl save' and read back at start with the lifetime
+                              they had left ('none' = off; the default is used when
+                              its directory exists, as the unit's StateDirectory=
+                              makes it). A damaged or foreign file is logged, ignored
 end
 
 interface NAME                one block per interface (Linux name, at most 15 bytes)

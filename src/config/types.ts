@@ -30,6 +30,12 @@ export interface CacheConfig {
   delay: { count: number; window: number };
   /** False when the file had no `cache` block (defaults apply, learning still on). */
   explicit: boolean;
+  /**
+   * `state-file PATH`: where the learned cache is kept across restarts (src/daemon/warm.ts);
+   * null for `state-file none`; absent = the default (/var/lib/neighproxy/cache.state, or
+   * $STATE_DIRECTORY, when that directory exists).
+   */
+  stateFile?: string | null;
 }
 
 export const enum ActionKind {

@@ -23,6 +23,8 @@ export interface CommandContext {
   readonly log: Logger;
   policy(): PolicyCore;
   clock(): number;
+  /** `ctl save`: writes the state file (warm.ts); absent when the daemon keeps none. */
+  saveState?(): Record<string, unknown>;
 }
 
 function address(text: string): IpAddress {
@@ -99,7 +101,9 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
     const list = p.cacheEntries(ctx.clock());
     return { length: list.length, entry: (i) => list[i]! };
   });
+  const save = ctx.saveState;
   return {
+    ...(save ? { save: () => save() } : {}),
     cacheSource: () => snapshot.get(),
     show: (what) => {
       if (what === 'rules') return showRules(ctx.running.config!);

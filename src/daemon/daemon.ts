@@ -31,6 +31,7 @@ import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
 import { RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
+import { WarmRestarts } from './warm';
 
 export type { CompiledFilter, DaemonDeps, DaemonOptions, PolicyCore, RingOpenOptions, RingPort } from './ports';
 export { ringOpenAdvice } from './interfaces';
@@ -51,6 +52,8 @@ export class Daemon {
   private control: NetServer | null = null;
   private metrics: NetServer | null = null;
   private stopping: Promise<void> | null = null;
+  /** The state file: learned entries across restarts (warm.ts). */
+  readonly warm: WarmRestarts;
 
   constructor(
     readonly opts: DaemonOptions,
@@ -62,6 +65,7 @@ export class Daemon {
     this.pipeline = new Pipeline({ handle: () => { throw new Error('no policy yet'); } }, this.clock);
     this.running = new RunningConfig(deps, opts.config);
     this.interfaces = new InterfaceSet(deps, this.pipeline, this.output, this.env, log);
+    this.warm = new WarmRestarts(log);
     this.mld = opts.mldJoins === false || !deps.multicastSocket ? null : new MulticastJoins(log, deps.multicastSocket);
     if (this.mld) this.interfaces.onChanged = () => this.reconcileJoins();
   }
@@ -103,6 +107,8 @@ export class Daemon {
       await this.stop();
       throw Object.assign(new Error(`cannot capture on ${denied.join(', ')}: ${ringOpenAdvice('EPERM', false)}`), { code: 'EPERM' });
     }
+    // Before the first batch is handled (rings deliver from the event loop, after this).
+    this.warm.load(loaded.config, this.policy, this.clock());
     try {
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
       if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, this.extendMetrics);
@@ -200,6 +206,7 @@ export class Daemon {
       this.tickTimer = null;
       if (this.pollTimer) clearInterval(this.pollTimer);
       this.pollTimer = null;
+      this.warm.saveOnStop(this.running.config, this.policy, this.clock());
       this.deps.kernel?.stop();
       this.interfaces.closeAll();
       this.mld?.closeAll();
@@ -217,6 +224,7 @@ export class Daemon {
       log: this.log,
       policy: () => this.policy!,
       clock: () => this.clock(),
+      saveState: () => ({ ...this.warm.save(this.running.config!, this.policy!, this.clock()) }),
     });
   }
 

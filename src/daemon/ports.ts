@@ -13,6 +13,7 @@ import type { Logger } from './log';
 import type { MembershipSocket } from './mld';
 import type { CacheFigures } from './metrics';
 import type { EntrySource } from './cache-dump';
+import type { WarmPolicy } from './warm';
 
 /** What the daemon uses of a ring (src/engine Ring implements it). */
 export interface RingPort {
@@ -34,8 +35,8 @@ export interface RingOpenOptions {
   ring?: RingConfig;
 }
 
-/** What the daemon uses of the policy beyond per-frame decisions. */
-export interface PolicyCore extends PolicyPort {
+/** What the daemon uses of the policy beyond per-frame decisions (WarmPolicy: the state file). */
+export interface PolicyCore extends PolicyPort, WarmPolicy {
   tick(now: number): void;
   /** Swaps rules and settings; the cache is kept. Throws if the configuration cannot be applied. */
   reload(config: Config, now: number): void;

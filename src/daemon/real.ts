@@ -1,5 +1,6 @@
 // The daemon's dependencies on a real host: config parser, ring engine, BPF compiler,
 // policy. Kept apart from daemon.ts so the daemon's logic is tested with fakes.
+import { exportLearned, importLearned, type ImportResult, type LearnedEntry } from '../policy/warm';
 import { compileFilter } from '../bpf/compile';
 import { PLAIN_FILTER_NAME } from '../bpf/plain';
 import { loadConfig } from '../config';
@@ -21,8 +22,18 @@ import { ringOpenOptions } from './ringsize';
 
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
-  constructor(config: Config, env: PolicyEnvironment, output: PolicyOutput, logger: Logger) {
+  constructor(config: Config, private readonly env: PolicyEnvironment, output: PolicyOutput, logger: Logger) {
     super({ config, env, output, logger });
+  }
+
+  /** Live learned entries for the state file (warm.ts). */
+  exportLearned(now: number): LearnedEntry[] {
+    return exportLearned(this, now);
+  }
+
+  /** Entries read from the state file, checked as learning checks them. */
+  importLearned(config: Config, entries: readonly LearnedEntry[], now: number): ImportResult {
+    return importLearned(this, config, this.env, entries, now);
   }
 
   cacheEntries(now: number): Record<string, unknown>[] {

@@ -22,6 +22,8 @@ commands:
                                 configuration's 'static' checks them.
   del ADDRESS [-i IF]           remove a static entry (one from the file returns at the
                                 next reload)
+  save                          write the learned cache to the state file now (as at
+                                stop; the cache block's 'state-file')
 
 options:
       --control PATH   socket of the daemon (default ${DEFAULT_CONTROL})
@@ -55,9 +57,11 @@ export function ctlRequest(argv: string[]): { req: ControlRequest; control: stri
   } else if (verb === 'del' && args.length === 1) {
     req = { cmd: 'del', address: args[0]! };
     if (iface !== undefined) req.interface = iface;
+  } else if (verb === 'save' && args.length === 0) {
+    req = { cmd: 'save' };
   } else {
     const found = positionals.length === 0 ? 'nothing' : `'${positionals.join(' ')}'`;
-    throw new ArgError(`expected 'show cache|rules|stats', 'add ADDRESS MAC' or 'del ADDRESS', found ${found}`);
+    throw new ArgError(`expected 'show cache|rules|stats', 'add ADDRESS MAC', 'del ADDRESS' or 'save', found ${found}`);
   }
   if (values.announce === true && req.cmd !== 'add') throw new ArgError("--announce goes with 'add'");
   return { req, control: (values.control as string | undefined) ?? DEFAULT_CONTROL, json: values.json === true };
@@ -93,11 +97,12 @@ export function renderAnswer(req: ControlRequest, res: Record<string, unknown>):
     return renderStats(res);
   }
   if (req.cmd === 'add') return `added ${String(res.address)} -> ${String(res.mac)} on ${String(res.interface)}\n`;
+  if (req.cmd === 'save') return `saved ${String(res.entries)} learned entries to ${String(res.file)} (${String(res.bytes)} bytes)\n`;
   return `removed ${String(res.address)} (${String(res.removed)} interface${res.removed === 1 ? '' : 's'})`;
 }
 
 export const command: Command = {
-  summary: 'query or change a running daemon (show cache|rules|stats, add, del)',
+  summary: 'query or change a running daemon (show cache|rules|stats, add, del, save)',
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const { req, control, json } = ctlRequest(argv);
