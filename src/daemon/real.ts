@@ -10,10 +10,11 @@ import { Policy } from '../policy';
 import { metaIsV6, metaSlot } from '../policy/addrtable';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import { DROP_REASON_NAMES } from '../wire/drop';
-import type { DaemonDeps, PolicyCore } from './ports';
+import type { DaemonDeps, PolicyCore, RingOpenOptions } from './ports';
 import { KernelState } from '../netlink/kernel';
 import { HostEnvironment } from './env';
 import { kernelLinkReader } from './links';
+import { refuseLinksWithoutLinkLayer, sysfsLinkType } from './linktype';
 import { udp6Socket } from './mld';
 import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
@@ -83,7 +84,11 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
   const kernel = new KernelState();
   return {
     loadConfig: (path) => loadConfig(path),
-    openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }),
+    // tun, WireGuard, PPP: refused with their link type (linktype.ts), as rtnetlink reports it.
+    openRing: refuseLinksWithoutLinkLayer(
+      (ifname: string, opts: RingOpenOptions) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }),
+      (name) => kernel.link(name)?.type ?? sysfsLinkType(name),
+    ),
     compileFilter: (iface, config) => {
       const f = compileFilter(iface, config.cache, { log });
       return { program: f.program, text: f.fallback ? `${PLAIN_FILTER_NAME} (${f.reason})` : `${f.program.length} instructions` };

@@ -11,6 +11,8 @@ import { NetlinkSocket, type NetlinkBinding, type NetlinkError, type NetlinkHand
 export interface KernelLink {
   index: number;
   name: string;
+  /** ARPHRD_* link type (ifi_type); hasNoLinkLayer() in src/net/linktype.ts tells tun/WireGuard/PPP apart; absent in fakes. */
+  type?: number;
   /** IFF_UP: administratively up. */
   up: boolean;
   /** IFF_LOWER_UP: carrier. */
@@ -203,6 +205,7 @@ export class KernelState {
     const link: KernelLink = {
       index: l.index,
       name: l.name ?? old?.name ?? `if${l.index}`,
+      type: l.type,
       up: (l.flags & C.IFF_UP) !== 0,
       lowerUp: (l.flags & C.IFF_LOWER_UP) !== 0,
       master: l.master,

@@ -81,6 +81,8 @@ export function readAddress(a: Uint8Array | undefined): { family: Family.V4; v4:
 
 export interface LinkMessage {
   index: number;
+  /** ifi_type: the link type, ARPHRD_* (src/net/linktype.ts). */
+  type: number;
   flags: number;
   name: string | undefined;
   master: number;
@@ -101,6 +103,7 @@ export function parseLink(body: Uint8Array): LinkMessage | null {
   const kind = str(li?.get(C.IFLA_INFO_KIND));
   return {
     index: dv.getInt32(4, LE),
+    type: dv.getUint16(2, LE),
     flags: dv.getUint32(8, LE),
     name: str(at.get(C.IFLA_IFNAME)),
     master: u32(at.get(C.IFLA_MASTER)) ?? 0,

@@ -7,6 +7,7 @@ import { ConfigError } from '../../config/errors';
 import { defaultFilterDescriber, summarizeConfig, type FilterDescriber } from '../../config/summary';
 import type { CacheConfig, Config, InterfaceConfig } from '../../config/types';
 import { hostWarnings, type HostWarning } from '../../daemon/warnings';
+import { linkTypeErrors } from '../../daemon/linktype';
 
 const USAGE = `usage: neighproxy check [-q] FILE
        neighproxy check [-q] --config FILE
@@ -104,6 +105,14 @@ export async function runCheck(argv: string[], io: CheckIo = processIo, describe
     for (const w of warnings) io.stderr(`${w.message}\n`);
     // This host's sysctls, for the interfaces it has (a file checked for another host says nothing).
     for (const w of host?.(config) ?? []) io.stderr(`neighproxy check: warning: ${w.message}\n`);
+    // Interfaces that exist here and have no link layer (tun, WireGuard, PPP): 'run' could not capture on them.
+    const linkErrors = host ? linkTypeErrors(config) : [];
+    for (const e of linkErrors) io.stderr(`${e.message}\n`);
+    if (linkErrors.length > 0) {
+      const n = linkErrors.length;
+      io.stderr(`${file === '-' ? STDIN_NAME : file}: ${n} error${n === 1 ? '' : 's'}; configuration not valid on this host\n`);
+      return 1;
+    }
     if (!quiet) io.stdout(summarizeConfig(config, describeFilter));
     return 0;
   } catch (err) {
