@@ -113,6 +113,7 @@ export class Daemon {
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
       if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, this.extendMetrics);
       this.interfaces.dropped = switchUser(this.opts.user, this.opts.group, this.log);
+      this.warm.checkWritable(loaded.config);
     } catch (err) {
       await this.stop();
       throw err;

@@ -4,8 +4,8 @@
 // the wall clock (the policy's clock is monotonic and restarts with the process) and
 // converted back on load; entries already expired are dropped, the rest pass the learning
 // checks again (src/policy/warm.ts). A file that cannot be trusted is logged and ignored.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Family, type Ip6 } from '../net/addr';
 import { explainIfName } from '../config/ifname';
 import type { Config } from '../config/types';
@@ -187,6 +187,21 @@ export class WarmRestarts {
     this.armed = true;
     const file = this.fileOf(config);
     return file === null ? null : loadState(file, policy, config, now, this.log);
+  }
+
+  /**
+   * After the privilege drop: warns when the state file's directory is not writable (the
+   * write at stop would fail; the unit's StateDirectory= gives the service user its own).
+   */
+  checkWritable(config: Config): void {
+    const file = this.fileOf(config);
+    if (file === null) return;
+    try {
+      accessSync(dirname(file), constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      this.log.warn({ event: 'state_unwritable', file, code }, `${dirname(file)} is not writable (${code}): the learned cache cannot be saved at stop; make the directory the daemon user's, or set 'state-file' in the cache block`);
+    }
   }
 
   /** `ctl save`: throws ControlError-like errors with a code when there is no file or the write fails. */
