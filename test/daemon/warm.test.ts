@@ -207,3 +207,13 @@ test('state-file setting: a path, none, and the default only when its directory 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ctl save: the request is accepted and answered by the handler; a daemon without a state file says E_NO_STATE_FILE', async () => {
+  const { handleLine } = await import('../../src/daemon/control');
+  const base = { show: () => ({}), add: () => ({}), del: () => ({}) };
+  assert.deepEqual(JSON.parse(handleLine('{"cmd":"save","id":3}', { ...base, save: () => ({ file: '/x', entries: 2, bytes: 150 }) })), { ok: true, id: 3, file: '/x', entries: 2, bytes: 150 });
+  assert.equal(JSON.parse(handleLine('{"cmd":"save"}', base)).error.code, 'E_NO_STATE_FILE');
+  const w = new WarmRestarts(logger().log, { STATE_DIRECTORY: '/nonexistent-np' });
+  const cfg = parseConfig('interface eth0\n rule 0.0.0.0/0 198.51.100.0/24 tell\nend\n', 't.conf').config;
+  assert.throws(() => w.save(cfg, learned().warm, 0), (e: Error & { code?: string }) => e.code === 'E_NO_STATE_FILE');
+});
