@@ -4,8 +4,8 @@
 // the wall clock (the policy's clock is monotonic and restarts with the process) and
 // converted back on load; entries already expired are dropped, the rest pass the learning
 // checks again (src/policy/warm.ts). A file that cannot be trusted is logged and ignored.
-import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Family, type Ip6 } from '../net/addr';
 import { explainIfName } from '../config/ifname';
 import type { Config } from '../config/types';
@@ -167,6 +167,18 @@ export function loadState(file: string, policy: WarmPolicy, config: Config, now:
   return res;
 }
 
+/** Temporary files of a save cut short (a stop past its deadline, a crash): `FILE.PID.tmp`. */
+function removeStaleTemporaries(file: string): void {
+  const base = basename(file);
+  try {
+    for (const n of readdirSync(dirname(file))) {
+      if (n.startsWith(`${base}.`) && /^\d+\.tmp$/.test(n.slice(base.length + 1))) rmSync(join(dirname(file), n), { force: true });
+    }
+  } catch {
+    // An unreadable directory: the save at stop says so.
+  }
+}
+
 /**
  * The daemon's side: read at start, save at stop and on `ctl save`. Saving is armed only
  * once the start read ran, so a start that fails early never overwrites a good file with
@@ -186,7 +198,9 @@ export class WarmRestarts {
   load(config: Config, policy: WarmPolicy, now: number): ImportResult | null {
     this.armed = true;
     const file = this.fileOf(config);
-    return file === null ? null : loadState(file, policy, config, now, this.log);
+    if (file === null) return null;
+    removeStaleTemporaries(file);
+    return loadState(file, policy, config, now, this.log);
   }
 
   /**

@@ -200,7 +200,10 @@ test('state-file setting: a path, none, and the default only when its directory 
     const cfg = parse(' timeout 300');
     w.saveOnStop(cfg, learned().warm, 100);
     assert.equal(existsSync(join(dir, 'cache.state')), false);
+    writeFileSync(join(dir, 'cache.state.4242.tmp'), 'half a save');
+    writeFileSync(join(dir, 'cache.state.keep'), 'not ours');
     w.load(cfg, policyFor(cfg).warm, 0);
+    assert.deepEqual(readdirSync(dir), ['cache.state.keep'], 'a cut-short save is removed at start');
     w.saveOnStop(cfg, learned().warm, 100);
     assert.equal(existsSync(join(dir, 'cache.state')), true);
   } finally {
