@@ -51,6 +51,9 @@ export function linkProbes(r: Reporter, config: Config): void {
         r.failAt('E_CONFIG_VALUE', rule.pos, `'probe ${name}'`, `an interface with its own 'interface ${name}' block (its ring sends the probes and hears the answers)`);
       } else {
         (down.probed ??= []).push(rule.target);
+        // An empty block is what a probed interface needs: its "never answers" warning is noise.
+        const w = r.warnings.findIndex((x) => x.code === 'W_NO_RULES' && x.line === down.pos.line);
+        if (w >= 0) r.warnings.splice(w, 1);
       }
     }
   }

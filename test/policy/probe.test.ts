@@ -3,6 +3,7 @@
 // autowire's route calls (expiry, reload), the kernel's REACHABLE entries, export/import.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { formatConfig } from '../../src/config/format';
 import { parseConfig } from '../../src/config/parse';
 import { Family, formatIp4, formatIp6, type Ip4, type Ip6 } from '../../src/net/addr';
 import { Policy } from '../../src/policy';
@@ -175,8 +176,13 @@ test('config: probe needs another configured interface; options parse and format
   assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan9\nend\n', 't.conf'), /t\.conf:2:2: found 'probe lan9', expected an interface with its own 'interface lan9' block/);
   assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe up0\nend\n', 't.conf'), /another interface/);
   assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan0 sometimes\nend\ninterface lan0\nend\n', 't.conf'), /probe option/);
-  const { config } = parseConfig(CONF, 't.conf');
+  const { config, warnings } = parseConfig(CONF, 't.conf');
+  assert.deepEqual(warnings, [], "an empty probed block is not 'never answers'");
+  assert.equal(parseConfig(CONF.replace(/probe lan0.*/g, 'self'), 't.conf').warnings.length, 1, 'without probe rules it is');
   const a = config.interfaces[0]!.rules[0]!.action;
   assert.deepEqual(a, { kind: 'probe', probe: { iface: 'lan0', autowire: true, alive: 120, absent: 30 } });
   assert.equal(config.interfaces[1]!.probed!.length, 2, 'the probed interface knows the prefixes');
+  const text = formatConfig(config);
+  assert.match(text, /probe lan0 autowire alive 120 absent 30/);
+  assert.deepEqual(parseConfig(text, 't.conf').config.interfaces[0]!.rules.map((r) => r.action), config.interfaces[0]!.rules.map((r) => r.action), 'round trip');
 });
