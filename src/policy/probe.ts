@@ -48,9 +48,10 @@ export interface ProbeRecord {
 }
 
 export class ProbeQueue {
-  readonly alive: ProbeTable;
-  readonly absent: ProbeTable;
-  readonly pending: PendingAnswers;
+  /** Tiny until a configuration has a probe rule (then full size, kept across reloads). */
+  alive: ProbeTable;
+  absent: ProbeTable;
+  pending: PendingAnswers;
   /** Probes sent, refused by the rate limit, answers sent once the target replied, routes asked for. */
   sent = 0;
   limited = 0;
@@ -73,8 +74,17 @@ export class ProbeQueue {
     private readonly env: PolicyEnvironment,
     private readonly output: PolicyOutput,
   ) {
-    this.alive = new ProbeTable(opts.aliveSize);
-    this.absent = new ProbeTable(opts.absentSize);
+    this.alive = new ProbeTable(4);
+    this.absent = new ProbeTable(4);
+    this.pending = new PendingAnswers(4);
+    this.alive.onUnwire = (id) => this.unwire(id);
+  }
+
+  /** The first configuration with a probe rule allocates the tables (a policy without one pays 200 bytes). */
+  private allocate(): void {
+    if (this.alive.capacity >= this.opts.aliveSize) return;
+    this.alive = new ProbeTable(this.opts.aliveSize);
+    this.absent = new ProbeTable(this.opts.absentSize);
     this.pending = new PendingAnswers(4096);
     this.alive.onUnwire = (id) => this.unwire(id);
   }
@@ -103,6 +113,7 @@ export class ProbeQueue {
       this.tokens = t;
       this.refill = f;
     }
+    if (probed.includes(1)) this.allocate();
     this.probed = probed;
     this.aliveBySlot = alive;
     this.wiredPrefixes = prefixes;
