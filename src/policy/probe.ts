@@ -80,7 +80,7 @@ export class ProbeQueue {
     this.alive.onUnwire = (id) => this.unwire(id);
   }
 
-  /** The first configuration with a probe rule allocates the tables (a policy without one pays 200 bytes). */
+  /** The first configuration with a probe rule allocates the tables (a policy without one pays under 1 KiB). */
   private allocate(): void {
     if (this.alive.capacity >= this.opts.aliveSize) return;
     this.alive = new ProbeTable(this.opts.aliveSize);
