@@ -124,6 +124,7 @@ export class DecisionCore {
     const sll = f.sourceLinkAddr;
     if (!dad && sll !== -1 && sll === f.ethSrc && isMulticast6(f.ip6Dst) && !this.env.isOwnIp6(st.index, src)) {
       this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx);
+      this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
     }
     if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(f, Verdict.Drop, Reason.Invalid);
     if (this.env.isOwnIp6(st.index, tgt)) return this.finish(f, Verdict.Silent, Reason.OwnAddress);

@@ -91,7 +91,7 @@ test('probe: no answer -> absent for the rule\'s seconds: a scan costs one probe
   assert.equal(policy.probes.stats(33).sent, 21);
 });
 
-test('probe (IPv6): NS from the probed interface\'s link-local to the solicited-node group; the host\'s unsolicited NA fills the alive table', () => {
+test('probe (IPv6): NS from the probed interface\'s link-local to the solicited-node group; the host\'s own NA or NS fills the alive table', () => {
   const { out, policy, routes, ask6 } = rig();
   assert.equal(REASON_NAMES[ask6('2001:db8:1::10', 1).reason], 'probing');
   assert.deepEqual(out.take(), ['ns if1 vlan-1 from fe80::fd who-has 2001:db8:1::10 to solicited-node']);
@@ -103,6 +103,9 @@ test('probe (IPv6): NS from the probed interface\'s link-local to the solicited-
   const d = ask6('2001:db8:1::11', 3);
   assert.equal(d.verdict, Verdict.Answer);
   assert.deepEqual(out.take(), []);
+  // A host's own solicitation (from its address, with its link-layer option) says it is there too.
+  policy.handle(ns({ ethSrc: mac('02:00:00:00:00:13'), src: '2001:db8:1::13', target: '2001:db8:1::1' }), 1, 3);
+  assert.equal(ask6('2001:db8:1::13', 3.1).verdict, Verdict.Answer);
   // A proxy's NA (O=0) to someone else proves nothing.
   policy.handle(na({ ethSrc: mac('02:00:00:00:00:12'), ethDst: mac('02:00:00:00:00:99'), target: '2001:db8:1::12', flags: NA_FLAG_SOLICITED }), 1, 3);
   assert.equal(REASON_NAMES[ask6('2001:db8:1::12', 3.5).reason], 'probing');
