@@ -50,8 +50,8 @@ function targets(iface: InterfaceConfig): AddrSets {
 
 /**
  * Addresses whose replies the daemon waits for even with learning off: the `via` of
- * redirect rules (the hold `timeout` resolves them on demand) and the targets of `tell`
- * rules (their real MAC). ARP replies from these senders and NAs for these targets pass.
+ * redirect rules (the hold `timeout` resolves them on demand), the targets of `tell`
+ * rules (their real MAC) and the prefixes probed on this interface (config `probed`). ARP replies from these senders and NAs for these targets pass.
  */
 function replySources(iface: InterfaceConfig): AddrSets {
   const c = collector();
@@ -61,6 +61,9 @@ function replySources(iface: InterfaceConfig): AddrSets {
       c.add(via.family === Family.V4 ? { family: Family.V4, v4: via.v4, bits: 32 } : { family: Family.V6, v6: via.v6, bits: 128 });
     } else if (r.action.kind === ActionKind.Tell) c.add(r.target);
   }
+  // Targets other interfaces' `probe` rules ask for here: their answers (and their own
+  // unsolicited advertisements) say they are alive.
+  for (const p of iface.probed ?? []) c.add(p);
   return merged(c.sets);
 }
 

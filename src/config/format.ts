@@ -12,6 +12,10 @@ export function formatAction(a: RuleAction): string {
       return formatMac(a.mac);
     case ActionKind.Template:
       return `template ${a.template.text}`; // as written, so the model round-trips
+    case ActionKind.Probe: {
+      const p = a.probe;
+      return [`probe ${p.iface}`, p.autowire && 'autowire', `alive ${p.alive}`, `absent ${p.absent}`].filter(Boolean).join(' ');
+    }
     default:
       return a.kind;
   }

@@ -21,6 +21,11 @@ export const INTERFACE_KEYWORDS = [
 ] as const;
 export const RULE_FLAGS = ['delay', 'verbose', 'probes'] as const;
 export const SIMPLE_ACTIONS = ['ignore', 'tell', 'self', 'route'] as const;
+/** The words after `probe IFACE`. */
+export const PROBE_OPTIONS = ['autowire', 'alive', 'absent'] as const;
+/** `probe` defaults: seconds a found host is answered, seconds a silent one is not probed again. */
+export const DEFAULT_PROBE_ALIVE = 120;
+export const DEFAULT_PROBE_ABSENT = 30;
 /** The words of `ring rx FRAMES tx FRAMES framesize BYTES`. */
 export const RING_KEYWORDS = ['rx', 'tx', 'framesize'] as const;
 

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { cacheLine } from './cache-block';
 import { crossChecks } from './checks';
+import { linkProbes } from './probe';
 import { ConfigError, type ConfigWarning } from './errors';
 import { explainIfName } from './ifname';
 import { finishInterface, interfaceLine, newDraft, type IfaceDraft } from './interface-block';
@@ -73,6 +74,7 @@ class Parser {
     this.closeBlock();
     const config: Config = { file: this.file, cache: this.cache, interfaces: this.interfaces };
     crossChecks(r, config);
+    linkProbes(r, config);
     return config;
   }
 

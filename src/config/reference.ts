@@ -78,6 +78,19 @@ ACTION:
   route           answer with our MAC only when the kernel routes the target out
                   of another interface
   MAC             answer with this fixed MAC (ndproxy's downlink MAC)
+  probe IFACE [autowire] [alive S] [absent S]
+                  answer with our MAC only for targets alive on IFACE (another
+                  'interface IFACE' block of this file): the first request sends
+                  one ARP request / NS on IFACE and the answer waits for the
+                  reply (this interface's 'timeout'); a target that replied, that
+                  sent its own ARP/NA on IFACE, or that the kernel has REACHABLE
+                  there is answered for 'alive' s (default 120); one that did not
+                  reply is left unanswered, and not asked for again, for 'absent'
+                  s (default 30): a scan costs one probe per address per 'absent'.
+                  At most 100 probes/s per IFACE. autowire: a host route (/32,
+                  /128) via IFACE while the target is alive, 'proto 78'
+                  (ip route show proto 78); every proto 78 route is removed at
+                  start (a crashed run's) and at stop
   template BASE/BITS
                   a MAC made from the target: the low BITS (8, 16, 24, 32 or 40;
                   at most 32 for IPv4) come from the low BITS of the target address,

@@ -1,10 +1,11 @@
-// `rule SOURCE TARGET [delay] [verbose] [probes] ACTION`.
+// `rule SOURCE TARGET [delay] [verbose] [probes] ACTION` (`probe IFACE ...`: probe.ts).
 import { Family, parseIp } from '../net/addr';
 import { explainIp6, macByteCount } from './diagnose';
 import { ACTION_EXPECTED, RULE_FLAGS, SIMPLE_ACTIONS, isOneOf } from './keywords';
 import type { Tok } from './lexer';
 import type { Reporter } from './report';
 import { suggest } from './suggest';
+import { parseProbe } from './probe';
 import { ActionKind, type Rule, type RuleAction } from './types';
 import { prefix, template, unicastMac } from './values';
 
@@ -43,6 +44,7 @@ function parseAction(r: Reporter, toks: Tok[], i: number, family: Family): RuleA
     const kind = { ignore: ActionKind.Ignore, tell: ActionKind.Tell, self: ActionKind.Self, route: ActionKind.Route }[at.text];
     return end(i + 1) ? ({ kind } as RuleAction) : undefined;
   }
+  if (at.text === 'probe') return parseProbe(r, toks, i);
   if (at.text === 'template') {
     const t = toks[i + 1];
     if (!t) return void r.failEol('a MAC template BASE/BITS like fe:fd:fd:fd:fd:00/8');
@@ -73,7 +75,7 @@ function reportBadAction(r: Reporter, at: Tok): void {
   }
   const v6 = /^[\d:a-fA-F.]+$/.test(at.text) ? explainIp6(at.text) : undefined;
   if (v6) return r.failTok('E_CONFIG_VALUE', at, `an IPv6 address to redirect to (${v6})`);
-  const word = suggest(at.text, [...SIMPLE_ACTIONS, 'template', ...RULE_FLAGS]);
+  const word = suggest(at.text, [...SIMPLE_ACTIONS, 'template', 'probe', ...RULE_FLAGS]);
   if (word !== undefined) {
     const where = isOneOf(RULE_FLAGS, word) ? ` (did you mean the flag '${word}'? flags go before the action)` : ` (did you mean '${word}'?)`;
     return r.failTok('E_CONFIG_SYNTAX', at, `${ACTION_EXPECTED}${where}`);

@@ -15,7 +15,7 @@ export const defaultFilterDescriber: FilterDescriber = () => 'default ARP+NS fil
 
 const ACTION_ORDER: ActionKind[] = [
   ActionKind.Ignore, ActionKind.Tell, ActionKind.Redirect, ActionKind.Mac,
-  ActionKind.Self, ActionKind.Route, ActionKind.Template,
+  ActionKind.Self, ActionKind.Route, ActionKind.Template, ActionKind.Probe,
 ];
 
 const yn = (b: boolean): string => (b ? 'yes' : 'no');

@@ -53,6 +53,8 @@ export const enum ActionKind {
   Route = 'route',
   /** MAC derived from the target address (tinc TAP proposal). */
   Template = 'template',
+  /** Our MAC, only once the target answered a probe on another interface (ndppd's `iface`). */
+  Probe = 'probe',
 }
 
 /** A MAC whose low `addressBytes` bytes are taken from the low bytes of the target address. */
@@ -70,7 +72,20 @@ export type RuleAction =
   | { kind: ActionKind.Mac; mac: Mac }
   | { kind: ActionKind.Self }
   | { kind: ActionKind.Route }
-  | { kind: ActionKind.Template; template: MacTemplate };
+  | { kind: ActionKind.Template; template: MacTemplate }
+  | { kind: ActionKind.Probe; probe: ProbeAction };
+
+/** `probe IFACE [autowire] [alive SECONDS] [absent SECONDS]`: ask for the target on IFACE first. */
+export interface ProbeAction {
+  /** The interface the target is asked for on (an `interface` block of the same file). */
+  iface: string;
+  /** Install a host route (/32, /128) via IFACE while the target is known alive. */
+  autowire: boolean;
+  /** Seconds a target found alive is answered without asking again. */
+  alive: number;
+  /** Seconds a target that did not answer stays unanswered, without a new probe. */
+  absent: number;
+}
 
 export interface Rule {
   pos: SourcePos;
@@ -132,6 +147,11 @@ export interface InterfaceConfig {
   nd: NdProxyConfig;
   /** `ring ...`: AF_PACKET ring geometry; absent (or a field absent) = the engine's default. */
   ring?: RingConfig;
+  /**
+   * Filled in by the whole-file checks: the target prefixes other interfaces' `probe` rules
+   * ask for on this one (the filter passes their replies). Absent = none.
+   */
+  probed?: Prefix[];
 }
 
 /**

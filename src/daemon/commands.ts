@@ -108,7 +108,8 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
     show: (what) => {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
-      return { interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads };
+      const probe = ctx.policy().probes?.stats?.(ctx.clock());
+      return { interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ...(probe ? { probe } : {}) };
     },
     add: (req) => {
       const a = address(req.address);

@@ -98,7 +98,10 @@ export class Daemon {
     for (const w of loaded.warnings) this.log.warn({ event: 'config_warning' }, w.message);
     // Kernel state first: which links exist and are up decides which rings open now.
     await this.startKernel();
+    // Host routes a crashed run left go before any answer could point traffic at them.
+    await this.flushStaleRoutes();
     this.policy = this.deps.createPolicy(loaded.config, this.env, this.output, this.log);
+    if (this.policy.probes && this.deps.autowire) this.policy.probes.routes = this.deps.autowire;
     this.pipeline.policy = this.policy;
     this.apply(loaded);
     // No ring may open without permission: that never fixes itself, so say so and stop.
@@ -146,6 +149,17 @@ export class Daemon {
     } catch (err) {
       const e = err as Error & { code?: string };
       throw Object.assign(new Error(`cannot read the kernel's links and addresses over rtnetlink: ${e.message}`), { code: e.code ?? 'EIO' });
+    }
+  }
+
+  private async flushStaleRoutes(): Promise<void> {
+    const a = this.deps.autowire;
+    if (!a) return;
+    try {
+      await a.flushStale();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw Object.assign(new Error(`cannot remove the host routes an earlier run left (proto 78): ${e.message}`), { code: e.code ?? 'EIO' });
     }
   }
 
@@ -208,6 +222,7 @@ export class Daemon {
       if (this.pollTimer) clearInterval(this.pollTimer);
       this.pollTimer = null;
       this.warm.saveOnStop(this.running.config, this.policy, this.clock());
+      await this.deps.autowire?.removeAll().catch(() => {});
       this.deps.kernel?.stop();
       this.interfaces.closeAll();
       this.mld?.closeAll();

@@ -16,6 +16,8 @@ export interface KernelSource {
   vrfOf(name: string): number;
   /** Sync: the cached answer, or undefined (a lookup starts on a miss). */
   routeInterface(family: Family, addr: Ip4 | Ip6, vrf: number): string | undefined;
+  /** True when the kernel has `addr` REACHABLE on the interface named `name` (optional: fakes may omit it). */
+  neighbourReachable?(family: Family, addr: Ip4 | Ip6, name: string): boolean;
 }
 
 interface Addrs {
@@ -93,5 +95,11 @@ export class HostEnvironment implements PolicyEnvironment {
    */
   routeInterface(family: Family, addr: Ip4 | Ip6, ifIndex = -1): string | undefined {
     return this.kernel?.routeInterface(family, addr, this.vrfs[ifIndex] ?? 0);
+  }
+
+  /** `probe` rules: the kernel's neighbour entry for `addr` on the interface is REACHABLE. */
+  neighbourReachable(family: Family, addr: Ip4 | Ip6, ifIndex: number): boolean {
+    const name = this.slots[ifIndex]?.name;
+    return name !== undefined && this.kernel?.neighbourReachable?.(family, addr, name) === true;
   }
 }

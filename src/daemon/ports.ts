@@ -4,6 +4,7 @@ import type { Config, InterfaceConfig, RingConfig } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import type { IpAddress, Mac } from '../net/addr';
 import type { PolicyPort } from '../pipeline/pipeline';
+import type { HostRouteSink } from '../policy/probe';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import type { ListenAddress } from './args';
 import type { KernelChange } from '../netlink/kernel';
@@ -50,6 +51,16 @@ export interface PolicyCore extends PolicyPort, WarmPolicy {
   cacheSnapshot?(now: number): EntrySource;
   /** Cache figures for metrics. */
   cacheFigures(): CacheFigures;
+  /** `probe` rules (optional: fakes may omit it): where autowire's host routes go. */
+  probes?: { routes: HostRouteSink | null; stats?(now: number): object };
+}
+
+/** Host routes of `probe ... autowire` (autowire.ts): the policy adds and removes through it. */
+export interface AutowirePort extends HostRouteSink {
+  /** Removes every route with our protocol number (an earlier run's); before the first answer. */
+  flushStale(): Promise<number>;
+  /** Removes every route this run installed (stop). */
+  removeAll(): Promise<void>;
 }
 
 /** What the daemon drives of src/netlink KernelState. */
@@ -87,6 +98,8 @@ export interface DaemonDeps {
   /** Host addresses and routes; default HostEnvironment without a kernel (tests). */
   environment?: HostEnvironment;
   clock?: () => number;
+  /** Host routes for `probe ... autowire` over the kernel's rtnetlink socket; absent = none (tests with fake links). */
+  autowire?: AutowirePort;
   /** Sockets for solicited-node joins (mld.ts); absent = no joins (tests with fake links). */
   multicastSocket?: () => MembershipSocket;
 }

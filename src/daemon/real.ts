@@ -11,7 +11,9 @@ import { metaIsV6, metaSlot } from '../policy/addrtable';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import { DROP_REASON_NAMES } from '../wire/drop';
 import type { DaemonDeps, PolicyCore, RingOpenOptions } from './ports';
+import { RT_TABLE_MAIN } from '../netlink/constants';
 import { KernelState } from '../netlink/kernel';
+import { Autowire } from './autowire';
 import { HostEnvironment } from './env';
 import { kernelLinkReader } from './links';
 import { refuseLinksWithoutLinkLayer, sysfsLinkType } from './linktype';
@@ -96,6 +98,12 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
     createPolicy: (config, env, output, logger) => new DaemonPolicy(config, env, output, logger),
     linkReader: kernelLinkReader(kernel),
     kernel,
+    autowire: new Autowire(() => kernel.socket, (name) => {
+      const link = kernel.link(name);
+      if (!link) return undefined;
+      const vrf = kernel.vrfOf(name);
+      return { oif: link.index, table: (vrf && kernel.links.get(vrf)?.vrfTable) || RT_TABLE_MAIN };
+    }, log),
     multicastSocket: udp6Socket,
     environment: new HostEnvironment(kernel),
     dropName: (code) => DROP_REASON_NAMES[code] ?? `code_${code}`,

@@ -83,3 +83,16 @@ export const NDA_DST = 1;
 export const NDA_LLADDR = 2;
 
 export const RT_TABLE_MAIN = 254;
+
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_CREATE = 0x400;
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_LINK = 253;
+/** ndm_state bit of a confirmed neighbour. */
+export const NUD_REACHABLE = 0x02;
+/**
+ * rtm_protocol of the host routes `probe ... autowire` installs (`ip route show proto 78`).
+ * Unused by the kernel's list (include/uapi/linux/rtnetlink.h: 0-4, 8-18, 42, 99, 186-192),
+ * by iproute2's rt_protos and by FRR (186-199): 78 is ASCII 'N'. Routes with it are ours to remove.
+ */
+export const RTPROT_NEIGHPROXY = 78;

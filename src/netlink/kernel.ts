@@ -5,6 +5,7 @@
 import { Family, type Ip4, type Ip6 } from '../net/addr';
 import * as C from './constants';
 import { buildDump, buildGetRoute, parseAddr, parseLink, parseRoute, type NlMessage, type RouteQuery } from './message';
+import { NeighbourTable } from './neighbours';
 import { RouteCache, type RouteAnswer } from './routes';
 import { NetlinkSocket, type NetlinkBinding, type NetlinkError, type NetlinkHandlers } from './socket';
 
@@ -51,6 +52,8 @@ export class KernelState {
   private readonly byName = new Map<string, KernelLink>();
   readonly addrs = new Map<number, KernelAddrs>();
   readonly routes: RouteCache;
+  /** REACHABLE neighbour entries (`probe` rules). */
+  readonly neighbours = new NeighbourTable();
   private sock: NetlinkSocket | null = null;
   private resyncing: Promise<void> | null = null;
   private again = false;
@@ -95,6 +98,12 @@ export class KernelState {
     return out > 0 ? this.links.get(out)?.name : undefined;
   }
 
+  /** True when the kernel has `addr` REACHABLE on the interface named `name`. */
+  neighbourReachable(family: Family, addr: Ip4 | Ip6, name: string): boolean {
+    const l = this.byName.get(name);
+    return l !== undefined && this.neighbours.isReachable(l.index, family, addr);
+  }
+
   stop(): void {
     this.sock?.close();
     this.sock = null;
@@ -105,6 +114,9 @@ export class KernelState {
     // One dump at a time per socket (the kernel answers a second with EBUSY).
     const links = await sock.request('dump links', (seq) => buildDump(C.RTM_GETLINK, seq, C.AF_UNSPEC));
     const addrs = await sock.request('dump addresses', (seq) => buildDump(C.RTM_GETADDR, seq, C.AF_UNSPEC));
+    const neighs = await sock.request('dump neighbours', (seq) => buildDump(C.RTM_GETNEIGH, seq, C.AF_UNSPEC));
+    this.neighbours.clear();
+    for (const m of neighs) this.neighbours.apply(m);
     this.links.clear();
     this.byName.clear();
     this.addrs.clear();
@@ -187,6 +199,7 @@ export class KernelState {
       case C.RTM_NEWNEIGH:
       case C.RTM_DELNEIGH:
         this.counts.neighbourEvents++;
+        this.neighbours.apply(m);
         break;
     }
   }

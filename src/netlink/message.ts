@@ -140,6 +140,8 @@ export interface RouteMessage {
   dstLen: number;
   table: number;
   type: number;
+  /** rtm_protocol: who installed the route (RTPROT_*; ours is RTPROT_NEIGHPROXY). */
+  protocol: number;
   flags: number;
   dst: ReturnType<typeof readAddress>;
   oif: number;
@@ -174,6 +176,7 @@ export function parseRoute(body: Uint8Array): RouteMessage | null {
     dstLen: body[1]!,
     table: u32(at.get(C.RTA_TABLE)) ?? body[4]!,
     type: body[7]!,
+    protocol: body[5]!,
     flags: dv.getUint32(8, LE),
     dst: readAddress(at.get(C.RTA_DST)),
     oif: u32(at.get(C.RTA_OIF)) ?? 0,

@@ -15,6 +15,7 @@ import { ReplyAction } from './reply';
 import { FrameContext, Resolution, type ActionResolver } from './resolver';
 import type { StaticTable } from './statics';
 import type { TakeoverGuard } from './guard';
+import type { ProbeQueue } from './probe';
 import type { PolicyEnvironment } from './types';
 
 export class DecisionCore {
@@ -36,6 +37,7 @@ export class DecisionCore {
     private readonly env: PolicyEnvironment,
     private readonly log: DecisionLog,
     private readonly guard: TakeoverGuard,
+    private readonly probes: ProbeQueue,
   ) {}
 
   /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `now` (seconds). */
@@ -68,6 +70,8 @@ export class DecisionCore {
     const tip = f.targetIp;
     // Learning: only from the owner speaking for itself (see docs/policy.md).
     const ownerSpeaks = sip !== 0 && f.ethSrc === f.senderMac && !this.env.isOwnIp4(st.index, sip);
+    // `probe` rules: any ARP the owner sends on a probed interface says it is alive.
+    if (ownerSpeaks) this.probes.heard(st, false, 0, 0, 0, sip, f.senderMac, cx.now);
     if (f.kind === FrameKind.ArpReply) {
       if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.awaited(meta, 0, 0, 0, sip)))) {
         this.learn(meta, 0, 0, 0, sip, f.senderMac, cx);
@@ -120,6 +124,7 @@ export class DecisionCore {
     const sll = f.sourceLinkAddr;
     if (!dad && sll !== -1 && sll === f.ethSrc && isMulticast6(f.ip6Dst) && !this.env.isOwnIp6(st.index, src)) {
       this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx);
+      this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
     }
     if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(f, Verdict.Drop, Reason.Invalid);
     if (this.env.isOwnIp6(st.index, tgt)) return this.finish(f, Verdict.Silent, Reason.OwnAddress);
@@ -148,6 +153,10 @@ export class DecisionCore {
     const tgt = f.target;
     if (isUnspecified6(tgt) || isMulticast6(tgt) || this.env.isOwnIp6(st.index, tgt)) return;
     const tlla = f.targetLinkAddr;
+    // `probe` rules: the owner's advertisement (O=1, or the answer to our probe) says it is alive.
+    if ((tlla === -1 || tlla === f.ethSrc) && ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 || f.ethDst === cx.ourMac)) {
+      this.probes.heard(st, true, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, f.ethSrc, cx.now);
+    }
     if ((f.naFlags & NA_FLAG_SOLICITED) === 0) {
       // Unsolicited: only the owner's (O=1; proxies send O=0), with its link-layer address.
       if ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 && tlla !== -1 && tlla === f.ethSrc) {

@@ -58,9 +58,15 @@ export const enum Reason {
   QueueFull = 18,
   /** Interface index not in the configuration. */
   UnknownInterface = 19,
+  /** `probe`: the target is being asked for on the probed interface; the answer is queued. */
+  Probing = 20,
+  /** `probe`: the target did not answer a probe within its `absent` seconds. */
+  ProbeAbsent = 21,
+  /** `probe`: the probed interface's probe rate limit is spent. */
+  ProbeLimited = 22,
 }
 
-export const REASON_COUNT = 20;
+export const REASON_COUNT = 23;
 
 /** Stable names, indexed by Reason. */
 export const REASON_NAMES: readonly string[] = [
@@ -84,6 +90,9 @@ export const REASON_NAMES: readonly string[] = [
   'not_request',
   'queue_full',
   'unknown_interface',
+  'probing',
+  'probe_absent',
+  'probe_limited',
 ];
 
 export class Decision {

@@ -16,6 +16,7 @@ export const enum KindIndex {
   Self = 4,
   Route = 5,
   Template = 6,
+  Probe = 7,
 }
 
 /** Action kinds by KindIndex. */
@@ -27,6 +28,7 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   ActionKind.Self,
   ActionKind.Route,
   ActionKind.Template,
+  ActionKind.Probe,
 ];
 
 /**

@@ -21,6 +21,7 @@ import type { Decision } from './decision';
 import { InterfaceTable } from './interfaces';
 import { Introspection, type CacheEntryInfo, type PolicyStats } from './introspect';
 import { DecisionLog } from './log';
+import { ProbeQueue } from './probe';
 import { RedirectQueue } from './redirect';
 import { ActionResolver } from './resolver';
 import { StaticTable } from './statics';
@@ -54,6 +55,8 @@ export class Policy implements CacheTimerSink {
   private readonly introspection: Introspection;
   /** What the wire may change in the cache (takeover probes, pins, move dampening). */
   readonly guard: TakeoverGuard;
+  /** `probe` rules: the alive and absent tables, probes in flight, autowire (`probes.routes`). */
+  readonly probes: ProbeQueue;
 
   constructor(init: PolicyInit) {
     const o = init.options ?? {};
@@ -66,7 +69,13 @@ export class Policy implements CacheTimerSink {
       resolveInterval: o.resolveInterval ?? 1,
     });
     this.redirects = new RedirectQueue(o.pendingSize ?? 4096, this.cache, this.ifaces, init.env, init.output);
-    this.resolver = new ActionResolver(o.delayTableSize ?? 65536, this.cache, this.redirects, init.env);
+    this.probes = new ProbeQueue(
+      { aliveSize: o.probeAliveSize ?? 4096, absentSize: o.probeAbsentSize ?? 16384, rate: o.probeRate ?? 100, burst: o.probeBurst ?? 100 },
+      this.ifaces,
+      init.env,
+      init.output,
+    );
+    this.resolver = new ActionResolver(o.delayTableSize ?? 65536, this.cache, this.redirects, init.env, this.probes);
     this.statics = new StaticTable(
       { size: o.staticSize ?? 65536, announceCount: o.announceCount ?? 3, announceInterval: o.announceInterval ?? 1 },
       this.ifaces,
@@ -74,7 +83,7 @@ export class Policy implements CacheTimerSink {
     );
     this.log = new DecisionLog(init.logger);
     this.guard = new TakeoverGuard(this.cache, this.statics, this.ifaces, this.redirects, this.log, o.guardSlots);
-    this.core = new DecisionCore(this.ifaces, this.cache, this.statics, this.resolver, this.redirects, init.env, this.log, this.guard);
+    this.core = new DecisionCore(this.ifaces, this.cache, this.statics, this.resolver, this.redirects, init.env, this.log, this.guard, this.probes);
     this.decision = this.core.decision;
     this.reasonCounts = this.core.reasonCounts;
     const { ifaces, cache, core, resolver, redirects, statics, guard } = this;
@@ -96,6 +105,7 @@ export class Policy implements CacheTimerSink {
     this.resolver.configure(config);
     this.statics.reload(ifs, now);
     this.guard.configure(ifs);
+    this.probes.configure(ifs);
     this.log.refresh();
   }
 
@@ -109,6 +119,7 @@ export class Policy implements CacheTimerSink {
     this.guard.tick(now);
     this.cache.tick(now, this.redirects);
     this.redirects.expire(now);
+    this.probes.tick(now);
     this.statics.tick(now);
   }
 
@@ -146,7 +157,7 @@ export class Policy implements CacheTimerSink {
 
   /** Answers: to frames, plus queued redirect answers sent once the router was learned. */
   get answers(): number {
-    return this.introspection.answers;
+    return this.introspection.answers + this.probes.answered;
   }
 
   stats(): PolicyStats {

@@ -15,12 +15,13 @@ export const enum ReplyAction {
   Static = 6,
   /** Not an answer, or an action without an index of its own. */
   Other = 7,
+  Probe = 8,
 }
 
-export const REPLY_ACTION_COUNT = 8;
+export const REPLY_ACTION_COUNT = 9;
 
 /** Metric label per ReplyAction. */
-export const REPLY_ACTION_NAMES: readonly string[] = ['tell', 'redirect', 'mac', 'self', 'route', 'template', 'static', 'other'];
+export const REPLY_ACTION_NAMES: readonly string[] = ['tell', 'redirect', 'mac', 'self', 'route', 'template', 'static', 'other', 'probe'];
 
 /** The ReplyAction of an answer made by a rule with this action. */
 export function replyActionOf(kind: ActionKind): ReplyAction {
@@ -31,6 +32,7 @@ export function replyActionOf(kind: ActionKind): ReplyAction {
     case ActionKind.Self: return ReplyAction.Self;
     case ActionKind.Route: return ReplyAction.Route;
     case ActionKind.Template: return ReplyAction.Template;
+    case ActionKind.Probe: return ReplyAction.Probe;
     default: return ReplyAction.Other;
   }
 }

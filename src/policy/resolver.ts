@@ -10,6 +10,7 @@ import type { NeighborCache } from './cache';
 import { Reason } from './decision';
 import { DelayTable } from './delay';
 import { KindIndex, RuleFlag, RuleWord, type IfState } from './interfaces';
+import type { ProbeQueue } from './probe';
 import type { RedirectQueue } from './redirect';
 import type { PolicyEnvironment } from './types';
 
@@ -50,6 +51,7 @@ export class ActionResolver {
     private readonly cache: NeighborCache,
     private readonly redirects: RedirectQueue,
     private readonly env: PolicyEnvironment,
+    private readonly probes: ProbeQueue,
   ) {
     this.delays = new DelayTable(delayTableSize);
   }
@@ -116,6 +118,11 @@ export class ActionResolver {
         if (via === st.cfg.name) return Reason.RouteSameInterface;
         out.mac = cx.ourMac;
         return Reason.Rule;
+      }
+      case ActionKind.Probe: {
+        const r = this.probes.resolve(f, st, ri, a.probe, v6, cx.now);
+        out.mac = cx.ourMac;
+        return r;
       }
       case ActionKind.Template:
         out.mac = templateMac(a.template, v6 ? (f.target[2]! & 0xffff) * TWO32 + f.target[3]! : f.targetIp);

@@ -23,6 +23,11 @@ export interface PolicyEnvironment {
    * `ifIndex` is the receiving interface: its VRF, if any, is where the lookup happens.
    */
   routeInterface(family: Family, addr: Ip4 | Ip6, ifIndex?: number): string | undefined;
+  /**
+   * True when the kernel's neighbour table holds `addr` on interface `ifIndex` in state
+   * REACHABLE (`probe` rules count it as alive). Optional: without it only probes decide.
+   */
+  neighbourReachable?(family: Family, addr: Ip4 | Ip6, ifIndex: number): boolean;
 }
 
 /**
@@ -89,4 +94,9 @@ export interface PolicyOptions {
   guardSlots?: number;
   /** Minimum seconds between two announcements of one entry; default 1. */
   announceInterval?: number;
+  /** `probe` rules: targets kept alive / absent (default 4096 / 16384), probes per second per interface and burst (default 100 / 100). */
+  probeAliveSize?: number;
+  probeAbsentSize?: number;
+  probeRate?: number;
+  probeBurst?: number;
 }

@@ -7,6 +7,7 @@ import { NeighborCache } from '../../src/policy/cache';
 import { Reason, REASON_NAMES } from '../../src/policy/decision';
 import { InterfaceTable, RuleWord } from '../../src/policy/interfaces';
 import { RedirectQueue } from '../../src/policy/redirect';
+import { ProbeQueue } from '../../src/policy/probe';
 import { ActionResolver, FrameContext, Resolution } from '../../src/policy/resolver';
 import type { FrameView } from '../../src/wire/view';
 import type { Rule } from '../../src/config/types';
@@ -62,7 +63,8 @@ function rig(fam: Fam, rules: Rule[], delay = { count: 1, window: 0 }) {
   const ifaces = new InterfaceTable();
   const st = ifaces.install(cfg)[0]!;
   const redirects = new RedirectQueue(4, cache, ifaces, env, out);
-  const resolver = new ActionResolver(64, cache, redirects, env);
+  const probes = new ProbeQueue({ aliveSize: 16, absentSize: 16, rate: 10, burst: 10 }, ifaces, env, out);
+  const resolver = new ActionResolver(64, cache, redirects, env, probes);
   resolver.configure(cfg);
   const cx = new FrameContext();
   cx.ourMac = OUR;
