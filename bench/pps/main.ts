@@ -41,7 +41,7 @@ export interface BenchOptions {
   json?: string;
   chart?: string;
   install: boolean;
-  generator: 'auto' | 'native' | 'standin';
+  generator: 'auto' | 'native' | 'trafgen' | 'standin';
   /** Upper bound of frames in one load. */
   maxFrames: number;
   /** Run neighproxy under the V8 profiler (`node --cpu-prof`), profiles written here. */
@@ -52,6 +52,8 @@ export interface BenchOptions {
   pin: boolean;
   /** Responder processes under SCHED_FIFO. */
   realtime: boolean;
+  /** --generator LIST: the bench runs once per generator (run.ts), `generator` is the current one. */
+  generators?: BenchOptions['generator'][];
 }
 
 export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
@@ -80,8 +82,11 @@ options:
                         hosts with a NIC each); needs otherwise idle CPUs
   --rt                  run responder processes under SCHED_FIFO (chrt -f 10): shows
                         how much of their latency is waiting for a CPU
-  --generator KIND      native (the engine's TX-ring generator), standin (Python,
-                        harness smoke tests only) or auto (default: native if built)
+  --generator LIST      native (the engine's TX-ring generator), trafgen (Debian
+                        netsniff-ng: burstier pacing; requests timestamped at the
+                        responder), standin (Python, harness smoke tests only) or
+                        auto (default: native if built); a list such as
+                        native,trafgen runs the whole bench once per generator
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
                         open DIR/*.cpuprofile in Chrome DevTools or speedscope
   --perf DIR            perf record -g each responder process during its first flood
@@ -184,9 +189,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         o.perf = val();
         break;
       case '--generator': {
-        const g = val();
-        if (g !== 'auto' && g !== 'native' && g !== 'standin') throw new BenchUsageError(`--generator: expected native, standin or auto, got '${g}'`);
-        o.generator = g;
+        const list = val().split(',');
+        for (const g of list) {
+          if (g !== 'auto' && g !== 'native' && g !== 'trafgen' && g !== 'standin') {
+            throw new BenchUsageError(`--generator: expected native, trafgen, standin or auto, got '${g}'`);
+          }
+        }
+        o.generator = list[0] as BenchOptions['generator'];
+        o.generators = list as BenchOptions['generator'][];
         break;
       }
       default:
@@ -217,6 +227,11 @@ interface Acc {
 }
 
 async function pickDriver(kind: BenchOptions['generator'], log: (s: string) => void): Promise<LoadDriver> {
+  if (kind === 'trafgen') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const t = require('./generator-trafgen') as { createTrafgenDriver(): LoadDriver };
+    return t.createTrafgenDriver();
+  }
   if (kind !== 'standin') {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -315,8 +330,11 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       let sent = 0;
       for (let attempt = 0; attempt < 8; attempt++) {
         if (attempt) await new Promise((res) => setTimeout(res, 300));
-        const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 2000, count: 300, maxSeconds: 2, drainMs: 100 });
-        const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+        const res = await driver.run({
+          family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 2000, count: 300, maxSeconds: 2, drainMs: 100,
+          responderNetns: r.wire.ns, responderIf: r.wire.ifname,
+        });
+        const m = matchReplies(res.cycle ?? senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
         answered = m.answered;
         sent = res.sent;
         if (sent > 0 && answered >= 0.99 * sent) break;
@@ -357,7 +375,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const user = cpu1.user - cpu0.user;
       const system = cpu1.system - cpu0.system;
       const cpu = pid ? user + system : soft;
-      const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+      const m = matchReplies(res.cycle ?? senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
       a.cpuSec += cpu;
       if (pid) {
         a.userSec += user;
