@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { capacityTable, checkBelowCapacity, parseFractions, type CapacityCheck } from './capacity';
 import { renderChart, type ChartSeries } from './chart';
 import { formatProfile } from './cpuprofile';
 import { senderCount, targetCount } from './frames';
@@ -52,6 +53,8 @@ export interface BenchOptions {
   pin: boolean;
   /** Responder processes under SCHED_FIFO. */
   realtime: boolean;
+  /** Fractions of each neighproxy responder's flood capacity probed for loss after the rounds. */
+  capacityFractions: number[];
   /** --generator LIST: the bench runs once per generator (run.ts), `generator` is the current one. */
   generators?: BenchOptions['generator'][];
 }
@@ -87,6 +90,9 @@ options:
                         responder), standin (Python, harness smoke tests only) or
                         auto (default: native if built); a list such as
                         native,trafgen runs the whole bench once per generator
+  --capacity LIST       after the rounds, probe each neighproxy responder at these
+                        fractions of its measured flood capacity for loss (default
+                        0.2,0.4,0.6,0.8; quick 0.8; 'none' to skip)
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
                         open DIR/*.cpuprofile in Chrome DevTools or speedscope
   --perf DIR            perf record -g each responder process during its first flood
@@ -135,6 +141,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxFrames: 4_000_000,
     pin: false,
     realtime: false,
+    capacityFractions: quick ? [0.8] : [0.2, 0.4, 0.6, 0.8],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -184,6 +191,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
       case '--profile':
         o.profile = val();
+        break;
+      case '--capacity':
+        try {
+          o.capacityFractions = parseFractions(val());
+        } catch (err) {
+          throw new BenchUsageError(`--capacity: ${(err as Error).message}`);
+        }
         break;
       case '--perf':
         o.perf = val();
@@ -352,8 +366,9 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     }
 
     const slotsPerRound = accs.length * (1 + o.rates.length + o.refineSteps);
-    const progress = new Progress(slotsPerRound * o.rounds);
-    const slot = async (a: Acc, rate: number, label: string): Promise<{ offered: number; answered: number; replies: number; latencyNs: Float64Array }> => {
+    const capacitySlots = accs.filter((a) => a.r.name.startsWith('neighproxy')).length * o.capacityFractions.length * o.rounds;
+    const progress = new Progress(slotsPerRound * o.rounds + capacitySlots);
+    const slot = async (a: Acc, rate: number, label: string): Promise<{ offered: number; answered: number; replies: number; sent: number; latencyNs: Float64Array }> => {
       progress.draw(label);
       const r = a.r;
       const pid = r.pid();
@@ -389,6 +404,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         offered: res.sendSeconds > 0 ? res.sent / res.sendSeconds : 0,
         answered: res.sent > 0 ? m.answered / res.sent : 0,
         replies: m.answered,
+        sent: res.sent,
         latencyNs: m.latencyNs,
       };
     };
@@ -419,6 +435,12 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         a.maxRates.push(searches[k]!.result());
       });
     }
+    const capacity: CapacityCheck[] = [];
+    for (const a of accs) {
+      if (!a.r.name.startsWith('neighproxy') || o.capacityFractions.length === 0) continue;
+      const cap = median(a.flood.map((f) => f.replies));
+      capacity.push(await checkBelowCapacity(a.r.name, cap, o.capacityFractions, o.rounds, (rate, label) => slot(a, rate, label)));
+    }
     progress.end();
 
     const summaries: ResponderSummary[] = accs.map((a) => summarize(a, o));
@@ -443,6 +465,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     }
     for (const sm of summaries) if (sm.description) out(`${sm.name}: ${sm.description}\n`);
     out('\n');
+    out(capacityTable(capacity));
     out(goalsTable(goals));
     if (o.chart) {
       writeFileSync(o.chart, renderChart(chartSeries(accs), { title: 'Share answered against offered rate' }));
@@ -463,6 +486,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
           ' (/proc/stat), tick-sampled, summed over all loads of the responder',
         responders: summaries,
         raw: accs.map((a) => ({ name: a.r.name, flood: a.flood, probes: a.probes, maxRates: a.maxRates })),
+        belowCapacity: capacity,
         goals: goals.map((g) => ({ ...g, status: goalStatus(g) })),
       };
       writeFileSync(o.json, JSON.stringify(doc, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
