@@ -92,10 +92,13 @@ export interface AllocOptions {
 /** Mean bytes between two samples of the heap profiler. */
 const SAMPLE_BYTES = 64;
 
-/** Runs `frames` requests of `family` through a fresh Pipeline and measures the heap. */
-export async function measureAllocation(o: AllocOptions): Promise<AllocResult> {
-  const batchSize = o.batch ?? 256;
-  const rate = o.rate ?? 100_000;
+/**
+ * A fresh Pipeline over an in-memory ring: `step()` hands it one batch of the next
+ * `batchSize` requests of the cycle, sends the replies, advances the clock by
+ * batchSize / rate and ticks the policy every 0.1 s of that clock, as the daemon does.
+ * (The heap profile counts what is allocated below a frame named `step`.)
+ */
+function harness(family: Family, batchSize: number, rate: number): { step: () => void; tx: MemoryTx; cycleLength: number } {
   const { config } = parseConfig(neighproxyConfig('c0'), 'alloc.conf');
   const ourMac = 0x020000000001;
   const linkLocal = parseIp6('fe80::1')!;
@@ -122,7 +125,7 @@ export async function measureAllocation(o: AllocOptions): Promise<AllocResult> {
   slots[0]!.mac = ourMac;
   slots[0]!.linkLocal.set(linkLocal);
 
-  const cycle = buildRequestCycle(o.family);
+  const cycle = buildRequestCycle(family);
   const batch = new MemoryBatch(cycle.frames, batchSize);
   let next = 0;
   const fill = (): void => {
@@ -148,9 +151,15 @@ export async function measureAllocation(o: AllocOptions): Promise<AllocResult> {
       lastTick = now;
     }
   };
+  return { step, tx, cycleLength: cycle.count };
+}
 
+/** Runs `frames` requests of `family` through a fresh Pipeline and measures the heap. */
+export async function measureAllocation(o: AllocOptions): Promise<AllocResult> {
+  const batchSize = o.batch ?? 256;
+  const { step, tx, cycleLength } = harness(o.family, batchSize, o.rate ?? 100_000);
   // Warm-up: JIT, inline caches, the cache filled with every sender (learning on).
-  const warm = Math.max(cycle.count, 200_000);
+  const warm = Math.max(cycleLength, 200_000);
   for (let f = 0; f < warm; f += batchSize) step();
   tx.sent = 0;
 
