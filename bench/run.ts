@@ -16,7 +16,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  return runBench(opts, (s) => process.stdout.write(s), (s) => process.stderr.write(`bench: ${s}\n`));
+  const generators = opts.generators ?? [opts.generator];
+  let code = 0;
+  for (const generator of generators) {
+    // One whole bench per generator, the kernel measured again in each: ratios stay within a run.
+    const json = opts.json && generators.length > 1 ? opts.json.replace(/(\.json)?$/, `-${generator}.json`) : opts.json;
+    const chart = opts.chart && generators.length > 1 ? opts.chart.replace(/(\.svg)?$/, `-${generator}.svg`) : opts.chart;
+    const rc = await runBench({ ...opts, generator, json, chart }, (s) => process.stdout.write(s), (s) => process.stderr.write(`bench: ${s}\n`));
+    code = Math.max(code, rc);
+  }
+  return code;
 }
 
 if (require.main === module) {

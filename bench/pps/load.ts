@@ -46,6 +46,8 @@ export interface LoadResult {
   txClock?: 'ring' | 'generator';
   /** Replies the capture dropped (kernel ring drops), when the driver can tell. */
   captureDrops?: number;
+  /** Distinct requests the load cycles through, when fewer than frames.ts's S*T (trafgen). */
+  cycle?: number;
 }
 
 export interface LoadDriver {

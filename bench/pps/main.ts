@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { capacityTable, checkBelowCapacity, parseFractions, type CapacityCheck } from './capacity';
 import { renderChart, type ChartSeries } from './chart';
 import { formatProfile } from './cpuprofile';
 import { senderCount, targetCount } from './frames';
@@ -41,7 +42,7 @@ export interface BenchOptions {
   json?: string;
   chart?: string;
   install: boolean;
-  generator: 'auto' | 'native' | 'standin';
+  generator: 'auto' | 'native' | 'trafgen' | 'standin';
   /** Upper bound of frames in one load. */
   maxFrames: number;
   /** Run neighproxy under the V8 profiler (`node --cpu-prof`), profiles written here. */
@@ -52,6 +53,10 @@ export interface BenchOptions {
   pin: boolean;
   /** Responder processes under SCHED_FIFO. */
   realtime: boolean;
+  /** Fractions of each neighproxy responder's flood capacity probed for loss after the rounds. */
+  capacityFractions: number[];
+  /** --generator LIST: the bench runs once per generator (run.ts), `generator` is the current one. */
+  generators?: BenchOptions['generator'][];
 }
 
 export const USAGE = `usage: neighproxy bench [options]     (also: npm run bench -- [options])
@@ -80,8 +85,14 @@ options:
                         hosts with a NIC each); needs otherwise idle CPUs
   --rt                  run responder processes under SCHED_FIFO (chrt -f 10): shows
                         how much of their latency is waiting for a CPU
-  --generator KIND      native (the engine's TX-ring generator), standin (Python,
-                        harness smoke tests only) or auto (default: native if built)
+  --generator LIST      native (the engine's TX-ring generator), trafgen (Debian
+                        netsniff-ng: burstier pacing; requests timestamped at the
+                        responder), standin (Python, harness smoke tests only) or
+                        auto (default: native if built); a list such as
+                        native,trafgen runs the whole bench once per generator
+  --capacity LIST       after the rounds, probe each neighproxy responder at these
+                        fractions of its measured flood capacity for loss (default
+                        0.2,0.4,0.6,0.8; quick 0.8; 'none' to skip)
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
                         open DIR/*.cpuprofile in Chrome DevTools or speedscope
   --perf DIR            perf record -g each responder process during its first flood
@@ -130,6 +141,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxFrames: 4_000_000,
     pin: false,
     realtime: false,
+    capacityFractions: quick ? [0.8] : [0.2, 0.4, 0.6, 0.8],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -180,13 +192,25 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--profile':
         o.profile = val();
         break;
+      case '--capacity':
+        try {
+          o.capacityFractions = parseFractions(val());
+        } catch (err) {
+          throw new BenchUsageError(`--capacity: ${(err as Error).message}`);
+        }
+        break;
       case '--perf':
         o.perf = val();
         break;
       case '--generator': {
-        const g = val();
-        if (g !== 'auto' && g !== 'native' && g !== 'standin') throw new BenchUsageError(`--generator: expected native, standin or auto, got '${g}'`);
-        o.generator = g;
+        const list = val().split(',');
+        for (const g of list) {
+          if (g !== 'auto' && g !== 'native' && g !== 'trafgen' && g !== 'standin') {
+            throw new BenchUsageError(`--generator: expected native, trafgen, standin or auto, got '${g}'`);
+          }
+        }
+        o.generator = list[0] as BenchOptions['generator'];
+        o.generators = list as BenchOptions['generator'][];
         break;
       }
       default:
@@ -217,6 +241,11 @@ interface Acc {
 }
 
 async function pickDriver(kind: BenchOptions['generator'], log: (s: string) => void): Promise<LoadDriver> {
+  if (kind === 'trafgen') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const t = require('./generator-trafgen') as { createTrafgenDriver(): LoadDriver };
+    return t.createTrafgenDriver();
+  }
   if (kind !== 'standin') {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -315,8 +344,11 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       let sent = 0;
       for (let attempt = 0; attempt < 8; attempt++) {
         if (attempt) await new Promise((res) => setTimeout(res, 300));
-        const res = await driver.run({ family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 2000, count: 300, maxSeconds: 2, drainMs: 100 });
-        const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+        const res = await driver.run({
+          family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate: 2000, count: 300, maxSeconds: 2, drainMs: 100,
+          responderNetns: r.wire.ns, responderIf: r.wire.ifname,
+        });
+        const m = matchReplies(res.cycle ?? senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
         answered = m.answered;
         sent = res.sent;
         if (sent > 0 && answered >= 0.99 * sent) break;
@@ -334,8 +366,9 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     }
 
     const slotsPerRound = accs.length * (1 + o.rates.length + o.refineSteps);
-    const progress = new Progress(slotsPerRound * o.rounds);
-    const slot = async (a: Acc, rate: number, label: string): Promise<{ offered: number; answered: number; replies: number; latencyNs: Float64Array }> => {
+    const capacitySlots = accs.filter((a) => a.r.name.startsWith('neighproxy')).length * o.capacityFractions.length * o.rounds;
+    const progress = new Progress(slotsPerRound * o.rounds + capacitySlots);
+    const slot = async (a: Acc, rate: number, label: string): Promise<{ offered: number; answered: number; replies: number; sent: number; latencyNs: Float64Array }> => {
       progress.draw(label);
       const r = a.r;
       const pid = r.pid();
@@ -357,7 +390,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const user = cpu1.user - cpu0.user;
       const system = cpu1.system - cpu0.system;
       const cpu = pid ? user + system : soft;
-      const m = matchReplies(senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
+      const m = matchReplies(res.cycle ?? senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
       a.cpuSec += cpu;
       if (pid) {
         a.userSec += user;
@@ -371,6 +404,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         offered: res.sendSeconds > 0 ? res.sent / res.sendSeconds : 0,
         answered: res.sent > 0 ? m.answered / res.sent : 0,
         replies: m.answered,
+        sent: res.sent,
         latencyNs: m.latencyNs,
       };
     };
@@ -401,6 +435,12 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
         a.maxRates.push(searches[k]!.result());
       });
     }
+    const capacity: CapacityCheck[] = [];
+    for (const a of accs) {
+      if (!a.r.name.startsWith('neighproxy') || o.capacityFractions.length === 0) continue;
+      const cap = median(a.flood.map((f) => f.replies));
+      capacity.push(await checkBelowCapacity(a.r.name, cap, o.capacityFractions, o.rounds, (rate, label) => slot(a, rate, label)));
+    }
     progress.end();
 
     const summaries: ResponderSummary[] = accs.map((a) => summarize(a, o));
@@ -425,6 +465,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     }
     for (const sm of summaries) if (sm.description) out(`${sm.name}: ${sm.description}\n`);
     out('\n');
+    out(capacityTable(capacity));
     out(goalsTable(goals));
     if (o.chart) {
       writeFileSync(o.chart, renderChart(chartSeries(accs), { title: 'Share answered against offered rate' }));
@@ -445,6 +486,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
           ' (/proc/stat), tick-sampled, summed over all loads of the responder',
         responders: summaries,
         raw: accs.map((a) => ({ name: a.r.name, flood: a.flood, probes: a.probes, maxRates: a.maxRates })),
+        belowCapacity: capacity,
         goals: goals.map((g) => ({ ...g, status: goalStatus(g) })),
       };
       writeFileSync(o.json, JSON.stringify(doc, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');

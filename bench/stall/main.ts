@@ -186,10 +186,18 @@ function report(pid: number, a: Record<string, unknown> | null, b: Record<string
     parts.push(`${v.comm}:${tid} cpu ${cpu * 10} ms, runq wait ${((v.waitNs - u.waitNs) / 1e6).toFixed(1)} ms, slices ${v.slices - u.slices}`);
   }
   console.log(`  threads: ${parts.join('; ')}`);
-  const loop = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{"probe"')).map((l) => JSON.parse(l) as { t: number; maxMs: number; elu: number; maxRingWaitMs: number; maxBatch: number; sync: Record<string, { n: number; maxMs: number }> })
+  const loop = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{"probe"')).map((l) => JSON.parse(l) as {
+    t: number; maxMs: number; elu: number; maxRingWaitMs: number; maxBatch: number; batches: number; frames: number;
+    sync: Record<string, { n: number; maxMs: number }>; waitP50Us?: number; waitP99Us?: number; workP50Us?: number; workP99Us?: number;
+  })
     .filter((p) => p.t >= since);
   console.log(`  loop delay max per second (ms): ${loop.map((p) => p.maxMs.toFixed(0)).join(' ')}; elu ${loop.map((p) => p.elu.toFixed(2)).join(' ')}`);
   console.log(`  ring wait max per second (ms): ${loop.map((p) => p.maxRingWaitMs.toFixed(0)).join(' ')}; largest batch ${loop.map((p) => p.maxBatch).join(' ')}`);
+  // Where a request's time goes, per batch: waiting in the ring before its batch reached JS
+  // (wake-up + scheduling), then the batch's work before the one sendto of its replies.
+  const busy = loop.filter((p) => p.batches > 0);
+  console.log(`  per batch, p50/p99 per second (us): ring wait ${busy.map((p) => `${p.waitP50Us}/${p.waitP99Us}`).join(' ')}; ` +
+    `work ${busy.map((p) => `${p.workP50Us}/${p.workP99Us}`).join(' ')}; frames per batch ${busy.map((p) => (p.frames / p.batches).toFixed(1)).join(' ')}`);
   const calls = loop.map((p) => Object.entries(p.sync ?? {}).map(([k, v]) => `${k} ${v.maxMs}`).join('+') || '-');
   console.log(`  synchronous calls per second, longest (ms): ${calls.join(' | ')}`);
 }

@@ -10,6 +10,19 @@ import { DESC_TS_NSEC, DESC_TS_SEC, type Batch, type BatchHandler, type TxWriter
 // longest a frame waited in the RX ring before its batch reached JS (ring timestamp of the
 // batch's first frame against the clock at the call).
 const ring = { batches: 0, frames: 0, maxBatch: 0, maxWaitMs: 0 };
+// Per batch (up to MAX_SAMPLES a second): the first frame's wait in the ring (wake-up and
+// scheduling delay: the frame was there, the thread was not running JS) and the handler's
+// time (parse, policy, build for the whole batch: what the batch's last reply waits for
+// before the one sendto). Summarised as p50/p99 per second.
+const MAX_SAMPLES = 1 << 16;
+const waitUs = new Float64Array(MAX_SAMPLES);
+const workUs = new Float64Array(MAX_SAMPLES);
+let samples = 0;
+function pct(a: Float64Array, n: number, q: number): number {
+  if (n === 0) return 0;
+  const s = a.slice(0, n).sort();
+  return +s[Math.min(n - 1, Math.floor(q * n))]!.toFixed(1);
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const engine = require(join(__dirname, '..', '..', 'src', 'engine', 'ring.js')) as {
   Ring: { open(ifname: string, o?: Record<string, unknown>): unknown; prototype: { start(h: BatchHandler): void } };
@@ -31,7 +44,12 @@ engine.Ring.prototype.start = function (this: unknown, handler: BatchHandler): v
     ring.frames += batch.count;
     if (batch.count > ring.maxBatch) ring.maxBatch = batch.count;
     if (waitMs > ring.maxWaitMs) ring.maxWaitMs = waitMs;
+    const t0 = performance.now();
     handler(batch, tx);
+    if (samples < MAX_SAMPLES) {
+      waitUs[samples] = waitMs * 1000;
+      workUs[samples++] = (performance.now() - t0) * 1000;
+    }
   });
 };
 
@@ -70,7 +88,10 @@ const t = setInterval(() => {
     probe: 'loop', t: Date.now(), maxMs: +(h.max / 1e6).toFixed(2), p99Ms: +(h.percentile(99) / 1e6).toFixed(2),
     elu: +e.utilization.toFixed(3), userMs: Math.round(c.user / 1000), sysMs: Math.round(c.system / 1000),
     batches: ring.batches, frames: ring.frames, maxBatch: ring.maxBatch, maxRingWaitMs: +ring.maxWaitMs.toFixed(2), sync,
+    waitP50Us: pct(waitUs, samples, 0.5), waitP99Us: pct(waitUs, samples, 0.99),
+    workP50Us: pct(workUs, samples, 0.5), workP99Us: pct(workUs, samples, 0.99),
   })}\n`);
+  samples = 0;
   for (const k of Object.keys(sync)) delete sync[k];
   ring.batches = ring.frames = ring.maxBatch = ring.maxWaitMs = 0;
   h.reset();

@@ -37,10 +37,28 @@ function putIp6(dv: DataView, o: number, ip: Ip6): void {
   dv.setUint32(o + 12, ip[3]!);
 }
 
-/** Sum of an address's words for the checksum (2^16 = 1 in one's-complement arithmetic). */
+/**
+ * Sum of an address's 16-bit halves for the checksum. Below 2^20, so a small integer: a
+ * sum of the 32-bit words (2^16 = 1 in one's-complement arithmetic, the same checksum)
+ * exceeds 2^31 and would be returned as a heap-allocated number when not inlined.
+ */
 function ip6Sum(ip: Ip6): number {
-  return ip[0]! + ip[1]! + ip[2]! + ip[3]!;
+  const a = ip[0]!;
+  const b = ip[1]!;
+  const c = ip[2]!;
+  const d = ip[3]!;
+  return (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (d >>> 16) + (d & 0xffff);
 }
+
+/**
+ * MAC arguments of the per-request reply builders (the *Cells functions), by index. A Mac
+ * is a double above 2^31: passed as an argument to a function V8 does not inline it is
+ * boxed, 16 bytes of garbage per MAC per reply; read from a Float64Array it is not.
+ */
+export const MAC_ANSWER = 0;
+export const MAC_OURS = 1;
+export const MAC_DST = 2;
+export const MAC_CELLS = 3;
 
 /** A single 802.1Q tag value for `vlan` parameters: VLAN id with a priority (DEI 0). */
 export function vlanTci(vid: number, pcp = 0): number {
@@ -133,6 +151,11 @@ export function buildArpReplyTo(out: Uint8Array, off: number, view: FrameView, a
   return buildArpReply(out, off, replyVlan(view), ourMac, view.senderMac, view.senderIp, answerMac, view.targetIp);
 }
 
+/** buildArpReplyTo with answerMac = macs[MAC_ANSWER] and ourMac = macs[MAC_OURS]: allocates nothing. */
+export function buildArpReplyCells(out: Uint8Array, off: number, view: FrameView, macs: Float64Array): number {
+  return buildArpReply(out, off, replyVlan(view), macs[MAC_OURS]!, view.senderMac, view.senderIp, macs[MAC_ANSWER]!, view.targetIp);
+}
+
 // ---------------------------------------------------------------- IPv6 ND
 
 /** Writes the IPv6 header for an ND message (hop limit 255, no flow label); returns the ICMPv6 offset. */
@@ -174,6 +197,21 @@ export function buildUnsolicitedNa(out: Uint8Array, off: number, vlan: number, s
   target: Ip6, targetLinkAddr: Mac, flags: number): number {
   return buildNeighborAdvertisement(out, off, vlan, srcMac, ALL_NODES_MAC, srcIp, ALL_NODES, target,
     targetLinkAddr, flags & ~NA_FLAG_SOLICITED);
+}
+
+/**
+ * buildNeighborAdvertisement with srcMac = macs[MAC_OURS], dstMac = macs[MAC_DST] and
+ * targetLinkAddr = macs[MAC_ANSWER]: allocates nothing.
+ */
+export function buildNeighborAdvertisementCells(out: Uint8Array, off: number, vlan: number, macs: Float64Array,
+  srcIp: Ip6, dstIp: Ip6, target: Ip6, flags: number): number {
+  return buildNeighborAdvertisement(out, off, vlan, macs[MAC_OURS]!, macs[MAC_DST]!, srcIp, dstIp, target, macs[MAC_ANSWER]!, flags);
+}
+
+/** buildNaReplyTo with answerMac = macs[MAC_ANSWER] and ourMac = macs[MAC_OURS]: allocates nothing. */
+export function buildNaReplyCells(out: Uint8Array, off: number, view: FrameView, macs: Float64Array,
+  srcIp: Ip6, flags: number): number {
+  return buildNaReplyTo(out, off, view, macs[MAC_ANSWER]!, macs[MAC_OURS]!, srcIp, flags);
 }
 
 /**

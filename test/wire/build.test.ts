@@ -7,7 +7,8 @@ import { BROADCAST_MAC, parseIp4, parseIp6, parseMac } from '../../src/net/addr'
 import {
   FrameKind, FrameView, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, buildArpReply, buildArpReplyTo, buildArpRequest,
   buildGratuitousArp, buildNaReplyTo, buildNeighborAdvertisement, buildNeighborSolicitation, buildNsRefresh, buildNsResolve,
-  buildUnsolicitedNa, parseFrame, qinqTag, vlanTci,
+  buildUnsolicitedNa, parseFrame, qinqTag, vlanTci, MAC_ANSWER, MAC_CELLS, MAC_DST, MAC_OURS, buildArpReplyCells,
+  buildNaReplyCells, buildNeighborAdvertisementCells,
 } from '../../src/wire';
 import { fromHex, hex } from '../helpers/pcap';
 import { KERNEL_FRAMES } from './fixtures/kernel-frames';
@@ -99,6 +100,23 @@ test('buildNaReplyTo answers the kernel NS exactly as the kernel did (source = t
   // S is the builder's business: passing it in flags changes nothing.
   assert.equal(built((o, off) => buildNaReplyTo(o, off, v, MAC_B, MAC_B, v.target, NA_FLAG_OVERRIDE)), KERNEL_FRAMES.naSolicited);
   assert.equal(built((o, off) => buildNaReplyTo(o, off, v, MAC_B, MAC_B, v.target, NA_FLAG_OVERRIDE | NA_FLAG_SOLICITED)), KERNEL_FRAMES.naSolicited);
+});
+
+test('the *Cells builders (MACs from a Float64Array) write the same bytes as the plain ones', () => {
+  const macs = new Float64Array(MAC_CELLS);
+  macs[MAC_ANSWER] = MAC_A2;
+  macs[MAC_OURS] = MAC_B;
+  macs[MAC_DST] = MAC_A;
+  const v = new FrameView();
+  const req = fromHex(KERNEL_FRAMES.arpRequestBroadcast);
+  assert.equal(parseFrame(req, 0, req.length, VLAN_NONE, v), FrameKind.ArpRequest);
+  assert.equal(built((o, off) => buildArpReplyCells(o, off, v, macs)), built((o, off) => buildArpReplyTo(o, off, v, MAC_A2, MAC_B)));
+  const ns = fromHex(KERNEL_FRAMES.nsResolve);
+  assert.equal(parseFrame(ns, 0, ns.length, VLAN_NONE, v), FrameKind.NeighborSolicitation);
+  assert.equal(built((o, off) => buildNaReplyCells(o, off, v, macs, LL_A, NA_FLAG_ROUTER)),
+    built((o, off) => buildNaReplyTo(o, off, v, MAC_A2, MAC_B, LL_A, NA_FLAG_ROUTER)));
+  assert.equal(built((o, off) => buildNeighborAdvertisementCells(o, off, 100, macs, IP6_A, IP6_B, IP6_D, NA_FLAG_SOLICITED)),
+    built((o, off) => buildNeighborAdvertisement(o, off, 100, MAC_B, MAC_A, IP6_A, IP6_B, IP6_D, MAC_A2, NA_FLAG_SOLICITED)));
 });
 
 test('buildNaReplyTo to a DAD probe (source ::) goes to ff02::1 with S=0, R from flags', () => {
