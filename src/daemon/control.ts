@@ -22,7 +22,8 @@ export const MAX_REQUEST_BYTES = CONTROL_LIMITS.maxLineBytes;
 export type ControlRequest =
   | { cmd: 'show'; what: 'cache' | 'rules' | 'stats'; id?: unknown }
   | { cmd: 'add'; address: string; mac: string; announce?: boolean; interface?: string; id?: unknown }
-  | { cmd: 'del'; address: string; interface?: string; id?: unknown };
+  | { cmd: 'del'; address: string; interface?: string; id?: unknown }
+  | { cmd: 'role'; role: 'active' | 'standby' | 'auto'; interface?: string; id?: unknown };
 
 /** A refusal with a code the client can test (`E_BAD_ADDRESS`, `E_NO_INTERFACE`...). */
 export class ControlError extends Error {
@@ -37,6 +38,8 @@ export interface ControlHandler {
   show(what: 'cache' | 'rules' | 'stats'): Record<string, unknown>;
   add(req: { address: string; mac: string; announce: boolean; interface: string | null }): Record<string, unknown>;
   del(req: { address: string; interface: string | null }): Record<string, unknown>;
+  /** HA role (a VRRP notify script): active, standby, or auto (back to the file / tracked address). */
+  role?(req: { role: 'active' | 'standby' | 'auto'; interface: string | null }): Record<string, unknown>;
   /** `show cache` entries to stream a slice at a time; without it `show` answers in one piece. */
   cacheSource?(): EntrySource;
 }
@@ -68,8 +71,12 @@ export function validateRequest(msg: unknown): ControlRequest {
       str('address', true);
       str('interface', false);
       break;
+    case 'role':
+      if (o.role !== 'active' && o.role !== 'standby' && o.role !== 'auto') bad('"role" must be "active", "standby" or "auto"');
+      str('interface', false);
+      break;
     default:
-      bad(`unknown "cmd" ${JSON.stringify(o.cmd)}: expected "show", "add" or "del"`);
+      bad(`unknown "cmd" ${JSON.stringify(o.cmd)}: expected "show", "add", "del" or "role"`);
   }
   return o as ControlRequest;
 }
@@ -118,6 +125,10 @@ export function handleLine(line: string, handler: ControlHandler): string {
         break;
       case 'del':
         result = handler.del({ address: req.address, interface: req.interface ?? null });
+        break;
+      case 'role':
+        if (!handler.role) throw new ControlError('E_NO_HA', 'this daemon cannot change roles');
+        result = handler.role({ role: req.role, interface: req.interface ?? null });
         break;
     }
     return JSON.stringify(id === undefined ? { ok: true, ...result } : { ok: true, id, ...result });

@@ -11,9 +11,8 @@
 //   mld.ts         solicited-node joins, reconciled whenever interfaces.ts reports a change
 //   commands.ts    control-socket commands;  services.ts  control, metrics, privileges
 //   main.ts        the process: signals, stop deadline
-// An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
-// ask the policy to announce, as statics are announced after start and reload. Links,
-// addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
+//   ha.ts          active/standby role per interface (IfaceSlot.standby), takeover announcements
+// Links, addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
 import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
@@ -22,6 +21,8 @@ import { monotonicSeconds, Pipeline } from '../pipeline/pipeline';
 import { controlHandler } from './commands';
 import type { ControlHandler } from './control';
 import { HostEnvironment } from './env';
+import { HaController } from './ha';
+import { registerHaMetrics } from './ha-track';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
@@ -44,6 +45,8 @@ export class Daemon {
   readonly interfaces: InterfaceSet;
   /** Solicited-node joins; null when switched off (--no-mld-joins). */
   readonly mld: MulticastJoins | null;
+  /** HA role per interface: standby interfaces answer and announce nothing. */
+  readonly ha: HaController;
   readonly reloads = { ok: 0, failed: 0 };
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -64,6 +67,15 @@ export class Daemon {
     this.interfaces = new InterfaceSet(deps, this.pipeline, this.output, this.env, log);
     this.mld = opts.mldJoins === false || !deps.multicastSocket ? null : new MulticastJoins(log, deps.multicastSocket);
     if (this.mld) this.interfaces.onChanged = () => this.reconcileJoins();
+    this.ha = new HaController({
+      slots: () => this.pipeline.slots,
+      config: () => this.running.config,
+      addedStatics: (name) => this.running.addedStatics(name),
+      addresses: () => this.env.kernel?.addrs ?? null,
+      output: this.output,
+      clock: () => this.clock(),
+      log,
+    });
   }
 
   /** Joins match the interfaces whose ring is open and their statics and /128 targets. */
@@ -105,7 +117,11 @@ export class Daemon {
     }
     try {
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
-      if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, this.extendMetrics);
+      const extend = (registry: ReturnType<typeof createRegistry>): void => {
+        registerHaMetrics(registry, this.ha);
+        this.extendMetrics?.(registry);
+      };
+      if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, extend);
       this.interfaces.dropped = switchUser(this.opts.user, this.opts.group, this.log);
     } catch (err) {
       await this.stop();
@@ -148,6 +164,7 @@ export class Daemon {
     if (what === 'resync') this.log.warn({ event: 'netlink_resync' }, 'rtnetlink state read again (events were dropped, ENOBUFS, or the socket was reopened): links, addresses, route answers');
     this.interfaces.watcher.poll();
     this.env.refreshAddresses();
+    this.ha.evaluate(); // `ha track`: the tracked address came or went
   }
 
   /** One policy timer step: refresh probes, delay windows, expiry, deferred answers. */
@@ -157,6 +174,7 @@ export class Daemon {
     } catch (err) {
       this.log.error({ event: 'tick_error', err }, 'policy timer failed');
     }
+    this.ha.tick();
     this.output.flushAll();
   }
 
@@ -190,6 +208,7 @@ export class Daemon {
   private apply(loaded: LoadedConfig): void {
     this.interfaces.apply(loaded.config, loaded.filters);
     this.running.config = loaded.config;
+    this.ha.evaluate();
   }
 
   /** Stops within the second systemd allows: timers, rings, sockets. Idempotent. */
@@ -217,6 +236,7 @@ export class Daemon {
       log: this.log,
       policy: () => this.policy!,
       clock: () => this.clock(),
+      ha: this.ha,
     });
   }
 

@@ -22,6 +22,10 @@ commands:
                                 configuration's 'static' checks them.
   del ADDRESS [-i IF]           remove a static entry (one from the file returns at the
                                 next reload)
+  role active|standby|auto [IF] HA role (a keepalived notify script): standby answers
+                                and announces nothing; active takes over (announces);
+                                auto returns to the file's 'ha track'/'ha role'.
+                                Without IF: every interface
 
 options:
       --control PATH   socket of the daemon (default ${DEFAULT_CONTROL})
@@ -55,9 +59,13 @@ export function ctlRequest(argv: string[]): { req: ControlRequest; control: stri
   } else if (verb === 'del' && args.length === 1) {
     req = { cmd: 'del', address: args[0]! };
     if (iface !== undefined) req.interface = iface;
+  } else if (verb === 'role' && (args.length === 1 || args.length === 2) && (args[0] === 'active' || args[0] === 'standby' || args[0] === 'auto')) {
+    req = { cmd: 'role', role: args[0] };
+    const name = args[1] ?? iface;
+    if (name !== undefined) req.interface = name;
   } else {
     const found = positionals.length === 0 ? 'nothing' : `'${positionals.join(' ')}'`;
-    throw new ArgError(`expected 'show cache|rules|stats', 'add ADDRESS MAC' or 'del ADDRESS', found ${found}`);
+    throw new ArgError(`expected 'show cache|rules|stats', 'add ADDRESS MAC', 'del ADDRESS' or 'role active|standby|auto [IF]', found ${found}`);
   }
   if (values.announce === true && req.cmd !== 'add') throw new ArgError("--announce goes with 'add'");
   return { req, control: (values.control as string | undefined) ?? DEFAULT_CONTROL, json: values.json === true };
@@ -93,11 +101,15 @@ export function renderAnswer(req: ControlRequest, res: Record<string, unknown>):
     return renderStats(res);
   }
   if (req.cmd === 'add') return `added ${String(res.address)} -> ${String(res.mac)} on ${String(res.interface)}\n`;
+  if (req.cmd === 'role') {
+    const list = (res.interfaces ?? []) as { interface: string; role: string; source: string }[];
+    return list.map((i) => `${i.interface}: ${i.role} (${i.source})\n`).join('') || 'no interface changed\n';
+  }
   return `removed ${String(res.address)} (${String(res.removed)} interface${res.removed === 1 ? '' : 's'})`;
 }
 
 export const command: Command = {
-  summary: 'query or change a running daemon (show cache|rules|stats, add, del)',
+  summary: 'query or change a running daemon (show cache|rules|stats, add, del, role)',
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const { req, control, json } = ctlRequest(argv);
