@@ -92,6 +92,9 @@ export class HaController {
     cfg.interfaces.forEach((ifc, i) => {
       names.add(ifc.name);
       const [role, source] = this.decide(ifc);
+      // The pipeline's flag first: a takeover's announcements go out through RingOutput, which withholds on standby.
+      const slot = slots[i];
+      if (slot) slot.standby = role === 'standby';
       let st = this.states.get(ifc.name);
       if (!st) {
         st = newState(ifc.name, role, source);
@@ -101,8 +104,6 @@ export class HaController {
         this.change(st, ifc, i, role, source);
       }
       st.source = source;
-      const slot = slots[i];
-      if (slot) slot.standby = st.role === 'standby';
     });
     for (const name of this.states.keys()) if (!names.has(name)) this.states.delete(name);
     this.deps.output.flushAll();
