@@ -206,6 +206,10 @@ export class Daemon {
 
   /** Makes slots and rings match a loaded configuration (start and reload). The policy already has it. */
   private apply(loaded: LoadedConfig): void {
+    const ifs = loaded.config.interfaces;
+    this.env.routeSettings = ifs.map((c) => ({ vrf: c.routeVrf, table: c.routeTable }));
+    const tables = [...new Set(ifs.flatMap((c) => (c.routeTable !== undefined ? [c.routeTable] : [])))];
+    void this.deps.kernel?.setTables?.(tables).then(() => { if (!this.stopping) this.env.refreshAddresses(); });
     this.interfaces.apply(loaded.config, loaded.filters);
     this.running.config = loaded.config;
     this.ha.evaluate();

@@ -7,6 +7,7 @@ import * as C from './constants';
 import { buildDump, buildGetRoute, parseAddr, parseLink, parseRoute, type NlMessage, type RouteQuery } from './message';
 import { RouteCache, type RouteAnswer } from './routes';
 import { NetlinkSocket, type NetlinkBinding, type NetlinkError, type NetlinkHandlers } from './socket';
+import { TableRules } from './tables';
 
 export interface KernelLink {
   index: number;
@@ -49,6 +50,8 @@ export class KernelState {
   private readonly byName = new Map<string, KernelLink>();
   readonly addrs = new Map<number, KernelAddrs>();
   readonly routes: RouteCache;
+  /** FIB rules for `table N` lookups (tables.ts). */
+  readonly tables = new TableRules();
   private sock: NetlinkSocket | null = null;
   private resyncing: Promise<void> | null = null;
   private again = false;
@@ -89,13 +92,37 @@ export class KernelState {
 
   /** The interface the kernel routes `addr` out of (see RouteCache.lookup); undefined while unknown or unroutable. */
   routeInterface(family: Family, addr: Ip4 | Ip6, vrf: number): string | undefined {
+    if (Number.isNaN(vrf)) return undefined; // a `vrf`/`table` that is not there (yet)
     const out = this.routes.lookup(family, addr, vrf);
     return out > 0 ? this.links.get(out)?.name : undefined;
   }
 
+  /** Route-cache scope of `table N`: negative once its rules are in, NaN before (no lookup yet). */
+  tableScope(table: number): number {
+    const s = this.tables.scope(table);
+    return s < 0 ? s : NaN;
+  }
+
+  /** Installs the fwmark rules for these tables (and removes those no longer used); never throws. */
+  async setTables(tables: readonly number[]): Promise<void> {
+    if (!this.sock) return;
+    try {
+      await this.tables.apply(this.sock, tables);
+    } catch {
+      this.counts.errors++;
+    }
+    this.routes.invalidate();
+    this.onChange('routes');
+  }
+
   stop(): void {
-    this.sock?.close();
+    const sock = this.sock;
     this.sock = null;
+    if (!sock) return;
+    // The table rules go first; the socket closes once the kernel acknowledged (or after 500 ms).
+    const done = (): void => sock.close();
+    const t = setTimeout(done, 500);
+    void this.tables.removeAll(sock).finally(() => { clearTimeout(t); done(); });
   }
 
   private async dump(): Promise<void> {
