@@ -85,7 +85,8 @@ function describeHa(ifc: InterfaceConfig): string {
 /** The groups joined for an interface, and the prefix rules joins cannot cover (behind MLD snooping). */
 function describeJoins(ifc: InterfaceConfig): string {
   const n = desiredGroups(ifc).size;
-  const joins = `joins ${Math.min(n, MLD_MAX_GROUPS)} solicited-node group(s) (at most ${MLD_MAX_GROUPS}${n > MLD_MAX_GROUPS ? `: ${n - MLD_MAX_GROUPS} left out` : ''})`;
+  const joins = `joins ${Math.min(n, MLD_MAX_GROUPS)} solicited-node group(s) (at most ${MLD_MAX_GROUPS}${n > MLD_MAX_GROUPS ? `: ${n - MLD_MAX_GROUPS} left out` : ''}), ` +
+    `plus the groups of targets answered or learned while running, up to ${MLD_MAX_GROUPS} in all`;
   const lines = uncoveredPrefixRules({ interfaces: [ifc] }).map((r) => r.line);
   return lines.length === 0 ? joins
     : `${joins}; prefix rule(s) on line ${lines.join(', ')} not covered by joins: behind an MLD-snooping switch this port must get all multicast (mrouter port, or snooping off); allmulti here cannot help`;

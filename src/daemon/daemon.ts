@@ -27,6 +27,7 @@ import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
 import { desiredGroups, MulticastJoins, type DesiredJoins } from './mld';
+import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type LearnedEntry } from './mld-targets';
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
@@ -50,6 +51,7 @@ export class Daemon {
   readonly reloads = { ok: 0, failed: 0 };
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
+  private nextJoinsAt = 0;
   private pollTimer: NodeJS.Timeout | null = null;
   private control: NetServer | null = null;
   private metrics: NetServer | null = null;
@@ -78,12 +80,18 @@ export class Daemon {
     });
   }
 
-  /** Joins match the interfaces whose ring is open and their statics and /128 targets. */
+  /** Joins match the interfaces whose ring is open: statics, /128 targets, then answered and learned targets (bounded). */
   private reconcileJoins(): void {
     if (this.stopping) return;
     const want = new Map<string, DesiredJoins>();
+    const now = this.clock();
+    const since = now - (this.running.config?.cache.timeout || 300);
+    const learned = this.policy ? (this.policy.cacheEntries(now) as unknown as LearnedEntry[]) : [];
     for (const st of this.interfaces.list()) {
-      if (st.ring) want.set(st.name, { ifindex: st.ring.ifindex, groups: desiredGroups(st.cfg, this.running.addedStatics(st.name)) });
+      if (!st.ring) continue;
+      const groups = desiredGroups(st.cfg, this.running.addedStatics(st.name));
+      addDynamicGroups(groups, st.slot, since, learned, this.mld!.maxGroups);
+      want.set(st.name, { ifindex: st.ring.ifindex, groups });
     }
     this.mld!.reconcile(want);
   }
@@ -119,6 +127,8 @@ export class Daemon {
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
       const extend = (registry: ReturnType<typeof createRegistry>): void => {
         registerHaMetrics(registry, this.ha);
+        registerJoinMetrics(registry, this.mld, () => [...this.interfaces.list()].map((i) => i.name),
+          () => (this.deps.kernel as { counts?: { resyncs: number } } | undefined)?.counts ?? null);
         this.extendMetrics?.(registry);
       };
       if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, extend);
@@ -176,6 +186,16 @@ export class Daemon {
     }
     this.ha.tick();
     this.output.flushAll();
+    // Answered and learned targets come and go: their groups follow every few seconds.
+    const now = this.clock();
+    if (this.mld && now >= this.nextJoinsAt) {
+      this.nextJoinsAt = now + DYNAMIC_JOIN_INTERVAL;
+      try {
+        this.reconcileJoins();
+      } catch (err) {
+        this.log.error({ event: 'mld_reconcile_failed', err }, 'multicast joins not updated');
+      }
+    }
   }
 
   /**
