@@ -62,7 +62,7 @@ interface StatsIface {
 const sum = (o: Record<string, number> | undefined): number => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
 const pair = (o: { ipv4?: number; ipv6?: number } | undefined): string => `${o?.ipv4 ?? 0}/${o?.ipv6 ?? 0}`;
 
-export function renderStats(res: { interfaces?: unknown; reloads?: unknown }): string {
+export function renderStats(res: { interfaces?: unknown; reloads?: unknown; ha?: unknown }): string {
   const ifaces = (Array.isArray(res.interfaces) ? res.interfaces : []) as StatsIface[];
   const rows = ifaces.map((i) => [
     i.name, i.open ? 'open' : 'closed', text(i.ifindex), pair(i.requests),
@@ -71,5 +71,17 @@ export function renderStats(res: { interfaces?: unknown; reloads?: unknown }): s
   ]);
   const table = formatTable(['INTERFACE', 'RING', 'IFINDEX', 'REQUESTS', 'REPLIES', 'UNANSWERED', 'DELAYED', 'FRAMES', 'KDROPS', 'TXFULL'], rows);
   const r = (res.reloads ?? {}) as { ok?: number; failed?: number };
-  return `${table}(REQUESTS, REPLIES, UNANSWERED, DELAYED: IPv4/IPv6)\nreloads: ${r.ok ?? 0} ok, ${r.failed ?? 0} failed\n`;
+  return `${table}(REQUESTS, REPLIES, UNANSWERED, DELAYED: IPv4/IPv6)\nreloads: ${r.ok ?? 0} ok, ${r.failed ?? 0} failed\n${renderHa(res.ha)}`;
+}
+
+interface HaRow { interface: string; role: string; source: string; since: string; transitions?: { toActive?: number; toStandby?: number }; takeovers?: number; announcements?: number; vmacSkipped?: number }
+
+/** The HA roles of `show stats` (only interfaces with a role other than the default). */
+function renderHa(ha: unknown): string {
+  const list = (Array.isArray(ha) ? ha : []) as HaRow[];
+  const shown = list.filter((h) => h.source !== 'default' || h.role !== 'active');
+  if (shown.length === 0) return '';
+  const rows = shown.map((h) => [h.interface, h.role, h.source, h.since, `${h.transitions?.toActive ?? 0}/${h.transitions?.toStandby ?? 0}`,
+    String(h.takeovers ?? 0), String(h.announcements ?? 0), String(h.vmacSkipped ?? 0)]);
+  return formatTable(['INTERFACE', 'ROLE', 'BY', 'SINCE', 'TO ACTIVE/STANDBY', 'TAKEOVERS', 'ANNOUNCED', 'VMAC'], rows);
 }

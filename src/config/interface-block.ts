@@ -1,5 +1,6 @@
 // The settings of an `interface NAME` block, one handler per keyword.
 import { Family, isLinkLocal6, type IpAddress, type Ip6 } from '../net/addr';
+import { haLine, routeTableLine } from './ha';
 import { INTERFACE_KEYWORDS } from './keywords';
 import type { Tok } from './lexer';
 import { MAX_STATICS } from './limits';
@@ -79,6 +80,11 @@ export function interfaceLine(r: Reporter, toks: Tok[], d: IfaceDraft): void {
     }
     case 'static':
       return staticEntry(r, toks, d);
+    case 'ha':
+      return haLine(r, toks, cfg, d.seen);
+    case 'table':
+    case 'vrf':
+      return routeTableLine(r, toks, cfg, d.seen);
     case 'uplink':
     case 'exception':
       return addressList(r, toks, d, kw.text);

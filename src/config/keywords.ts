@@ -17,7 +17,7 @@ export const TOP_KEYWORDS = ['cache', 'interface'] as const;
 export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
   'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',
-  'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'end',
+  'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'ha', 'table', 'vrf', 'end',
 ] as const;
 export const RULE_FLAGS = ['delay', 'verbose', 'probes'] as const;
 export const SIMPLE_ACTIONS = ['ignore', 'tell', 'self', 'route'] as const;

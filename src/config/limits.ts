@@ -76,3 +76,6 @@ export function formatBytes(n: number): string {
  * large access port. Targets beyond it are not joined, counted in `overLimit`, logged.
  */
 export const MLD_MAX_GROUPS = 1024;
+
+/** HA takeover: targets answered per interface remembered for the takeover burst (src/pipeline/answered.ts). */
+export const HA_ANSWERED_TARGETS = 4096;

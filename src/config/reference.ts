@@ -55,6 +55,26 @@ interface NAME                one block per interface (Linux name, at most 15 by
                               up to whole 4 KiB blocks), frame size a power of two
                               128 to 65536; RX plus TX at most 1 GiB. 'check'
                               prints the memory: rx 8192 x 512 B = 4 MiB, ...
+ table      N                 'route' rules look the target up in routing table N
+                              (the daemon's own lookups carry a fwmark that a
+                              policy rule sends to table N; see docs/daemon.md)
+ vrf        NAME              'route' rules look the target up in VRF NAME (as
+                              'ip route get vrf NAME'); 'table' or 'vrf', not both
+ Active/standby pairs (keepalived, FRR vrrpd; default: always active):
+ ha track   ADDRESS           active while ADDRESS (the VRRP virtual address) is
+                              configured on this box, standby otherwise
+ ha role    active|standby    the role when nothing else says ('ctl role' sets it
+                              at run time; with 'ha track' the address decides)
+ ha refresh 0                 seconds between re-announcements while active, after
+                              the takeover burst (keepalived's
+                              vrrp_garp_master_refresh; 0 = off)
+                              Standby: nothing is answered or announced (reason
+                              'standby'), learning goes on. Takeover: 3 gratuitous
+                              ARP / unsolicited NA, 1 s apart (RFC 4861 7.2.6), for
+                              every static and every target answered (or asked for
+                              while standby) within the cache timeout; none when
+                              the answer MAC is a VRRP virtual MAC (00:00:5e:00:01:XX,
+                              00:00:5e:00:02:XX): it moves with the master.
 end
 
 Limits 'check' enforces because 'run' cannot exceed them: interface names of at

@@ -1,9 +1,9 @@
 // What `neighproxy check` prints about a valid configuration: enough for an operator
 // to see that the file means what they think, without touching any interface.
-import { Family, formatIp6, formatMac } from '../net/addr';
+import { Family, formatIp, formatIp6, formatMac } from '../net/addr';
 import { formatVlans } from './format';
 import { desiredGroups, uncoveredPrefixRules } from './joins';
-import { cacheBytes, formatBytes, MLD_MAX_GROUPS } from './limits';
+import { cacheBytes, formatBytes, HA_ANSWERED_TARGETS, MLD_MAX_GROUPS } from './limits';
 import { describeRing } from './ring';
 import { ActionKind, type Config, type InterfaceConfig } from './types';
 
@@ -61,16 +61,32 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
     } else {
       out.push('  nd-proxy   off (no IPv6 rules or statics)');
     }
+    if (ifc.ha) out.push(`  ha         ${describeHa(ifc)}`);
+    if (ifc.routeTable !== undefined || ifc.routeVrf !== undefined) {
+      out.push(`  route      lookups in ${ifc.routeVrf !== undefined ? `VRF ${ifc.routeVrf}` : `table ${ifc.routeTable}`}`);
+    }
     out.push(`  ring       ${describeRing(ifc.ring)}`);
     out.push(`  filter     ${describeFilter(ifc, config)}`);
   }
   return out.join('\n') + '\n';
 }
 
+/** The HA role source and what a takeover sends (none when answers carry a VRRP virtual MAC). */
+function describeHa(ifc: InterfaceConfig): string {
+  const ha = ifc.ha!;
+  const role = ha.track ? `active while ${formatIp(ha.track)} is configured here` : `${ha.role ?? 'active'} (ctl role changes it)`;
+  const vmac = ifc.mac !== null && Math.floor(ifc.mac / 256) >= 0x5e0001 && Math.floor(ifc.mac / 256) <= 0x5e0002;
+  const burst = vmac
+    ? `no takeover burst for answers with mac ${formatMac(ifc.mac!)}: a VRRP virtual MAC is the same on both routers and moves with the master, so clients' entries stay right`
+    : `takeover: 3 gratuitous ARP / unsolicited NA 1 s apart for statics and targets answered within the cache timeout (at most ${HA_ANSWERED_TARGETS})`;
+  return `${role}; ${burst}; refresh ${ha.refresh > 0 ? `every ${ha.refresh} s` : 'off'}`;
+}
+
 /** The groups joined for an interface, and the prefix rules joins cannot cover (behind MLD snooping). */
 function describeJoins(ifc: InterfaceConfig): string {
   const n = desiredGroups(ifc).size;
-  const joins = `joins ${Math.min(n, MLD_MAX_GROUPS)} solicited-node group(s) (at most ${MLD_MAX_GROUPS}${n > MLD_MAX_GROUPS ? `: ${n - MLD_MAX_GROUPS} left out` : ''})`;
+  const joins = `joins ${Math.min(n, MLD_MAX_GROUPS)} solicited-node group(s) (at most ${MLD_MAX_GROUPS}${n > MLD_MAX_GROUPS ? `: ${n - MLD_MAX_GROUPS} left out` : ''}), ` +
+    `plus the groups of targets answered or learned while running, up to ${MLD_MAX_GROUPS} in all`;
   const lines = uncoveredPrefixRules({ interfaces: [ifc] }).map((r) => r.line);
   return lines.length === 0 ? joins
     : `${joins}; prefix rule(s) on line ${lines.join(', ')} not covered by joins: behind an MLD-snooping switch this port must get all multicast (mrouter port, or snooping off); allmulti here cannot help`;

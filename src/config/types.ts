@@ -152,6 +152,22 @@ export interface InterfaceConfig {
    * ask for on this one (the filter passes their replies). Absent = none.
    */
   probed?: Prefix[];
+  /** `ha ...`: active/standby role (src/daemon/ha.ts); absent = always active. */
+  ha?: HaConfig;
+  /** `table N`: `route` rules look targets up in routing table N (through a policy rule, src/netlink/routes.ts). */
+  routeTable?: number;
+  /** `vrf NAME`: `route` rules look targets up in this VRF (as `ip route get vrf NAME`). */
+  routeVrf?: string;
+}
+
+/** `ha track ADDRESS`, `ha role active|standby`, `ha refresh SECONDS` of an interface. */
+export interface HaConfig {
+  /** Active while this address is configured on any interface of the box (a VRRP virtual address). */
+  track: IpAddress | null;
+  /** The role given in the file; `ctl role` overrides it; with `track` the address decides. */
+  role: 'active' | 'standby' | null;
+  /** Seconds between re-announcements while active, after the takeover burst (0: none). */
+  refresh: number;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { RingOutput } from '../pipeline/output';
 import { FAMILY_NAMES, REPLY_ACTIONS } from '../pipeline/stats';
 import { SharedSnapshot } from './cache-dump';
 import { ControlError, type ControlHandler } from './control';
+import type { HaController } from './ha';
 import type { IfaceState, InterfaceSet } from './interfaces';
 import type { Logger } from './log';
 import type { PolicyCore } from './ports';
@@ -25,6 +26,8 @@ export interface CommandContext {
   clock(): number;
   /** `ctl save`: writes the state file (warm.ts); absent when the daemon keeps none. */
   saveState?(): Record<string, unknown>;
+  /** HA roles (ha.ts); absent in contexts without one. */
+  readonly ha?: HaController;
 }
 
 function address(text: string): IpAddress {
@@ -109,7 +112,20 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
       const probe = ctx.policy().probes?.stats?.(ctx.clock());
-      return { interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ...(probe ? { probe } : {}) };
+      return {
+        interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ha: ctx.ha?.show() ?? [], withheld: ctx.output.withheld,
+        ...(probe ? { probe } : {}),
+      };
+    },
+    role: (req) => {
+      const config = ctx.running.config!;
+      if (req.interface !== null && !config.interfaces.some((c) => c.name === req.interface)) {
+        throw new ControlError('E_NO_INTERFACE', `interface '${req.interface}' is not in the configuration (${config.interfaces.map((c) => c.name).join(', ')})`);
+      }
+      if (!ctx.ha) throw new ControlError('E_NO_HA', 'this daemon has no HA controller');
+      const changed = ctx.ha.setRole(req.role, req.interface);
+      ctx.log.info({ event: 'ha_ctl_role', role: req.role, interfaces: changed }, `ctl role ${req.role} for ${changed.join(', ')}`);
+      return { role: req.role, interfaces: ctx.ha.show().filter((s) => changed.includes(String(s.interface))) };
     },
     add: (req) => {
       const a = address(req.address);

@@ -23,7 +23,8 @@ export type ControlRequest =
   | { cmd: 'show'; what: 'cache' | 'rules' | 'stats'; id?: unknown }
   | { cmd: 'add'; address: string; mac: string; announce?: boolean; interface?: string; id?: unknown }
   | { cmd: 'del'; address: string; interface?: string; id?: unknown }
-  | { cmd: 'save'; id?: unknown };
+  | { cmd: 'save'; id?: unknown }
+  | { cmd: 'role'; role: 'active' | 'standby' | 'auto'; interface?: string; id?: unknown };
 
 /** A refusal with a code the client can test (`E_BAD_ADDRESS`, `E_NO_INTERFACE`...). */
 export class ControlError extends Error {
@@ -40,6 +41,8 @@ export interface ControlHandler {
   del(req: { address: string; interface: string | null }): Record<string, unknown>;
   /** Writes the state file now (warm.ts); absent = E_NO_STATE_FILE. */
   save?(): Record<string, unknown>;
+  /** HA role (a VRRP notify script): active, standby, or auto (back to the file / tracked address). */
+  role?(req: { role: 'active' | 'standby' | 'auto'; interface: string | null }): Record<string, unknown>;
   /** `show cache` entries to stream a slice at a time; without it `show` answers in one piece. */
   cacheSource?(): EntrySource;
 }
@@ -73,8 +76,12 @@ export function validateRequest(msg: unknown): ControlRequest {
       break;
     case 'save':
       break;
+    case 'role':
+      if (o.role !== 'active' && o.role !== 'standby' && o.role !== 'auto') bad('"role" must be "active", "standby" or "auto"');
+      str('interface', false);
+      break;
     default:
-      bad(`unknown "cmd" ${JSON.stringify(o.cmd)}: expected "show", "add", "del" or "save"`);
+      bad(`unknown "cmd" ${JSON.stringify(o.cmd)}: expected "show", "add", "del", "save" or "role"`);
   }
   return o as ControlRequest;
 }
@@ -127,6 +134,10 @@ export function handleLine(line: string, handler: ControlHandler): string {
       case 'save':
         if (!handler.save) throw new ControlError('E_NO_STATE_FILE', 'this daemon keeps no state file');
         result = handler.save();
+        break;
+      case 'role':
+        if (!handler.role) throw new ControlError('E_NO_HA', 'this daemon cannot change roles');
+        result = handler.role({ role: req.role, interface: req.interface ?? null });
         break;
     }
     return JSON.stringify(id === undefined ? { ok: true, ...result } : { ok: true, id, ...result });

@@ -11,9 +11,8 @@
 //   mld.ts         solicited-node joins, reconciled whenever interfaces.ts reports a change
 //   commands.ts    control-socket commands;  services.ts  control, metrics, privileges
 //   main.ts        the process: signals, stop deadline
-// An HA role would gate the pipeline's slots (answer only when active) and, on takeover,
-// ask the policy to announce, as statics are announced after start and reload. Links,
-// addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
+//   ha.ts          active/standby role per interface (IfaceSlot.standby), takeover announcements
+// Links, addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
 import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
@@ -22,10 +21,13 @@ import { monotonicSeconds, Pipeline } from '../pipeline/pipeline';
 import { controlHandler } from './commands';
 import type { ControlHandler } from './control';
 import { HostEnvironment } from './env';
+import { HaController } from './ha';
+import { registerHaMetrics } from './ha-track';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
 import { desiredGroups, MulticastJoins, type DesiredJoins } from './mld';
+import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type LearnedEntry } from './mld-targets';
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
@@ -45,9 +47,12 @@ export class Daemon {
   readonly interfaces: InterfaceSet;
   /** Solicited-node joins; null when switched off (--no-mld-joins). */
   readonly mld: MulticastJoins | null;
+  /** HA role per interface: standby interfaces answer and announce nothing. */
+  readonly ha: HaController;
   readonly reloads = { ok: 0, failed: 0 };
   private readonly clock: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
+  private nextJoinsAt = 0;
   private pollTimer: NodeJS.Timeout | null = null;
   private control: NetServer | null = null;
   private metrics: NetServer | null = null;
@@ -68,14 +73,29 @@ export class Daemon {
     this.warm = new WarmRestarts(log);
     this.mld = opts.mldJoins === false || !deps.multicastSocket ? null : new MulticastJoins(log, deps.multicastSocket);
     if (this.mld) this.interfaces.onChanged = () => this.reconcileJoins();
+    this.ha = new HaController({
+      slots: () => this.pipeline.slots,
+      config: () => this.running.config,
+      addedStatics: (name) => this.running.addedStatics(name),
+      addresses: () => this.env.kernel?.addrs ?? null,
+      output: this.output,
+      clock: () => this.clock(),
+      log,
+    });
   }
 
-  /** Joins match the interfaces whose ring is open and their statics and /128 targets. */
+  /** Joins match the interfaces whose ring is open: statics, /128 targets, then answered and learned targets (bounded). */
   private reconcileJoins(): void {
     if (this.stopping) return;
     const want = new Map<string, DesiredJoins>();
+    const now = this.clock();
+    const since = now - (this.running.config?.cache.timeout || 300);
+    const learned = this.policy ? (this.policy.cacheEntries(now) as unknown as LearnedEntry[]) : [];
     for (const st of this.interfaces.list()) {
-      if (st.ring) want.set(st.name, { ifindex: st.ring.ifindex, groups: desiredGroups(st.cfg, this.running.addedStatics(st.name)) });
+      if (!st.ring) continue;
+      const groups = desiredGroups(st.cfg, this.running.addedStatics(st.name));
+      addDynamicGroups(groups, st.slot, since, learned, this.mld!.maxGroups);
+      want.set(st.name, { ifindex: st.ring.ifindex, groups });
     }
     this.mld!.reconcile(want);
   }
@@ -114,7 +134,13 @@ export class Daemon {
     this.warm.load(loaded.config, this.policy, this.clock());
     try {
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
-      if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, this.extendMetrics);
+      const extend = (registry: ReturnType<typeof createRegistry>): void => {
+        registerHaMetrics(registry, this.ha);
+        registerJoinMetrics(registry, this.mld, () => [...this.interfaces.list()].map((i) => i.name),
+          () => (this.deps.kernel as { counts?: { resyncs: number } } | undefined)?.counts ?? null);
+        this.extendMetrics?.(registry);
+      };
+      if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, extend);
       this.interfaces.dropped = switchUser(this.opts.user, this.opts.group, this.log);
       this.warm.checkWritable(loaded.config);
     } catch (err) {
@@ -169,6 +195,7 @@ export class Daemon {
     if (what === 'resync') this.log.warn({ event: 'netlink_resync' }, 'rtnetlink state read again (events were dropped, ENOBUFS, or the socket was reopened): links, addresses, route answers');
     this.interfaces.watcher.poll();
     this.env.refreshAddresses();
+    this.ha.evaluate(); // `ha track`: the tracked address came or went
   }
 
   /** One policy timer step: refresh probes, delay windows, expiry, deferred answers. */
@@ -178,7 +205,18 @@ export class Daemon {
     } catch (err) {
       this.log.error({ event: 'tick_error', err }, 'policy timer failed');
     }
+    this.ha.tick();
     this.output.flushAll();
+    // Answered and learned targets come and go: their groups follow every few seconds.
+    const now = this.clock();
+    if (this.mld && now >= this.nextJoinsAt) {
+      this.nextJoinsAt = now + DYNAMIC_JOIN_INTERVAL;
+      try {
+        this.reconcileJoins();
+      } catch (err) {
+        this.log.error({ event: 'mld_reconcile_failed', err }, 'multicast joins not updated');
+      }
+    }
   }
 
   /**
@@ -209,8 +247,13 @@ export class Daemon {
 
   /** Makes slots and rings match a loaded configuration (start and reload). The policy already has it. */
   private apply(loaded: LoadedConfig): void {
+    const ifs = loaded.config.interfaces;
+    this.env.routeSettings = ifs.map((c) => ({ vrf: c.routeVrf, table: c.routeTable }));
+    const tables = [...new Set(ifs.flatMap((c) => (c.routeTable !== undefined ? [c.routeTable] : [])))];
+    void this.deps.kernel?.setTables?.(tables).then(() => { if (!this.stopping) this.env.refreshAddresses(); });
     this.interfaces.apply(loaded.config, loaded.filters);
     this.running.config = loaded.config;
+    this.ha.evaluate();
   }
 
   /** Stops within the second systemd allows: timers, rings, sockets. Idempotent. */
@@ -241,6 +284,7 @@ export class Daemon {
       policy: () => this.policy!,
       clock: () => this.clock(),
       saveState: () => ({ ...this.warm.save(this.running.config!, this.policy!, this.clock()) }),
+      ha: this.ha,
     });
   }
 

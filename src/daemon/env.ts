@@ -18,6 +18,14 @@ export interface KernelSource {
   routeInterface(family: Family, addr: Ip4 | Ip6, vrf: number): string | undefined;
   /** True when the kernel has `addr` REACHABLE on the interface named `name` (optional: fakes may omit it). */
   neighbourReachable?(family: Family, addr: Ip4 | Ip6, name: string): boolean;
+  /** The lookup scope of `table N` (negative), NaN while its rules are not in. */
+  tableScope?(table: number): number;
+}
+
+/** An interface's `vrf NAME` / `table N` (config), index = slot index. */
+export interface RouteSetting {
+  vrf?: string;
+  table?: number;
 }
 
 interface Addrs {
@@ -33,6 +41,8 @@ export class HostEnvironment implements PolicyEnvironment {
   private addrs: Addrs[] = [];
   /** Per slot: the VRF device route lookups go through (0: the main tables and policy rules). */
   private vrfs: number[] = [];
+  /** Per slot: the configured `vrf`/`table` of `route` rules (set by the daemon before each refresh). */
+  routeSettings: RouteSetting[] = [];
 
   /** Without a kernel source (tests with fake links) nothing is owned and nothing routes. */
   constructor(readonly kernel: KernelSource | null = null) {}
@@ -40,7 +50,15 @@ export class HostEnvironment implements PolicyEnvironment {
   /** Re-reads every configured interface's addresses and VRF from the kernel state (after its events). */
   refreshAddresses(): void {
     const k = this.kernel;
-    this.vrfs = this.slots.map((slot) => k?.vrfOf(slot.name) ?? 0);
+    this.vrfs = this.slots.map((slot, i) => {
+      const r = this.routeSettings[i];
+      if (r?.vrf !== undefined) {
+        const l = k?.link(r.vrf);
+        return l && l.kind === 'vrf' ? l.index : NaN; // NaN: no such VRF, nothing routes
+      }
+      if (r?.table !== undefined) return k?.tableScope?.(r.table) ?? NaN;
+      return k?.vrfOf(slot.name) ?? 0;
+    });
     this.addrs = this.slots.map((slot) => {
       const link = k?.link(slot.name);
       const list = link ? k!.addrs.get(link.index) : undefined;
@@ -94,7 +112,8 @@ export class HostEnvironment implements PolicyEnvironment {
    * requester's retransmission, typically 1 s later; see src/netlink/routes.ts.
    */
   routeInterface(family: Family, addr: Ip4 | Ip6, ifIndex = -1): string | undefined {
-    return this.kernel?.routeInterface(family, addr, this.vrfs[ifIndex] ?? 0);
+    const scope = this.vrfs[ifIndex] ?? 0;
+    return Number.isNaN(scope) ? undefined : this.kernel?.routeInterface(family, addr, scope);
   }
 
   /** `probe` rules: the kernel's neighbour entry for `addr` on the interface is REACHABLE. */

@@ -68,6 +68,8 @@ export interface KernelPort {
   start(): Promise<void>;
   stop(): void;
   onChange: (what: KernelChange) => void;
+  /** FIB rules for the `table N` settings in use (src/netlink/tables.ts). */
+  setTables?(tables: readonly number[]): Promise<void>;
 }
 
 /** A capture filter with the expression it stands for (logged). */

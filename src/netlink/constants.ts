@@ -70,6 +70,17 @@ export const RTA_PRIORITY = 6;
 export const RTA_PREFSRC = 7;
 export const RTA_MULTIPATH = 9;
 export const RTA_TABLE = 15;
+export const RTA_MARK = 16;
+
+// FIB rules (linux/fib_rules.h): struct fib_rule_hdr is 12 bytes, then FRA_* attributes.
+export const FRA_PRIORITY = 6;
+export const FRA_FWMARK = 10;
+export const FRA_TABLE = 15;
+export const FRA_FWMASK = 16;
+export const FR_ACT_TO_TBL = 1;
+export const FR_ACT_UNREACHABLE = 7;
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_CREATE = 0x400;
 
 export const RTN_UNICAST = 1;
 export const RTN_LOCAL = 2;
@@ -84,8 +95,6 @@ export const NDA_LLADDR = 2;
 
 export const RT_TABLE_MAIN = 254;
 
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
 export const RT_SCOPE_UNIVERSE = 0;
 export const RT_SCOPE_LINK = 253;
 /** ndm_state bit of a confirmed neighbour. */

@@ -8,6 +8,7 @@ import { buildDump, buildGetRoute, parseAddr, parseLink, parseRoute, type NlMess
 import { NeighbourTable } from './neighbours';
 import { RouteCache, type RouteAnswer } from './routes';
 import { NetlinkSocket, type NetlinkBinding, type NetlinkError, type NetlinkHandlers } from './socket';
+import { TableRules } from './tables';
 
 export interface KernelLink {
   index: number;
@@ -54,6 +55,8 @@ export class KernelState {
   readonly routes: RouteCache;
   /** REACHABLE neighbour entries (`probe` rules). */
   readonly neighbours = new NeighbourTable();
+  /** FIB rules for `table N` lookups (tables.ts). */
+  readonly tables = new TableRules();
   private sock: NetlinkSocket | null = null;
   private resyncing: Promise<void> | null = null;
   private again = false;
@@ -94,6 +97,7 @@ export class KernelState {
 
   /** The interface the kernel routes `addr` out of (see RouteCache.lookup); undefined while unknown or unroutable. */
   routeInterface(family: Family, addr: Ip4 | Ip6, vrf: number): string | undefined {
+    if (Number.isNaN(vrf)) return undefined; // a `vrf`/`table` that is not there (yet)
     const out = this.routes.lookup(family, addr, vrf);
     return out > 0 ? this.links.get(out)?.name : undefined;
   }
@@ -104,9 +108,32 @@ export class KernelState {
     return l !== undefined && this.neighbours.isReachable(l.index, family, addr);
   }
 
+  /** Route-cache scope of `table N`: negative once its rules are in, NaN before (no lookup yet). */
+  tableScope(table: number): number {
+    const s = this.tables.scope(table);
+    return s < 0 ? s : NaN;
+  }
+
+  /** Installs the fwmark rules for these tables (and removes those no longer used); never throws. */
+  async setTables(tables: readonly number[]): Promise<void> {
+    if (!this.sock) return;
+    try {
+      await this.tables.apply(this.sock, tables);
+    } catch {
+      this.counts.errors++;
+    }
+    this.routes.invalidate();
+    this.onChange('routes');
+  }
+
   stop(): void {
-    this.sock?.close();
+    const sock = this.sock;
     this.sock = null;
+    if (!sock) return;
+    // The table rules go first; the socket closes once the kernel acknowledged (or after 500 ms).
+    const done = (): void => sock.close();
+    const t = setTimeout(done, 500);
+    void this.tables.removeAll(sock).finally(() => { clearTimeout(t); done(); });
   }
 
   private async dump(): Promise<void> {

@@ -225,7 +225,7 @@ export function buildMessage(type: number, flags: number, seq: number, fixed: Ui
   return out;
 }
 
-const u32Bytes = (n: number): Uint8Array => {
+export const u32Bytes = (n: number): Uint8Array => {
   const b = new Uint8Array(4);
   view(b).setUint32(0, n >>> 0, LE);
   return b;
@@ -258,6 +258,8 @@ export interface RouteQuery {
   dst: Ip4 | Ip6;
   /** RTA_OIF: a VRF device sends the lookup to its table through the l3mdev rule. */
   oif?: number;
+  /** RTA_MARK: the fwmark our `table N` rule (src/netlink/tables.ts) sends to table N. */
+  mark?: number;
 }
 
 /**
@@ -274,5 +276,6 @@ export function buildGetRoute(seq: number, q: RouteQuery): Uint8Array {
   // IPv6 answers name the matching table anyway.
   if (q.family === Family.V4) view(fixed).setUint32(8, C.RTM_F_LOOKUP_TABLE, LE);
   if (q.oif) attrs.push([C.RTA_OIF, u32Bytes(q.oif)]);
+  if (q.mark) attrs.push([C.RTA_MARK, u32Bytes(q.mark)]);
   return buildMessage(C.RTM_GETROUTE, C.NLM_F_REQUEST, seq, fixed, attrs);
 }

@@ -6,6 +6,7 @@
 // one arrives (stale while revalidating), so a burst of route events loses no decision.
 import { Family, ip6Equal, type Ip4, type Ip6 } from '../net/addr';
 import type { RouteQuery } from './message';
+import { TABLE_MARK_BASE } from './tables';
 
 /** The kernel's answer for one target: the output device's ifindex, 0 when unroutable. */
 export interface RouteAnswer {
@@ -122,7 +123,9 @@ export class RouteCache {
     const asked = this.gen;
     e.inflight = true;
     this.counts.lookups++;
-    this.ask({ family: e.family, dst: e.family === Family.V4 ? e.v4 : e.v6!, oif: e.oif || undefined }).then(
+    // A negative scope is a `table N` lookup: its fwmark selects the table (tables.ts).
+    const q = { family: e.family, dst: e.family === Family.V4 ? e.v4 : e.v6!, oif: e.oif > 0 ? e.oif : undefined, mark: e.oif < 0 ? TABLE_MARK_BASE - e.oif : undefined };
+    this.ask(q).then(
       (a) => {
         e.inflight = false;
         const differs = e.out !== a.oif;

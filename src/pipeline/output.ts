@@ -16,6 +16,15 @@ export class RingOutput implements PolicyOutput {
   slots: IfaceSlot[] = [];
   /** Frames the policy wanted sent on an interface that had no ring at that moment. */
   noRing = 0;
+  /** Answers and announcements not sent because the interface is an HA standby. */
+  withheld = 0;
+
+  /** HA standby: deferred answers and announcements stay unsent (probes and resolutions still go, so learning goes on). */
+  private standby(ifIndex: number): boolean {
+    if (this.slots[ifIndex]?.standby !== true) return false;
+    this.withheld++;
+    return true;
+  }
 
   /**
    * Reserves a slot on `ifIndex`; -1 when there is no ring (counted here, in `noRing`) or
@@ -43,6 +52,7 @@ export class RingOutput implements PolicyOutput {
   }
 
   arpReply(ifIndex: number, vlan: number, dstMac: Mac, dstIp: Ip4, answerMac: Mac, answerIp: Ip4): void {
+    if (this.standby(ifIndex)) return;
     const off = this.reserve(ifIndex);
     if (off < 0) return;
     const slot = this.slots[ifIndex]!;
@@ -52,6 +62,7 @@ export class RingOutput implements PolicyOutput {
   }
 
   arpAnnounce(ifIndex: number, vlan: number, ip: Ip4, mac: Mac): void {
+    if (this.standby(ifIndex)) return;
     const off = this.reserve(ifIndex);
     if (off < 0) return;
     this.commit(ifIndex, buildGratuitousArp(this.slots[ifIndex]!.tx!.buf, off, vlan, mac, ip));
@@ -68,6 +79,7 @@ export class RingOutput implements PolicyOutput {
   }
 
   neighborAdvertisement(ifIndex: number, vlan: number, dstMac: Mac, dstIp: Ip6, target: Ip6, answerMac: Mac, flags: number): void {
+    if (this.standby(ifIndex)) return;
     const off = this.reserve(ifIndex);
     if (off < 0) return;
     const slot = this.slots[ifIndex]!;
@@ -78,6 +90,7 @@ export class RingOutput implements PolicyOutput {
   }
 
   unsolicitedNa(ifIndex: number, vlan: number, target: Ip6, mac: Mac, flags: number): void {
+    if (this.standby(ifIndex)) return;
     const off = this.reserve(ifIndex);
     if (off < 0) return;
     const slot = this.slots[ifIndex]!;

@@ -9,18 +9,21 @@ import { performance } from 'node:perf_hooks';
 import { NaSource, type Config } from '../config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../engine/types';
 import { type Ip6, type Mac, newIp6 } from '../net/addr';
-import { Decision, REASON_COUNT, Verdict } from '../policy/decision';
+import { Decision, Reason, REASON_COUNT, Verdict } from '../policy/decision';
 import {
   MAC_ANSWER, MAC_CELLS, MAC_DST, MAC_OURS, buildArpReplyCells, buildNaReplyCells, buildNeighborAdvertisementCells, replyVlan,
 } from '../wire/build';
 import { parseFrame } from '../wire/parse';
 import { FrameKind, FrameView } from '../wire/view';
+import { AnsweredTargets } from './answered';
 import { FAMILY_V4, FAMILY_V6, type InterfaceStats } from './stats';
 
 /** What the pipeline needs from the policy (src/policy Policy implements it). */
 export interface PolicyPort {
   /** Decides about the frame in `view` seen on configured interface `ifIndex` at `now` (seconds); returns its reused Decision. */
   handle(view: FrameView, ifIndex: number, now: number): Decision;
+  /** The answer in `d` was withheld (HA standby): move its count to Reason.Standby. */
+  withheld?(d: Decision): void;
 }
 
 /** Per configured interface: where its answers go and what they carry. Index = config.interfaces index. */
@@ -37,6 +40,10 @@ export class IfaceSlot {
   delayRules: boolean[] = [];
   /** The interface's link-local address for NA sources; `::` when it has none. */
   readonly linkLocal: Ip6 = newIp6();
+  /** HA standby (src/daemon/ha.ts): nothing is answered or announced; learning goes on. */
+  standby = false;
+  /** Targets answered (or withheld on standby): what a takeover announces. */
+  readonly answered = new AnsweredTargets();
 
   constructor(
     readonly name: string,
@@ -96,8 +103,12 @@ export class Pipeline {
       const request = kind === FrameKind.ArpRequest || kind === FrameKind.NeighborSolicitation;
       const d = this.policy.handle(view, ifIndex, now);
       if (d.verdict === Verdict.Answer) {
-        this.answer(slot, tx, family, d, request);
-      } else if (request) {
+        if (family === FAMILY_V4) slot.answered.record(4, d.vlan, 0, 0, 0, view.targetIp, d.answerMac, now);
+        else slot.answered.record6(d.vlan, view.target, d.answerMac, now);
+        if (slot.standby) this.withhold(d);
+        else this.answer(slot, tx, family, d, request);
+      }
+      if (d.verdict !== Verdict.Answer && request) {
         if (d.verdict === Verdict.Silent) stats.unanswered[family]!++;
         stats.unansweredByReason[family * REASON_COUNT + d.reason]!++;
       }
@@ -110,6 +121,13 @@ export class Pipeline {
       if (n4 > 0) stats.observeDecision(FAMILY_V4, perRequest, n4);
       if (n6 > 0) stats.observeDecision(FAMILY_V6, perRequest, n6);
     }
+  }
+
+  /** HA standby: the answer is not sent; the decision counts as silent, reason `standby`. */
+  private withhold(d: Decision): void {
+    d.verdict = Verdict.Silent;
+    this.policy.withheld?.(d);
+    d.reason = Reason.Standby;
   }
 
   private answer(slot: IfaceSlot, tx: TxWriter, family: number, d: Decision, request: boolean): void {

@@ -64,9 +64,11 @@ export const enum Reason {
   ProbeAbsent = 21,
   /** `probe`: the probed interface's probe rate limit is spent. */
   ProbeLimited = 22,
+  /** Would have been answered, but this box is the standby of an HA pair (src/daemon/ha.ts). */
+  Standby = 23,
 }
 
-export const REASON_COUNT = 23;
+export const REASON_COUNT = 24;
 
 /** Stable names, indexed by Reason. */
 export const REASON_NAMES: readonly string[] = [
@@ -93,6 +95,7 @@ export const REASON_NAMES: readonly string[] = [
   'probing',
   'probe_absent',
   'probe_limited',
+  'standby',
 ];
 
 export class Decision {

@@ -17,7 +17,7 @@ import type { Config } from '../config/types';
 import { NeighborCache, type CacheTimerSink } from './cache';
 import { DecisionCore } from './core';
 import { TakeoverGuard } from './guard';
-import type { Decision } from './decision';
+import { Reason, type Decision } from './decision';
 import { InterfaceTable } from './interfaces';
 import { Introspection, type CacheEntryInfo, type PolicyStats } from './introspect';
 import { DecisionLog } from './log';
@@ -112,6 +112,13 @@ export class Policy implements CacheTimerSink {
   /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `now` (seconds). */
   handle(f: FrameView, ifIndex: number, now: number): Decision {
     return this.core.handle(f, ifIndex, now);
+  }
+
+  /** The pipeline withheld the answer in `d` (HA standby): it counts as Reason.Standby, not as answered. */
+  withheld(d: Decision): void {
+    this.core.reasonCounts[d.reason]!--;
+    this.core.reasonCounts[Reason.Standby]!++;
+    this.core.answers--;
   }
 
   /** Runs timers: cache refresh/expiry/resolution retries, pending-answer expiry, announcements. */

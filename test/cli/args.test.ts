@@ -81,7 +81,10 @@ test('run and ctl use the same parser and messages', () => {
   assert.deepEqual(ctlRequest(['show', 'cache', '-j']).json, true);
   assert.deepEqual(ctlRequest(['add', '192.0.2.7', '02:00:5e:00:53:07', '-i', 'eth0', '--announce']).req,
     { cmd: 'add', address: '192.0.2.7', mac: '02:00:5e:00:53:07', announce: true, interface: 'eth0' });
-  assert.throws(() => ctlRequest(['show', 'everything']), { message: "expected 'show cache|rules|stats', 'add ADDRESS MAC', 'del ADDRESS' or 'save', found 'show everything'" });
+  assert.throws(() => ctlRequest(['show', 'everything']), { message: "expected 'show cache|rules|stats', 'add ADDRESS MAC', 'del ADDRESS', 'save' or 'role active|standby|auto [IF]', found 'show everything'" });
+  assert.deepEqual(ctlRequest(['role', 'standby', 'lan0']).req, { cmd: 'role', role: 'standby', interface: 'lan0' });
+  assert.deepEqual(ctlRequest(['role', 'auto']).req, { cmd: 'role', role: 'auto' });
+  assert.throws(() => ctlRequest(['role', 'master']), /role active\|standby\|auto/);
   assert.throws(() => ctlRequest(['del', '192.0.2.7', '--announce']), { message: "--announce goes with 'add'" });
 });
 

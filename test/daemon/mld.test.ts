@@ -85,3 +85,25 @@ end
   assert.deepEqual([...desiredGroups(config.interfaces[0]!)].sort(), ['ff02::1:ff00:5', 'ff02::1:ffcd:1234']);
   assert.deepEqual(uncoveredPrefixRules(config), [{ iface: 'eth0', line: 6, target: '2001:db8:1::/64' }]);
 });
+
+test('answered and learned IPv6 targets add their groups, newest first, up to the bound', async () => {
+  const { addDynamicGroups } = await import('../../src/daemon/mld-targets');
+  const { IfaceSlot } = await import('../../src/pipeline/pipeline');
+  const { InterfaceStats } = await import('../../src/pipeline/stats');
+  const { parseIp6 } = await import('../../src/net/addr');
+  const slot = new IfaceSlot('np0', 0, new InterfaceStats('np0'));
+  slot.answered.record6(-1, parseIp6('2001:db8:1::a1')!, 1, 10);
+  slot.answered.record6(-1, parseIp6('2001:db8:1::a2')!, 1, 20);
+  slot.answered.record6(-1, parseIp6('2001:db8:1::a0')!, 1, 1); // older than `since`
+  slot.answered.record(4, -1, 0, 0, 0, 0xc0000201, 1, 20); // IPv4: no group
+  const learned = [
+    { interface: 'np0', family: 6, address: '2001:db8:1::b1' },
+    { interface: 'other', family: 6, address: '2001:db8:1::b2' },
+  ];
+  const groups = new Set(['ff02::1:ff00:77']);
+  assert.equal(addDynamicGroups(groups, slot, 5, learned, 10), 0);
+  assert.deepEqual([...groups], ['ff02::1:ff00:77', 'ff02::1:ff00:a2', 'ff02::1:ff00:a1', 'ff02::1:ff00:b1']);
+  const capped = new Set(['ff02::1:ff00:77']);
+  assert.equal(addDynamicGroups(capped, slot, 5, learned, 2), 2, 'two left out by the bound');
+  assert.deepEqual([...capped], ['ff02::1:ff00:77', 'ff02::1:ff00:a2'], 'the newest answer first');
+});

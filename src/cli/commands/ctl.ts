@@ -24,6 +24,10 @@ commands:
                                 next reload)
   save                          write the learned cache to the state file now (as at
                                 stop; the cache block's 'state-file')
+  role active|standby|auto [IF] HA role (a keepalived notify script): standby answers
+                                and announces nothing; active takes over (announces);
+                                auto returns to the file's 'ha track'/'ha role'.
+                                Without IF: every interface
 
 options:
       --control PATH   socket of the daemon (default ${DEFAULT_CONTROL})
@@ -59,9 +63,13 @@ export function ctlRequest(argv: string[]): { req: ControlRequest; control: stri
     if (iface !== undefined) req.interface = iface;
   } else if (verb === 'save' && args.length === 0) {
     req = { cmd: 'save' };
+  } else if (verb === 'role' && (args.length === 1 || args.length === 2) && (args[0] === 'active' || args[0] === 'standby' || args[0] === 'auto')) {
+    req = { cmd: 'role', role: args[0] };
+    const name = args[1] ?? iface;
+    if (name !== undefined) req.interface = name;
   } else {
     const found = positionals.length === 0 ? 'nothing' : `'${positionals.join(' ')}'`;
-    throw new ArgError(`expected 'show cache|rules|stats', 'add ADDRESS MAC', 'del ADDRESS' or 'save', found ${found}`);
+    throw new ArgError(`expected 'show cache|rules|stats', 'add ADDRESS MAC', 'del ADDRESS', 'save' or 'role active|standby|auto [IF]', found ${found}`);
   }
   if (values.announce === true && req.cmd !== 'add') throw new ArgError("--announce goes with 'add'");
   return { req, control: (values.control as string | undefined) ?? DEFAULT_CONTROL, json: values.json === true };
@@ -98,11 +106,15 @@ export function renderAnswer(req: ControlRequest, res: Record<string, unknown>):
   }
   if (req.cmd === 'add') return `added ${String(res.address)} -> ${String(res.mac)} on ${String(res.interface)}\n`;
   if (req.cmd === 'save') return `saved ${String(res.entries)} learned entries to ${String(res.file)} (${String(res.bytes)} bytes)\n`;
+  if (req.cmd === 'role') {
+    const list = (res.interfaces ?? []) as { interface: string; role: string; source: string }[];
+    return list.map((i) => `${i.interface}: ${i.role} (${i.source})\n`).join('') || 'no interface changed\n';
+  }
   return `removed ${String(res.address)} (${String(res.removed)} interface${res.removed === 1 ? '' : 's'})`;
 }
 
 export const command: Command = {
-  summary: 'query or change a running daemon (show cache|rules|stats, add, del, save)',
+  summary: 'query or change a running daemon (show cache|rules|stats, add, del, save, role)',
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const { req, control, json } = ctlRequest(argv);
