@@ -58,9 +58,11 @@ export const enum Reason {
   QueueFull = 18,
   /** Interface index not in the configuration. */
   UnknownInterface = 19,
+  /** A per-source or per-interface limit (limiter.ts): the requester's or the interface's bucket is empty. */
+  RateLimited = 20,
 }
 
-export const REASON_COUNT = 20;
+export const REASON_COUNT = 21;
 
 /** Stable names, indexed by Reason. */
 export const REASON_NAMES: readonly string[] = [
@@ -84,6 +86,7 @@ export const REASON_NAMES: readonly string[] = [
   'not_request',
   'queue_full',
   'unknown_interface',
+  'rate_limited',
 ];
 
 export class Decision {

@@ -87,6 +87,8 @@ export interface PolicyOptions {
   announceCount?: number;
   /** Takeover challenges (probes to old owners) in flight at once; default 1024 (guard.ts). */
   guardSlots?: number;
+  /** Sources (MACs and IPs) whose token buckets are kept; default 65536 (limiter.ts). */
+  limiterSize?: number;
   /** Minimum seconds between two announcements of one entry; default 1. */
   announceInterval?: number;
 }

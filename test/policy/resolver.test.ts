@@ -7,6 +7,7 @@ import { NeighborCache } from '../../src/policy/cache';
 import { Reason, REASON_NAMES } from '../../src/policy/decision';
 import { InterfaceTable, RuleWord } from '../../src/policy/interfaces';
 import { RedirectQueue } from '../../src/policy/redirect';
+import { SourceLimiter } from '../../src/policy/limiter';
 import { ActionResolver, FrameContext, Resolution } from '../../src/policy/resolver';
 import type { FrameView } from '../../src/wire/view';
 import type { Rule } from '../../src/config/types';
@@ -61,7 +62,7 @@ function rig(fam: Fam, rules: Rule[], delay = { count: 1, window: 0 }) {
   const cache = new NeighborCache(64, { timeout: 300, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
   const ifaces = new InterfaceTable();
   const st = ifaces.install(cfg)[0]!;
-  const redirects = new RedirectQueue(4, cache, ifaces, env, out);
+  const redirects = new RedirectQueue(4, cache, ifaces, env, out, new SourceLimiter(64));
   const resolver = new ActionResolver(64, cache, redirects, env);
   resolver.configure(cfg);
   const cx = new FrameContext();
