@@ -16,6 +16,20 @@ cache                         optional, at most once; defaults shown
                               unset: 'delay' rules then answer at once
 end
 
+limit source requests 5000/s burst 65536
+                              requests answered per requester MAC and per requester
+                              IP; over it: not answered, reason rate_limited
+limit source sends 10/s burst 100
+                              frames sent on a requester's behalf (resolutions) or
+                              to one MAC (refresh and takeover probes)
+limit interface requests off  requests answered on the interface, all together
+limit interface sends 1000/s burst 1000
+                              resolutions, retries and probes of the interface
+limit entries 64              cache entries one MAC may hold (top level only)
+                              RATE is N/s or 'off'; burst defaults to 1 s worth.
+                              At top level: every interface; in an interface
+                              block: that interface's own (not 'entries')
+
 interface NAME                one block per interface (Linux name, at most 15 bytes)
  rule SOURCE TARGET [delay] [verbose] [probes] ACTION
                               first matching rule decides; no match = no answer
@@ -42,6 +56,7 @@ interface NAME                one block per interface (Linux name, at most 15 by
  dad        ignore            'defend': answer duplicate-address-detection probes
                               for proxied targets (as if every IPv6 rule had 'probes')
  na-source  link-local        source of our advertisements: 'link-local' or 'target'
+ limit      ...               this interface's limits (see 'limit' above)
  ring       rx N tx N framesize B
                               AF_PACKET ring geometry, each part optional (default:
                               rx 32768 tx 4096 framesize 256, 9 MiB, sized for a

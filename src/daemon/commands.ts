@@ -104,7 +104,8 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
     show: (what) => {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
-      return { interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads };
+      const limits = ctx.policy().limitFigures?.();
+      return { interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ...(limits ? { limits } : {}) };
     },
     add: (req) => {
       const a = address(req.address);

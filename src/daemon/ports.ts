@@ -11,7 +11,7 @@ import type { HostEnvironment } from './env';
 import type { LinkReader } from './links';
 import type { Logger } from './log';
 import type { MembershipSocket } from './mld';
-import type { CacheFigures } from './metrics';
+import type { CacheFigures, LimitFigures } from './metrics';
 import type { EntrySource } from './cache-dump';
 
 /** What the daemon uses of a ring (src/engine Ring implements it). */
@@ -49,6 +49,8 @@ export interface PolicyCore extends PolicyPort {
   cacheSnapshot?(now: number): EntrySource;
   /** Cache figures for metrics. */
   cacheFigures(): CacheFigures;
+  /** Limit counters for `ctl show stats` (optional: fakes may omit it). */
+  limitFigures?(): LimitFigures;
 }
 
 /** What the daemon drives of src/netlink KernelState. */

@@ -15,7 +15,7 @@ import { HostEnvironment } from './env';
 import { kernelLinkReader } from './links';
 import { udp6Socket } from './mld';
 import type { Logger } from './log';
-import type { CacheFigures } from './metrics';
+import type { CacheFigures, LimitFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
 import { ringOpenOptions } from './ringsize';
 
@@ -40,6 +40,12 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     return snap;
   }
 
+  /** Limit counters (cheap: no walk over the cache). */
+  limitFigures(): LimitFigures {
+    const s = this.stats();
+    return { requests: s.limits.requests, sends: s.limits.sends, quotaRefused: s.cache.quotaRefused };
+  }
+
   cacheFigures(): CacheFigures {
     const c = this.cache;
     // Entries per (cache slot, family), counted at scrape time, never on the hot path.
@@ -58,6 +64,7 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     const counted = stats.cache;
     return {
       takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes },
+      limits: this.limitFigures(),
       entries,
       capacity: counted.capacity,
       evictions: counted.evictions,
