@@ -16,7 +16,7 @@ cache                         optional, at most once; defaults shown
                               unset: 'delay' rules then answer at once
 end
 
-limit source requests 5000/s burst 65536
+limit source requests 25000/s burst 65536
                               requests answered per requester MAC and per requester
                               IP; over it: not answered, reason rate_limited
 limit source sends 10/s burst 100

@@ -33,9 +33,10 @@ export const LIMIT_REASON_NAMES: readonly string[] = ['source_mac', 'source_ip',
 
 /**
  * Defaults: never limit a normal host (numbers and reasons in README, section Limits).
- * requests per source 5000/s burst 65536: a router resolving every entry of a full default
+ * requests per source 25000/s burst 65536: a router resolving every entry of a full default
  * cache (65 536) once per Linux's shortest reachable time (15 s) asks 4 400/s, and after
- * a restart asks for all of them at once. sends per source 10/s burst 100: a host causes a
+ * a restart asks for all of them at once; 25 000/s is the rate the daemon is sized to
+ * answer without loss (issue 11), so one load generator is never limited either. sends per source 10/s burst 100: a host causes a
  * resolution only when its redirect router is not cached (once per router and VLAN per
  * cache timeout), and a cached MAC gets refresh probes (at most refresh count per timeout)
  * and takeover probes (one per claim). Interface requests: no limit (a cap for all hosts
@@ -44,7 +45,7 @@ export const LIMIT_REASON_NAMES: readonly string[] = ['source_mac', 'source_ip',
  * at most.
  */
 export const DEFAULT_LIMITS: Readonly<LimitSettings> = Object.freeze({
-  sourceRequests: Object.freeze({ rate: 5000, burst: 65536 }),
+  sourceRequests: Object.freeze({ rate: 25000, burst: 65536 }),
   sourceSends: Object.freeze({ rate: 10, burst: 100 }),
   interfaceRequests: Object.freeze({ rate: 0, burst: 0 }),
   interfaceSends: Object.freeze({ rate: 1000, burst: 1000 }),
