@@ -12,7 +12,16 @@ import type { FrameView } from '../wire/view';
 import type { Config, InterfaceConfig, LimitSettings, RateLimit } from '../config/types';
 
 const WAYS = 4;
-const KEY = 5;
+/**
+ * One way = one 64-byte stride, so a lookup reads one cache line per way: Uint32 words
+ * 0..4 the key, word 5 used (1); Float64 3 last use, 4/5 requests tokens and time, 6/7
+ * sends tokens and time.
+ */
+const STRIDE_F = 8;
+const STRIDE_W = 16;
+const W_USED = 5;
+const F_LAST = 3;
+const F_BUCKETS = 4;
 const TWO32 = 0x100000000;
 /** Key kinds (top bits of the key's first word; the interface slot in the others). */
 const K_MAC = 0x40000000;
@@ -59,12 +68,9 @@ export function effectiveLimits(config: Config, iface?: InterfaceConfig): LimitS
 
 export class SourceLimiter {
   readonly capacity: number;
-  private readonly keys: Uint32Array;
+  /** The ways' strides (see STRIDE_F): Float64 and Int32 views of one buffer. */
+  private readonly fw: Float64Array;
   private readonly ik: Int32Array;
-  private readonly used: Uint8Array;
-  private readonly lastUse: Float64Array;
-  /** Per way: [requests tokens, requests time, sends tokens, sends time]. */
-  private readonly buckets: Float64Array;
   private readonly setMask: number;
   /** Per interface slot: P_WORDS parameters; interface buckets [req tokens, req time, send tokens, send time]. */
   private params = new Float64Array(0);
@@ -80,11 +86,8 @@ export class SourceLimiter {
 
   constructor(size: number) {
     this.capacity = pow2AtLeast(size, WAYS);
-    this.keys = new Uint32Array(this.capacity * KEY);
-    this.ik = new Int32Array(this.keys.buffer);
-    this.used = new Uint8Array(this.capacity);
-    this.lastUse = new Float64Array(this.capacity);
-    this.buckets = new Float64Array(this.capacity * 4);
+    this.fw = new Float64Array(this.capacity * STRIDE_F);
+    this.ik = new Int32Array(this.fw.buffer);
     this.setMask = this.capacity / WAYS - 1;
   }
 
@@ -110,7 +113,7 @@ export class SourceLimiter {
   }
 
   bytes(): number {
-    return this.keys.byteLength + this.used.byteLength + this.lastUse.byteLength + this.buckets.byteLength;
+    return this.fw.byteLength;
   }
 
   /** May request `f` on interface `slot` be answered? Spends one request token of its MAC, its IP and the interface. */
@@ -141,7 +144,7 @@ export class SourceLimiter {
       if (!this.ready(e, 2, rate, p[o + 3]!)) return this.refuse(this.sendsLimited, LimitReason.Destination);
     }
     if (ifRate > 0) this.ifBuckets[slot * 4 + 2]!--;
-    if (e >= 0) this.buckets[e * 4 + 2]!--;
+    if (e >= 0) this.fw[e * STRIDE_F + F_BUCKETS + 2]!--;
     return true;
   }
 
@@ -168,8 +171,8 @@ export class SourceLimiter {
       if (ei >= 0 && !this.ready(ei, b, rate, burst)) return this.refuse(counters, LimitReason.SourceIp);
     }
     if (ifRate > 0 && !this.ifReady(slot, b, ifRate, p[o + 5]!)) return this.refuse(counters, LimitReason.Interface);
-    if (em >= 0) this.buckets[em * 4 + b]!--;
-    if (ei >= 0) this.buckets[ei * 4 + b]!--;
+    if (em >= 0) this.fw[em * STRIDE_F + F_BUCKETS + b]!--;
+    if (ei >= 0) this.fw[ei * STRIDE_F + F_BUCKETS + b]!--;
     if (ifRate > 0) this.ifBuckets[slot * 4 + b]!--;
     return true;
   }
@@ -181,8 +184,8 @@ export class SourceLimiter {
 
   /** Refills bucket `b` of way `e` up to `burst` and says whether it holds a whole token. */
   private ready(e: number, b: number, rate: number, burst: number): boolean {
-    const k = e * 4 + b;
-    const bk = this.buckets;
+    const k = e * STRIDE_F + F_BUCKETS + b;
+    const bk = this.fw;
     const now = this.now;
     const t = bk[k]! + (now - bk[k + 1]!) * rate;
     bk[k] = t < burst ? t : burst;
@@ -214,44 +217,50 @@ export class SourceLimiter {
     h ^= h >>> 15;
     const base = (h & this.setMask) * WAYS;
     const k = this.ik;
+    const fw = this.fw;
     const now = this.now;
+    w0 |= 0;
+    a0 |= 0;
+    a1 |= 0;
+    a2 |= 0;
+    a3 |= 0;
     let victim = -1;
     let oldest = Infinity;
     for (let w = 0; w < WAYS; w++) {
       const e = base + w;
-      if (this.used[e] === 0) {
+      const o = e * STRIDE_W;
+      if (k[o + W_USED] === 0) {
         if (oldest !== -Infinity) {
           victim = e;
           oldest = -Infinity;
         }
         continue;
       }
-      const o = e * KEY;
-      if (k[o + 4] === (a3 | 0) && k[o + 3] === (a2 | 0) && k[o] === (w0 | 0) && k[o + 1] === (a0 | 0) && k[o + 2] === (a1 | 0)) {
-        this.lastUse[e] = now;
+      if (k[o + 4] === a3 && k[o + 3] === a2 && k[o] === w0 && k[o + 1] === a0 && k[o + 2] === a1) {
+        fw[e * STRIDE_F + F_LAST] = now;
         return e;
       }
-      if (e !== keep && this.lastUse[e]! < oldest) {
-        oldest = this.lastUse[e]!;
+      const last = fw[e * STRIDE_F + F_LAST]!;
+      if (e !== keep && last < oldest) {
+        oldest = last;
         victim = e;
       }
     }
-    if (this.used[victim] === 1) this.evictions++;
-    const o = victim * KEY;
+    const o = victim * STRIDE_W;
+    if (k[o + W_USED] === 1) this.evictions++;
     k[o] = w0;
     k[o + 1] = a0;
     k[o + 2] = a1;
     k[o + 3] = a2;
     k[o + 4] = a3;
-    this.used[victim] = 1;
-    this.lastUse[victim] = now;
-    const bk = this.buckets;
-    const q = victim * 4;
+    k[o + W_USED] = 1;
+    const q = victim * STRIDE_F;
+    fw[q + F_LAST] = now;
     // Buckets start full: Infinity is clamped to the burst at the first refill.
-    bk[q] = Infinity;
-    bk[q + 1] = now;
-    bk[q + 2] = Infinity;
-    bk[q + 3] = now;
+    fw[q + F_BUCKETS] = Infinity;
+    fw[q + F_BUCKETS + 1] = now;
+    fw[q + F_BUCKETS + 2] = Infinity;
+    fw[q + F_BUCKETS + 3] = now;
     return victim;
   }
 }
