@@ -141,7 +141,7 @@ export function redirectFlood(n: number, seconds: number, tablesize: number): Co
  * requests over `seconds`. Returns the client's answered share and whether the target's
  * entry survived.
  */
-export function floodShare(sources: number, frames: number, seconds: number, tablesize: number): { share: number; survived: boolean; asked: number } {
+export function floodShare(sources: number, frames: number, seconds: number, tablesize: number): { share: number; survived: boolean; asked: number; partitions: string } {
   const { policy } = rig(tellRules(), tablesize);
   const target = 0x0200000000b7;
   const tIp = parseIp4('198.51.100.77')!;
@@ -168,7 +168,10 @@ export function floodShare(sources: number, frames: number, seconds: number, tab
     policy.tick(t);
   }
   const survived = policy.lookup(0, -1, { family: Family.V4, v4: tIp }, seconds + 0.02) === target;
-  return { share: answered / asked, survived, asked };
+  // Cache per partition (interface x family) where the tree has partitions (lru.ts).
+  const lru = (policy.cache as unknown as { lru?: { sizeOf(p: number): number; protectedOf(p: number): number } }).lru;
+  const partitions = lru ? [0, 1].map((p) => `eth0/${p ? 'ipv6' : 'ipv4'} ${lru.sizeOf(p)} (${lru.protectedOf(p)} in use)`).join(', ') : 'one LRU';
+  return { share: answered / asked, survived, asked, partitions };
 }
 
 function main(): void {
@@ -187,7 +190,7 @@ function main(): void {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const mem = process.memoryUsage();
   console.log(`flood ${sources} sources x 2 in 5 s, tablesize 65536: client answered ${(100 * r.share).toFixed(2)} % of ${r.asked}, target entry ${r.survived ? 'kept' : 'LOST'} ` +
-    `(${ms.toFixed(0)} ms, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB)`);
+    `(${ms.toFixed(0)} ms, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB; cache ${r.partitions})`);
 }
 
 if (require.main === module) main();
