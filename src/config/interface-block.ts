@@ -5,6 +5,7 @@ import { INTERFACE_KEYWORDS } from './keywords';
 import type { Tok } from './lexer';
 import { MAX_STATICS } from './limits';
 import type { Reporter } from './report';
+import { limitLine } from './limit';
 import { parseRing } from './ring';
 import { parseRule } from './rule';
 import { didYouMean } from './suggest';
@@ -109,6 +110,8 @@ export function interfaceLine(r: Reporter, toks: Tok[], d: IfaceDraft): void {
       if (v !== undefined) cfg.vlans = v;
       return;
     }
+    case 'limit':
+      return limitLine(r, toks, (cfg.limits ??= {}), d.seen, false);
     case 'ring': {
       if (toks[1] && !r.once(d.seen, kw, WHERE)) return;
       const ring = parseRing(r, toks);

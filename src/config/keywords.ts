@@ -13,11 +13,11 @@ export const DEFAULT_CACHE: Readonly<Omit<CacheConfig, 'explicit'>> = Object.fre
 /** Interface `timeout`: seconds an answer waiting for a redirect target's MAC is held. */
 export const DEFAULT_HOLD_TIMEOUT = 1;
 
-export const TOP_KEYWORDS = ['cache', 'interface'] as const;
+export const TOP_KEYWORDS = ['cache', 'interface', 'limit'] as const;
 export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
   'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',
-  'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'ha', 'table', 'vrf', 'end',
+  'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'limit', 'ha', 'table', 'vrf', 'end',
 ] as const;
 export const RULE_FLAGS = ['delay', 'verbose', 'probes'] as const;
 export const SIMPLE_ACTIONS = ['ignore', 'tell', 'self', 'route'] as const;

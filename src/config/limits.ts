@@ -12,7 +12,7 @@ export const IFNAME_MAX_BYTES = 15;
  */
 export const MAX_STATICS = 65536;
 
-/** Largest `cache tablesize`: 2^24 entries, about 1.5 GiB of typed arrays (see cacheBytes). */
+/** Largest `cache tablesize`: 2^24 entries, about 1.6 GiB of typed arrays (see cacheBytes). */
 export const MAX_TABLESIZE = 16_777_216;
 
 /**
@@ -41,12 +41,14 @@ export const RING_ENGINE_DEFAULTS = Object.freeze({ rxFrames: 32768, txFrames: 4
 
 /**
  * Bytes the neighbour cache allocates for `tablesize` entries (src/policy/cache.ts): a
- * 64-byte stride, 13 bytes of probe count, queue links and free list, and two Int32 words
- * per hash slot at load factor <= 1/2, about 94 bytes per entry. A test compares it
- * with NeighborCache.bytes().
+ * 64-byte stride, 13 bytes of probe count, queue links and free list, 5 bytes of LRU
+ * segment and partition (lru.ts), two Int32 words per hash slot at load factor <= 1/2 and
+ * two 16-bit MAC quota cells, about 103 bytes per entry. A test compares it with
+ * NeighborCache.bytes().
  */
 export function cacheBytes(tablesize: number): number {
-  return tablesize * (64 + 1 + 8 + 4) + 2 * 4 * pow2AtLeast(tablesize * 2, 8);
+  const cells = pow2AtLeast(tablesize * 2, 8);
+  return tablesize * (64 + 1 + 8 + 4 + 5) + 2 * 4 * cells + 2 * cells;
 }
 
 /** Frames a ring really gets: rounded up to whole blocks of RING_BLOCK_BYTES (or one frame per block above it). */

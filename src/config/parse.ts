@@ -8,6 +8,7 @@
 // checks.ts and shadow.ts, and run's limits in limits.ts.
 import { readFileSync } from 'node:fs';
 import { cacheLine } from './cache-block';
+import { limitLine } from './limit';
 import { crossChecks } from './checks';
 import { linkProbes } from './probe';
 import { ConfigError, type ConfigWarning } from './errors';
@@ -18,7 +19,7 @@ import { tokenize, type Tok } from './lexer';
 import { MAX_INTERFACES } from './limits';
 import { Reporter } from './report';
 import { suggest } from './suggest';
-import { NaSource, type CacheConfig, type Config, type InterfaceConfig } from './types';
+import { NaSource, type CacheConfig, type Config, type InterfaceConfig, type LimitSettings } from './types';
 
 export {
   DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT, CACHE_KEYWORDS, INTERFACE_KEYWORDS, RULE_FLAGS, SIMPLE_ACTIONS, RING_KEYWORDS,
@@ -42,6 +43,8 @@ class Parser {
   };
   private cacheLine = 0;
   private readonly cacheSeen = new Map<string, number>();
+  private readonly limits: Partial<LimitSettings> = {};
+  private readonly limitSeen = new Map<string, number>();
   private readonly interfaces: InterfaceConfig[] = [];
   private readonly ifaceLines = new Map<string, number>();
   private readonly totals = { statics: 0 };
@@ -72,7 +75,7 @@ class Parser {
       r.fail('E_CONFIG_SYNTAX', r.eol, 'end of file', `'end' closing ${this.blockName()} at line ${this.block.line}`);
     }
     this.closeBlock();
-    const config: Config = { file: this.file, cache: this.cache, interfaces: this.interfaces };
+    const config: Config = { file: this.file, cache: this.cache, interfaces: this.interfaces, limits: this.limits };
     crossChecks(r, config);
     linkProbes(r, config);
     return config;
@@ -87,6 +90,7 @@ class Parser {
     const kw = toks[0]!;
     if (kw.text === 'cache') return this.openCache(toks);
     if (kw.text === 'interface') return this.openInterface(toks);
+    if (kw.text === 'limit') return limitLine(this.r, toks, this.limits, this.limitSeen, true);
     if (kw.text === 'end') {
       return this.r.failTok('E_CONFIG_SYNTAX', kw, "'cache' or 'interface' ('end' closes a block, and none is open)");
     }
@@ -99,7 +103,7 @@ class Parser {
     // misspelt `interfce` are not each an error of their own.
     if (meant === 'interface') this.openInterface(toks);
     else if (meant === 'cache') this.openCache(toks);
-    else this.block = { kind: 'skip', line: this.r.line };
+    else if (meant !== 'limit') this.block = { kind: 'skip', line: this.r.line }; // `limit` is one line
   }
 
   private openCache(toks: Tok[]): void {

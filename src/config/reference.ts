@@ -22,6 +22,20 @@ cache                         optional, at most once; defaults shown
                               makes it). A damaged or foreign file is logged, ignored
 end
 
+limit source requests 25000/s burst 65536
+                              requests answered per requester MAC and per requester
+                              IP; over it: not answered, reason rate_limited
+limit source sends 10/s burst 100
+                              frames sent on a requester's behalf (resolutions) or
+                              to one MAC (refresh and takeover probes)
+limit interface requests off  requests answered on the interface, all together
+limit interface sends 1000/s burst 1000
+                              resolutions, retries and probes of the interface
+limit entries 64              cache entries one MAC may hold (top level only)
+                              RATE is N/s or 'off'; burst defaults to 1 s worth.
+                              At top level: every interface; in an interface
+                              block: that interface's own (not 'entries')
+
 interface NAME                one block per interface (Linux name, at most 15 bytes)
  rule SOURCE TARGET [delay] [verbose] [probes] ACTION
                               first matching rule decides; no match = no answer
@@ -48,6 +62,7 @@ interface NAME                one block per interface (Linux name, at most 15 by
  dad        ignore            'defend': answer duplicate-address-detection probes
                               for proxied targets (as if every IPv6 rule had 'probes')
  na-source  link-local        source of our advertisements: 'link-local' or 'target'
+ limit      ...               this interface's limits (see 'limit' above)
  ring       rx N tx N framesize B
                               AF_PACKET ring geometry, each part optional (default:
                               rx 32768 tx 4096 framesize 256, 9 MiB, sized for a
@@ -79,7 +94,7 @@ end
 
 Limits 'check' enforces because 'run' cannot exceed them: interface names of at
 most 15 bytes of UTF-8 (Linux IFNAMSIZ; no control characters), tablesize at most
-16777216 (about 93 bytes per entry, 1.5 GiB), at most 65536 statics in the file
+16777216 (about 102 bytes per entry, 1.6 GiB), at most 65536 statics in the file
 (one static table for all interfaces).
 
 SOURCE, TARGET    prefixes ADDRESS/LENGTH or plain addresses (= /32, /128); the

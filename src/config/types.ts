@@ -17,6 +17,28 @@ export interface Config {
   file: string;
   cache: CacheConfig;
   interfaces: InterfaceConfig[];
+  /** Top-level `limit` lines: per-source and per-interface rates for every interface; absent = defaults (src/policy/limiter.ts). */
+  limits?: Partial<LimitSettings>;
+}
+
+/** A token bucket: `rate` tokens per second, at most `burst` saved; rate 0 = no limit. */
+export interface RateLimit {
+  rate: number;
+  burst: number;
+}
+
+/** The `limit` settings (README, section Limits). */
+export interface LimitSettings {
+  /** Requests answered per requester MAC and per requester IP. */
+  sourceRequests: RateLimit;
+  /** Frames sent on a requester's behalf (resolutions) or to one MAC (refresh and takeover probes). */
+  sourceSends: RateLimit;
+  /** Requests answered on the interface, all requesters together. */
+  interfaceRequests: RateLimit;
+  /** Frames the interface sends besides answers: resolutions, retries, refresh and takeover probes. */
+  interfaceSends: RateLimit;
+  /** Cache entries one MAC may hold (top level only). */
+  entriesPerMac: number;
 }
 
 export interface CacheConfig {
@@ -152,6 +174,8 @@ export interface InterfaceConfig {
    * ask for on this one (the filter passes their replies). Absent = none.
    */
   probed?: Prefix[];
+  /** The interface's `limit` lines, over the file's top-level ones. */
+  limits?: Partial<LimitSettings>;
   /** `ha ...`: active/standby role (src/daemon/ha.ts); absent = always active. */
   ha?: HaConfig;
   /** `table N`: `route` rules look targets up in routing table N (through a policy rule, src/netlink/routes.ts). */

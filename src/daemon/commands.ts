@@ -112,9 +112,11 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
       const probe = ctx.policy().probes?.stats?.(ctx.clock());
+      const limits = ctx.policy().limitFigures?.();
       return {
         interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ha: ctx.ha?.show() ?? [], withheld: ctx.output.withheld,
         ...(probe ? { probe } : {}),
+        ...(limits ? { limits } : {}),
       };
     },
     role: (req) => {

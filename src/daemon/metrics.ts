@@ -22,6 +22,15 @@ export interface CacheFigures {
   resolveFailures: number;
   /** Takeover guard (src/policy/guard.ts); absent from sources that have none. */
   takeover?: { conflicts: number; moves: number; freezes: number };
+  /** Per-source limits (src/policy/limiter.ts); absent from sources that have none. */
+  limits?: LimitFigures;
+}
+
+/** Requests not answered and frames not sent because of a limit, by reason; learns over a MAC's quota. */
+export interface LimitFigures {
+  requests: Record<string, number>;
+  sends: Record<string, number>;
+  quotaRefused: number;
 }
 
 export interface MetricsSources {
@@ -141,6 +150,12 @@ export function createRegistry(src: MetricsSources): Registry {
     (c) => c.inc(src.cache().takeover?.moves ?? 0));
   counter('neighproxy_takeover_freezes_total', 'Addresses frozen by move dampening (more than 5 moves in 180 s; alert on any increase).', [],
     (c) => c.inc(src.cache().takeover?.freezes ?? 0));
+  counter('neighproxy_limited_requests_total', 'Requests not answered because a per-source or per-interface limit was reached (reason rate_limited), by bucket.', ['reason'],
+    (c) => { for (const [reason, v] of Object.entries(src.cache().limits?.requests ?? {})) c.inc({ reason }, v); });
+  counter('neighproxy_limited_sends_total', 'Resolutions and probes not sent because a send limit was reached, by bucket.', ['reason'],
+    (c) => { for (const [reason, v] of Object.entries(src.cache().limits?.sends ?? {})) c.inc({ reason }, v); });
+  counter('neighproxy_cache_quota_refused_total', 'Learns refused because the MAC holds its quota of entries (limit entries).', [],
+    (c) => c.inc(src.cache().limits?.quotaRefused ?? 0));
   counter('neighproxy_reloads_total', 'Configuration reloads (SIGHUP), by result.', ['result'], (c) => {
     const r = src.reloads();
     c.inc({ result: 'ok' }, r.ok);

@@ -12,7 +12,7 @@ import type { HostEnvironment } from './env';
 import type { LinkReader } from './links';
 import type { Logger } from './log';
 import type { MembershipSocket } from './mld';
-import type { CacheFigures } from './metrics';
+import type { CacheFigures, LimitFigures } from './metrics';
 import type { EntrySource } from './cache-dump';
 import type { WarmPolicy } from './warm';
 
@@ -53,6 +53,8 @@ export interface PolicyCore extends PolicyPort, WarmPolicy {
   cacheFigures(): CacheFigures;
   /** `probe` rules (optional: fakes may omit it): where autowire's host routes go. */
   probes?: { routes: HostRouteSink | null; stats?(now: number): object };
+  /** Limit counters for `ctl show stats` (optional: fakes may omit it). */
+  limitFigures?(): LimitFigures;
 }
 
 /** Host routes of `probe ... autowire` (autowire.ts): the policy adds and removes through it. */

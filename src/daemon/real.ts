@@ -19,7 +19,7 @@ import { kernelLinkReader } from './links';
 import { refuseLinksWithoutLinkLayer, sysfsLinkType } from './linktype';
 import { udp6Socket } from './mld';
 import type { Logger } from './log';
-import type { CacheFigures } from './metrics';
+import type { CacheFigures, LimitFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
 import { ringOpenOptions } from './ringsize';
 
@@ -54,6 +54,12 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     return snap;
   }
 
+  /** Limit counters (cheap: no walk over the cache). */
+  limitFigures(): LimitFigures {
+    const s = this.stats();
+    return { requests: s.limits.requests, sends: s.limits.sends, quotaRefused: s.cache.quotaRefused };
+  }
+
   cacheFigures(): CacheFigures {
     const c = this.cache;
     // Entries per (cache slot, family), counted at scrape time, never on the hot path.
@@ -72,6 +78,7 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     const counted = stats.cache;
     return {
       takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes },
+      limits: this.limitFigures(),
       entries,
       capacity: counted.capacity,
       evictions: counted.evictions,

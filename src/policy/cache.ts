@@ -1,7 +1,7 @@
 // The neighbour cache (parpd's `cache` block): address -> MAC per interface and VLAN,
 // learned from the wire. Memory-lean for a million entries and one cache line per hit:
 // an entry is one 64-byte stride of the AddrTable's buffer indexed by its entry id (key,
-// state, LRU links, MAC, times; about 94 bytes per entry with the slot array and queue
+// state, LRU links, MAC, times; about 102 bytes per entry with the slot array and queue
 // links, see docs/policy.md), the LRU order is an intrusive doubly-linked list, and
 // timers are two FIFO queues whose order is their deadline order, so `tick()` only ever
 // looks at queue heads.
@@ -12,7 +12,11 @@
 //              a reply from the owner makes it Fresh again, R unanswered probes drop it
 //   Incomplete MAC unknown: a broadcast ARP request / multicast NS is under way for a
 //              redirect router; a reply makes it Fresh, `resolveAttempts` unanswered drop it
-import { AddrTable } from './addrtable';
+// Eviction (lru.ts): per interface and family, entries nobody asked for first; Incomplete
+// entries are never evicted. Only entries someone asked for are refreshed: the others are
+// dropped when their refresh would begin (no probes to a MAC a frame merely named).
+import { AddrTable, metaIsV6, metaSlot } from './addrtable';
+import { MacQuota, PartitionedLru, SEG_PROBATION, SEG_PROTECTED } from './lru';
 
 /**
  * One entry = one 64-byte stride of a single buffer, so a lookup reads one cache line for
@@ -38,8 +42,8 @@ export const enum EntryState {
 
 /** Receives the cache's timer work (implemented by the policy). */
 export interface CacheTimerSink {
-  /** Send a refresh probe (unicast) for entry `id`, or a resolution (broadcast) when `mac` is -1. */
-  cacheProbe(cache: NeighborCache, id: number, mac: number): void;
+  /** Send a refresh probe (unicast) for entry `id`, or a resolution (broadcast) when `mac` is -1; false when not sent (limits). */
+  cacheProbe(cache: NeighborCache, id: number, mac: number): boolean;
 }
 
 export class NeighborCache {
@@ -50,8 +54,10 @@ export class NeighborCache {
   /** Float64 view of the same strides (MAC, times). */
   private readonly fw: Float64Array;
   readonly probes: Uint8Array;
-  private lruHead = -1; // most recently used
-  private lruTail = -1; // least recently used
+  /** Eviction order: per partition, probation and protected lists (lru.ts). */
+  readonly lru: PartitionedLru;
+  /** Entries per MAC (`limit entries`). */
+  readonly quota: MacQuota;
   /** Queue links, prev and next side by side. */
   private readonly ql: Int32Array;
   /** Queue 0: Fresh entries by learn time. Queue 1: Probing and Incomplete by next probe time. */
@@ -82,6 +88,12 @@ export class NeighborCache {
   resolveFailures = 0;
   /** Entries dropped because all R refresh probes went unanswered (also counted in `expired`). */
   refreshFailures = 0;
+  /** Entries dropped unprobed when their refresh would begin: nobody asked for them (also in `expired`). */
+  unusedExpired = 0;
+  /** Learns refused because the MAC holds `quota.limit` entries already. */
+  quotaRefused = 0;
+  /** Resolutions not started: no entry could be evicted for them. */
+  resolveRefused = 0;
 
   constructor(
     capacity: number,
@@ -94,6 +106,8 @@ export class NeighborCache {
     this.fw = new Float64Array(buf);
     this.probes = new Uint8Array(capacity);
     this.ql = new Int32Array(capacity * 2);
+    this.lru = new PartitionedLru(this.iw, STRIDE, W_PREV, W_NEXT, capacity);
+    this.quota = new MacQuota(capacity);
     this.timeout = params.timeout;
     this.refreshCount = params.refreshCount;
     this.refreshInterval = params.refreshInterval;
@@ -109,7 +123,9 @@ export class NeighborCache {
     return (
       this.table.bytes() +
       this.probes.byteLength +
-      this.ql.byteLength
+      this.ql.byteLength +
+      this.lru.bytes() +
+      this.quota.bytes()
     );
   }
 
@@ -150,10 +166,11 @@ export class NeighborCache {
     const mac = fw[e + F_MAC]!;
     if (mac < 0 || now >= fw[e + F_EXP]!) return -1; // Incomplete (-1) or expired
     // LRU at `lruResolution`: an entry moved to the front recently is not moved again,
-    // so hot entries (a redirect router) cost no list writes.
+    // so hot entries (a redirect router) cost no list writes. Entries on probation keep
+    // -Infinity here: their first hit promotes them.
     if (now - fw[e + F_LAST]! >= this.lruResolution) {
       fw[e + F_LAST] = now;
-      this.lruTouch(id);
+      this.lru.hit(id);
     }
     return id;
   }
@@ -208,14 +225,34 @@ export class NeighborCache {
     if (this.timeout <= 0) return -1;
     let id = this.table.find(w0, a0, a1, a2, a3);
     if (id < 0) {
+      if (this.quota.full(mac)) return this.refuseQuota();
       id = this.allocate(w0, a0, a1, a2, a3);
+      if (id < 0) return -1;
       this.learned++;
+      this.quota.add(mac);
+      this.lru.link(id, partitionOf(w0), SEG_PROBATION);
+      this.fw[8 * id + F_LAST] = -Infinity;
     } else {
       const st = this.iw[STRIDE * id + W_STATE]!;
-      this.learnedAwaited = st === EntryState.Probing || st === EntryState.Incomplete;
+      const awaited = st === EntryState.Probing || st === EntryState.Incomplete;
+      const old = this.fw[8 * id + F_MAC]!;
+      if (old !== mac) {
+        // Replies we asked for are always taken; a new MAC claiming one more address is not, over its quota.
+        if (!awaited && this.quota.full(mac)) return this.refuseQuota();
+        if (old >= 0) this.quota.sub(old);
+        this.quota.add(mac);
+      }
+      this.learnedAwaited = awaited;
       if (st === EntryState.Probing) this.refreshed++;
-      else if (st === EntryState.Fresh && this.fw[8 * id + F_MAC] !== mac) this.updated++;
+      else if (st === EntryState.Fresh && old !== mac) this.updated++;
       this.qUnlink(id);
+      if (st === EntryState.Incomplete) {
+        // A router we resolved: it is in use by definition.
+        this.lru.link(id, partitionOf(w0), SEG_PROTECTED);
+        this.fw[8 * id + F_LAST] = now;
+      } else {
+        this.lru.renew(id);
+      }
     }
     this.fw[8 * id + F_MAC] = mac;
     this.iw[STRIDE * id + W_STATE] = EntryState.Fresh;
@@ -224,9 +261,11 @@ export class NeighborCache {
     const lead = this.refreshCount * this.refreshInterval;
     this.fw[8 * id + F_NEXT] = lead < this.timeout ? now + this.timeout - lead : now;
     this.qAppend(0, id);
-    this.fw[8 * id + F_LAST] = now;
-    this.lruTouch(id);
     return id;
+  }
+
+  private refuseQuota(): number {
+    return this.quotaRefused++, -1;
   }
 
   /**
@@ -236,13 +275,16 @@ export class NeighborCache {
   startResolve(w0: number, a0: number, a1: number, a2: number, a3: number, now: number): number {
     if (this.table.find(w0, a0, a1, a2, a3) >= 0) return -1;
     const id = this.allocate(w0, a0, a1, a2, a3);
+    if (id < 0) {
+      this.resolveRefused++;
+      return -1;
+    }
     this.fw[8 * id + F_MAC] = -1;
     this.iw[STRIDE * id + W_STATE] = EntryState.Incomplete;
     this.probes[id] = 1;
     this.fw[8 * id + F_EXP] = 0;
     this.fw[8 * id + F_NEXT] = now + this.resolveInterval;
-    this.qAppend(1, id);
-    this.lruTouch(id);
+    this.qAppend(1, id); // in no LRU list: not evictable while it is resolved
     this.resolutions++;
     return id;
   }
@@ -250,7 +292,14 @@ export class NeighborCache {
   remove(id: number): void {
     if (this.iw[STRIDE * id + W_STATE] === EntryState.Free) return;
     this.qUnlink(id);
-    this.lruUnlink(id);
+    this.drop(id);
+  }
+
+  /** Frees entry `id` (out of its queue already): its MAC's quota, its LRU list, its key. */
+  private drop(id: number): void {
+    const mac = this.fw[8 * id + F_MAC]!;
+    if (mac >= 0) this.quota.sub(mac);
+    this.lru.unlink(id);
     this.iw[STRIDE * id + W_STATE] = EntryState.Free;
     this.table.remove(id);
   }
@@ -261,18 +310,17 @@ export class NeighborCache {
     // Fresh entries whose refresh window opened.
     for (let id = this.qHead[0]!; id >= 0 && this.fw[8 * id + F_NEXT]! <= now && budget-- > 0; id = this.qHead[0]!) {
       this.qUnlink(id);
-      if (this.refreshCount > 0 && now < this.fw[8 * id + F_EXP]!) {
+      const live = this.refreshCount > 0 && now < this.fw[8 * id + F_EXP]!;
+      if (live && this.lru.isProtected(id)) {
         this.iw[STRIDE * id + W_STATE] = EntryState.Probing;
         this.probes[id] = 1;
         this.fw[8 * id + F_NEXT] = now + this.refreshInterval;
         this.qAppend(1, id);
-        this.refreshProbes++;
-        sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!);
+        if (sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!)) this.refreshProbes++;
       } else {
         this.expired++;
-        this.lruUnlink(id);
-        this.iw[STRIDE * id + W_STATE] = EntryState.Free;
-        this.table.remove(id);
+        if (live) this.unusedExpired++;
+        this.drop(id);
       }
     }
     for (let id = this.qHead[1]!; id >= 0 && this.fw[8 * id + F_NEXT]! <= now && budget-- > 0; id = this.qHead[1]!) {
@@ -283,36 +331,37 @@ export class NeighborCache {
         this.probes[id]!++;
         this.fw[8 * id + F_NEXT] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
         this.qAppend(1, id);
-        if (incomplete) this.resolutions++;
-        else this.refreshProbes++;
-        sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!);
+        // Counted when sent (a retry nobody waits for, or one over the send limits, is not).
+        if (sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!)) {
+          if (incomplete) this.resolutions++;
+          else this.refreshProbes++;
+        }
       } else {
         if (incomplete) this.resolveFailures++;
         else {
           this.expired++;
           this.refreshFailures++;
         }
-        this.lruUnlink(id);
-        this.iw[STRIDE * id + W_STATE] = EntryState.Free;
-        this.table.remove(id);
+        this.drop(id);
       }
     }
   }
 
   /** Calls fn for every live entry id (control socket dumps, reload remapping). Not for the hot path. */
   forEach(fn: (id: number) => void): void {
-    for (let id = this.lruHead; id >= 0; ) {
-      const next = this.iw[STRIDE * id + W_NEXT]!;
-      fn(id);
-      id = next;
+    this.lru.forEach(fn);
+    for (let id = this.qHead[1]!; id >= 0; id = this.ql[1 + 2 * id]!) {
+      if (this.iw[STRIDE * id + W_STATE] === EntryState.Incomplete) fn(id);
     }
   }
 
   private allocate(w0: number, a0: number, a1: number, a2: number, a3: number): number {
     let id = this.table.insert(w0, a0, a1, a2, a3);
     if (id < 0) {
-      // Full: evict the least recently used entry.
-      this.remove(this.lruTail);
+      // Full: evict by partition and use (lru.ts); none when every entry is being resolved.
+      const v = this.lru.victim(partitionOf(w0), this.capacity);
+      if (v < 0) return -1;
+      this.remove(v);
       this.evictions++;
       id = this.table.insert(w0, a0, a1, a2, a3);
     }
@@ -321,27 +370,6 @@ export class NeighborCache {
     this.ql[2 * id] = -1;
     this.ql[1 + 2 * id] = -1;
     return id;
-  }
-
-  private lruTouch(id: number): void {
-    if (this.lruHead === id) return;
-    if (this.iw[STRIDE * id + W_PREV] !== -1 || this.iw[STRIDE * id + W_NEXT] !== -1 || this.lruTail === id) this.lruUnlink(id);
-    this.iw[STRIDE * id + W_PREV] = -1;
-    this.iw[STRIDE * id + W_NEXT] = this.lruHead;
-    if (this.lruHead >= 0) this.iw[STRIDE * this.lruHead + W_PREV] = id;
-    this.lruHead = id;
-    if (this.lruTail < 0) this.lruTail = id;
-  }
-
-  private lruUnlink(id: number): void {
-    const p = this.iw[STRIDE * id + W_PREV]!;
-    const n = this.iw[STRIDE * id + W_NEXT]!;
-    if (p >= 0) this.iw[STRIDE * p + W_NEXT] = n;
-    else if (this.lruHead === id) this.lruHead = n;
-    if (n >= 0) this.iw[STRIDE * n + W_PREV] = p;
-    else if (this.lruTail === id) this.lruTail = p;
-    this.iw[STRIDE * id + W_PREV] = -1;
-    this.iw[STRIDE * id + W_NEXT] = -1;
   }
 
   private qAppend(q: number, id: number): void {
@@ -364,4 +392,9 @@ export class NeighborCache {
     this.ql[2 * id] = -1;
     this.ql[1 + 2 * id] = -1;
   }
+}
+
+/** LRU partition of a key: interface slot and family. */
+function partitionOf(w0: number): number {
+  return metaSlot(w0) * 2 + (metaIsV6(w0) ? 1 : 0);
 }

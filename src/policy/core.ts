@@ -16,6 +16,7 @@ import { FrameContext, Resolution, type ActionResolver } from './resolver';
 import type { StaticTable } from './statics';
 import type { TakeoverGuard } from './guard';
 import type { ProbeQueue } from './probe';
+import type { SourceLimiter } from './limiter';
 import type { PolicyEnvironment } from './types';
 
 export class DecisionCore {
@@ -38,6 +39,7 @@ export class DecisionCore {
     private readonly log: DecisionLog,
     private readonly guard: TakeoverGuard,
     private readonly probes: ProbeQueue,
+    private readonly limiter: SourceLimiter,
   ) {}
 
   /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `now` (seconds). */
@@ -52,6 +54,7 @@ export class DecisionCore {
     const cx = this.cx;
     cx.now = now;
     this.cache.now = now;
+    this.limiter.now = now;
     const hwMac = this.env.interfaceMac(ifIndex);
     cx.ourMac = st.cfgMac >= 0 ? st.cfgMac : hwMac;
     cx.hwMac = hwMac;
@@ -218,6 +221,10 @@ export class DecisionCore {
   /** The one exit of every decision: verdict and reason, counters, decision log. */
   private finish(f: FrameView, verdict: Verdict, reason: Reason): Decision {
     const d = this.decision;
+    if (verdict === Verdict.Answer && !this.limiter.allowRequest(f, this.ifaces.at(d.ifIndex)!.slot, d.family === 6)) {
+      verdict = Verdict.Silent;
+      reason = Reason.RateLimited;
+    }
     d.verdict = verdict;
     d.reason = reason;
     this.reasonCounts[reason]!++;

@@ -66,9 +66,11 @@ export const enum Reason {
   ProbeLimited = 22,
   /** Would have been answered, but this box is the standby of an HA pair (src/daemon/ha.ts). */
   Standby = 23,
+  /** A per-source or per-interface limit (limiter.ts): the requester's or the interface's bucket is empty. */
+  RateLimited = 24,
 }
 
-export const REASON_COUNT = 24;
+export const REASON_COUNT = 25;
 
 /** Stable names, indexed by Reason. */
 export const REASON_NAMES: readonly string[] = [
@@ -96,6 +98,7 @@ export const REASON_NAMES: readonly string[] = [
   'probe_absent',
   'probe_limited',
   'standby',
+  'rate_limited',
 ];
 
 export class Decision {

@@ -249,8 +249,13 @@ export class TakeoverGuard {
     if (dl < this.nextDue) this.nextDue = dl;
     this.slotOf[id] = s;
     this.active++;
+    // Unicast to the OLD owner only; over the send limits no probe goes and the claim is refused (the entry stays).
+    if (!this.sink.cacheProbe(this.cache, id, cur)) {
+      this.release(s);
+      this.challengesRefused++;
+      return;
+    }
     this.challenges++;
-    this.sink.cacheProbe(this.cache, id, cur); // unicast to the OLD owner only
   }
 
   /** The old owner answered challenge `s`: count, log, hold the entry until the window ends. */

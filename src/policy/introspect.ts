@@ -10,6 +10,7 @@ import type { RedirectQueue } from './redirect';
 import type { ActionResolver } from './resolver';
 import type { StaticTable } from './statics';
 import type { TakeoverGuard } from './guard';
+import { LIMIT_REASON_NAMES, type SourceLimiter } from './limiter';
 
 export interface CacheEntryInfo {
   interface: string;
@@ -38,6 +39,22 @@ export interface PolicyStats {
     refreshProbes: number;
     resolutions: number;
     resolveFailures: number;
+    /** Entries dropped unprobed at their refresh time: nobody asked for them. */
+    unusedExpired: number;
+    /** Learns refused: the MAC holds `limit entries` addresses already. */
+    quotaRefused: number;
+    /** Entries promoted to protected by their first lookup. */
+    promotions: number;
+    bytes: number;
+  };
+  /** Per-source and per-interface limits (limiter.ts): requests not answered and frames not sent, by reason. */
+  limits: {
+    requests: Record<string, number>;
+    sends: Record<string, number>;
+    /** Resolution retries not sent because no answer waited for them any more. */
+    retriesSkipped: number;
+    sources: number;
+    evictions: number;
     bytes: number;
   };
   pending: { waiting: number; queued: number; answered: number; expired: number; refused: number };
@@ -68,6 +85,7 @@ export interface PolicyParts {
   redirects: RedirectQueue;
   statics: StaticTable;
   guard: TakeoverGuard;
+  limiter: SourceLimiter;
 }
 
 export class Introspection {
@@ -79,7 +97,8 @@ export class Introspection {
   }
 
   stats(): PolicyStats {
-    const { cache: c, core, resolver, redirects, statics, ifaces, guard: g } = this.p;
+    const { cache: c, core, resolver, redirects, statics, ifaces, guard: g, limiter: l } = this.p;
+    const byReason = (a: Float64Array): Record<string, number> => Object.fromEntries(LIMIT_REASON_NAMES.map((n, i) => [n, a[i]!]));
     const reasons: Record<string, number> = {};
     for (let r = 0; r < REASON_COUNT; r++) reasons[REASON_NAMES[r]!] = core.reasonCounts[r]!;
     const q = redirects.pending;
@@ -98,7 +117,18 @@ export class Introspection {
         refreshProbes: c.refreshProbes,
         resolutions: c.resolutions,
         resolveFailures: c.resolveFailures,
+        unusedExpired: c.unusedExpired,
+        quotaRefused: c.quotaRefused,
+        promotions: c.lru.promotions,
         bytes: c.bytes(),
+      },
+      limits: {
+        requests: byReason(l.requestsLimited),
+        sends: byReason(l.sendsLimited),
+        retriesSkipped: redirects.retriesSkipped,
+        sources: l.capacity,
+        evictions: l.evictions,
+        bytes: l.bytes(),
       },
       pending: { waiting: q.count, queued: q.queued, answered: redirects.answered, expired: q.expired, refused: q.refused },
       delay: { capacity: resolver.delays.capacity, evictions: resolver.delays.evictions },

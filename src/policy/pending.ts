@@ -113,6 +113,14 @@ export class PendingAnswers {
     return -1;
   }
 
+  /** True when a record for the router with this cache key is still waiting after `now` (a retry has someone to answer). */
+  waiting(now: number, w0: number, a0: number, a1: number, a2: number, a3: number): boolean {
+    for (let i = this.nextWaiting(0, w0, a0, a1, a2, a3); i >= 0; i = this.nextWaiting(i + 1, w0, a0, a1, a2, a3)) {
+      if (this.deadline[i]! > now) return true;
+    }
+    return false;
+  }
+
   /** Releases every record whose deadline is before `now`; returns how many (also counted in `expired`). */
   expire(now: number): number {
     let n = 0;

@@ -9,6 +9,8 @@
 //   resolver.ts    the one action resolver for ARP and ND (ignore, delay, every action)
 //   statics.ts     static entries and their announcements
 //   redirect.ts    resolutions, refresh probes, answers waiting for a router (pending.ts)
+//   limiter.ts     per-source and per-interface token buckets (requests, sends)
+//   lru.ts         the cache's eviction order (partitions, entries in use) and MAC quota
 //   log.ts         the decision log
 //   introspect.ts  stats, cache dump, lookups
 import type { IpAddress, Mac } from '../net/addr';
@@ -19,6 +21,7 @@ import { DecisionCore } from './core';
 import { TakeoverGuard } from './guard';
 import { Reason, type Decision } from './decision';
 import { InterfaceTable } from './interfaces';
+import { effectiveLimits, SourceLimiter } from './limiter';
 import { Introspection, type CacheEntryInfo, type PolicyStats } from './introspect';
 import { DecisionLog } from './log';
 import { ProbeQueue } from './probe';
@@ -57,6 +60,8 @@ export class Policy implements CacheTimerSink {
   readonly guard: TakeoverGuard;
   /** `probe` rules: the alive and absent tables, probes in flight, autowire (`probes.routes`). */
   readonly probes: ProbeQueue;
+  /** Per-source and per-interface token buckets. */
+  readonly limiter: SourceLimiter;
 
   constructor(init: PolicyInit) {
     const o = init.options ?? {};
@@ -68,7 +73,8 @@ export class Policy implements CacheTimerSink {
       resolveAttempts: o.resolveAttempts ?? 3,
       resolveInterval: o.resolveInterval ?? 1,
     });
-    this.redirects = new RedirectQueue(o.pendingSize ?? 4096, this.cache, this.ifaces, init.env, init.output);
+    this.limiter = new SourceLimiter(o.limiterSize ?? 65536);
+    this.redirects = new RedirectQueue(o.pendingSize ?? 4096, this.cache, this.ifaces, init.env, init.output, this.limiter);
     this.probes = new ProbeQueue(
       { aliveSize: o.probeAliveSize ?? 4096, absentSize: o.probeAbsentSize ?? 16384, rate: o.probeRate ?? 100, burst: o.probeBurst ?? 100 },
       this.ifaces,
@@ -83,11 +89,11 @@ export class Policy implements CacheTimerSink {
     );
     this.log = new DecisionLog(init.logger);
     this.guard = new TakeoverGuard(this.cache, this.statics, this.ifaces, this.redirects, this.log, o.guardSlots);
-    this.core = new DecisionCore(this.ifaces, this.cache, this.statics, this.resolver, this.redirects, init.env, this.log, this.guard, this.probes);
+    this.core = new DecisionCore(this.ifaces, this.cache, this.statics, this.resolver, this.redirects, init.env, this.log, this.guard, this.probes, this.limiter);
     this.decision = this.core.decision;
     this.reasonCounts = this.core.reasonCounts;
-    const { ifaces, cache, core, resolver, redirects, statics, guard } = this;
-    this.introspection = new Introspection({ ifaces, cache, core, resolver, redirects, statics, guard });
+    const { ifaces, cache, core, resolver, redirects, statics, guard, limiter } = this;
+    this.introspection = new Introspection({ ifaces, cache, core, resolver, redirects, statics, guard, limiter });
     this.install(init.config, 0);
   }
 
@@ -106,6 +112,9 @@ export class Policy implements CacheTimerSink {
     this.statics.reload(ifs, now);
     this.guard.configure(ifs);
     this.probes.configure(ifs);
+    this.limiter.configure(ifs.map((st) => ({ slot: st.slot, limits: effectiveLimits(config, st.cfg) })));
+    this.cache.quota.limit = effectiveLimits(config).entriesPerMac;
+    this.cache.lru.ensure(2 * this.ifaces.slots.size);
     this.log.refresh();
   }
 
@@ -123,6 +132,7 @@ export class Policy implements CacheTimerSink {
 
   /** Runs timers: cache refresh/expiry/resolution retries, pending-answer expiry, announcements. */
   tick(now: number): void {
+    this.limiter.now = now;
     this.guard.tick(now);
     this.cache.tick(now, this.redirects);
     this.redirects.expire(now);
@@ -131,8 +141,8 @@ export class Policy implements CacheTimerSink {
   }
 
   /** CacheTimerSink: a refresh probe (unicast) or a resolution retry (mac -1). */
-  cacheProbe(cache: NeighborCache, id: number, mac: number): void {
-    this.redirects.cacheProbe(cache, id, mac);
+  cacheProbe(cache: NeighborCache, id: number, mac: number): boolean {
+    return this.redirects.cacheProbe(cache, id, mac);
   }
 
   // ------------------------------------------------------------------ static entries

@@ -2,6 +2,10 @@
 // probes of cached entries) and the answers that wait for a router's MAC. A redirect
 // whose router is unknown queues its answer here and starts resolving the router; when
 // the router is learned, every queued requester is answered (through PolicyOutput).
+// Amplification (issue 12): the first resolution is charged to the requester's send
+// bucket, retries go out only while an answer still waits for them, and every frame the
+// timers send (retries, refresh and takeover probes) spends the interface's send budget
+// and the destination MAC's (limiter.ts).
 import { BROADCAST_MAC, isUnspecified6, newIp6, type Mac } from '../net/addr';
 import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
 import { metaIsV6, metaSlot, metaVlan } from './addrtable';
@@ -9,6 +13,7 @@ import type { CacheTimerSink, NeighborCache } from './cache';
 import { Reason } from './decision';
 import type { IfState, InterfaceTable } from './interfaces';
 import { PendingAnswers } from './pending';
+import type { SourceLimiter } from './limiter';
 import type { PolicyEnvironment, PolicyOutput } from './types';
 
 export const ALL_NODES_MAC = 0x333300000001;
@@ -18,6 +23,8 @@ export class RedirectQueue implements CacheTimerSink {
   readonly pending: PendingAnswers;
   /** Queued answers sent once their router was learned. */
   answered = 0;
+  /** Resolution retries not sent: no answer waited for them any more. */
+  retriesSkipped = 0;
   private readonly dip = newIp6();
   private readonly tgt = newIp6();
 
@@ -27,6 +34,7 @@ export class RedirectQueue implements CacheTimerSink {
     private readonly ifaces: InterfaceTable,
     private readonly env: PolicyEnvironment,
     private readonly output: PolicyOutput,
+    private readonly limiter: SourceLimiter,
   ) {
     this.pending = new PendingAnswers(capacity);
   }
@@ -34,16 +42,22 @@ export class RedirectQueue implements CacheTimerSink {
   /**
    * Queues the answer to request `f` (rule `ri` of interface `st`) until the router with
    * cache key (meta, a0..a3) is known, and starts resolving the router. Returns the reason
-   * of the decision: Resolving, or QueueFull when the queue refused it.
+   * of the decision: Resolving, QueueFull when the queue refused it, or RateLimited when a
+   * resolution was needed and the requester's or the interface's send budget is spent.
    */
   queue(st: IfState, f: FrameView, meta: number, a0: number, a1: number, a2: number, a3: number, ri: number, now: number, ourMac: Mac): Reason {
     const v6 = metaIsV6(meta);
-    if (this.pending.add(meta, a0, a1, a2, a3, f, v6, st.slot, ri, now + st.cfg.timeout) < 0) return Reason.QueueFull;
     const cache = this.cache;
     // A stale (expired, not yet swept) entry would block resolution: drop it.
-    const id = cache.find(meta, a0, a1, a2, a3);
-    if (id >= 0 && cache.isStale(id, now)) cache.remove(id);
-    if (cache.startResolve(meta, a0, a1, a2, a3, now) >= 0) this.sendQuery(st.index, f.vlan, meta, a0, a1, a2, a3, -1, ourMac);
+    let id = cache.find(meta, a0, a1, a2, a3);
+    if (id >= 0 && cache.isStale(id, now)) {
+      cache.remove(id);
+      id = -1;
+    }
+    // An entry under way (Incomplete) costs no frame: the answer just waits for it.
+    if (id < 0 && !this.limiter.allowSend(f, st.slot, v6)) return Reason.RateLimited;
+    if (this.pending.add(meta, a0, a1, a2, a3, f, v6, st.slot, ri, now + st.cfg.timeout) < 0) return Reason.QueueFull;
+    if (id < 0 && cache.startResolve(meta, a0, a1, a2, a3, now) >= 0) this.sendQuery(st.index, f.vlan, meta, a0, a1, a2, a3, -1, ourMac);
     return Reason.Resolving;
   }
 
@@ -92,13 +106,27 @@ export class RedirectQueue implements CacheTimerSink {
     if (this.pending.count > 0) this.pending.expire(now);
   }
 
-  /** CacheTimerSink: a refresh probe (unicast to `mac`) or a resolution retry (mac -1). */
-  cacheProbe(cache: NeighborCache, id: number, mac: number): void {
+  /**
+   * CacheTimerSink: a refresh or takeover probe (unicast to `mac`) or a resolution retry
+   * (mac -1), sent within the limits (time: `limiter.now`). A retry goes out only while an
+   * answer waits for it. Returns false when nothing was sent.
+   */
+  cacheProbe(cache: NeighborCache, id: number, mac: number): boolean {
     const w0 = cache.key(id, 0);
     const st = this.ifaces.bySlot(metaSlot(w0));
-    if (!st) return;
+    if (!st) return false;
+    const a0 = cache.key(id, 1);
+    const a1 = cache.key(id, 2);
+    const a2 = cache.key(id, 3);
+    const a3 = cache.key(id, 4);
+    if (mac < 0 && !this.pending.waiting(this.limiter.now, w0, a0, a1, a2, a3)) {
+      this.retriesSkipped++;
+      return false;
+    }
+    if (!this.limiter.allowProbe(st.slot, mac)) return false;
     const ourMac = st.cfgMac >= 0 ? st.cfgMac : this.env.interfaceMac(st.index);
-    this.sendQuery(st.index, metaVlan(w0), w0, cache.key(id, 1), cache.key(id, 2), cache.key(id, 3), cache.key(id, 4), mac, ourMac);
+    this.sendQuery(st.index, metaVlan(w0), w0, a0, a1, a2, a3, mac, ourMac);
+    return true;
   }
 
   /** ARP request or NS for the key; broadcast / solicited-node when `dstMac` is -1. */

@@ -92,6 +92,8 @@ export interface PolicyOptions {
   announceCount?: number;
   /** Takeover challenges (probes to old owners) in flight at once; default 1024 (guard.ts). */
   guardSlots?: number;
+  /** Sources (MACs and IPs) whose token buckets are kept; default 65536 (limiter.ts). */
+  limiterSize?: number;
   /** Minimum seconds between two announcements of one entry; default 1. */
   announceInterval?: number;
   /** `probe` rules: targets kept alive / absent (default 4096 / 16384), probes per second per interface and burst (default 100 / 100). */

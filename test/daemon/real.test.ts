@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createRegistry } from '../../src/daemon/metrics';
 import { DaemonPolicy } from '../../src/daemon/real';
 import { parseConfig } from '../../src/config';
+import { Family } from '../../src/net/addr';
 import { arp, mac, na, RecordingOutput, TestEnv } from '../policy/fixtures/build';
 import { parseProm } from './fixtures/prom';
 
@@ -46,6 +47,8 @@ async function refreshFailuresAfterExpiry(refresh: string) {
   const out = new RecordingOutput();
   const p = new DaemonPolicy(config, new TestEnv([mac('02:00:00:00:00:01')]), out, silentLog as never);
   p.handle(arp({ senderMac: mac('02:00:5e:00:53:0a'), senderIp: '198.51.100.10', targetIp: '198.51.100.1' }), 0, 0);
+  // Someone asks for it: only entries in use are refreshed (issue 12, no probes to a MAC a frame merely named).
+  p.lookup(0, -1, { family: Family.V4, v4: 0xc633640a }, 0.5); // 198.51.100.10
   let probes = 0;
   for (let t = 0; t <= 31; t += 0.5) {
     p.tick(t);

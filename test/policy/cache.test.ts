@@ -5,6 +5,7 @@ import { Policy, Verdict, REASON_NAMES } from '../../src/policy';
 import { NeighborCache } from '../../src/policy/cache';
 import { AddrTable } from '../../src/policy/addrtable';
 import { arp, config, iface, ip4, mac, na, ns, RecordingOutput, rule, TestEnv, ip6 } from './fixtures/build';
+import { Family } from '../../src/net/addr';
 
 const OUR = mac('02:00:00:00:00:fe');
 const H1 = mac('02:00:00:00:00:11');
@@ -58,6 +59,7 @@ test('learning is per VLAN: the same address on another VLAN is another host', (
 test('refresh R*I: R unicast probes I seconds apart before expiry; an answer keeps the entry', () => {
   const { policy, out, who } = setup({ timeout: 30, refresh: { count: 3, interval: 5 } });
   policy.handle(arp({ senderMac: H1, senderIp: '198.51.100.1', targetIp: '198.51.100.50' }), 0, 0);
+  assert.equal(who('198.51.100.1', 1).answerMac, H1); // in use: only entries someone asked for are refreshed
   out.take();
   policy.tick(14.9); // window opens at 30 - 15 = 15
   assert.deepEqual(out.take(), []);
@@ -78,6 +80,8 @@ test('refresh R*I: R unicast probes I seconds apart before expiry; an answer kee
 test('refresh: all R probes unanswered drops the entry at expiry', () => {
   const { policy, out, who } = setup({ timeout: 30, refresh: { count: 3, interval: 5 } });
   policy.handle(arp({ senderMac: H1, senderIp: '198.51.100.1', targetIp: '198.51.100.50' }), 0, 0);
+  who('198.51.100.1', 0.5);
+  out.take();
   let probes = 0;
   for (let t = 0; t <= 31; t += 0.5) {
     policy.tick(t);
@@ -134,7 +138,8 @@ test('redirect resolution: retried, pending answers held for the interface timeo
   assert.equal(policy.stats().pending.expired, 2);
   policy.tick(2);
   policy.tick(3);
-  assert.equal(out.take().length, 1); // third and last attempt
+  assert.deepEqual(out.take(), []); // third attempt: no answer waits for it any more, nothing sent
+  assert.equal(policy.stats().limits.retriesSkipped, 1);
   policy.tick(10);
   assert.deepEqual(out.take(), []);
   assert.equal(policy.stats().cache.resolveFailures, 1);
@@ -215,7 +220,7 @@ test('a mass expiry is spread over ticks (bounded work per tick)', () => {
   const c = new NeighborCache(1000, { timeout: 10, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
   c.maxPerTick = 300;
   for (let i = 0; i < 1000; i++) c.learn(1, 0, 0, 0, i, i + 1, 0);
-  const sink = { cacheProbe: () => undefined };
+  const sink = { cacheProbe: () => true };
   c.tick(20, sink);
   assert.equal(c.size, 700);
   c.tick(20.1, sink);
@@ -225,7 +230,7 @@ test('a mass expiry is spread over ticks (bounded work per tick)', () => {
   assert.equal(c.expired, 1000);
 });
 
-test('NeighborCache with exact LRU behaves like a Map-based LRU model (property)', async () => {
+test('NeighborCache with exact LRU behaves like a two-segment LRU model (property)', async () => {
   const fc = (await import('fast-check')).default;
   fc.assert(
     fc.property(
@@ -234,28 +239,42 @@ test('NeighborCache with exact LRU behaves like a Map-based LRU model (property)
       (cap, ops) => {
         const c = new NeighborCache(cap, { timeout: 1e9, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
         c.lruResolution = 0;
-        const model = new Map<number, number>(); // insertion order = LRU order (first = least recent)
+        // Insertion order = LRU order (first = least recent). Learned entries start on
+        // probation, a lookup protects them; a full table evicts the probation tail unless
+        // probation is under 1/8 of the entries (lru.ts).
+        const prob = new Map<number, number>();
+        const prot = new Map<number, number>();
+        const size = () => prob.size + prot.size;
         let now = 0;
         for (const [op, key, mac] of ops) {
           now += 1;
           if (op === 'learn') {
-            if (model.has(key)) model.delete(key);
-            else if (model.size === cap) model.delete(model.keys().next().value!);
-            model.set(key, mac);
+            if (prob.has(key)) prob.delete(key), prob.set(key, mac);
+            else if (prot.has(key)) prot.delete(key), prot.set(key, mac);
+            else {
+              if (size() === cap) {
+                const fromProb = prob.size > 0 && (prot.size === 0 || prob.size * 8 >= size());
+                const m = fromProb ? prob : prot;
+                m.delete(m.keys().next().value!);
+              }
+              prob.set(key, mac);
+            }
             c.learn(7, 0, 0, 0, key, mac, now);
           } else if (op === 'lookup') {
-            const want = model.get(key);
+            const want = prob.get(key) ?? prot.get(key);
             if (want !== undefined) {
-              model.delete(key);
-              model.set(key, want);
+              prob.delete(key);
+              prot.delete(key);
+              prot.set(key, want);
             }
             assert.equal(c.lookup(7, 0, 0, 0, key, now), want ?? -1);
           } else {
             const id = c.find(7, 0, 0, 0, key);
             if (id >= 0) c.remove(id);
-            model.delete(key);
+            prob.delete(key);
+            prot.delete(key);
           }
-          assert.equal(c.size, model.size);
+          assert.equal(c.size, size());
         }
       },
     ),
@@ -267,15 +286,19 @@ test('dumpCache lists entries with interface name, VLAN, state; refresh failures
   const { policy } = setup({ timeout: 30, refresh: { count: 1, interval: 5 } });
   policy.handle(arp({ senderMac: H1, senderIp: '198.51.100.1', targetIp: '198.51.100.50', vlan: 7 }), 0, 0);
   policy.handle(ns({ ethSrc: H2, src: '2001:db8::2', target: '2001:db8::50' }), 0, 1);
+  // Partition by partition (interface, family), most recently used first within each.
   assert.deepEqual(policy.dumpCache(2), [
-    { interface: 'eth0', vlan: -1, family: 6, address: '2001:db8::2', mac: '02:00:00:00:00:12', state: 'fresh' },
     { interface: 'eth0', vlan: 7, family: 4, address: '198.51.100.1', mac: '02:00:00:00:00:11', state: 'fresh' },
+    { interface: 'eth0', vlan: -1, family: 6, address: '2001:db8::2', mac: '02:00:00:00:00:12', state: 'fresh' },
   ]);
+  policy.lookup(0, 7, { family: Family.V4, v4: ip4('198.51.100.1') }, 2); // asked for: refreshed
   policy.tick(25);
-  assert.equal(policy.dumpCache(25)[1]!.state, 'probing');
+  assert.equal(policy.dumpCache(25)[0]!.state, 'probing');
   policy.tick(30);
   assert.equal(policy.stats().cache.refreshFailures, 1);
-  assert.equal(policy.dumpCache(30).length, 1);
+  // The IPv6 entry nobody asked for was dropped unprobed when its refresh would have begun (26 s).
+  assert.equal(policy.stats().cache.unusedExpired, 1);
+  assert.equal(policy.dumpCache(30).length, 0);
   assert.equal(policy.slotName(0), 'eth0');
 });
 

@@ -8,6 +8,7 @@ import { REASON_NAMES } from '../../src/policy/decision';
 import { InterfaceTable } from '../../src/policy/interfaces';
 import { ADDR_WORDS, IP4_WORD, PendingAnswers, VIA_WORDS } from '../../src/policy/pending';
 import { RedirectQueue } from '../../src/policy/redirect';
+import { SourceLimiter } from '../../src/policy/limiter';
 import { Policy } from '../../src/policy';
 import { arp, config, iface, ip4, ip6, mac, na, newIp6, ns, RecordingOutput, rule, TestEnv, formatMac } from './fixtures/build';
 import { formatIp6 } from '../../src/net/addr';
@@ -74,7 +75,7 @@ function queueRig() {
   const cache = new NeighborCache(16, { timeout: 300, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
   const ifaces = new InterfaceTable();
   const st = ifaces.install(config([iface('eth0', [], { timeout: 2 })]))[0]!;
-  const q = new RedirectQueue(2, cache, ifaces, env, out);
+  const q = new RedirectQueue(2, cache, ifaces, env, out, new SourceLimiter(64));
   return { env, out, cache, st, q };
 }
 

@@ -8,6 +8,7 @@ import { Reason, REASON_NAMES } from '../../src/policy/decision';
 import { InterfaceTable, RuleWord } from '../../src/policy/interfaces';
 import { RedirectQueue } from '../../src/policy/redirect';
 import { ProbeQueue } from '../../src/policy/probe';
+import { SourceLimiter } from '../../src/policy/limiter';
 import { ActionResolver, FrameContext, Resolution } from '../../src/policy/resolver';
 import type { FrameView } from '../../src/wire/view';
 import type { Rule } from '../../src/config/types';
@@ -62,7 +63,7 @@ function rig(fam: Fam, rules: Rule[], delay = { count: 1, window: 0 }) {
   const cache = new NeighborCache(64, { timeout: 300, refreshCount: 0, refreshInterval: 0, resolveAttempts: 3, resolveInterval: 1 });
   const ifaces = new InterfaceTable();
   const st = ifaces.install(cfg)[0]!;
-  const redirects = new RedirectQueue(4, cache, ifaces, env, out);
+  const redirects = new RedirectQueue(4, cache, ifaces, env, out, new SourceLimiter(64));
   const probes = new ProbeQueue({ aliveSize: 16, absentSize: 16, rate: 10, burst: 10 }, ifaces, env, out);
   const resolver = new ActionResolver(64, cache, redirects, env, probes);
   resolver.configure(cfg);
