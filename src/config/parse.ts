@@ -12,7 +12,7 @@ import { crossChecks } from './checks';
 import { ConfigError, type ConfigWarning } from './errors';
 import { explainIfName } from './ifname';
 import { finishInterface, interfaceLine, newDraft, type IfaceDraft } from './interface-block';
-import { DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT, INTERFACE_KEYWORDS, TOP_KEYWORDS, isOneOf } from './keywords';
+import { DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT, INTERFACE_KEYWORDS, TOP_KEYWORDS, WORKERS_MAX, isOneOf } from './keywords';
 import { tokenize, type Tok } from './lexer';
 import { MAX_INTERFACES } from './limits';
 import { Reporter } from './report';
@@ -45,6 +45,8 @@ class Parser {
   private readonly ifaceLines = new Map<string, number>();
   private readonly totals = { statics: 0 };
   private block: Block = null;
+  private workers: number | undefined;
+  private workersLine = 0;
 
   constructor(private readonly file: string) {
     this.r = new Reporter(file);
@@ -72,6 +74,7 @@ class Parser {
     }
     this.closeBlock();
     const config: Config = { file: this.file, cache: this.cache, interfaces: this.interfaces };
+    if (this.workers !== undefined) config.workers = this.workers;
     crossChecks(r, config);
     return config;
   }
@@ -85,8 +88,9 @@ class Parser {
     const kw = toks[0]!;
     if (kw.text === 'cache') return this.openCache(toks);
     if (kw.text === 'interface') return this.openInterface(toks);
+    if (kw.text === 'workers') return this.parseWorkers(toks);
     if (kw.text === 'end') {
-      return this.r.failTok('E_CONFIG_SYNTAX', kw, "'cache' or 'interface' ('end' closes a block, and none is open)");
+      return this.r.failTok('E_CONFIG_SYNTAX', kw, "'cache', 'interface' or 'workers' ('end' closes a block, and none is open)");
     }
     if (isOneOf(INTERFACE_KEYWORDS, kw.text)) {
       return this.r.failTok('E_CONFIG_SYNTAX', kw, `'cache' or 'interface' ('${kw.text}' belongs inside an 'interface NAME' block)`);
@@ -98,6 +102,19 @@ class Parser {
     if (meant === 'interface') this.openInterface(toks);
     else if (meant === 'cache') this.openCache(toks);
     else this.block = { kind: 'skip', line: this.r.line };
+  }
+
+  /** `workers N`: 1 to WORKERS_MAX data-path threads. */
+  private parseWorkers(toks: Tok[]): void {
+    const r = this.r;
+    const t = toks[1];
+    if (this.workersLine) return r.failTok('E_CONFIG_DUPLICATE', toks[0]!, `one 'workers' line (first at line ${this.workersLine})`);
+    this.workersLine = r.line;
+    if (!t) return r.failEol(`a number of workers (1 to ${WORKERS_MAX})`);
+    const n = /^\d+$/.test(t.text) ? Number(t.text) : NaN;
+    if (!(n >= 1 && n <= WORKERS_MAX)) return r.failTok(n > WORKERS_MAX ? 'E_CONFIG_LIMIT' : 'E_CONFIG_VALUE', t, `a number of workers (a whole number from 1 to ${WORKERS_MAX})`);
+    r.noMore(toks, 2);
+    this.workers = n;
   }
 
   private openCache(toks: Tok[]): void {

@@ -17,6 +17,8 @@ export interface Config {
   file: string;
   cache: CacheConfig;
   interfaces: InterfaceConfig[];
+  /** `workers N`: data-path threads, one ring each per interface (PACKET_FANOUT); absent = one per core, capped. */
+  workers?: number;
 }
 
 export interface CacheConfig {
