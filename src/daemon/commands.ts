@@ -104,7 +104,9 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
     show: (what) => {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
-      return { interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads };
+      const interfaces = [...ctx.interfaces.list()].map(statsOf);
+      const workers = ctx.interfaces.workerFigures();
+      return workers ? { interfaces, reloads: ctx.reloads, workers } : { interfaces, reloads: ctx.reloads };
     },
     add: (req) => {
       const a = address(req.address);

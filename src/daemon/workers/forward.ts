@@ -1,0 +1,70 @@
+// Learned senders for their owner worker. A request is handled by the worker owning its
+// target (the fanout program); the sender it teaches us about is usually owned by
+// another. The hook queues (meta, key, MAC, our MACs) records per owner and posts each
+// queue once per batch (a microtask after the batch handler), so a batch of N requests
+// costs at most workers-1 messages, not N.
+import type { MessagePort } from 'node:worker_threads';
+import { ownerOf } from '../../bpf/fanout';
+import type { Mac } from '../../net/addr';
+
+/** Words per forwarded learn: meta, a0..a3, mac, ourMac, hwMac. */
+export const LEARN_WORDS = 8;
+const QUEUE_RECORDS = 512;
+
+/** What receives forwarded learns (the worker's policy). */
+export interface LearnSink {
+  learnForwarded(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac, now: number): void;
+}
+
+export class LearnForwarder {
+  private readonly queues: Float64Array[];
+  private readonly fill: Int32Array;
+  private scheduled = false;
+  /** Learns handed to other workers / received from them. */
+  forwarded = 0;
+  received = 0;
+
+  constructor(
+    private readonly index: number,
+    private readonly count: number,
+    private readonly peers: (MessagePort | undefined)[],
+  ) {
+    this.queues = peers.map(() => new Float64Array(QUEUE_RECORDS * LEARN_WORDS));
+    this.fill = new Int32Array(peers.length);
+  }
+
+  /** The policy's learnElsewhere hook: true when another worker owns the key (queued for it). */
+  readonly hook = (meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac): boolean => {
+    const w = ownerOf(a0, a1, a2, a3, this.count);
+    if (w === this.index) return false;
+    const q = this.queues[w]!;
+    let o = this.fill[w]! * LEARN_WORDS;
+    q[o++] = meta; q[o++] = a0; q[o++] = a1; q[o++] = a2; q[o++] = a3; q[o++] = mac; q[o++] = ourMac; q[o] = hwMac;
+    this.forwarded++;
+    if (++this.fill[w]! === QUEUE_RECORDS) this.post(w);
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flush);
+    }
+    return true;
+  };
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    for (let w = 0; w < this.count; w++) if (this.fill[w]! > 0) this.post(w);
+  };
+
+  private post(w: number): void {
+    const n = this.fill[w]!;
+    this.fill[w] = 0;
+    this.peers[w]!.postMessage(this.queues[w]!.slice(0, n * LEARN_WORDS));
+  }
+
+  /** Applies records another worker posted. */
+  apply(sink: LearnSink, records: Float64Array, now: number): void {
+    for (let o = 0; o + LEARN_WORDS <= records.length; o += LEARN_WORDS) {
+      sink.learnForwarded(records[o]!, records[o + 1]!, records[o + 2]!, records[o + 3]!, records[o + 4]!, records[o + 5]!, records[o + 6]!, records[o + 7]!, now);
+      this.received++;
+    }
+  }
+}
