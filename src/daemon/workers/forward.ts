@@ -10,6 +10,11 @@ import type { Mac } from '../../net/addr';
 /** Words per forwarded learn: meta, a0..a3, mac, ourMac, hwMac. */
 export const LEARN_WORDS = 8;
 const QUEUE_RECORDS = 512;
+/** Recent-forward table size (a power of two) and how long a forward stands for repeats. */
+const RECENT_SLOTS = 4096;
+export const REPEAT_SECONDS = 1;
+/** Words per recent-forward slot: meta, a0..a3, mac, time. */
+const RECENT_WORDS = 7;
 
 /** What receives forwarded learns (the worker's policy). */
 export interface LearnSink {
@@ -20,6 +25,9 @@ export class LearnForwarder {
   private readonly queues: Float64Array[];
   private readonly fill: Int32Array;
   private scheduled = false;
+  private readonly recent = new Float64Array(RECENT_SLOTS * RECENT_WORDS).fill(-1);
+  /** Seconds, set by the worker per batch (a double argument would be boxed per call). */
+  now = 0;
   /** Learns handed to other workers / received from them. */
   forwarded = 0;
   received = 0;
@@ -37,6 +45,7 @@ export class LearnForwarder {
   readonly hook = (meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac): boolean => {
     const w = ownerOf(a0, a1, a2, a3, this.count);
     if (w === this.index) return false;
+    if (this.repeated(meta, a0, a1, a2, a3, mac)) return true;
     const q = this.queues[w]!;
     let o = this.fill[w]! * LEARN_WORDS;
     q[o++] = meta; q[o++] = a0; q[o++] = a1; q[o++] = a2; q[o++] = a3; q[o++] = mac; q[o++] = ourMac; q[o] = hwMac;
@@ -48,6 +57,22 @@ export class LearnForwarder {
     }
     return true;
   };
+
+  /** True when the same key and MAC were forwarded within REPEAT_SECONDS; else records this one. */
+  private repeated(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac): boolean {
+    const r = this.recent;
+    const o = ((Math.imul(a0 ^ a1 ^ a2 ^ a3 ^ meta, 0x9e3779b1) >>> 20) & (RECENT_SLOTS - 1)) * RECENT_WORDS;
+    const now = this.now;
+    if (r[o] === meta && r[o + 1] === a0 && r[o + 2] === a1 && r[o + 3] === a2 && r[o + 4] === a3 && r[o + 5] === mac && now - r[o + 6]! < REPEAT_SECONDS) {
+      this.repeats++;
+      return true;
+    }
+    r[o] = meta; r[o + 1] = a0; r[o + 2] = a1; r[o + 3] = a2; r[o + 4] = a3; r[o + 5] = mac; r[o + 6] = now;
+    return false;
+  }
+
+  /** Learns not forwarded because the same one went less than REPEAT_SECONDS ago. */
+  repeats = 0;
 
   readonly flush = (): void => {
     this.scheduled = false;

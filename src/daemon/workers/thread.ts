@@ -70,7 +70,7 @@ function handle(daemon: Daemon, forwarder: LearnForwarder, req: WorkerRequest): 
   const control = daemon.controlHandler();
   switch (req.type) {
     case 'stats':
-      return { interfaces: statsOf(daemon), forwarded: forwarder.forwarded, received: forwarder.received };
+      return { interfaces: statsOf(daemon), forwarded: forwarder.forwarded, received: forwarder.received, repeats: forwarder.repeats };
     case 'cache':
       return policy.cacheEntries(monotonicSeconds());
     case 'figures':
@@ -102,6 +102,8 @@ function workerLogger(init: WorkerInit): Logger {
 async function main(init: WorkerInit): Promise<void> {
   const log = workerLogger(init);
   const forwarder = new LearnForwarder(init.index, init.count, init.peers);
+  forwarder.now = monotonicSeconds();
+  setInterval(() => { forwarder.now = monotonicSeconds(); }, 100).unref(); // the repeat window's clock
   const deps = workerDeps(init, log, forwarder);
   const daemon = new Daemon({
     config: init.config, control: null, metrics: null, user: null, group: null,
