@@ -14,7 +14,7 @@ export const DEFAULT_CACHE: Readonly<Omit<CacheConfig, 'explicit'>> = Object.fre
 export const DEFAULT_HOLD_TIMEOUT = 1;
 
 export const TOP_KEYWORDS = ['cache', 'interface', 'workers'] as const;
-/** Most data-path threads `workers N` may ask for; the default is one per core, at most WORKERS_DEFAULT_CAP. */
+/** Most data-path threads `workers N` may ask for; `workers auto` is one per core, at most WORKERS_DEFAULT_CAP. */
 export const WORKERS_MAX = 64;
 export const WORKERS_DEFAULT_CAP = 8;
 export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'end'] as const;

@@ -45,7 +45,7 @@ class Parser {
   private readonly ifaceLines = new Map<string, number>();
   private readonly totals = { statics: 0 };
   private block: Block = null;
-  private workers: number | undefined;
+  private workers: number | 'auto' | undefined;
   private workersLine = 0;
 
   constructor(private readonly file: string) {
@@ -90,7 +90,7 @@ class Parser {
     if (kw.text === 'interface') return this.openInterface(toks);
     if (kw.text === 'workers') return this.parseWorkers(toks);
     if (kw.text === 'end') {
-      return this.r.failTok('E_CONFIG_SYNTAX', kw, "'cache', 'interface' or 'workers' ('end' closes a block, and none is open)");
+      return this.r.failTok('E_CONFIG_SYNTAX', kw, "'cache' or 'interface' ('end' closes a block, and none is open)");
     }
     if (isOneOf(INTERFACE_KEYWORDS, kw.text)) {
       return this.r.failTok('E_CONFIG_SYNTAX', kw, `'cache' or 'interface' ('${kw.text}' belongs inside an 'interface NAME' block)`);
@@ -104,15 +104,20 @@ class Parser {
     else this.block = { kind: 'skip', line: this.r.line };
   }
 
-  /** `workers N`: 1 to WORKERS_MAX data-path threads. */
+  /** `workers N|auto`: 1 to WORKERS_MAX data-path threads, or one per core (capped). */
   private parseWorkers(toks: Tok[]): void {
     const r = this.r;
     const t = toks[1];
     if (this.workersLine) return r.failTok('E_CONFIG_DUPLICATE', toks[0]!, `one 'workers' line (first at line ${this.workersLine})`);
     this.workersLine = r.line;
-    if (!t) return r.failEol(`a number of workers (1 to ${WORKERS_MAX})`);
+    if (!t) return r.failEol(`a number of workers (1 to ${WORKERS_MAX}) or 'auto'`);
+    if (t.text === 'auto') {
+      r.noMore(toks, 2);
+      this.workers = 'auto';
+      return;
+    }
     const n = /^\d+$/.test(t.text) ? Number(t.text) : NaN;
-    if (!(n >= 1 && n <= WORKERS_MAX)) return r.failTok(n > WORKERS_MAX ? 'E_CONFIG_LIMIT' : 'E_CONFIG_VALUE', t, `a number of workers (a whole number from 1 to ${WORKERS_MAX})`);
+    if (!(n >= 1 && n <= WORKERS_MAX)) return r.failTok(n > WORKERS_MAX ? 'E_CONFIG_LIMIT' : 'E_CONFIG_VALUE', t, `a number of workers (a whole number from 1 to ${WORKERS_MAX}) or 'auto'`);
     r.noMore(toks, 2);
     this.workers = n;
   }

@@ -16,7 +16,7 @@ cache                         optional, at most once; defaults shown
                               unset: 'delay' rules then answer at once
 end
 
-workers    N                  data-path threads (default: one per core, at most 8);
+workers    1                  data-path threads, or 'auto' (one per core, at most 8);
                               each opens one ring per interface in a PACKET_FANOUT
                               group that steers frames by the address they are
                               about; 1 = one ring, no threads. Changes apply at restart

@@ -17,8 +17,8 @@ export interface Config {
   file: string;
   cache: CacheConfig;
   interfaces: InterfaceConfig[];
-  /** `workers N`: data-path threads, one ring each per interface (PACKET_FANOUT); absent = one per core, capped. */
-  workers?: number;
+  /** `workers N|auto`: data-path threads, one ring each per interface (PACKET_FANOUT); absent = 1; auto = one per core, capped. */
+  workers?: number | 'auto';
 }
 
 export interface CacheConfig {

@@ -5,7 +5,8 @@
 // costs at most workers-1 messages, not N.
 import type { MessagePort } from 'node:worker_threads';
 import { ownerOf } from '../../bpf/fanout';
-import type { Mac } from '../../net/addr';
+import { ActionKind, type Config } from '../../config/types';
+import { Family, type Mac } from '../../net/addr';
 
 /** Words per forwarded learn: meta, a0..a3, mac, ourMac, hwMac. */
 export const LEARN_WORDS = 8;
@@ -25,6 +26,8 @@ export class LearnForwarder {
   private readonly queues: Float64Array[];
   private readonly fill: Int32Array;
   private scheduled = false;
+  /** Redirect routers' key words by last word (IPv4: [0, 0, 0, ip]). */
+  private readonly routers = new Map<number, number[][]>();
   private readonly recent = new Float64Array(RECENT_SLOTS * RECENT_WORDS).fill(-1);
   /** Seconds, set by the worker per batch (a double argument would be boxed per call). */
   now = 0;
@@ -44,8 +47,40 @@ export class LearnForwarder {
   /** The policy's learnElsewhere hook: true when another worker owns the key (queued for it). */
   readonly hook = (meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac): boolean => {
     const w = ownerOf(a0, a1, a2, a3, this.count);
+    if (this.routers.size > 0 && this.isRouter(a0, a1, a2, a3)) {
+      if (!this.repeated(meta, a0, a1, a2, a3, mac)) {
+        for (let p = 0; p < this.count; p++) if (p !== this.index) this.queue(p, meta, a0, a1, a2, a3, mac, ourMac, hwMac);
+      }
+      return false; // and learned here too
+    }
     if (w === this.index) return false;
-    if (this.repeated(meta, a0, a1, a2, a3, mac)) return true;
+    if (!this.repeated(meta, a0, a1, a2, a3, mac)) this.queue(w, meta, a0, a1, a2, a3, mac, ourMac, hwMac);
+    return true;
+  };
+
+  /** Redirect routers of `config`: learned by every worker (call at start and reload). */
+  setRouters(config: Config): void {
+    this.routers.clear();
+    for (const ifc of config.interfaces) {
+      for (const r of ifc.rules) {
+        if (r.action.kind !== ActionKind.Redirect) continue;
+        const v = r.action.via;
+        const w = v.family === Family.V6 ? [v.v6[0]!, v.v6[1]!, v.v6[2]!, v.v6[3]!] : [0, 0, 0, v.v4];
+        const list = this.routers.get(w[3]!) ?? [];
+        list.push(w);
+        this.routers.set(w[3]!, list);
+      }
+    }
+  }
+
+  private isRouter(a0: number, a1: number, a2: number, a3: number): boolean {
+    const list = this.routers.get(a3);
+    if (list === undefined) return false;
+    for (const k of list) if (k[0] === a0 && k[1] === a1 && k[2] === a2) return true;
+    return false;
+  }
+
+  private queue(w: number, meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac): void {
     const q = this.queues[w]!;
     let o = this.fill[w]! * LEARN_WORDS;
     q[o++] = meta; q[o++] = a0; q[o++] = a1; q[o++] = a2; q[o++] = a3; q[o++] = mac; q[o++] = ourMac; q[o] = hwMac;
@@ -55,8 +90,7 @@ export class LearnForwarder {
       this.scheduled = true;
       queueMicrotask(this.flush);
     }
-    return true;
-  };
+  }
 
   /** True when the same key and MAC were forwarded within REPEAT_SECONDS; else records this one. */
   private repeated(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac): boolean {

@@ -11,13 +11,14 @@ import type { Logger } from '../log';
 import { RingTurns } from './ordering';
 import type { WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest, WorkerStarted } from './protocol';
 
-/** `workers` when the file does not say: one per core, at most WORKERS_DEFAULT_CAP. */
-export function defaultWorkers(): number {
+/** `workers auto`: one per core, at most WORKERS_DEFAULT_CAP. */
+export function coreWorkers(): number {
   return Math.max(1, Math.min(availableParallelism(), WORKERS_DEFAULT_CAP));
 }
 
+/** Workers a configuration asks for: 1 when it does not say (the single-ring path). */
 export function workersOf(config: Config): number {
-  return config.workers ?? defaultWorkers();
+  return config.workers === 'auto' ? coreWorkers() : config.workers ?? 1;
 }
 
 /** A request without its id (the pool numbers them). */
@@ -48,6 +49,8 @@ export class WorkerPool {
   /** Per worker, the last counters asked for (per-worker figures in `ctl show stats`). */
   last: (WorkerStatsReply | null)[] = [];
   private stopped = false;
+  /** Every worker has started: before that nobody is asked anything (start-up must not wait on itself). */
+  private started = false;
 
   constructor(opts: PoolOptions, private readonly log: Logger) {
     this.count = opts.count;
@@ -76,7 +79,7 @@ export class WorkerPool {
       started.push(this.startOf(w, i));
     }
     this.last = new Array(n).fill(null);
-    this.ready = Promise.all(started).then(() => undefined);
+    this.ready = Promise.all(started).then(() => { this.started = true; });
     this.ready.catch(() => undefined); // the daemon's start awaits it; never unhandled
   }
 
@@ -102,6 +105,7 @@ export class WorkerPool {
    * every answer; a worker that does not answer in time has null in its place.
    */
   request(req: Request, timeoutMs = 2000): (WorkerReply | null)[] {
+    if (!this.started || this.stopped) return new Array<WorkerReply | null>(this.count).fill(null);
     const id = this.nextId++;
     for (const p of this.ports) p.postMessage({ ...req, id });
     const out: (WorkerReply | null)[] = new Array(this.count).fill(null);
@@ -130,6 +134,7 @@ export class WorkerPool {
 
   /** Sums every worker's counters into `stats` (the main thread's, by interface name). */
   collect(stats: ReadonlyMap<string, InterfaceStats>): void {
+    if (!this.started) return;
     const replies = this.request({ type: 'stats' });
     this.last = replies.map((r) => (r?.ok ? (r.value as WorkerStatsReply) : null));
     const seen = new Set<string>();

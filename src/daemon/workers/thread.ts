@@ -49,6 +49,12 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
     createPolicy: (config: Config, env, output, logger): PolicyCore => {
       const p = new DaemonPolicy(config, env, init.index === 0 ? output : quietAnnouncements(output), logger);
       p.setLearnElsewhere(forwarder.hook);
+      forwarder.setRouters(config);
+      const reload = p.reload.bind(p);
+      p.reload = (c, now) => {
+        reload(c, now);
+        forwarder.setRouters(c);
+      };
       policy = p;
       return p;
     },
