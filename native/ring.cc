@@ -229,6 +229,8 @@ uint32_t NumberField(Napi::Object o, const char* key, uint32_t dflt) {
 struct OpenRequest {
   std::string ifname, netns;
   std::vector<sock_filter> prog;
+  // PACKET_FANOUT_CBPF only: the program that picks the group member (empty otherwise).
+  std::vector<sock_filter> fanoutProg;
   uint32_t frameSize, rxFrames, txFrames, batchLimit, fanout, blockSize, blockTimeoutMs;
   bool promisc, allmulti, qdiscBypass, copy, hasFanout;
   int version;
@@ -362,6 +364,14 @@ Failure JoinFanout(int fd, bool hasFanout, uint32_t fanout) {
   return setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) ? Fail("fanout") : Failure{};
 }
 
+// After joining: PACKET_FANOUT_DATA needs a group (EINVAL otherwise) in CBPF mode; the
+// program is the group's, so each member setting the same one is harmless.
+Failure SetFanoutProgram(int fd, std::vector<sock_filter>& prog) {
+  if (prog.empty()) return Failure{};
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  return setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog)) ? Fail("fanout program") : Failure{};
+}
+
 // The steps in order, inside the requested namespace (a packet socket belongs to the
 // namespace it was created in); stops at the first failure.
 Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
@@ -377,6 +387,7 @@ Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
   if (!f.err) f = Bind(r->fd, dev->ifindex);
   if (!f.err) f = AddMemberships(r->fd, dev->ifindex, q.promisc, q.allmulti);
   if (!f.err) f = JoinFanout(r->fd, q.hasFanout, q.fanout);
+  if (!f.err) f = SetFanoutProgram(r->fd, q.fanoutProg);
   return f;
 }
 
@@ -402,6 +413,8 @@ bool ReadOpenRequest(const Napi::CallbackInfo& info, OpenRequest* q) {
   q->copy = opts.Get("copy").ToBoolean();
   q->fanout = NumberField(opts, "fanout", 0);  // group | mode << 16 | flags
   q->hasFanout = opts.Get("hasFanout").ToBoolean();
+  Napi::Value fanoutProg = opts.Get("fanoutProgram");
+  if (q->hasFanout && fanoutProg.IsTypedArray() && !ReadFilter(env, fanoutProg, &q->fanoutProg)) return false;
   q->version = NumberField(opts, "version", 2) == 3 ? TPACKET_V3 : TPACKET_V2;
   q->blockSize = NumberField(opts, "blockSize", 65536);
   q->blockTimeoutMs = NumberField(opts, "blockTimeoutMs", 1);

@@ -13,7 +13,10 @@ export const DEFAULT_CACHE: Readonly<Omit<CacheConfig, 'explicit'>> = Object.fre
 /** Interface `timeout`: seconds an answer waiting for a redirect target's MAC is held. */
 export const DEFAULT_HOLD_TIMEOUT = 1;
 
-export const TOP_KEYWORDS = ['cache', 'interface', 'limit'] as const;
+export const TOP_KEYWORDS = ['cache', 'interface', 'limit', 'workers'] as const;
+/** Most data-path threads `workers N` may ask for; `workers auto` is one per core, at most WORKERS_DEFAULT_CAP. */
+export const WORKERS_MAX = 64;
+export const WORKERS_DEFAULT_CAP = 8;
 export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
   'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',

@@ -14,7 +14,7 @@ import { linkProbes } from './probe';
 import { ConfigError, type ConfigWarning } from './errors';
 import { explainIfName } from './ifname';
 import { finishInterface, interfaceLine, newDraft, type IfaceDraft } from './interface-block';
-import { DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT, INTERFACE_KEYWORDS, TOP_KEYWORDS, isOneOf } from './keywords';
+import { DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT, INTERFACE_KEYWORDS, TOP_KEYWORDS, WORKERS_MAX, isOneOf } from './keywords';
 import { tokenize, type Tok } from './lexer';
 import { MAX_INTERFACES } from './limits';
 import { Reporter } from './report';
@@ -49,6 +49,8 @@ class Parser {
   private readonly ifaceLines = new Map<string, number>();
   private readonly totals = { statics: 0 };
   private block: Block = null;
+  private workers: number | 'auto' | undefined;
+  private workersLine = 0;
 
   constructor(private readonly file: string) {
     this.r = new Reporter(file);
@@ -76,6 +78,7 @@ class Parser {
     }
     this.closeBlock();
     const config: Config = { file: this.file, cache: this.cache, interfaces: this.interfaces, limits: this.limits };
+    if (this.workers !== undefined) config.workers = this.workers;
     crossChecks(r, config);
     linkProbes(r, config);
     return config;
@@ -91,6 +94,7 @@ class Parser {
     if (kw.text === 'cache') return this.openCache(toks);
     if (kw.text === 'interface') return this.openInterface(toks);
     if (kw.text === 'limit') return limitLine(this.r, toks, this.limits, this.limitSeen, true);
+    if (kw.text === 'workers') return this.parseWorkers(toks);
     if (kw.text === 'end') {
       return this.r.failTok('E_CONFIG_SYNTAX', kw, "'cache' or 'interface' ('end' closes a block, and none is open)");
     }
@@ -104,6 +108,24 @@ class Parser {
     if (meant === 'interface') this.openInterface(toks);
     else if (meant === 'cache') this.openCache(toks);
     else if (meant !== 'limit') this.block = { kind: 'skip', line: this.r.line }; // `limit` is one line
+  }
+
+  /** `workers N|auto`: 1 to WORKERS_MAX data-path threads, or one per core (capped). */
+  private parseWorkers(toks: Tok[]): void {
+    const r = this.r;
+    const t = toks[1];
+    if (this.workersLine) return r.failTok('E_CONFIG_DUPLICATE', toks[0]!, `one 'workers' line (first at line ${this.workersLine})`);
+    this.workersLine = r.line;
+    if (!t) return r.failEol(`a number of workers (1 to ${WORKERS_MAX}) or 'auto'`);
+    if (t.text === 'auto') {
+      r.noMore(toks, 2);
+      this.workers = 'auto';
+      return;
+    }
+    const n = /^\d+$/.test(t.text) ? Number(t.text) : NaN;
+    if (!(n >= 1 && n <= WORKERS_MAX)) return r.failTok(n > WORKERS_MAX ? 'E_CONFIG_LIMIT' : 'E_CONFIG_VALUE', t, `a number of workers (a whole number from 1 to ${WORKERS_MAX}) or 'auto'`);
+    r.noMore(toks, 2);
+    this.workers = n;
   }
 
   private openCache(toks: Tok[]): void {

@@ -35,6 +35,10 @@ limit entries 64              cache entries one MAC may hold (top level only)
                               RATE is N/s or 'off'; burst defaults to 1 s worth.
                               At top level: every interface; in an interface
                               block: that interface's own (not 'entries')
+workers    1                  data-path threads, or 'auto' (one per core, at most 8);
+                              each opens one ring per interface in a PACKET_FANOUT
+                              group that steers frames by the address they are
+                              about; 1 = one ring, no threads. Changes apply at restart
 
 interface NAME                one block per interface (Linux name, at most 15 bytes)
  rule SOURCE TARGET [delay] [verbose] [probes] ACTION

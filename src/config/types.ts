@@ -19,6 +19,8 @@ export interface Config {
   interfaces: InterfaceConfig[];
   /** Top-level `limit` lines: per-source and per-interface rates for every interface; absent = defaults (src/policy/limiter.ts). */
   limits?: Partial<LimitSettings>;
+  /** `workers N|auto`: data-path threads, one ring each per interface (PACKET_FANOUT); absent = 1; auto = one per core, capped. */
+  workers?: number | 'auto';
 }
 
 /** A token bucket: `rate` tokens per second, at most `burst` saved; rate 0 = no limit. */

@@ -7,7 +7,7 @@
 // Where each concern lives, and where the next ones go:
 //   ports.ts       the seams (rings, policy, host facts); real.ts wires the real ones
 //   reload.ts      what a start or reload reads: file, filters, runtime statics
-//   interfaces.ts  interface and ring lifecycle (worker threads over PACKET_FANOUT: here)
+//   interfaces.ts  interface and ring lifecycle; workers/ the `workers N` threads behind it
 //   mld.ts         solicited-node joins, reconciled whenever interfaces.ts reports a change
 //   commands.ts    control-socket commands;  services.ts  control, metrics, privileges
 //   main.ts        the process: signals, stop deadline
@@ -133,6 +133,7 @@ export class Daemon {
     // Before the first batch is handled (rings deliver from the event loop, after this).
     this.warm.load(loaded.config, this.policy, this.clock());
     try {
+      await this.interfaces.ready(); // workers' rings, before privileges are dropped
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
       const extend = (registry: ReturnType<typeof createRegistry>): void => {
         registerHaMetrics(registry, this.ha);

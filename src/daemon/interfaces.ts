@@ -1,8 +1,9 @@
 // Interface and ring lifecycle: one entry per configured interface, with its pipeline
 // slot, its ring (or the reason it has none) and its filter. Reconciles the set with a
 // new configuration, opens rings when links appear or come up, closes them when they
-// vanish. The only owner of rings: worker threads over PACKET_FANOUT would change
-// openRing/closeRing here (a group of rings per interface), and nothing else.
+// vanish. The only owner of rings. With `workers N` (workers/managed.ts) the rings are
+// the workers' and the deps' hooks below stand in: start-up waits for their rings, the
+// counters read here are the workers' sums.
 import type { Config, InterfaceConfig } from '../config/types';
 import type { BpfProgram } from '../engine/types';
 import { formatMac } from '../net/addr';
@@ -14,6 +15,7 @@ import { LinkWatcher, type LinkEvent, type LinkReader } from './links';
 import { isDescriptorExhaustion } from './limits';
 import type { Logger } from './log';
 import type { CompiledFilter, RingOpenOptions, RingPort } from './ports';
+import type { WorkerHooks } from './workers/managed';
 
 export interface IfaceState {
   readonly name: string;
@@ -47,7 +49,7 @@ export function ringOpenAdvice(code: string | undefined, dropped: boolean): stri
   }
 }
 
-export interface InterfaceSetDeps {
+export interface InterfaceSetDeps extends WorkerHooks {
   openRing(ifname: string, opts: RingOpenOptions): RingPort;
   linkReader: LinkReader;
 }
@@ -99,9 +101,20 @@ export class InterfaceSet {
     }
   }
 
-  /** Configured interfaces, in no particular order. */
+  /** Configured interfaces, in no particular order (with workers, their counters summed first). */
   list(): Iterable<IfaceState> {
+    this.deps.collectStats?.(this.stats);
     return this.states.values();
+  }
+
+  /** Resolves when the workers' rings are open (at once without workers). */
+  ready(): Promise<void> {
+    return this.deps.ready?.() ?? Promise.resolve();
+  }
+
+  /** Per-worker figures from the last count (undefined without workers). */
+  workerFigures(): Record<string, unknown>[] | undefined {
+    return this.deps.workerFigures?.();
   }
 
   /** Each configured interface and whether its ring is open (readiness, ring-up gauge). */
@@ -111,6 +124,7 @@ export class InterfaceSet {
 
   /** Every interface's stats, including interfaces no longer configured. */
   allStats(): Iterable<InterfaceStats> {
+    this.deps.collectStats?.(this.stats);
     return this.stats.values();
   }
 
@@ -225,7 +239,8 @@ export class InterfaceSet {
       }
     });
     this.watcher.set(st.name, { ifindex: ring.ifindex, up: true });
-    this.log.info({ event: 'ring_open', interface: st.name, ifindex: ring.ifindex, mac: formatMac(ring.mac) }, `capturing on ${st.name}`);
+    if ((ring as { placeholder?: boolean }).placeholder) this.log.debug({ event: 'ring_placeholder', interface: st.name }, `${st.name}: its rings are the workers'`);
+    else this.log.info({ event: 'ring_open', interface: st.name, ifindex: ring.ifindex, mac: formatMac(ring.mac) }, `capturing on ${st.name}`);
   }
 
   private openFailed(st: IfaceState, e: Error & { code?: string }): void {
@@ -266,6 +281,7 @@ export class InterfaceSet {
   /** Closes every ring (stop). */
   closeAll(): void {
     for (const st of this.states.values()) this.closeRing(st);
+    this.deps.closeWorkers?.();
   }
 
   private onLinkEvent(e: LinkEvent): void {

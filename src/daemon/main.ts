@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './log';
 import { daemonExtraSources, registerExtraMetrics } from './metrics-extra';
 import { lookupUser } from './privileges';
 import { realDeps } from './real';
+import { withWorkers } from './workers/managed';
 import { SdNotifier } from './sdnotify';
 import { ServiceState } from './service';
 import { hostWarnings, unreadableAfterDrop } from './warnings';
@@ -70,7 +71,7 @@ async function start(daemon: Daemon, opts: RunOptions, log: Logger): Promise<voi
 /** Runs the daemon until SIGTERM/SIGINT; resolves to the exit code. Throws StartError when it cannot start. */
 export async function runDaemon(opts: RunOptions): Promise<number> {
   const log = createLogger({ level: opts.logLevel });
-  const deps = realDeps(log);
+  const deps = withWorkers(realDeps(log), { config: opts.config, logLevel: opts.logLevel, tickMs: opts.tickMs, linkPollMs: opts.linkPollMs }, log);
   const notifier = new SdNotifier(process.env.NOTIFY_SOCKET ?? null, undefined,
     (err) => log.warn({ event: 'notify_failed', socket: process.env.NOTIFY_SOCKET }, `cannot notify the service manager: ${err.message}`));
   const service = new ServiceState(notifier);

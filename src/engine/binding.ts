@@ -25,6 +25,8 @@ export interface NativeOpenOptions {
   hasFanout: boolean;
   /** PACKET_FANOUT argument: group | mode << 16 | flags. */
   fanout: number;
+  /** PACKET_FANOUT_DATA for mode cbpf, packed like the filter. */
+  fanoutProgram?: Uint32Array;
   /** TPACKET_V2 (default) or TPACKET_V3 for the RX ring. */
   version: 2 | 3;
   /** V3 only: RX block size and retire timeout. */

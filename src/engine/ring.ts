@@ -6,6 +6,7 @@
 // handler returns. Counters live in a shared Float64Array the addon writes; reading them
 // costs no call except the PACKET_STATISTICS poll in `counters()`.
 import { ARP_AND_NS_FILTER, packFilter } from './filters';
+import { packFanout, type FanoutOptions } from './fanout';
 import { binding, type NativeBinding, type RingHandle } from './binding';
 import {
   DESC_STRIDE,
@@ -27,18 +28,7 @@ import {
   type TxWriter,
 } from './types';
 
-export type FanoutMode = 'hash' | 'lb' | 'cpu' | 'rollover' | 'rnd' | 'qm';
-const FANOUT_MODES: Record<FanoutMode, number> = { hash: 0, lb: 1, cpu: 2, rollover: 3, rnd: 4, qm: 5 };
-
-export interface FanoutOptions {
-  /** Fanout group id, 0..65535; sockets with the same id (and mode) share the load. */
-  group: number;
-  mode: FanoutMode;
-  /** PACKET_FANOUT_FLAG_ROLLOVER: move to another socket when this one's ring is full. */
-  rollover?: boolean;
-  /** PACKET_FANOUT_FLAG_DEFRAG. */
-  defrag?: boolean;
-}
+export type { FanoutMode, FanoutOptions } from './fanout';
 
 export interface RingOptions {
   /** Kernel filter; default ARP_AND_NS_FILTER. Attached before bind: nothing unfiltered is ever queued. */
@@ -262,14 +252,7 @@ export class Ring {
       }
       netns = options.netns;
     }
-    let fanout = 0;
-    if (options.fanout !== undefined) {
-      const f = options.fanout;
-      const group = expectInt('fanout.group', f.group, 0, 65535);
-      const mode = FANOUT_MODES[f.mode];
-      if (mode === undefined) throw new TypeError(`Expected fanout.mode one of ${Object.keys(FANOUT_MODES).join(', ')} but received ${String(f.mode)}`);
-      fanout = group | (mode << 16) | (expectBool('fanout.rollover', f.rollover) ? 0x1000 << 16 : 0) | (expectBool('fanout.defrag', f.defrag) ? 0x8000 << 16 : 0);
-    }
+    const { fanout, fanoutProgram } = packFanout(options.fanout, expectInt, expectBool);
     const version = options.tpacketVersion ?? 2;
     if (version !== 2 && version !== 3) throw new RangeError(`Expected 2 or 3 for tpacketVersion but received ${String(version)}`);
     const blockSize = expectInt('blockSize', options.blockSize ?? Math.max(65536, frameSize), frameSize, 1 << 26);
@@ -293,7 +276,8 @@ export class Ring {
         qdiscBypass: expectBool('qdiscBypass', options.qdiscBypass),
         copy: expectBool('copy', options.copy),
         hasFanout: options.fanout !== undefined,
-        fanout: fanout >>> 0,
+        fanout,
+        fanoutProgram,
         version,
         blockSize,
         blockTimeoutMs,

@@ -19,6 +19,9 @@ import type { ProbeQueue } from './probe';
 import type { SourceLimiter } from './limiter';
 import type { PolicyEnvironment } from './types';
 
+/** Hands a learn to the worker that owns the key; false to learn it here. */
+export type LearnElsewhere = (meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac) => boolean;
+
 export class DecisionCore {
   /** The reusable decision `handle()` returns. */
   readonly decision = new Decision();
@@ -28,6 +31,11 @@ export class DecisionCore {
   answers = 0;
   private readonly cx = new FrameContext();
   private readonly res = new Resolution();
+  /**
+   * Workers (src/daemon/workers): takes a key another worker owns, returning true, so
+   * it is learned there (learnForwarded) and not here; null with one worker.
+   */
+  learnElsewhere: LearnElsewhere | null = null;
 
   constructor(
     private readonly ifaces: InterfaceTable,
@@ -205,10 +213,21 @@ export class DecisionCore {
     return this.cache.awaitingReply(meta, a0, a1, a2, a3) || this.guard.awaiting(meta, a0, a1, a2, a3);
   }
 
+  /** A learn another worker saw for a key this one owns (what `learnElsewhere` took there). */
+  learnForwarded(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac, now: number): void {
+    const cx = this.cx;
+    cx.now = now;
+    this.cache.now = now;
+    cx.ourMac = ourMac;
+    cx.hwMac = hwMac;
+    this.learn(meta, a0, a1, a2, a3, mac, cx, true);
+  }
+
   /** Learns key -> mac when the takeover guard admits it; answers the requests that waited for it (redirect routers). */
-  private learn(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, cx: FrameContext): void {
+  private learn(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, cx: FrameContext, forwarded = false): void {
     const now = cx.now;
     if (this.cache.timeout <= 0) return;
+    if (!forwarded && this.learnElsewhere !== null && this.learnElsewhere(meta, a0, a1, a2, a3, mac, cx.ourMac, cx.hwMac)) return;
     const g = this.guard;
     if (!g.admit(meta, a0, a1, a2, a3, mac, cx.ourMac, cx.hwMac, now)) return;
     const id = this.cache.learn(meta, a0, a1, a2, a3, mac, now);

@@ -17,7 +17,7 @@ import type { IpAddress, Mac } from '../net/addr';
 import type { FrameView } from '../wire/view';
 import type { Config } from '../config/types';
 import { NeighborCache, type CacheTimerSink } from './cache';
-import { DecisionCore } from './core';
+import { DecisionCore, type LearnElsewhere } from './core';
 import { TakeoverGuard } from './guard';
 import { Reason, type Decision } from './decision';
 import { InterfaceTable } from './interfaces';
@@ -143,6 +143,16 @@ export class Policy implements CacheTimerSink {
   /** CacheTimerSink: a refresh probe (unicast) or a resolution retry (mac -1). */
   cacheProbe(cache: NeighborCache, id: number, mac: number): boolean {
     return this.redirects.cacheProbe(cache, id, mac);
+  }
+
+  /** Workers: learns of keys another worker owns go through `hook` (src/daemon/workers); null = learn here. */
+  setLearnElsewhere(hook: LearnElsewhere | null): void {
+    this.core.learnElsewhere = hook;
+  }
+
+  /** Workers: a learn forwarded by the worker that saw the frame, for a key this policy owns. */
+  learnForwarded(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac, now: number): void {
+    this.core.learnForwarded(meta, a0, a1, a2, a3, mac, ourMac, hwMac, now);
   }
 
   // ------------------------------------------------------------------ static entries

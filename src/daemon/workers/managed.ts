@@ -1,0 +1,138 @@
+// The main thread with `workers N` (N > 1): it keeps the control socket, metrics,
+// rtnetlink, MLD joins and reloads, and holds no ring. Its policy is a proxy that asks
+// the workers (pool.ts); its rings are placeholders that say the interface is captured
+// (by the workers). With one worker nothing here is used: the daemon runs as before.
+import type { Config } from '../../config/types';
+import type { TxWriter } from '../../engine/types';
+import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
+import { emptyRingCounters, type InterfaceStats } from '../../pipeline/stats';
+import type { Decision } from '../../policy/decision';
+import type { EntrySource } from '../cache-dump';
+import type { Logger } from '../log';
+import type { CacheFigures } from '../metrics';
+import type { DaemonDeps, PolicyCore, RingPort } from '../ports';
+import { WorkerPool, workersOf, type PoolOptions } from './pool';
+
+const NO_TX: TxWriter = {
+  buf: new Uint8Array(0),
+  slotSize: 0,
+  reserve: () => -1,
+  commit: () => { throw new Error('the main thread has no TX ring with workers'); },
+  flush: () => 0,
+};
+
+/** The main thread's stand-in for the workers' rings of one interface. */
+function placeholderRing(ifindex: number): RingPort & { placeholder: true } {
+  return {
+    placeholder: true, ifindex, mac: 0, tx: NO_TX,
+    start: () => undefined, stop: () => undefined, setFilter: () => undefined, close: () => undefined,
+    counters: emptyRingCounters,
+  };
+}
+
+function failures(replies: ReturnType<WorkerPool['request']>): string[] {
+  return replies.flatMap((r, i) => (r === null ? [`worker ${i}: no answer`] : r.ok ? [] : [`worker ${i}: ${r.error}`]));
+}
+
+/** PolicyCore over the workers: every change reaches all of them before the call returns. */
+export class WorkersPolicy implements PolicyCore {
+  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger) {}
+
+  handle(): Decision {
+    throw new Error('the main thread decides nothing with workers');
+  }
+
+  tick(): void { /* each worker runs its own timers */ }
+
+  reload(config: Config): void {
+    if (workersOf(config) !== this.pool.count) {
+      this.log.warn({ event: 'workers_changed', running: this.pool.count, configured: workersOf(config) }, `'workers' changed: ${this.pool.count} keep running until the next start`);
+    }
+    const replies = this.pool.request({ type: 'reload' });
+    const bad = failures(replies).concat(replies.flatMap((r, i) => (r?.ok && r.value === false ? [`worker ${i}: its reload failed (see its log)`] : [])));
+    this.config = config;
+    if (bad.length > 0) throw new Error(bad.join('; '));
+  }
+
+  addStatic(ifIndex: number, address: IpAddress, mac: Mac, announce: boolean): boolean {
+    const name = this.config.interfaces[ifIndex]?.name;
+    if (name === undefined) return false;
+    const bad = failures(this.pool.request({ type: 'add', interface: name, address: formatIp(address), mac: formatMac(mac), announce }));
+    if (bad.length > 0) this.log.error({ event: 'worker_static_failed', interface: name }, bad.join('; '));
+    return bad.length === 0;
+  }
+
+  removeStatic(ifIndex: number, address: IpAddress): boolean {
+    const name = this.config.interfaces[ifIndex]?.name;
+    if (name === undefined) return false;
+    return this.pool.request({ type: 'del', interface: name, address: formatIp(address) }).some((r) => r?.ok === true);
+  }
+
+  cacheEntries(): Record<string, unknown>[] {
+    return this.pool.request({ type: 'cache', now: true }).flatMap((r) => (r?.ok ? (r.value as Record<string, unknown>[]) : []));
+  }
+
+  cacheSnapshot(): EntrySource {
+    const list = this.cacheEntries();
+    return { length: list.length, entry: (i) => list[i]! };
+  }
+
+  cacheFigures(): CacheFigures {
+    const all = this.pool.request({ type: 'figures' }).flatMap((r) => (r?.ok ? [r.value as CacheFigures] : []));
+    const sizes = new Map<string, { iface: string; family: number; size: number }>();
+    const sum: CacheFigures = { entries: [], capacity: 0, evictions: 0, refreshFailures: 0, resolveFailures: 0, takeover: { conflicts: 0, moves: 0, freezes: 0 } };
+    for (const f of all) {
+      for (const e of f.entries) {
+        const k = `${e.iface}/${e.family}`;
+        const s = sizes.get(k) ?? { iface: e.iface, family: e.family, size: 0 };
+        s.size += e.size;
+        sizes.set(k, s);
+      }
+      sum.capacity += f.capacity;
+      sum.evictions += f.evictions;
+      sum.refreshFailures += f.refreshFailures;
+      sum.resolveFailures += f.resolveFailures;
+      for (const k of ['conflicts', 'moves', 'freezes'] as const) sum.takeover![k] += f.takeover?.[k] ?? 0;
+    }
+    sum.entries = [...sizes.values()];
+    return sum;
+  }
+}
+
+/** What InterfaceSet asks of the workers (absent: one worker, nothing to ask). */
+export interface WorkerHooks {
+  /** Resolves once every worker's rings are open (before privileges are dropped). */
+  ready?(): Promise<void>;
+  /** Sums the workers' counters into the main thread's stats. */
+  collectStats?(stats: ReadonlyMap<string, InterfaceStats>): void;
+  /** Per-worker figures for `ctl show stats`; undefined with one worker. */
+  workerFigures?(): Record<string, unknown>[] | undefined;
+  closeWorkers?(): void;
+}
+
+/**
+ * The daemon's dependencies with `workers N`: when the loaded configuration asks for more
+ * than one, createPolicy starts the workers and the main thread's rings are placeholders.
+ */
+export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOptions, 'count'>, log: Logger): D & WorkerHooks {
+  let pool: WorkerPool | null = null;
+  return {
+    ...base,
+    createPolicy: (config, env, output, logger) => {
+      const n = workersOf(config);
+      if (n <= 1) return base.createPolicy(config, env, output, logger);
+      pool = new WorkerPool({ ...opts, count: n }, log);
+      log.info({ event: 'workers', workers: n }, `${n} data-path workers, one ring each per interface (PACKET_FANOUT by address)`);
+      return new WorkersPolicy(pool, config, log);
+    },
+    openRing: (ifname, ringOpts) => {
+      if (pool === null) return base.openRing(ifname, ringOpts);
+      const link = base.linkReader(ifname);
+      return placeholderRing(link?.ifindex ?? 0);
+    },
+    ready: () => pool?.ready ?? Promise.resolve(),
+    collectStats: (stats) => pool?.collect(stats),
+    workerFigures: () => (pool ? pool.figures() : undefined),
+    closeWorkers: () => void pool?.stop(),
+  };
+}

@@ -1,0 +1,60 @@
+// What the main thread and the data-path workers say to each other (`workers N`).
+//
+// Main -> worker, on each worker's control port: requests with an id; the worker answers
+// every one on the same port, then counts it in a shared cell and wakes the main thread.
+// The main thread waits on that cell (Atomics.wait) and takes the answers with
+// receiveMessageOnPort, so `ctl show stats`, a reload or `ctl add` stay synchronous
+// calls for the control socket and metrics, and return only once every worker answered.
+// Worker -> worker: learned senders for the key's owner, as Float64Array records
+// (forward.ts). The data path never waits on any of this.
+import type { MessagePort } from 'node:worker_threads';
+
+export type WorkerRequest =
+  | { id: number; type: 'stats' }
+  | { id: number; type: 'cache'; now: boolean }
+  | { id: number; type: 'figures' }
+  | { id: number; type: 'reload' }
+  | { id: number; type: 'add'; interface: string; address: string; mac: string; announce: boolean }
+  | { id: number; type: 'del'; interface: string; address: string }
+  | { id: number; type: 'stop' };
+
+export interface WorkerReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+  value?: unknown;
+}
+
+/** One interface's counters in a worker: every Float64Array of its InterfaceStats, and its ring's. */
+export interface WorkerIfaceStats {
+  name: string;
+  open: boolean;
+  arrays: Record<string, Float64Array>;
+  ring: Record<string, number>;
+}
+
+/** What a worker is started with (workerData). */
+export interface WorkerInit {
+  index: number;
+  count: number;
+  config: string;
+  logLevel: string;
+  tickMs: number;
+  linkPollMs: number;
+  /** Fanout group id base: per interface the id is base + hash(name), the same in every worker. */
+  groupBase: number;
+  /** Int32Array over a SharedArrayBuffer: ring-open turns (ordering.ts). */
+  turns: SharedArrayBuffer;
+  /** Int32Array(1): replies answered, for the main thread's wait. */
+  replies: SharedArrayBuffer;
+  control: MessagePort;
+  /** peers[j]: the port to worker j (undefined for itself). */
+  peers: (MessagePort | undefined)[];
+}
+
+/** First line of a worker's start-up outcome, posted on the control port without an id. */
+export interface WorkerStarted {
+  started: boolean;
+  error?: string;
+  code?: string;
+}

@@ -1,0 +1,154 @@
+// One data-path worker (`workers N`, N > 1): a Daemon without control socket, metrics,
+// MLD joins or privilege changes, on its own rings (one per interface, member `index` of
+// the interface's PACKET_FANOUT_CBPF group), its own pipeline, policy replica, timers
+// and rtnetlink view. The main thread keeps management and asks this thread for
+// counters, cache dumps, reloads and static entries over the control port (protocol.ts).
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { fanoutProgram } from '../../bpf/fanout';
+import type { Config } from '../../config/types';
+import { Ring } from '../../engine/ring';
+import { monotonicSeconds } from '../../pipeline/pipeline';
+import type { PolicyOutput } from '../../policy/types';
+import { Daemon } from '../daemon';
+import { createLogger, type Logger } from '../log';
+import type { DaemonDeps, PolicyCore } from '../ports';
+import { DaemonPolicy, realDeps } from '../real';
+import { ringOpenOptions } from '../ringsize';
+import { LearnForwarder } from './forward';
+import { fanoutGroup } from './hash';
+import { RingTurns } from './ordering';
+import type { WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest } from './protocol';
+
+/** Announcements (gratuitous ARP, unsolicited NA) leave from worker 0 only: N copies would be noise. */
+function quietAnnouncements(out: PolicyOutput): PolicyOutput {
+  return {
+    arpRequest: (...a) => out.arpRequest(...a),
+    arpReply: (...a) => out.arpReply(...a),
+    arpAnnounce: () => undefined,
+    neighborSolicitation: (...a) => out.neighborSolicitation(...a),
+    neighborAdvertisement: (...a) => out.neighborAdvertisement(...a),
+    unsolicitedNa: () => undefined,
+  };
+}
+
+/** The real dependencies, with rings opened in turn into the fanout group and the policy's learns forwarded. */
+export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwarder): DaemonDeps & { policy: () => DaemonPolicy | null } {
+  const base = realDeps(log);
+  const turns = new RingTurns(init.turns, init.index, init.count);
+  const program = fanoutProgram();
+  let policy: DaemonPolicy | null = null;
+  return {
+    ...base,
+    openRing: (ifname, opts) => {
+      const fanout = { group: fanoutGroup(init.groupBase, ifname), mode: 'cbpf' as const, program, ignoreOutgoing: true };
+      const { value, timedOut } = turns.inTurn(ifname, () =>
+        Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring), fanout }));
+      if (timedOut) log.warn({ event: 'fanout_order_timeout', interface: ifname, worker: init.index }, 'another worker did not open its ring in time: the fanout member order may not match the workers');
+      return value;
+    },
+    createPolicy: (config: Config, env, output, logger): PolicyCore => {
+      const p = new DaemonPolicy(config, env, init.index === 0 ? output : quietAnnouncements(output), logger);
+      p.setLearnElsewhere(forwarder.hook);
+      forwarder.setRouters(config);
+      const reload = p.reload.bind(p);
+      p.reload = (c, now) => {
+        reload(c, now);
+        forwarder.setRouters(c);
+      };
+      policy = p;
+      return p;
+    },
+    policy: () => policy,
+  };
+}
+
+function statsOf(daemon: Daemon): WorkerIfaceStats[] {
+  return [...daemon.interfaces.list()].map((st) => {
+    const arrays: Record<string, Float64Array> = {};
+    for (const [k, v] of Object.entries(st.slot.stats)) if (v instanceof Float64Array) arrays[k] = v;
+    return { name: st.name, open: st.ring !== null, arrays, ring: { ...st.slot.stats.ring() } };
+  });
+}
+
+/** Answers one request from the main thread. */
+function handle(daemon: Daemon, forwarder: LearnForwarder, req: WorkerRequest): unknown {
+  const policy = daemon.policy!;
+  const control = daemon.controlHandler();
+  switch (req.type) {
+    case 'stats':
+      return { interfaces: statsOf(daemon), forwarded: forwarder.forwarded, received: forwarder.received, repeats: forwarder.repeats };
+    case 'cache':
+      return policy.cacheEntries(monotonicSeconds());
+    case 'figures':
+      return policy.cacheFigures();
+    case 'reload':
+      return daemon.reload();
+    case 'add':
+      return control.add({ address: req.address, mac: req.mac, announce: req.announce, interface: req.interface });
+    case 'del':
+      return control.del({ address: req.address, interface: req.interface });
+    case 'stop':
+      return void daemon.stop();
+  }
+}
+
+/**
+ * The worker's logger: lines carry `worker`, and the daemon's `started` is `worker_started`
+ * (one `started` per process: the main thread's, once every worker is up).
+ */
+function workerLogger(init: WorkerInit): Logger {
+  const child = createLogger({ level: init.logLevel as 'info' }).child({ worker: init.index });
+  const info = (obj: unknown, ...rest: unknown[]): void => {
+    const o = obj as { event?: string } | null;
+    (child.info as (...a: unknown[]) => void)(o?.event === 'started' ? { ...o, event: 'worker_started' } : obj, ...rest);
+  };
+  return new Proxy(child, { get: (t, k) => (k === 'info' ? info : Reflect.get(t, k)) });
+}
+
+async function main(init: WorkerInit): Promise<void> {
+  const log = workerLogger(init);
+  const forwarder = new LearnForwarder(init.index, init.count, init.peers);
+  forwarder.now = monotonicSeconds();
+  setInterval(() => { forwarder.now = monotonicSeconds(); }, 100).unref(); // the repeat window's clock
+  const deps = workerDeps(init, log, forwarder);
+  const daemon = new Daemon({
+    config: init.config, control: null, metrics: null, user: null, group: null,
+    tickMs: init.tickMs, linkPollMs: init.linkPollMs, mldJoins: false,
+  }, deps, log);
+  const replies = new Int32Array(init.replies);
+  const control: MessagePort = init.control;
+  control.on('message', (req: WorkerRequest) => {
+    let reply: WorkerReply;
+    try {
+      reply = { id: req.id, ok: true, value: handle(daemon, forwarder, req) };
+    } catch (err) {
+      reply = { id: req.id, ok: false, error: (err as Error).message };
+    }
+    control.postMessage(reply);
+    Atomics.add(replies, 0, 1);
+    Atomics.notify(replies, 0);
+    if (req.type === 'stop') {
+      control.close();
+      for (const port of init.peers) port?.close();
+    }
+  });
+  for (const port of init.peers) {
+    port?.on('message', (records: Float64Array) => {
+      const p = deps.policy();
+      if (!p) return;
+      forwarder.apply(p, records, monotonicSeconds());
+      daemon.output.flushAll(); // answers that waited for a learned router
+    });
+  }
+  try {
+    await daemon.start();
+    parentPort!.postMessage({ started: true });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    parentPort!.postMessage({ started: false, error: e.message, code: e.code });
+  }
+}
+
+if (!isMainThread && (workerData as { neighproxyWorker?: boolean } | null)?.neighproxyWorker) {
+  void main(workerData as WorkerInit);
+}
