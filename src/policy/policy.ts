@@ -14,6 +14,7 @@
 import type { IpAddress, Mac } from '../net/addr';
 import type { FrameView } from '../wire/view';
 import type { Config } from '../config/types';
+import { MAX_STATICS } from '../config/limits';
 import { NeighborCache, type CacheTimerSink } from './cache';
 import { DecisionCore } from './core';
 import { TakeoverGuard } from './guard';
@@ -68,7 +69,7 @@ export class Policy implements CacheTimerSink {
     this.redirects = new RedirectQueue(o.pendingSize ?? 4096, this.cache, this.ifaces, init.env, init.output);
     this.resolver = new ActionResolver(o.delayTableSize ?? 65536, this.cache, this.redirects, init.env);
     this.statics = new StaticTable(
-      { size: o.staticSize ?? 65536, announceCount: o.announceCount ?? 3, announceInterval: o.announceInterval ?? 1 },
+      { size: o.staticSize ?? MAX_STATICS, announceCount: o.announceCount ?? 3, announceInterval: o.announceInterval ?? 1 },
       this.ifaces,
       init.output,
     );
