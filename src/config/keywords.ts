@@ -16,7 +16,7 @@ export const DEFAULT_HOLD_TIMEOUT = 1;
 export const TOP_KEYWORDS = ['cache', 'interface'] as const;
 export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
-  'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',
+  'timeout', 'rule', 'static', 'pin', 'mac', 'vlan', 'promisc', 'allmulti',
   'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'end',
 ] as const;
 export const RULE_FLAGS = ['delay', 'verbose', 'probes'] as const;

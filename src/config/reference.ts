@@ -22,6 +22,11 @@ interface NAME                one block per interface (Linux name, at most 15 by
  static ADDRESS MAC [announce]
                               always answer ADDRESS with MAC (announce: send 3
                               gratuitous ARP / unsolicited NA at start and reload)
+ pin        ADDRESS...        addresses whose learned MAC the wire never changes
+                              while the entry lives (IPv4 or IPv6; repeatable): a
+                              gratuitous ARP or NA from another MAC is refused and
+                              counted; the entry changes only when it expires.
+                              Statics and redirect routers are pinned already
  timeout    1                 seconds an answer waiting for a redirect target's MAC
                               (being resolved) is held before it is dropped;
                               parpd's interface timeout, decimals allowed (1.011)

@@ -21,7 +21,7 @@ export interface CacheFigures {
   /** Redirect targets whose MAC could not be resolved. */
   resolveFailures: number;
   /** Takeover guard (src/policy/guard.ts); absent from sources that have none. */
-  takeover?: { conflicts: number; moves: number; freezes: number };
+  takeover?: { conflicts: number; moves: number; freezes: number; pinnedRefused?: number };
 }
 
 export interface MetricsSources {
@@ -141,6 +141,8 @@ export function createRegistry(src: MetricsSources): Registry {
     (c) => c.inc(src.cache().takeover?.moves ?? 0));
   counter('neighproxy_takeover_freezes_total', 'Addresses frozen by move dampening (more than 5 moves in 180 s; alert on any increase).', [],
     (c) => c.inc(src.cache().takeover?.freezes ?? 0));
+  counter('neighproxy_takeover_pinned_refused_total', 'Claims from another MAC refused because the address is pinned (pin, static, or a redirect router).', [],
+    (c) => c.inc(src.cache().takeover?.pinnedRefused ?? 0));
   counter('neighproxy_reloads_total', 'Configuration reloads (SIGHUP), by result.', ['result'], (c) => {
     const r = src.reloads();
     c.inc({ result: 'ok' }, r.ok);

@@ -57,7 +57,7 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     const stats = this.stats();
     const counted = stats.cache;
     return {
-      takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes },
+      takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes, pinnedRefused: stats.guard.pinnedRefused },
       entries,
       capacity: counted.capacity,
       evictions: counted.evictions,
