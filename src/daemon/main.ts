@@ -90,7 +90,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     const onHup = (): void => {
       log.info({ event: 'sighup' }, 'SIGHUP: reloading the configuration');
-      service.reload(daemon);
+      void service.reloadPrepared(daemon);
     };
     const onStop = (signal: NodeJS.Signals): void => {
       process.off('SIGHUP', onHup);

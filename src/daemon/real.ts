@@ -18,6 +18,7 @@ import type { Logger } from './log';
 import type { CacheFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
 import { ringOpenOptions } from './ringsize';
+import { WorkerPreparer } from './prepared';
 
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
@@ -70,7 +71,10 @@ export class DaemonPolicy extends Policy implements PolicyCore {
 export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) => string } {
   // One rtnetlink socket for links, addresses and routes (no polling, no `ip` children).
   const kernel = new KernelState();
+  const preparer = new WorkerPreparer();
   return {
+    prepareConfig: (path, runtimeStatics) => preparer.prepare(path, runtimeStatics),
+    closePreparer: () => preparer.close(),
     loadConfig: (path) => loadConfig(path),
     openRing: (ifname, opts) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }),
     compileFilter: (iface, config) => {
