@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StaticEntry } from '../config/types';
-import type { PrepareRequest } from './prepare-worker';
+import { listOf, setList, type ListName, type PrepareRequest } from './prepare-worker';
 import type { LoadedConfig } from './reload';
 
 /** A worker lingers this long after its last reload (SIGHUPs often come in bursts). */
@@ -21,12 +21,25 @@ interface Reply {
   warnings?: LoadedConfig['warnings'];
   filters?: LoadedConfig['filters'];
   filterLog?: string[];
+  /** Per interface, per LISTS name: how many items follow in chunks. */
+  lengths?: number[][];
+  /** A chunk of an interface's list. */
+  iface?: number;
+  list?: ListName;
+  items?: unknown[];
+}
+
+/** A reply whose lists are still arriving. */
+interface Assembly {
+  reply: Reply;
+  missing: number;
 }
 
 export class WorkerPreparer {
   private worker: Worker | null = null;
   private next = 1;
   private readonly waiting = new Map<number, { resolve: (l: LoadedConfig) => void; reject: (e: Error) => void }>();
+  private readonly assembling = new Map<number, Assembly>();
   private idle: NodeJS.Timeout | null = null;
 
   constructor(private readonly script = join(__dirname, 'prepare-worker.js')) {}
@@ -54,7 +67,7 @@ export class WorkerPreparer {
     if (this.worker) return this.worker;
     const w = new Worker(this.script);
     w.unref();
-    w.on('message', (r: Reply) => this.settle(r));
+    w.on('message', (r: Reply) => this.receive(r));
     w.on('error', (err) => this.failAll(err));
     w.on('exit', () => {
       if (this.worker === w) this.worker = null;
@@ -62,6 +75,32 @@ export class WorkerPreparer {
     });
     this.worker = w;
     return w;
+  }
+
+  /** The head of a configuration, then its lists chunk by chunk; settles once the last item is in. */
+  private receive(r: Reply): void {
+    if (r.items === undefined) {
+      if (!r.ok) return this.settle(r);
+      const missing = r.lengths!.reduce((n, l) => n + l.reduce((a, b) => a + b, 0), 0);
+      if (missing === 0) return this.settle(r);
+      this.assembling.set(r.id, { reply: r, missing });
+      return this.ack(r.id);
+    }
+    const a = this.assembling.get(r.id);
+    if (!a) return;
+    const iface = a.reply.config!.interfaces[r.iface!]!;
+    const list = listOf(iface, r.list!) ?? [];
+    for (const x of r.items) list.push(x);
+    setList(iface, r.list!, list);
+    a.missing -= r.items.length;
+    if (a.missing > 0) return this.ack(r.id);
+    this.assembling.delete(r.id);
+    this.settle(a.reply);
+  }
+
+  /** Asks for the next chunk from a later turn, so batches are answered between two copies. */
+  private ack(id: number): void {
+    setImmediate(() => this.worker?.postMessage({ ack: id }));
   }
 
   private settle(r: Reply): void {
@@ -80,5 +119,6 @@ export class WorkerPreparer {
   private failAll(err: Error): void {
     for (const p of this.waiting.values()) p.reject(err);
     this.waiting.clear();
+    this.assembling.clear();
   }
 }
