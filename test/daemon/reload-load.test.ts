@@ -1,8 +1,7 @@
 // No request is lost while the daemon reloads: a paced stream of ARP requests from a
 // client namespace, a SIGHUP every 100 ms swapping between two rule sets that answer
 // with different MACs, and every request answered exactly once, by one rule set or the
-// other (so the swaps really took effect mid-stream). SIGHUPs during a prepared reload
-// are folded into the next one, so there are fewer reloads than SIGHUPs.
+// other (so the swaps really took effect mid-stream).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,16 +83,14 @@ test('reload under load: every request answered, both rule sets seen', { skip: n
   const kernelDrops = m.get('neighproxy_kernel_drops_total{interface="rt0"}');
   const txFull = m.get('neighproxy_tx_ring_full_total{interface="rt0"}');
   const seen = m.get('neighproxy_requests_total{interface="rt0",family="ipv4"}');
-  const block = Math.max(...reloaded.map((l) => Number(l.block_ms)));
   t.diagnostic(`sent ${sent}, daemon saw ${seen}, answered ${total()} (${answers.get(macA) ?? 0} by rule set A, ${answers.get(macB) ?? 0} by B), ` +
-    `${sighups} SIGHUPs, ${reloads} reloads (longest ${longest} ms, longest event-loop block ${block} ms), daemon kernel drops ${kernelDrops}, TX ring full ${txFull}, client RX drops ${rx.counters().kernelDrops}`);
+    `${sighups} SIGHUPs, ${reloads} reloads (longest ${longest} ms), daemon kernel drops ${kernelDrops}, TX ring full ${txFull}, client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(sent, COUNT);
   assert.equal(seen, sent, 'the daemon saw every request');
   assert.equal(m.get('neighproxy_replies_total{interface="rt0",family="ipv4",action="mac"}'), sent, 'and answered each');
   assert.equal(total(), sent, 'every request answered exactly once');
   assert.ok((answers.get(macA) ?? 0) > 0 && (answers.get(macB) ?? 0) > 0, 'both rule sets answered');
-  // SIGHUPs that arrive while a reload is being prepared are folded into one more reload.
-  assert.ok(reloads >= 5, `${reloads} reloads during the run`);
+  assert.ok(reloads >= 10, `${reloads} reloads during the run`);
   assert.equal(d.logs.filter((l) => l.event === 'reload_failed').length, 0);
   assert.ok(!d.exited);
   await d.signal('SIGTERM');
