@@ -72,6 +72,7 @@ export function formatInterface(ifc: InterfaceConfig): string[] {
   if (ifc.ring) put('ring', formatRing(ifc.ring));
   for (const u of ifc.nd.uplinks) put('uplink', formatIp6(u));
   for (const x of ifc.nd.exceptions) put('exception', formatIp6(x));
+  for (const p of ifc.pins ?? []) put('pin', formatIp(p));
   for (const s of ifc.statics) put('static', `${formatIp(s.address)} ${formatMac(s.mac)}${s.announce ? ' announce' : ''}`);
   for (const r of ifc.rules) out.push(` ${formatRule(r)}`.trimEnd());
   out.push('end');

@@ -20,7 +20,7 @@ export interface IfaceDraft {
   ndLine: number; // first line of an ND-only setting, 0 if none
   uplinkLine: number; // first 'uplink' line, 0 if none
   staticLines: Map<string, number>; // address key -> line of its static
-  listed: { uplink: Set<string>; exception: Set<string> };
+  listed: { uplink: Set<string>; exception: Set<string>; pin: Set<string> };
   /** False for a repeated interface: its block is checked but not kept (nor counted). */
   kept: boolean;
   /** Shared by every block of the file: statics kept so far (the static table is one for all). */
@@ -30,7 +30,7 @@ export interface IfaceDraft {
 export function newDraft(cfg: InterfaceConfig, totals: { statics: number }): IfaceDraft {
   return {
     cfg, seen: new Map(), allmultiSet: false, ndLine: 0, uplinkLine: 0,
-    staticLines: new Map(), listed: { uplink: new Set(), exception: new Set() }, kept: true, totals,
+    staticLines: new Map(), listed: { uplink: new Set(), exception: new Set(), pin: new Set() }, kept: true, totals,
   };
 }
 
@@ -86,6 +86,8 @@ export function interfaceLine(r: Reporter, toks: Tok[], d: IfaceDraft): void {
     case 'table':
     case 'vrf':
       return routeTableLine(r, toks, cfg, d.seen);
+    case 'pin':
+      return pinList(r, toks, d);
     case 'uplink':
     case 'exception':
       return addressList(r, toks, d, kw.text);
@@ -177,6 +179,24 @@ function addressList(r: Reporter, toks: Tok[], d: IfaceDraft, kind: 'uplink' | '
     }
     keys.add(key);
     list.push(a);
+  }
+}
+
+/** `pin ADDRESS...`: IPv4 or IPv6, repeatable; a repeated address is a warning. */
+function pinList(r: Reporter, toks: Tok[], d: IfaceDraft): void {
+  if (!toks[1]) return r.failEol('one or more IP addresses to pin');
+  const pins = (d.cfg.pins ??= []);
+  for (let i = 1; i < toks.length; i++) {
+    const t = toks[i]!;
+    const a = address(r, t);
+    if (!a) continue;
+    const key = `pin ${ipKey(a)}`;
+    if (d.listed.pin.has(key)) {
+      r.warn('W_DUPLICATE_ADDRESS', r.line, t.col, `pin ${t.text} is listed twice`);
+      continue;
+    }
+    d.listed.pin.add(key);
+    pins.push(a);
   }
 }
 

@@ -19,7 +19,7 @@ export const WORKERS_MAX = 64;
 export const WORKERS_DEFAULT_CAP = 8;
 export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
-  'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',
+  'timeout', 'rule', 'static', 'pin', 'mac', 'vlan', 'promisc', 'allmulti',
   'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'limit', 'ha', 'table', 'vrf', 'end',
 ] as const;
 export const RULE_FLAGS = ['delay', 'verbose', 'probes'] as const;

@@ -46,6 +46,11 @@ interface NAME                one block per interface (Linux name, at most 15 by
  static ADDRESS MAC [announce]
                               always answer ADDRESS with MAC (announce: send 3
                               gratuitous ARP / unsolicited NA at start and reload)
+ pin        ADDRESS...        addresses whose learned MAC the wire never changes
+                              while the entry lives (IPv4 or IPv6; repeatable): a
+                              gratuitous ARP or NA from another MAC is refused and
+                              counted; the entry changes only when it expires.
+                              Statics and redirect routers are pinned already
  timeout    1                 seconds an answer waiting for a redirect target's MAC
                               (being resolved) is held before it is dropped;
                               parpd's interface timeout, decimals allowed (1.011)
@@ -98,7 +103,7 @@ end
 
 Limits 'check' enforces because 'run' cannot exceed them: interface names of at
 most 15 bytes of UTF-8 (Linux IFNAMSIZ; no control characters), tablesize at most
-16777216 (about 102 bytes per entry, 1.6 GiB), at most 65536 statics in the file
+16777216 (about 102 bytes per entry, 1.6 GiB), at most 262144 statics in the file
 (one static table for all interfaces).
 
 SOURCE, TARGET    prefixes ADDRESS/LENGTH or plain addresses (= /32, /128); the

@@ -168,6 +168,11 @@ export interface InterfaceConfig {
   mac: Mac | null;
   rules: Rule[];
   statics: StaticEntry[];
+  /**
+   * `pin ADDRESS...`: addresses whose learned MAC the wire never changes while the entry
+   * lives (src/policy/guard.ts); it changes only by expiry and re-learning. Absent = none.
+   */
+  pins?: IpAddress[];
   nd: NdProxyConfig;
   /** `ring ...`: AF_PACKET ring geometry; absent (or a field absent) = the engine's default. */
   ring?: RingConfig;

@@ -111,11 +111,13 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
     show: (what) => {
       if (what === 'rules') return showRules(ctx.running.config!);
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
+      // The interfaces first: listing them collects the workers' counts that workerFigures reports.
+      const interfaces = [...ctx.interfaces.list()].map(statsOf);
+      const workers = ctx.interfaces.workerFigures();
       const probe = ctx.policy().probes?.stats?.(ctx.clock());
       const limits = ctx.policy().limitFigures?.();
-      const workers = ctx.interfaces.workerFigures();
       return {
-        interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ha: ctx.ha?.show() ?? [], withheld: ctx.output.withheld,
+        interfaces, reloads: ctx.reloads, ha: ctx.ha?.show() ?? [], withheld: ctx.output.withheld,
         ...(probe ? { probe } : {}),
         ...(limits ? { limits } : {}),
         ...(workers ? { workers } : {}),

@@ -91,7 +91,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     const onHup = (): void => {
       log.info({ event: 'sighup' }, 'SIGHUP: reloading the configuration');
-      service.reload(daemon);
+      // NEIGHPROXY_RELOAD_INLINE=1: the old in-line reload, kept to measure what the prepared one saves.
+      if (process.env.NEIGHPROXY_RELOAD_INLINE === '1') service.reload(daemon);
+      else void service.reloadPrepared(daemon);
     };
     const onStop = (signal: NodeJS.Signals): void => {
       process.off('SIGHUP', onHup);

@@ -1,6 +1,6 @@
 // What the daemon uses of the world, as interfaces. Each is a seam: the real wiring is
 // in real.ts, tests pass fakes, and a new module plugs in here rather than in the daemon.
-import type { Config, InterfaceConfig, RingConfig } from '../config/types';
+import type { Config, InterfaceConfig, RingConfig, StaticEntry } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import type { IpAddress, Mac } from '../net/addr';
 import type { PolicyPort } from '../pipeline/pipeline';
@@ -41,6 +41,9 @@ export interface PolicyCore extends PolicyPort, WarmPolicy {
   tick(now: number): void;
   /** Swaps rules and settings; the cache is kept. Throws if the configuration cannot be applied. */
   reload(config: Config, now: number): void;
+  /** The slow half of reload (rule matchers), touching nothing in force; swap() puts it in (optional: fakes). */
+  prepare?(config: Config): unknown;
+  swap?(prepared: unknown, now: number): void;
   /** Adds (or replaces) a static entry at run time; announces it when asked. False when the table is full. */
   addStatic(ifIndex: number, address: IpAddress, mac: Mac, announce: boolean, now: number): boolean;
   /** Removes a run-time or configured static entry; false when there was none. */
@@ -90,6 +93,13 @@ export interface DaemonDeps {
   openRing(ifname: string, opts: RingOpenOptions): RingPort;
   /** The BPF program for an interface. */
   compileFilter(iface: InterfaceConfig, config: Config): CompiledFilter;
+  /**
+   * loadConfig plus every interface's compileFilter (with the given runtime statics) off
+   * the main thread (prepared.ts, a worker); absent = done in line (tests with fakes).
+   */
+  /** Ends prepareConfig's worker (at stop). */
+  closePreparer?(): void;
+  prepareConfig?(path: string, runtimeStatics: Record<string, StaticEntry[]>): Promise<{ config: Config; warnings: { message: string }[]; filters: CompiledFilter[] }>;
   createPolicy(config: Config, env: PolicyEnvironment, output: PolicyOutput, log: Logger): PolicyCore;
   // Host facts (links, addresses, routes), all from one rtnetlink KernelState in real.ts.
   linkReader: LinkReader;

@@ -22,6 +22,7 @@ import type { Logger } from './log';
 import type { CacheFigures, LimitFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
 import { ringOpenOptions } from './ringsize';
+import { WorkerPreparer } from './prepared';
 
 /** The policy with the introspection the control socket and metrics need. */
 export class DaemonPolicy extends Policy implements PolicyCore {
@@ -77,7 +78,7 @@ export class DaemonPolicy extends Policy implements PolicyCore {
     const stats = this.stats();
     const counted = stats.cache;
     return {
-      takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes },
+      takeover: { conflicts: stats.guard.conflicts, moves: stats.guard.moves, freezes: stats.guard.freezes, pinnedRefused: stats.guard.pinnedRefused },
       limits: this.limitFigures(),
       entries,
       capacity: counted.capacity,
@@ -91,7 +92,10 @@ export class DaemonPolicy extends Policy implements PolicyCore {
 export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) => string } {
   // One rtnetlink socket for links, addresses and routes (no polling, no `ip` children).
   const kernel = new KernelState();
+  const preparer = new WorkerPreparer();
   return {
+    prepareConfig: (path, runtimeStatics) => preparer.prepare(path, runtimeStatics),
+    closePreparer: () => preparer.close(),
     loadConfig: (path) => loadConfig(path),
     // tun, WireGuard, PPP: refused with their link type (linktype.ts), as rtnetlink reports it.
     openRing: refuseLinksWithoutLinkLayer(

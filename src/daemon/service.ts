@@ -8,6 +8,8 @@ import type { SdNotifier } from './sdnotify';
 export interface ServiceDaemon {
   ringStates(): { name: string; open: boolean }[];
   reload(): boolean;
+  /** The same off the hot path (prepare -> swap); service.reloadPrepared uses it when present. */
+  reloadPrepared?(): Promise<boolean>;
 }
 
 export interface RingSummary {
@@ -48,11 +50,24 @@ export class ServiceState {
   reload(d: ServiceDaemon): boolean {
     this.notifier.reloading('reloading the configuration');
     const ok = d.reload();
+    this.finishReload(d, ok);
+    return ok;
+  }
+
+  private finishReload(d: ServiceDaemon, ok: boolean): void {
     this.lastReloadOk = ok;
     if (ok) this.lastSuccessAt = this.now();
     const when = new Date(this.lastSuccessAt * 1000).toISOString();
     const rings = statusLine(ringSummary(d));
     this.notifier.ready(ok ? `${rings}; configuration reloaded ${when}` : `${rings}; RELOAD FAILED (see the log), running the configuration of ${when}`);
+  }
+
+  /** As reload(), with the daemon's prepared reload (SIGHUP in main.ts). */
+  async reloadPrepared(d: ServiceDaemon): Promise<boolean> {
+    if (!d.reloadPrepared) return this.reload(d);
+    this.notifier.reloading('reloading the configuration');
+    const ok = await d.reloadPrepared();
+    this.finishReload(d, ok);
     return ok;
   }
 

@@ -148,6 +148,35 @@ export class AddrTable {
     this.size--;
   }
 
+  /**
+   * A table of `capacity` (> this.capacity) holding the same keys under the same ids, so
+   * callers' parallel arrays stay valid once copied; used ids are found from the slots.
+   */
+  grownTo(capacity: number): AddrTable {
+    if (capacity <= this.capacity) throw new RangeError(`grownTo(${capacity}) must exceed the capacity ${this.capacity}`);
+    const t = new AddrTable(capacity, this.stride);
+    t.keys.set(this.keys);
+    const used = new Uint8Array(capacity);
+    for (let i = 0; i < this.slots.length; i += 2) {
+      const id = this.slots[i]!;
+      if (id < 0) continue;
+      used[id] = 1;
+      let j = this.slots[i + 1]! & t.mask;
+      while (t.slots[2 * j]! >= 0) j = (j + 1) & t.mask;
+      t.slots[2 * j] = id;
+      t.slots[2 * j + 1] = this.slots[i + 1]!;
+    }
+    let head = -1;
+    for (let id = capacity - 1; id >= 0; id--) {
+      if (used[id]) continue;
+      t.nextFree[id] = head;
+      head = id;
+    }
+    t.freeHead = head;
+    t.size = this.size;
+    return t;
+  }
+
   /** Bytes held in typed arrays. */
   bytes(): number {
     return this.keys.byteLength + this.slots.byteLength + this.nextFree.byteLength;

@@ -1,12 +1,13 @@
 // The takeover guard: what the wire may change in the cache. A live entry moves to another
 // MAC only after its owner failed to answer a unicast probe (ARP request / NS to the OLD
 // MAC) within PROBE_WINDOW; an answer keeps the entry and counts a conflict. Group, zero
-// and our own MACs are never learned; statics and redirect routers (`via`) are never
-// learned from unsolicited frames. Moves are dampened as FRR's EVPN duplicate-address
-// detection: more than MAX_MOVES in MOVE_WINDOW seconds freezes the entry until it expires.
+// and our own MACs are never learned; statics, redirect routers (`via`) and the addresses
+// the operator pins (`pin ADDRESS`) are never re-learned from the wire. Moves are dampened
+// as FRR's EVPN duplicate-address detection: more than MAX_MOVES in MOVE_WINDOW seconds
+// freezes the entry until it expires.
 // All state is in typed arrays: no allocation on the learn path (a conflict's log line
 // allocates, only when written).
-import { formatIp4, formatIp6, formatMac, type Mac } from '../net/addr';
+import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
 import type { CacheTimerSink, NeighborCache } from './cache';
 import type { InterfaceTable, IfState } from './interfaces';
@@ -73,7 +74,7 @@ export class TakeoverGuard {
   private readonly chDeadline: Float64Array;
   private active = 0;
   private nextDue = Infinity;
-  /** Redirect routers (`via`) per interface slot, any VLAN. */
+  /** Redirect routers (`via`) and `pin` addresses per interface slot, any VLAN. */
   private pins = new AddrTable(1);
 
   constructor(
@@ -96,18 +97,23 @@ export class TakeoverGuard {
     this.chDeadline = new Float64Array(slots);
   }
 
-  /** Takes the redirect routers of the configuration's interfaces (called on install/reload). */
+  /** Takes the redirect routers and `pin` addresses of the configuration's interfaces (install/reload). */
   configure(list: readonly IfState[]): void {
     let n = 0;
-    for (const st of list) for (const r of st.rules) if (r.action.kind === ActionKind.Redirect) n++;
-    const pins = new AddrTable(Math.max(1, n));
     for (const st of list) {
-      for (const r of st.rules) {
-        if (r.action.kind !== ActionKind.Redirect) continue;
-        const via = r.action.via;
-        if (via.family === Family.V6) pins.insert(metaWord(true, st.slot, -1), via.v6[0]!, via.v6[1]!, via.v6[2]!, via.v6[3]!);
-        else pins.insert(metaWord(false, st.slot, -1), 0, 0, 0, via.v4);
-      }
+      n += st.cfg.pins?.length ?? 0;
+      for (const r of st.rules) if (r.action.kind === ActionKind.Redirect) n++;
+    }
+    const pins = new AddrTable(Math.max(1, n));
+    const pin = (slot: number, a: IpAddress): void => {
+      const v6 = a.family === Family.V6;
+      const w = metaWord(v6, slot, -1);
+      const [a0, a1, a2, a3] = v6 ? a.v6 : [0, 0, 0, a.v4];
+      if (pins.find(w, a0!, a1!, a2!, a3!) < 0) pins.insert(w, a0!, a1!, a2!, a3!);
+    };
+    for (const st of list) {
+      for (const r of st.rules) if (r.action.kind === ActionKind.Redirect) pin(st.slot, r.action.via);
+      for (const a of st.cfg.pins ?? []) pin(st.slot, a);
     }
     this.pins = pins;
   }

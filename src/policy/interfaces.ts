@@ -122,7 +122,16 @@ export class InterfaceTable {
 
   /** Builds every interface's state, then swaps them in in one step. */
   install(config: Config): IfState[] {
-    const list = config.interfaces.map((cfg, index) => ifState(cfg, index, this.slotOf(cfg.name)));
+    return this.commit(this.build(config));
+  }
+
+  /** Every interface's state (rule matchers: the slow part), not yet in force. */
+  build(config: Config): IfState[] {
+    return config.interfaces.map((cfg, index) => ifState(cfg, index, this.slotOf(cfg.name)));
+  }
+
+  /** Puts a built list in force. */
+  commit(list: IfState[]): IfState[] {
     const ifIndexOfSlot = new Array<number>(this.slotByName.size).fill(-1);
     for (const s of list) ifIndexOfSlot[s.slot] = s.index;
     this.list = list;

@@ -16,11 +16,12 @@
 import type { IpAddress, Mac } from '../net/addr';
 import type { FrameView } from '../wire/view';
 import type { Config } from '../config/types';
+import { MAX_STATICS } from '../config/limits';
 import { NeighborCache, type CacheTimerSink } from './cache';
 import { DecisionCore, type LearnElsewhere } from './core';
 import { TakeoverGuard } from './guard';
 import { Reason, type Decision } from './decision';
-import { InterfaceTable } from './interfaces';
+import { InterfaceTable, type IfState } from './interfaces';
 import { effectiveLimits, SourceLimiter } from './limiter';
 import { Introspection, type CacheEntryInfo, type PolicyStats } from './introspect';
 import { DecisionLog } from './log';
@@ -32,6 +33,12 @@ import type { PolicyEnvironment, PolicyLogger, PolicyOptions, PolicyOutput } fro
 
 export { templateMac } from './resolver';
 export type { CacheEntryInfo, PolicyStats } from './introspect';
+
+/** A configuration with its rule matchers built (Policy.prepare), waiting for swap(). */
+export interface PreparedPolicy {
+  readonly config: Config;
+  readonly ifs: IfState[];
+}
 
 export interface PolicyInit {
   config: Config;
@@ -83,7 +90,7 @@ export class Policy implements CacheTimerSink {
     );
     this.resolver = new ActionResolver(o.delayTableSize ?? 65536, this.cache, this.redirects, init.env, this.probes);
     this.statics = new StaticTable(
-      { size: o.staticSize ?? 65536, announceCount: o.announceCount ?? 3, announceInterval: o.announceInterval ?? 1 },
+      { size: o.staticSize ?? MAX_STATICS, announceCount: o.announceCount ?? 3, announceInterval: o.announceInterval ?? 1 },
       this.ifaces,
       init.output,
     );
@@ -102,8 +109,24 @@ export class Policy implements CacheTimerSink {
     this.install(config, now);
   }
 
+  /**
+   * The slow half of a reload: every interface's rule matchers, built while the current
+   * rules stay in force. `swap(prepared, now)` puts it in (the daemon runs the two in
+   * separate event-loop turns so that batches are answered in between).
+   */
+  prepare(config: Config): PreparedPolicy {
+    return { config, ifs: this.ifaces.build(config) };
+  }
+
+  swap(prepared: PreparedPolicy, now: number): void {
+    this.apply(prepared.config, this.ifaces.commit(prepared.ifs), now);
+  }
+
   private install(config: Config, now: number): void {
-    const ifs = this.ifaces.install(config);
+    this.apply(config, this.ifaces.install(config), now);
+  }
+
+  private apply(config: Config, ifs: IfState[], now: number): void {
     const c = config.cache;
     this.cache.timeout = c.timeout;
     this.cache.refreshCount = c.refresh.count;

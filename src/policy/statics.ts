@@ -8,7 +8,7 @@ import type { IfState, InterfaceTable } from './interfaces';
 import type { PolicyOutput } from './types';
 
 export interface StaticOptions {
-  /** Bound on entries. */
+  /** Bound on entries (src/config/limits.ts MAX_STATICS); the table grows to it by doubling. */
   size: number;
   /** Announcements per announced entry (RFC 4861: at most 3; more are cut to 3). */
   announceCount: number;
@@ -16,13 +16,18 @@ export interface StaticOptions {
   announceInterval: number;
 }
 
+/** Entries the table holds before its first growth: a few hundred KiB for any file. */
+const INITIAL_CAPACITY = 4096;
+
 export class StaticTable {
-  private readonly table: AddrTable;
-  private readonly mac: Float64Array;
+  private table: AddrTable;
+  private mac: Float64Array;
   /** 1 when the entry came from the configuration file (a reload replaces those only). */
-  private readonly fromConfig: Uint8Array;
-  private readonly announceLeft: Uint8Array;
-  private readonly announceAt: Float64Array;
+  private fromConfig: Uint8Array;
+  private announceLeft: Uint8Array;
+  private announceAt: Float64Array;
+  /** The bound `size`: the table doubles up to it, never past it. */
+  readonly maxSize: number;
   /** Ids with announcements left. */
   private announcing: number[] = [];
   private readonly announceCount: number;
@@ -36,11 +41,13 @@ export class StaticTable {
     private readonly ifaces: InterfaceTable,
     private readonly output: PolicyOutput,
   ) {
-    this.table = new AddrTable(opts.size);
-    this.mac = new Float64Array(opts.size);
-    this.fromConfig = new Uint8Array(opts.size);
-    this.announceLeft = new Uint8Array(opts.size);
-    this.announceAt = new Float64Array(opts.size);
+    this.maxSize = opts.size;
+    const n = Math.min(opts.size, INITIAL_CAPACITY);
+    this.table = new AddrTable(n);
+    this.mac = new Float64Array(n);
+    this.fromConfig = new Uint8Array(n);
+    this.announceLeft = new Uint8Array(n);
+    this.announceAt = new Float64Array(n);
     this.announceCount = Math.min(3, opts.announceCount);
     this.announceInterval = opts.announceInterval;
   }
@@ -157,6 +164,7 @@ export class StaticTable {
     if (id < 0) {
       const v6 = a.family === Family.V6;
       const w = metaWord(v6, slot, -1);
+      if (this.table.size === this.table.capacity && !this.grow()) return -1;
       id = v6 ? this.table.insert(w, a.v6[0]!, a.v6[1]!, a.v6[2]!, a.v6[3]!) : this.table.insert(w, 0, 0, 0, a.v4);
       if (id < 0) return -1;
       this.fromConfig[id] = 0;
@@ -164,6 +172,27 @@ export class StaticTable {
     }
     this.mac[id] = mac;
     return id;
+  }
+
+  /** Doubles the table (ids and per-entry values kept) up to maxSize; false when at it. */
+  private grow(): boolean {
+    const cap = this.table.capacity;
+    if (cap >= this.maxSize) return false;
+    const n = Math.min(this.maxSize, cap * 2);
+    this.table = this.table.grownTo(n);
+    const mac = new Float64Array(n);
+    mac.set(this.mac);
+    this.mac = mac;
+    const from = new Uint8Array(n);
+    from.set(this.fromConfig);
+    this.fromConfig = from;
+    const left = new Uint8Array(n);
+    left.set(this.announceLeft);
+    this.announceLeft = left;
+    const at = new Float64Array(n);
+    at.set(this.announceAt);
+    this.announceAt = at;
+    return true;
   }
 
   private resumeAnnounce(id: number, left: number, at: number): void {

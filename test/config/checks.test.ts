@@ -107,17 +107,25 @@ test('cacheBytes is what the neighbour cache allocates', () => {
 
 function staticsText(n: number): string {
   const lines = ['interface eth0'];
-  for (let i = 1; i <= n; i++) lines.push(` static 2001:db8::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)} 02:00:00:00:${((i >> 8) & 255).toString(16)}:${(i & 255).toString(16)}`);
+  for (let i = 1; i <= n; i++) lines.push(` static 2001:db8::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)} 02:00:00:${((i >> 16) & 255).toString(16)}:${((i >> 8) & 255).toString(16)}:${(i & 255).toString(16)}`);
   lines.push('end');
   return lines.join('\n') + '\n';
 }
 
+test('70 000 statics (past the old 65 536 table) are valid and all installed', () => {
+  const { config } = parseConfig(staticsText(70_000), 's');
+  assert.equal(config.interfaces[0]!.statics.length, 70_000);
+  const policy = new Policy({ config, env: new TestEnv([0x0200000000fe]), output: new RecordingOutput(), logger: new RecordingLogger() });
+  assert.equal(policy.stats().statics.size, 70_000);
+  const last = config.interfaces[0]!.statics[69_999]!;
+  assert.equal(policy.staticFor(0, last.address), last.mac);
+});
+
 test('statics beyond the static table are an error at the first one that does not fit', () => {
-  assert.equal(parseConfig(staticsText(MAX_STATICS), 's').config.interfaces[0]!.statics.length, MAX_STATICS);
   assert.throws(() => parseConfig(staticsText(MAX_STATICS + 2), 's.conf'), (e: unknown) => {
     assert.ok(e instanceof ConfigError);
     assert.deepEqual(e.errors.map((x) => x.message), [
-      `s.conf:${MAX_STATICS + 2}:2: found 'static', expected at most 65536 static entries in the file, all interfaces together (the size of the static table; this is entry 65537)`,
+      `s.conf:${MAX_STATICS + 2}:2: found 'static', expected at most ${MAX_STATICS} static entries in the file, all interfaces together (the size of the static table; this is entry ${MAX_STATICS + 1})`,
     ]);
     assert.equal(e.code, 'E_CONFIG_LIMIT');
     return true;
@@ -125,12 +133,17 @@ test('statics beyond the static table are an error at the first one that does no
 });
 
 test("MAX_STATICS is the policy's static table: one more is dropped at run", () => {
-  const { config } = parseConfig(staticsText(MAX_STATICS), 's');
-  const extra = parseConfig(staticsText(1).replace('2001:db8::0:1', '2001:db8:ffff::1'), 'x').config.interfaces[0]!.statics[0]!;
-  config.interfaces[0]!.statics.push(extra); // past the parser, as run would see it
+  // Built without the parser (it refuses the extra one), as run would see it.
+  const { config } = parseConfig(staticsText(1), 's');
+  const one = config.interfaces[0]!.statics[0]!;
+  const statics = config.interfaces[0]!.statics;
+  for (let i = 1; i <= MAX_STATICS; i++) {
+    statics.push({ ...one, address: { family: Family.V6, v6: Uint32Array.of(0x20010db8, 1, i >>> 16, i & 0xffff) } });
+  }
   const policy = new Policy({ config, env: new TestEnv([0x0200000000fe]), output: new RecordingOutput(), logger: new RecordingLogger() });
   assert.equal(policy.stats().statics.size, MAX_STATICS);
-  assert.equal(policy.staticFor(0, extra.address), -1);
+  assert.equal(policy.staticFor(0, statics[MAX_STATICS]!.address), -1);
+  assert.equal(policy.staticFor(0, statics[MAX_STATICS - 1]!.address), one.mac);
 });
 
 test('ring: parsed, printed back, and its memory stated', () => {

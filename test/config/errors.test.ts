@@ -25,7 +25,7 @@ const BAD: BadRow[] = [
     text: "interface eth0\n colour blue\nend\n",
     code: 'E_CONFIG_SYNTAX',
     messages: [
-      "bad.conf:2:2: found 'colour', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end",
+      "bad.conf:2:2: found 'colour', expected an interface setting: timeout, rule, static, pin, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end",
     ],
   },
   {
@@ -460,7 +460,7 @@ const BAD: BadRow[] = [
     code: 'E_CONFIG_SYNTAX',
     messages: [
       "bad.conf:1:1: found 'frobnicate', expected 'cache' or 'interface'",
-      "bad.conf:6:2: found 'colr', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end",
+      "bad.conf:6:2: found 'colr', expected an interface setting: timeout, rule, static, pin, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end",
     ],
   },
   {
@@ -469,7 +469,7 @@ const BAD: BadRow[] = [
     code: 'E_CONFIG_SYNTAX',
     messages: [
       "bad.conf:2:2: found 'tablesise', expected a cache setting: timeout, tablesize, refresh, delay, state-file, end (did you mean 'tablesize'?)",
-      "bad.conf:5:2: found 'statc', expected an interface setting: timeout, rule, static, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end (did you mean 'static'?)",
+      "bad.conf:5:2: found 'statc', expected an interface setting: timeout, rule, static, pin, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end (did you mean 'static'?)",
       "bad.conf:6:10: found 'ys', expected 'yes' or 'no' (did you mean 'yes'?)",
     ],
   },

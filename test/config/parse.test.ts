@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Family, parseIp, parseIp6, parseMac, parsePrefix, type Prefix } from '../../src/net/addr';
+import { Family, formatIp, parseIp, parseIp6, parseMac, parsePrefix, type Prefix } from '../../src/net/addr';
 import { ActionKind, NaSource, formatConfig, loadConfig, parseConfig, type Config, type Rule } from '../../src/config';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -276,4 +276,14 @@ test('ND uplink and exception lists accept several addresses per line', () => {
   assert.equal(config.interfaces[0]!.nd.uplinks.length, 2);
   assert.deepEqual(config.interfaces[0]!.nd.exceptions.map((a) => [...a]), [[...parseIp6('2001:db8::2')!], [...parseIp6('2001:db8::3')!]]);
   assert.equal(parseMac('02:00:5e:00:53:01'), 0x02005e005301);
+});
+
+test('pin: addresses of both families, repeatable, printed back; a repeat warns; a bad one errors', () => {
+  const { config, warnings } = parseConfig('interface eth0\n pin 198.51.100.1 2001:db8::1\n pin 198.51.100.2 198.51.100.1\n rule 0.0.0.0/0 198.51.100.0/24 tell\nend\n', 'p.conf');
+  assert.deepEqual(config.interfaces[0]!.pins!.map(formatIp), ['198.51.100.1', '2001:db8::1', '198.51.100.2']);
+  assert.deepEqual(warnings.map((w) => w.message), ["p.conf:3:19: warning: pin 198.51.100.1 is listed twice"]);
+  assert.match(formatConfig(config), /^ pin +198\.51\.100\.1$/m);
+  assert.deepEqual(parseConfig(formatConfig(config), 'again').config.interfaces[0]!.pins, config.interfaces[0]!.pins);
+  assert.throws(() => parseConfig('interface eth0\n pin\nend\n', 'p.conf'), /p\.conf:2:5: .*expected one or more IP addresses to pin/);
+  assert.throws(() => parseConfig('interface eth0\n pin 198.51.100.300\nend\n', 'p.conf'), /p\.conf:2:6: /);
 });

@@ -216,3 +216,33 @@ test('the challenge table is bounded: claims beyond it are refused and counted',
   policy.tick(5);
   assert.equal(policy.stats().guard.pending, 0);
 });
+
+test('pin: a pinned address keeps its MAC against every claim, live; re-learned after expiry', () => {
+  const env = new TestEnv([OUR]);
+  env.src4.set(0, ip4('198.51.100.254'));
+  env.linkLocal.set(0, ip6('fe80::fe'));
+  const out = new RecordingOutput();
+  const pins = [{ family: 4, v4: ip4(IP) }, { family: 6, v6: ip6(IP6) }] as never;
+  const rules = [rule(1, '0.0.0.0/0', '198.51.100.0/24', 'tell'), rule(2, '::/0', '2001:db8::/32', 'tell')];
+  const policy = new Policy({ config: config([iface('eth0', rules, { pins })], { timeout: 30 }), env, output: out, logger: new RecordingLogger() });
+  const who = (now: number) => policy.handle(arp({ senderMac: ASKER, senderIp: '198.51.100.99', targetIp: IP, ethDst: OUR }), 0, now).answerMac;
+  const who6 = (now: number) => policy.handle(ns({ ethSrc: ASKER, src: '2001:db8::99', target: IP6 }), 0, now).answerMac;
+  policy.handle(arp({ senderMac: A, senderIp: IP, targetIp: IP }), 0, 1);
+  policy.handle(na({ ethSrc: A, target: IP6, tll: A, flags: NA_FLAG_OVERRIDE }), 0, 1);
+  out.take();
+  // GARP, a request naming the address, unsolicited NA O=1: all from B, with A silent.
+  policy.handle(arp({ senderMac: B, senderIp: IP, targetIp: IP }), 0, 2);
+  policy.handle(arp({ senderMac: C, senderIp: IP, targetIp: '198.51.100.77' }), 0, 2.1);
+  policy.handle(na({ ethSrc: B, target: IP6, tll: B, flags: NA_FLAG_OVERRIDE }), 0, 2.2);
+  policy.handle(ns({ ethSrc: B, src: IP6, target: '2001:db8::77', sll: B }), 0, 2.3);
+  for (let t = 3; t <= 10; t++) policy.tick(t);
+  assert.equal(who(10.5), A, 'IPv4 still A long after the probe window');
+  assert.equal(who6(10.5), A, 'IPv6 still A');
+  assert.ok(!out.take().some((l) => l.includes('to 02:00:00:00:00:0a') && l.startsWith('arpRequest')), 'no challenge probe: a pin never moves');
+  assert.ok(policy.stats().guard.pinnedRefused >= 4, `pinnedRefused ${policy.stats().guard.pinnedRefused}`);
+  assert.equal(policy.stats().guard.moves, 0);
+  // Expired (timeout 30, no refresh answered): the next owner may be learned.
+  for (let t = 11; t <= 50; t++) policy.tick(t);
+  policy.handle(arp({ senderMac: B, senderIp: IP, targetIp: IP }), 0, 51);
+  assert.equal(who(51.1), B, 'after expiry the pin holds the new owner');
+});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Family, type IpAddress } from '../../src/net/addr';
 import { InterfaceTable } from '../../src/policy/interfaces';
 import { StaticTable } from '../../src/policy/statics';
+import { AddrTable } from '../../src/policy/addrtable';
 import type { InterfaceConfig, StaticEntry } from '../../src/config/types';
 import { config, iface, ip4, ip6, mac, RecordingOutput } from './fixtures/build';
 
@@ -113,4 +114,29 @@ test('statics: reload replaces the file entries, keeps runtime ones, announces o
   assert.equal(statics.macFor(s, v4('198.51.100.4')), B);
   statics.add(s, v4('198.51.100.7'), A, true, 20);
   assert.deepEqual(out.take(), []);
+});
+
+test('AddrTable.grownTo keeps every key under its id and hands out the rest', () => {
+  const t = new AddrTable(8);
+  const ids: number[] = [];
+  for (let i = 0; i < 8; i++) ids.push(t.insert(1, 0, 0, 0, 100 + i));
+  t.remove(ids[3]!);
+  const g = t.grownTo(32);
+  assert.equal(g.size, 7);
+  for (let i = 0; i < 8; i++) assert.equal(g.find(1, 0, 0, 0, 100 + i), i === 3 ? -1 : ids[i]);
+  const fresh = new Set<number>();
+  for (let i = 0; i < 25; i++) fresh.add(g.insert(2, 0, 0, 0, i));
+  assert.equal(fresh.size, 25);
+  assert.ok(!fresh.has(-1) && fresh.has(ids[3]!));
+  for (const id of ids) if (id !== ids[3]) assert.ok(!fresh.has(id), 'a used id is never handed out again');
+  assert.equal(g.insert(3, 0, 0, 0, 0), -1, 'full at 32');
+});
+
+test('statics: the table grows past its first 4 096 entries, values kept, up to its bound', () => {
+  const { statics, ifaces } = rig([iface('eth0', [])], { size: 10_000, announceCount: 3, announceInterval: 1 });
+  const s0 = ifaces.at(0)!.slot;
+  for (let i = 0; i < 10_000; i++) assert.equal(statics.add(s0, v6(`2001:db8::${i.toString(16)}`), A + i, false, 0), true, `entry ${i}`);
+  assert.equal(statics.add(s0, v4('203.0.113.1'), A, false, 0), false, 'the bound holds');
+  for (let i = 0; i < 10_000; i += 997) assert.equal(statics.macFor(s0, v6(`2001:db8::${i.toString(16)}`)), A + i);
+  assert.equal(statics.size, 10_000);
 });

@@ -1,0 +1,124 @@
+// Prepared reloads: the slow half of a SIGHUP (parsing, whole-file checks, BPF compiles:
+// seconds for 100 000 rules) runs in a worker thread (prepare-worker.ts) while the main
+// thread keeps answering; the daemon then swaps the result in between two batches
+// (Daemon.reload: prepare -> swap). One worker, started at the first reload and ended
+// after IDLE_MS without one, so an idle daemon holds no second isolate.
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { StaticEntry } from '../config/types';
+import { listOf, setList, type ListName, type PrepareRequest } from './prepare-worker';
+import type { LoadedConfig } from './reload';
+
+/** A worker lingers this long after its last reload (SIGHUPs often come in bursts). */
+export const IDLE_MS = 30_000;
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  message?: string;
+  code?: string;
+  config?: LoadedConfig['config'];
+  warnings?: LoadedConfig['warnings'];
+  filters?: LoadedConfig['filters'];
+  filterLog?: string[];
+  /** Per interface, per LISTS name: how many items follow in chunks. */
+  lengths?: number[][];
+  /** A chunk of an interface's list. */
+  iface?: number;
+  list?: ListName;
+  items?: unknown[];
+}
+
+/** A reply whose lists are still arriving. */
+interface Assembly {
+  reply: Reply;
+  missing: number;
+}
+
+export class WorkerPreparer {
+  private worker: Worker | null = null;
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: (l: LoadedConfig) => void; reject: (e: Error) => void }>();
+  private readonly assembling = new Map<number, Assembly>();
+  private idle: NodeJS.Timeout | null = null;
+
+  constructor(private readonly script = join(__dirname, 'prepare-worker.js')) {}
+
+  /** Reads, checks and compiles `path` off the main thread; rejects with the error (and .code) a load would throw. */
+  prepare(path: string, runtimeStatics: Record<string, StaticEntry[]>): Promise<LoadedConfig> {
+    const w = this.start();
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    const id = this.next++;
+    return new Promise<LoadedConfig>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      w.postMessage({ id, path, runtimeStatics } satisfies PrepareRequest);
+    });
+  }
+
+  close(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.script);
+    w.unref();
+    w.on('message', (r: Reply) => this.receive(r));
+    w.on('error', (err) => this.failAll(err));
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = null;
+      this.failAll(new Error('the reload worker exited'));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  /** The head of a configuration, then its lists chunk by chunk; settles once the last item is in. */
+  private receive(r: Reply): void {
+    if (r.items === undefined) {
+      if (!r.ok) return this.settle(r);
+      const missing = r.lengths!.reduce((n, l) => n + l.reduce((a, b) => a + b, 0), 0);
+      if (missing === 0) return this.settle(r);
+      this.assembling.set(r.id, { reply: r, missing });
+      return this.ack(r.id);
+    }
+    const a = this.assembling.get(r.id);
+    if (!a) return;
+    const iface = a.reply.config!.interfaces[r.iface!]!;
+    const list = listOf(iface, r.list!) ?? [];
+    for (const x of r.items) list.push(x);
+    setList(iface, r.list!, list);
+    a.missing -= r.items.length;
+    if (a.missing > 0) return this.ack(r.id);
+    this.assembling.delete(r.id);
+    this.settle(a.reply);
+  }
+
+  /** Asks for the next chunk from a later turn, so batches are answered between two copies. */
+  private ack(id: number): void {
+    setImmediate(() => this.worker?.postMessage({ ack: id }));
+  }
+
+  private settle(r: Reply): void {
+    const p = this.waiting.get(r.id);
+    if (!p) return;
+    this.waiting.delete(r.id);
+    // The BPF compiler's own warnings (a filter too long) are logged with the file's.
+    if (r.ok) p.resolve({ config: r.config!, warnings: [...r.warnings!, ...(r.filterLog ?? []).map((message) => ({ message }))], filters: r.filters! });
+    else p.reject(Object.assign(new Error(r.message), { code: r.code }));
+    if (this.waiting.size === 0) {
+      this.idle = setTimeout(() => this.close(), IDLE_MS);
+      this.idle.unref();
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.waiting.values()) p.reject(err);
+    this.waiting.clear();
+    this.assembling.clear();
+  }
+}
