@@ -4,7 +4,7 @@ import type { Config, InterfaceConfig, RingConfig } from '../config/types';
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import type { IpAddress, Mac } from '../net/addr';
 import type { PolicyPort } from '../pipeline/pipeline';
-import type { HostRouteSink } from '../policy/probe';
+import type { HostRouteSink, ProbeImportResult, ProbeRecord } from '../policy/probe';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import type { ListenAddress } from './args';
 import type { KernelChange } from '../netlink/kernel';
@@ -52,7 +52,12 @@ export interface PolicyCore extends PolicyPort, WarmPolicy {
   /** Cache figures for metrics. */
   cacheFigures(): CacheFigures;
   /** `probe` rules (optional: fakes may omit it): where autowire's host routes go. */
-  probes?: { routes: HostRouteSink | null; stats?(now: number): object };
+  probes?: {
+    routes: HostRouteSink | null;
+    stats?(now: number): object;
+    exportEntries?(now: number): ProbeRecord[];
+    importEntries?(records: readonly ProbeRecord[], now: number): ProbeImportResult;
+  };
 }
 
 /** Host routes of `probe ... autowire` (autowire.ts): the policy adds and removes through it. */

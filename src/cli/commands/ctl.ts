@@ -97,7 +97,7 @@ export function renderAnswer(req: ControlRequest, res: Record<string, unknown>):
     return renderStats(res);
   }
   if (req.cmd === 'add') return `added ${String(res.address)} -> ${String(res.mac)} on ${String(res.interface)}\n`;
-  if (req.cmd === 'save') return `saved ${String(res.entries)} learned entries to ${String(res.file)} (${String(res.bytes)} bytes)\n`;
+  if (req.cmd === 'save') return `saved ${String(res.entries)} learned entries to ${String(res.file)} (${String(res.bytes)} bytes)${res.probes ? `, and ${String(res.probes)} probe cache entries` : ''}\n`;
   return `removed ${String(res.address)} (${String(res.removed)} interface${res.removed === 1 ? '' : 's'})`;
 }
 
