@@ -14,7 +14,7 @@ export const DEFAULT_CACHE: Readonly<Omit<CacheConfig, 'explicit'>> = Object.fre
 export const DEFAULT_HOLD_TIMEOUT = 1;
 
 export const TOP_KEYWORDS = ['cache', 'interface'] as const;
-export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'end'] as const;
+export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'probe-alive-size', 'probe-absent-size', 'probe-rate', 'probe-burst', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
   'timeout', 'rule', 'static', 'mac', 'vlan', 'promisc', 'allmulti',
   'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'end',
