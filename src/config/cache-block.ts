@@ -56,7 +56,36 @@ export function cacheLine(r: Reporter, toks: Tok[], c: CacheConfig, seen: Map<st
       else r.failTok('E_CONFIG_VALUE', v, "an absolute file path for the saved cache (like /var/lib/neighproxy/cache.state), or 'none'");
       return;
     }
+    case 'probe-alive-size':
+    case 'probe-absent-size':
+    case 'probe-rate':
+    case 'probe-burst':
+      probeLine(r, toks, c, seen);
+      return;
     default:
       r.failTok('E_CONFIG_SYNTAX', kw, `a cache setting: ${CACHE_KEYWORDS.join(', ')}${didYouMean(kw.text, CACHE_KEYWORDS)}`);
   }
+}
+
+/** The most probes per second (and burst) per interface: beyond it a probe rule is a flood. */
+export const MAX_PROBE_RATE = 100_000;
+const PROBE_SETTINGS = {
+  'probe-alive-size': { key: 'aliveSize', what: 'the most entries of the probe alive table', min: 4, max: MAX_TABLESIZE },
+  'probe-absent-size': { key: 'absentSize', what: 'the most entries of the probe absent table', min: 4, max: MAX_TABLESIZE },
+  'probe-rate': { key: 'rate', what: 'probes per second per probed interface', min: 1, max: MAX_PROBE_RATE },
+  'probe-burst': { key: 'burst', what: 'probes sent at once per probed interface before the rate applies', min: 1, max: MAX_PROBE_RATE },
+} as const;
+
+function probeLine(r: Reporter, toks: Tok[], c: CacheConfig, seen: Map<string, number>): void {
+  const kw = toks[0]!;
+  const s = PROBE_SETTINGS[kw.text as keyof typeof PROBE_SETTINGS];
+  const v = r.oneArg(toks, s.what);
+  if (!v || !r.once(seen, kw, WHERE)) return;
+  const n = uint(r, v, s.min, s.what);
+  if (n === undefined) return;
+  if (n > s.max) {
+    r.failTok('E_CONFIG_LIMIT', v, `${s.what}, at most ${s.max}`);
+    return;
+  }
+  c.probe = { ...c.probe, [s.key]: n };
 }

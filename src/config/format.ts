@@ -90,6 +90,10 @@ export function formatConfig(config: Config): string {
     out.push(` refresh    ${c.refresh.count}*${c.refresh.interval}`);
     if (c.delay.count > 0) out.push(` delay      ${c.delay.count}*${c.delay.window}`);
     if (c.stateFile !== undefined) out.push(` state-file ${c.stateFile ?? 'none'}`);
+    if (c.probe?.aliveSize !== undefined) out.push(` probe-alive-size ${c.probe.aliveSize}`);
+    if (c.probe?.absentSize !== undefined) out.push(` probe-absent-size ${c.probe.absentSize}`);
+    if (c.probe?.rate !== undefined) out.push(` probe-rate ${c.probe.rate}`);
+    if (c.probe?.burst !== undefined) out.push(` probe-burst ${c.probe.burst}`);
     out.push('end');
   }
   for (const ifc of config.interfaces) {

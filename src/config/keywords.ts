@@ -17,7 +17,7 @@ export const TOP_KEYWORDS = ['cache', 'interface', 'limit', 'workers'] as const;
 /** Most data-path threads `workers N` may ask for; `workers auto` is one per core, at most WORKERS_DEFAULT_CAP. */
 export const WORKERS_MAX = 64;
 export const WORKERS_DEFAULT_CAP = 8;
-export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'end'] as const;
+export const CACHE_KEYWORDS = ['timeout', 'tablesize', 'refresh', 'delay', 'state-file', 'probe-alive-size', 'probe-absent-size', 'probe-rate', 'probe-burst', 'end'] as const;
 export const INTERFACE_KEYWORDS = [
   'timeout', 'rule', 'static', 'pin', 'mac', 'vlan', 'promisc', 'allmulti',
   'uplink', 'exception', 'router', 'override', 'dad', 'na-source', 'ring', 'limit', 'ha', 'table', 'vrf', 'end',

@@ -20,6 +20,15 @@ cache                         optional, at most once; defaults shown
                               they had left ('none' = off; the default is used when
                               its directory exists, as the unit's StateDirectory=
                               makes it). A damaged or foreign file is logged, ignored
+ probe-alive-size  4096       entries of the 'probe' rules' table of hosts found alive
+ probe-absent-size 16384      entries of their table of addresses that did not answer
+                              (4 to 16777216 each, rounded up to a power of two; about
+                              37 bytes an entry; in a full set the entry nearest its
+                              expiry goes first)
+ probe-rate        100        probes (ARP request, NS) per second per probed interface
+ probe-burst       100        probes at once before the rate applies (1 to 100000);
+                              requests past it are not answered (probe_limited). The
+                              four are read at start; a reload keeps them
 end
 
 limit source requests 25000/s burst 65536

@@ -60,6 +60,13 @@ export interface CacheConfig {
    * $STATE_DIRECTORY, when that directory exists).
    */
   stateFile?: string | null;
+  /**
+   * Bounds of the `probe` rules' tables and their probe rate (src/policy/probe.ts), each
+   * absent = the default: `probe-alive-size` 4096, `probe-absent-size` 16384 entries,
+   * `probe-rate` 100 probes per second per probed interface, `probe-burst` 100.
+   * Read when the daemon starts (a reload keeps the tables and the rate).
+   */
+  probe?: { aliveSize?: number; absentSize?: number; rate?: number; burst?: number };
 }
 
 export const enum ActionKind {

@@ -364,6 +364,11 @@ export class Daemon {
       dropName: (code: number) => this.dropName(code),
       cache: () => this.policy!.cacheFigures(),
       reloads: () => this.reloads,
+      probes: () => this.policy?.probes?.stats?.(this.clock()) ?? null,
+      autowire: () => {
+        const a = this.deps.autowire;
+        return a?.counts ? { counts: a.counts, routes: a.size ?? 0 } : null;
+      },
     };
   }
 

@@ -7,6 +7,8 @@ import {
   DECISION_BUCKETS, DECISION_CELLS as NB, FAMILY_NAMES, MAX_DROP_CODES, REPLY_ACTIONS, REPLY_OTHER, type InterfaceStats,
 } from '../pipeline/stats';
 import { REASON_COUNT, REASON_NAMES } from '../policy/decision';
+import type { ProbeStats } from '../policy/probe';
+import type { AutowireCounts } from './autowire';
 
 /**
  * Cache figures at scrape time. The policy keeps one table for all interfaces: entries are
@@ -40,6 +42,10 @@ export interface MetricsSources {
   dropName(code: number): string;
   cache(): CacheFigures;
   reloads(): { ok: number; failed: number };
+  /** `probe` rules' figures (ProbeQueue.stats); absent or null: the series read 0. */
+  probes?(): ProbeStats | null;
+  /** Host routes of `autowire` (Autowire.counts and its route count); absent or null: 0. */
+  autowire?(): { counts: AutowireCounts; routes: number } | null;
 }
 
 /** A histogram whose buckets live in InterfaceStats; prom-client only formats it. */
@@ -72,13 +78,13 @@ class DecisionHistogram {
 /** Builds the registry; every value is read from `src` at scrape time. */
 export function createRegistry(src: MetricsSources): Registry {
   const registry = new Registry();
-  const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void => {
+  const counter: Fill<Counter> = (name, help, labelNames, fill) => {
     new Counter({
       name, help, labelNames, registers: [registry],
       collect(this: Counter) { this.reset(); fill(this); },
     });
   };
-  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void => {
+  const gauge: Fill<Gauge> = (name, help, labelNames, fill) => {
     new Gauge({
       name, help, labelNames, registers: [registry],
       collect(this: Gauge) { this.reset(); fill(this); },
@@ -163,8 +169,43 @@ export function createRegistry(src: MetricsSources): Registry {
     c.inc({ result: 'ok' }, r.ok);
     c.inc({ result: 'failed' }, r.failed);
   });
+  probeMetrics(src, counter, gauge);
   registry.registerMetric(new DecisionHistogram(src) as never);
   return registry;
+}
+
+type Fill<T> = (name: string, help: string, labelNames: string[], fill: (m: T) => void) => void;
+
+/** Series of `probe` rules and `autowire`: read from ProbeQueue.stats and Autowire.counts, which own them. */
+function probeMetrics(src: MetricsSources, counter: Fill<Counter>, gauge: Fill<Gauge>): void {
+  const p = (): ProbeStats | null => src.probes?.() ?? null;
+  const tables = ['alive', 'absent'] as const;
+  counter('neighproxy_probes_sent_total', 'Probes (ARP requests, neighbor solicitations) sent on probed interfaces.', [], (c) => c.inc(p()?.sent ?? 0));
+  counter('neighproxy_probes_rate_limited_total', 'Probes not sent because the per-interface probe rate was exceeded.', [], (c) => c.inc(p()?.limited ?? 0));
+  counter('neighproxy_probe_answers_total', 'Queued requests answered once the probed target replied.', [], (c) => c.inc(p()?.answered ?? 0));
+  counter('neighproxy_probe_cache_hits_total', 'Lookups that found a live entry in the probe alive or absent table.', ['table'], (c) => {
+    const s = p();
+    for (const t of tables) c.inc({ table: t }, s?.[t].hits ?? 0);
+  });
+  counter('neighproxy_probe_cache_evictions_total', 'Probe table entries replaced before their expiry because their set was full.', ['table'], (c) => {
+    const s = p();
+    for (const t of tables) c.inc({ table: t }, s?.[t].evictions ?? 0);
+  });
+  gauge('neighproxy_probe_cache_entries', 'Live entries of the probe alive and absent tables.', ['table'], (g) => {
+    const s = p();
+    for (const t of tables) g.set({ table: t }, s?.[t].entries ?? 0);
+  });
+  gauge('neighproxy_probe_cache_capacity', 'Capacity of the probe alive and absent tables.', ['table'], (g) => {
+    const s = p();
+    for (const t of tables) g.set({ table: t }, s?.[t].capacity ?? 0);
+  });
+  const a = () => src.autowire?.() ?? null;
+  counter('neighproxy_autowire_routes_installed_total', 'Host routes installed for probed hosts (proto 78).', [], (c) => c.inc(a()?.counts.added ?? 0));
+  counter('neighproxy_autowire_routes_removed_total', 'Host routes of this run removed (entry expired, rule gone, stop).', [], (c) => c.inc(a()?.counts.removed ?? 0));
+  counter('neighproxy_autowire_routes_flushed_total', 'Host routes with our protocol left by an earlier run and removed at start.', [], (c) => c.inc(a()?.counts.flushed ?? 0));
+  counter('neighproxy_autowire_routes_existing_total', 'Host routes not installed because a route to the host existed (not ours: left alone).', [], (c) => c.inc(a()?.counts.existed ?? 0));
+  counter('neighproxy_autowire_failures_total', 'Host route installs or removals the kernel refused.', [], (c) => c.inc(a()?.counts.failed ?? 0));
+  gauge('neighproxy_autowire_routes', 'Host routes installed by this run now.', [], (g) => g.set(a()?.routes ?? 0));
 }
 
 export { ScrapeCache, serveMetrics, type MetricsServerOptions } from './metrics-server';

@@ -4,7 +4,8 @@ import type { Config, InterfaceConfig, RingConfig, StaticEntry } from '../config
 import type { BatchHandler, BpfProgram, RingCounters, TxWriter } from '../engine/types';
 import type { IpAddress, Mac } from '../net/addr';
 import type { PolicyPort } from '../pipeline/pipeline';
-import type { HostRouteSink } from '../policy/probe';
+import type { HostRouteSink, ProbeImportResult, ProbeRecord, ProbeStats } from '../policy/probe';
+import type { AutowireCounts } from './autowire';
 import type { PolicyEnvironment, PolicyOutput } from '../policy/types';
 import type { ListenAddress } from './args';
 import type { KernelChange } from '../netlink/kernel';
@@ -55,7 +56,12 @@ export interface PolicyCore extends PolicyPort, WarmPolicy {
   /** Cache figures for metrics. */
   cacheFigures(): CacheFigures;
   /** `probe` rules (optional: fakes may omit it): where autowire's host routes go. */
-  probes?: { routes: HostRouteSink | null; stats?(now: number): object };
+  probes?: {
+    routes: HostRouteSink | null;
+    stats?(now: number): ProbeStats;
+    exportEntries?(now: number): ProbeRecord[];
+    importEntries?(records: readonly ProbeRecord[], now: number): ProbeImportResult;
+  };
   /** Limit counters for `ctl show stats` (optional: fakes may omit it). */
   limitFigures?(): LimitFigures;
 }
@@ -66,6 +72,9 @@ export interface AutowirePort extends HostRouteSink {
   flushStale(): Promise<number>;
   /** Removes every route this run installed (stop). */
   removeAll(): Promise<void>;
+  /** Its counters and route count, for metrics (optional: fakes may omit them). */
+  readonly counts?: AutowireCounts;
+  readonly size?: number;
 }
 
 /** What the daemon drives of src/netlink KernelState. */

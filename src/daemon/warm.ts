@@ -9,9 +9,11 @@ import { basename, dirname, join } from 'node:path';
 import { Family, type Ip6 } from '../net/addr';
 import { explainIfName } from '../config/ifname';
 import type { Config } from '../config/types';
+import type { ProbeImportResult, ProbeRecord } from '../policy/probe';
 import type { ImportResult, LearnedEntry } from '../policy/warm';
 import type { Logger } from './log';
 import { decodeState, encodeState, readStateFile, StateFileError, writeFileAtomic } from './state-file';
+import { decodeProbes, encodeProbes, PROBES_SECTION } from './warm-probes';
 
 /** The section of the learned cache. Probe caches add their own sections beside it. */
 export const LEARNED_SECTION = 'learned';
@@ -125,20 +127,30 @@ function learnedAt(b: Buffer, o: number, names: string[], now: number, wallNow: 
 export interface WarmPolicy {
   exportLearned?(now: number): LearnedEntry[];
   importLearned?(config: Config, entries: readonly LearnedEntry[], now: number): ImportResult;
+  /** The `probe` rules' alive and absent tables (src/policy/probe.ts), their own section. */
+  probes?: {
+    exportEntries?(now: number): ProbeRecord[];
+    importEntries?(records: readonly ProbeRecord[], now: number): ProbeImportResult;
+  };
 }
 
 export interface SaveResult {
   file: string;
   entries: number;
+  /** Probe cache entries (alive and absent) written in their own section. */
+  probes: number;
   bytes: number;
 }
 
 /** Writes the learned cache to `file` atomically. Throws (fs errors with .code). */
 export function saveState(file: string, policy: WarmPolicy, now: number, wallNow = Date.now() / 1000): SaveResult {
   const entries = policy.exportLearned?.(now) ?? [];
-  const image = encodeState(new Map([[LEARNED_SECTION, encodeLearned(entries, now, wallNow)]]), wallNow);
+  const sections = new Map([[LEARNED_SECTION, encodeLearned(entries, now, wallNow)]]);
+  const probes = policy.probes?.exportEntries?.(now) ?? [];
+  if (probes.length > 0) sections.set(PROBES_SECTION, encodeProbes(probes, wallNow));
+  const image = encodeState(sections, wallNow);
   writeFileAtomic(file, image);
-  return { file, entries: entries.length, bytes: image.length };
+  return { file, entries: entries.length, probes: probes.length, bytes: image.length };
 }
 
 /**
@@ -147,6 +159,7 @@ export function saveState(file: string, policy: WarmPolicy, now: number, wallNow
  */
 export function loadState(file: string, policy: WarmPolicy, config: Config, now: number, log: Logger, wallNow = Date.now() / 1000): ImportResult | null {
   let learned: LearnedEntry[];
+  let probesBody: Uint8Array | undefined;
   try {
     const image = readStateFile(file);
     if (image === null) {
@@ -156,6 +169,7 @@ export function loadState(file: string, policy: WarmPolicy, config: Config, now:
     const contents = decodeState(image);
     const body = contents.sections.get(LEARNED_SECTION);
     learned = body ? decodeLearned(body, now, wallNow) : [];
+    probesBody = contents.sections.get(PROBES_SECTION);
   } catch (err) {
     const e = err as Error & { code?: string; reason?: string };
     const reason = err instanceof StateFileError ? e.reason : (e.code ?? 'EIO');
@@ -164,7 +178,26 @@ export function loadState(file: string, policy: WarmPolicy, config: Config, now:
   }
   const res = policy.importLearned?.(config, learned, now) ?? { imported: 0, refused: {} };
   log.info({ event: 'state_loaded', file, entries: learned.length, imported: res.imported, refused: res.refused }, `state file read: ${res.imported} of ${learned.length} learned entries taken back`);
+  if (probesBody) loadProbes(file, probesBody, policy, now, log, wallNow);
   return res;
+}
+
+/**
+ * The probes section, on its own: the file's checksum vouched for its bytes, so a section
+ * whose fields do not decode (another writer's bug) is logged and ignored alone, and the
+ * learned entries already taken back stay.
+ */
+function loadProbes(file: string, body: Uint8Array, policy: WarmPolicy, now: number, log: Logger, wallNow: number): void {
+  let records: ProbeRecord[];
+  try {
+    records = decodeProbes(body, wallNow);
+  } catch (err) {
+    const e = err as Error & { reason?: string };
+    log.error({ event: 'state_section_ignored', file, section: PROBES_SECTION, reason: e.reason ?? 'malformed' }, `state file: ${e.message}; the probe caches start empty`);
+    return;
+  }
+  const res = policy.probes?.importEntries?.(records, now) ?? { imported: 0, refused: {} };
+  log.info({ event: 'state_probes_loaded', file, entries: records.length, imported: res.imported, refused: res.refused }, `state file read: ${res.imported} of ${records.length} probe cache entries taken back`);
 }
 
 /** Temporary files of a save cut short (a stop past its deadline, a crash): `FILE.PID.tmp`. */
@@ -223,7 +256,7 @@ export class WarmRestarts {
     const file = this.fileOf(config);
     if (file === null) throw Object.assign(new Error("no state file: the cache block says 'state-file none', or the default directory does not exist"), { code: 'E_NO_STATE_FILE' });
     const res = saveState(file, policy, now);
-    this.log.info({ event: 'state_saved', ...res }, `learned cache saved: ${res.entries} entries`);
+    this.log.info({ event: 'state_saved', ...res }, `learned cache saved: ${res.entries} entries, ${res.probes} probe cache entries`);
     return res;
   }
 

@@ -83,7 +83,12 @@ export class Policy implements CacheTimerSink {
     this.limiter = new SourceLimiter(o.limiterSize ?? 65536);
     this.redirects = new RedirectQueue(o.pendingSize ?? 4096, this.cache, this.ifaces, init.env, init.output, this.limiter);
     this.probes = new ProbeQueue(
-      { aliveSize: o.probeAliveSize ?? 4096, absentSize: o.probeAbsentSize ?? 16384, rate: o.probeRate ?? 100, burst: o.probeBurst ?? 100 },
+      {
+        aliveSize: o.probeAliveSize ?? c.probe?.aliveSize ?? 4096,
+        absentSize: o.probeAbsentSize ?? c.probe?.absentSize ?? 16384,
+        rate: o.probeRate ?? c.probe?.rate ?? 100,
+        burst: o.probeBurst ?? c.probe?.burst ?? 100,
+      },
       this.ifaces,
       init.env,
       init.output,

@@ -109,7 +109,9 @@ export class ProbeTable {
 
   /** Removes the key if present (expired or not). */
   removeKey(w0: number, a0: number, a1: number, a2: number, a3: number): void {
+    const hits = this.hits; // not a lookup a request made: not counted as a hit
     const id = this.find(w0, a0, a1, a2, a3, -Infinity);
+    this.hits = hits;
     if (id >= 0) this.remove(id);
   }
 

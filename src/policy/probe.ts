@@ -61,6 +61,7 @@ export class ProbeQueue {
   /** Per slot: 1 when some rule probes on it; the longest `alive` of those rules. */
   private probed = new Uint8Array(0);
   private aliveBySlot = new Float64Array(0);
+  private absentBySlot = new Float64Array(0);
   private tokens = new Float64Array(0);
   private refill = new Float64Array(0);
   /** The target prefixes of `autowire` rules and the slot they probe (reload drops routes no rule covers). */
@@ -94,6 +95,7 @@ export class ProbeQueue {
     const n = this.ifaces.slots.size;
     const probed = new Uint8Array(n);
     const alive = new Float64Array(n);
+    const absent = new Float64Array(n);
     const prefixes: { slot: number; target: Prefix }[] = [];
     for (const st of list) {
       for (const r of st.rules) {
@@ -102,6 +104,7 @@ export class ProbeQueue {
         if (slot === undefined) continue;
         probed[slot] = 1;
         alive[slot] = Math.max(alive[slot]!, r.action.probe.alive);
+        absent[slot] = Math.max(absent[slot]!, r.action.probe.absent);
         if (r.action.probe.autowire) prefixes.push({ slot, target: r.target });
       }
     }
@@ -116,6 +119,7 @@ export class ProbeQueue {
     if (probed.includes(1)) this.allocate();
     this.probed = probed;
     this.aliveBySlot = alive;
+    this.absentBySlot = absent;
     this.wiredPrefixes = prefixes;
     for (let id = 0; id < this.alive.capacity; id++) {
       if (this.alive.isWired(id) && !this.covered(id)) this.unwire(id);
@@ -315,20 +319,52 @@ export class ProbeQueue {
     return out;
   }
 
-  /** Puts exported entries back with their remaining lifetimes; entries of unknown interfaces are skipped. Returns how many were kept. */
-  importEntries(records: readonly ProbeRecord[], now: number): number {
-    let n = 0;
+  /**
+   * Puts exported entries back (warm restarts) with their remaining lifetimes, clamped to
+   * the longest `alive` / `absent` of the rules probing that interface now. Call after
+   * configure(). Refused: interface gone or no longer probed, expired, bad family or
+   * address words, an alive MAC that is zero or a group address. Returns counts per reason.
+   */
+  importEntries(records: readonly ProbeRecord[], now: number): ProbeImportResult {
+    const res: ProbeImportResult = { imported: 0, refused: {} };
+    const refuse = (r: ProbeRefusedReason): void => { res.refused[r] = (res.refused[r] ?? 0) + 1; };
     for (const r of records) {
       const slot = this.ifaces.slots.get(r.iface);
-      if (slot === undefined || !(r.remaining > 0)) continue;
+      if (slot === undefined || this.ifaces.bySlot(slot) === undefined) { refuse('interface'); continue; }
+      if (this.probed[slot] !== 1) { refuse('not_probed'); continue; }
+      if (!(r.remaining > 0) || !Number.isFinite(r.remaining)) { refuse('expired'); continue; }
+      if ((r.family !== 4 && r.family !== 6) || !validWords(r.words, r.family)) { refuse('address'); continue; }
       const [a0, a1, a2, a3] = r.words;
       const w0 = metaWord(r.family === 6, slot, -1);
-      if (r.table === 'alive') this.alive.put(w0, a0, a1, a2, a3, r.mac, now + r.remaining, now);
-      else this.absent.put(w0, a0, a1, a2, a3, now, now + r.remaining, now); // no probe of this run is out for it
-      n++;
+      if (r.table === 'alive') {
+        if (r.mac !== -1 && !validHostMac(r.mac)) { refuse('mac'); continue; }
+        this.alive.put(w0, a0, a1, a2, a3, r.mac, now + Math.min(r.remaining, this.aliveBySlot[slot]!), now);
+      } else if (r.table === 'absent') {
+        // No probe of this run is out for it: its deadline is now.
+        this.absent.put(w0, a0, a1, a2, a3, now, now + Math.min(r.remaining, this.absentBySlot[slot]!), now);
+      } else { refuse('address'); continue; }
+      res.imported++;
     }
-    return n;
+    return res;
   }
+}
+
+/** Why a probe cache entry was not taken back (ProbeQueue.importEntries). */
+export type ProbeRefusedReason = 'interface' | 'not_probed' | 'expired' | 'address' | 'mac';
+
+export interface ProbeImportResult {
+  imported: number;
+  refused: Partial<Record<ProbeRefusedReason, number>>;
+}
+
+function validWords(w: readonly number[], family: 4 | 6): boolean {
+  if (w.length !== 4 || !w.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) return false;
+  return family === 6 || (w[0] === 0 && w[1] === 0 && w[2] === 0);
+}
+
+/** A unicast, non-zero 48-bit MAC (the host's own, as heard on the wire). */
+function validHostMac(mac: number): boolean {
+  return Number.isInteger(mac) && mac > 0 && mac < 2 ** 48 && Math.floor(mac / 2 ** 40) % 2 === 0;
 }
 
 export interface ProbeTableStats {

@@ -33,7 +33,7 @@ const BAD: BadRow[] = [
     text: "cache\n ttl 30\nend\n",
     code: 'E_CONFIG_SYNTAX',
     messages: [
-      "bad.conf:2:2: found 'ttl', expected a cache setting: timeout, tablesize, refresh, delay, state-file, end",
+      "bad.conf:2:2: found 'ttl', expected a cache setting: timeout, tablesize, refresh, delay, state-file, probe-alive-size, probe-absent-size, probe-rate, probe-burst, end",
     ],
   },
   {
@@ -468,7 +468,7 @@ const BAD: BadRow[] = [
     text: "cache\n tablesise 4\nend\ninterface eth0\n statc 198.51.100.7 02:00:5e:00:53:07\n promisc ys\nend\n",
     code: 'E_CONFIG_SYNTAX',
     messages: [
-      "bad.conf:2:2: found 'tablesise', expected a cache setting: timeout, tablesize, refresh, delay, state-file, end (did you mean 'tablesize'?)",
+      "bad.conf:2:2: found 'tablesise', expected a cache setting: timeout, tablesize, refresh, delay, state-file, probe-alive-size, probe-absent-size, probe-rate, probe-burst, end (did you mean 'tablesize'?)",
       "bad.conf:5:2: found 'statc', expected an interface setting: timeout, rule, static, pin, mac, vlan, promisc, allmulti, uplink, exception, router, override, dad, na-source, ring, limit, ha, table, vrf, end (did you mean 'static'?)",
       "bad.conf:6:10: found 'ys', expected 'yes' or 'no' (did you mean 'yes'?)",
     ],

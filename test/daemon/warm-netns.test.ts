@@ -1,7 +1,8 @@
 // Warm restarts across a real wire (issue 14 item 4): the daemon learns a host, saves its
 // cache (`ctl save`, then at stop), and after a restart a `tell` request for the host is
 // answered at once although the host has gone silent; with the state file deleted the
-// same restart answers nothing. Needs root; skipped otherwise.
+// same restart answers nothing. The probe caches likewise: a host found alive behind a
+// `probe` interface is answered after a restart without a new probe. Needs root; skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -81,4 +82,55 @@ test('restart with a saved cache: a tell target is answered at once; without the
   assert.equal(await kernelResolve(lab, req, 'r0', '198.51.100.7', 3000), undefined, `cold start: not answered\n${cold.describe()}`);
   assert.ok(cold.logs.some((l) => l.reason === 'unknown_target'), cold.describe());
   await cold.signal('SIGTERM', 5000);
+});
+
+test('restart with saved probe caches: a probed host is answered at once, without a new probe', { skip, timeout: 90_000 }, async (t) => {
+  const lab = new Lab('wrp');
+  const dir = mkdtempSync(join(tmpdir(), 'npwarmp-'));
+  chmodSync(dir, 0o755);
+  t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+  // Uplink router -- box (bup | blan) -- host 192.0.2.10 behind the box.
+  const up = lab.netns('up');
+  const box = lab.netns('b');
+  const host = lab.netns('h');
+  lab.veth(up, 'u0', box, 'bup');
+  lab.veth(box, 'blan', host, 'e0');
+  lab.exec(up, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'u0']);
+  lab.exec(box, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', 'bup']);
+  lab.exec(box, 'ip', ['addr', 'add', '198.51.100.1/24', 'dev', 'blan']);
+  lab.exec(host, 'ip', ['addr', 'add', '192.0.2.10/32', 'dev', 'e0']);
+  lab.exec(host, 'ip', ['route', 'add', '198.51.100.1/32', 'dev', 'e0']);
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir);
+  const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+  chownSync(stateDir, nobody, nobody); // the daemon drops to nobody after start
+  const state = join(stateDir, 'cache.state');
+  const config = join(dir, 'neighproxy.conf');
+  writeFileSync(config, `cache\n state-file ${state}\nend\ninterface bup\n rule 0.0.0.0/0 192.0.2.0/24 verbose probe blan absent 60\nend\ninterface blan\nend\n`);
+  const args = ['--config', config, '--no-control', '--tick', '50'];
+  const boxMac = execFileSync('ip', ['netns', 'exec', box, 'cat', '/sys/class/net/bup/address'], { encoding: 'utf8' }).trim();
+
+  // 1. The uplink asks for the host: one probe on blan, the host replies, the box answers.
+  const first = new DaemonProcess(lab, box, args);
+  t.after(() => { if (!first.exited) void first.signal('SIGKILL').catch(() => {}); });
+  await first.started();
+  assert.equal(await kernelResolve(lab, up, 'u0', '192.0.2.10', 4000), boxMac, `answered after the probe\n${first.describe()}`);
+  assert.ok(first.logs.some((l) => l.reason === 'probing'), `the first run probed\n${first.describe()}`);
+  await first.signal('SIGTERM', 5000);
+  const saved = first.logs.find((l) => l.event === 'state_saved');
+  assert.ok(saved && Number(saved.probes) >= 1, first.describe());
+
+  // 2. The host goes silent and the box forgets it: only the saved probe cache can answer.
+  lab.exec(host, 'ip', ['link', 'set', 'e0', 'down']);
+  lab.exec(box, 'ip', ['neigh', 'flush', 'dev', 'blan']);
+  lab.exec(up, 'ip', ['neigh', 'flush', 'dev', 'u0']);
+  const warm = new DaemonProcess(lab, box, args);
+  t.after(() => { if (!warm.exited) void warm.signal('SIGKILL').catch(() => {}); });
+  await warm.started();
+  assert.ok(Number(warm.logs.find((l) => l.event === 'state_probes_loaded')?.imported) >= 1, warm.describe());
+  assert.equal(await kernelResolve(lab, up, 'u0', '192.0.2.10', 4000), boxMac, `answered from the saved probe cache\n${warm.describe()}`);
+  const decision = await warm.waitLog((l) => l.reason !== undefined && JSON.stringify(l).includes('192.0.2.10'), 5000);
+  assert.equal(decision.verdict, 'answer', warm.describe());
+  assert.ok(!warm.logs.some((l) => l.reason === 'probing'), `no new probe\n${warm.describe()}`);
+  await warm.signal('SIGTERM', 5000);
 });

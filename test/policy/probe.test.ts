@@ -168,7 +168,7 @@ test('probe: export and import keep entries with their remaining lifetimes (warm
     ['alive', 'lan0', '192.0.2.10', 110],
   ]);
   const b = rig();
-  assert.equal(b.policy.probes.importEntries(recs, 500), 2);
+  assert.equal(b.policy.probes.importEntries(recs, 500).imported, 2);
   assert.equal(b.ask4('192.0.2.10', 501).verdict, Verdict.Answer);
   assert.equal(REASON_NAMES[b.ask4('192.0.2.99', 501).reason], 'probe_absent');
   assert.deepEqual(b.out.take(), []);

@@ -105,7 +105,7 @@ export function renderAnswer(req: ControlRequest, res: Record<string, unknown>):
     return renderStats(res);
   }
   if (req.cmd === 'add') return `added ${String(res.address)} -> ${String(res.mac)} on ${String(res.interface)}\n`;
-  if (req.cmd === 'save') return `saved ${String(res.entries)} learned entries to ${String(res.file)} (${String(res.bytes)} bytes)\n`;
+  if (req.cmd === 'save') return `saved ${String(res.entries)} learned entries to ${String(res.file)} (${String(res.bytes)} bytes)${res.probes ? `, and ${String(res.probes)} probe cache entries` : ''}\n`;
   if (req.cmd === 'role') {
     const list = (res.interfaces ?? []) as { interface: string; role: string; source: string }[];
     return list.map((i) => `${i.interface}: ${i.role} (${i.source})\n`).join('') || 'no interface changed\n';
