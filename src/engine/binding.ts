@@ -66,7 +66,7 @@ export interface NativeGenerateResult {
 }
 
 /** The addon's `abiVersion` this TypeScript is written against (native/ring.h kAbiVersion). */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Every name of the layout shared with the addon (native/ring.h), with the value types.ts gives it. */
 const LAYOUT = {
