@@ -75,6 +75,13 @@ export class HaController {
   private readonly states = new Map<string, HaIface>();
   /** `ctl role` per interface name: wins over the file and the tracked address until `ctl role auto`. */
   private readonly overrides = new Map<string, Role>();
+  /**
+   * `workers N`: the targets this controller announces (a worker: those it owns by the
+   * fanout hash, so each frame has one sender; the main thread: none). Null: all.
+   */
+  owns: ((family: 4 | 6, words: Uint32Array) => boolean) | null = null;
+  /** `workers N` (main thread): passes `ctl role` on to every worker's controller. */
+  relay: ((role: Role | 'auto', iface: string | null) => void) | null = null;
 
   constructor(private readonly deps: HaDeps) {}
 
@@ -118,6 +125,7 @@ export class HaController {
       if (role === 'auto') this.overrides.delete(n);
       else this.overrides.set(n, role);
     }
+    this.relay?.(role, iface);
     this.evaluate();
     return targets;
   }
@@ -164,6 +172,7 @@ export class HaController {
     let skipped = 0;
     const add = (t: Target): void => {
       if (isVrrpMac(t.mac)) { skipped++; return; }
+      if (this.owns && !this.owns(t.family, t.words)) return;
       const key = `${t.family}/${t.vlan}/${t.words.join(',')}`;
       if (seen.has(key)) return;
       seen.add(key);
