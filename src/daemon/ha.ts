@@ -85,9 +85,25 @@ export class HaController {
 
   constructor(private readonly deps: HaDeps) {}
 
-  /** The state of every configured interface. */
+  /** `workers N` (main thread): the workers' figures, which send the announcements. */
+  replicas: (() => HaFigures[][] | null) | null = null;
+
+  /** The state of every configured interface (with workers, their announcement figures). */
   list(): HaIface[] {
-    return [...this.states.values()];
+    const all = [...this.states.values()];
+    const reps = this.replicas?.() ?? null;
+    if (reps === null) return all;
+    return all.map((st) => {
+      const mine = reps.flatMap((r) => r.filter((f) => f.name === st.name));
+      // Every worker with something to announce counts the same takeover: the most, not the sum.
+      const takeovers = mine.reduce((n, f) => Math.max(n, f.takeovers), 0);
+      return { ...st, takeovers, announced: sum(mine, 'announced'), vmacSkipped: sum(mine, 'vmacSkipped') };
+    });
+  }
+
+  /** What a worker reports of each interface for list(). */
+  figures(): HaFigures[] {
+    return this.list().map((s) => ({ name: s.name, announced: s.announced, takeovers: s.takeovers, vmacSkipped: s.vmacSkipped }));
   }
 
   /** Re-decides every interface's role (after start, reload, an address event, `ctl role`); runs takeovers. */
@@ -254,6 +270,12 @@ export class HaController {
       announcing: s.list.length > 0 ? { round: s.round, sent: s.cursor, of: s.list.length } : null,
     }));
   }
+}
+
+export interface HaFigures { name: string; announced: number; takeovers: number; vmacSkipped: number }
+
+function sum(list: readonly HaFigures[], k: 'announced' | 'vmacSkipped'): number {
+  return list.reduce((n, f) => n + f[k], 0);
 }
 
 function newState(name: string, role: Role, source: RoleSource): HaIface {

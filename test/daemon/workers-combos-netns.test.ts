@@ -97,6 +97,9 @@ test('workers 2: ctl role reaches the workers, one announcement per frame, state
   await waitFor(() => statics.every((a) => (garps.get(a) ?? 0) >= 3), 8000);
   await settle(1500); // a second sender's rounds would have arrived by now
   assert.deepEqual(statics.map((a) => garps.get(a) ?? 0), [3, 3], `3 rounds, one sender per frame (owners ${statics.map(owner4)})`);
+  // The main thread's figures are the workers': 2 statics x 3 rounds, one takeover.
+  const ha = (JSON.parse(ctl('--json', 'show', 'stats')) as { ha: { interface: string; role: string; takeovers: number; announcements: number }[] }).ha;
+  assert.deepEqual(ha.map((h) => [h.interface, h.role, h.takeovers, h.announcements]), [['c0', 'active', 1, 6]]);
   ask();
   assert.ok(await waitFor(() => statics.every((a) => (replies.get(a) ?? 0) === 1), 3000), `active: both workers answer: ${JSON.stringify([...replies])}`);
   // ctl role standby reaches the workers too.

@@ -8,7 +8,7 @@ import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
 import { emptyRingCounters, type InterfaceStats } from '../../pipeline/stats';
 import type { Decision } from '../../policy/decision';
 import type { EntrySource } from '../cache-dump';
-import type { HaController } from '../ha';
+import type { HaController, HaFigures } from '../ha';
 import type { Logger } from '../log';
 import type { LearnedEntry } from '../../policy/warm';
 import type { CacheFigures } from '../metrics';
@@ -150,6 +150,7 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
     attachHa: (ha) => {
       // The workers own the rings: each announces the targets it owns; this thread none.
       ha.owns = () => pool === null;
+      ha.replicas = () => (pool === null ? null : pool.request({ type: 'ha' }).flatMap((r) => (r?.ok ? [r.value as HaFigures[]] : [])));
       ha.relay = (role, iface) => {
         if (pool === null) return;
         const bad = failures(pool.request({ type: 'role', role, interface: iface }));

@@ -19,6 +19,8 @@ export type WorkerRequest =
   | { id: number; type: 'role'; role: 'active' | 'standby' | 'auto'; interface: string | null }
   /** Learned entries for the state file, `expires` as seconds left (each thread's clock has its own origin). */
   | { id: number; type: 'export' }
+  /** HA announcement figures per interface (HaController.figures). */
+  | { id: number; type: 'ha' }
   | { id: number; type: 'stop' };
 
 export interface WorkerReply {

@@ -99,6 +99,8 @@ function handle(daemon: Daemon, forwarder: LearnForwarder, req: WorkerRequest): 
       return control.del({ address: req.address, interface: req.interface });
     case 'role':
       return daemon.ha.setRole(req.role, req.interface);
+    case 'ha':
+      return daemon.ha.figures();
     case 'export': {
       const now = monotonicSeconds();
       return (policy.exportLearned?.(now) ?? []).map((e) => ({ ...e, expires: e.expires - now }));
