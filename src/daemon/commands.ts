@@ -113,9 +113,10 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
       if (what === 'cache') return { entries: ctx.policy().cacheEntries(ctx.clock()) };
       const probe = ctx.policy().probes?.stats?.(ctx.clock());
       const limits = ctx.policy().limitFigures?.();
+      const interfaces = [...ctx.interfaces.list()].map(statsOf); // collects the workers' counters first
       const workers = ctx.interfaces.workerFigures();
       return {
-        interfaces: [...ctx.interfaces.list()].map(statsOf), reloads: ctx.reloads, ha: ctx.ha?.show() ?? [], withheld: ctx.output.withheld,
+        interfaces, reloads: ctx.reloads, ha: ctx.ha?.show() ?? [], withheld: ctx.output.withheld,
         ...(probe ? { probe } : {}),
         ...(limits ? { limits } : {}),
         ...(workers ? { workers } : {}),
