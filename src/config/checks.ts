@@ -4,9 +4,11 @@
 import { formatPrefix } from '../net/addr';
 import type { Reporter } from './report';
 import { findShadowing } from './shadow';
+import { workerChecks } from './checks-workers';
 import { ActionKind, type Config, type Rule } from './types';
 
 export function crossChecks(r: Reporter, config: Config): void {
+  workerChecks(r, config);
   const usesDelay: Rule[] = [];
   for (const ifc of config.interfaces) {
     const rules = ifc.rules;

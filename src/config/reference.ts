@@ -47,7 +47,10 @@ limit entries 64              cache entries one MAC may hold (top level only)
 workers    1                  data-path threads, or 'auto' (one per core, at most 8);
                               each opens one ring per interface in a PACKET_FANOUT
                               group that steers frames by the address they are
-                              about; 1 = one ring, no threads. Changes apply at restart
+                              about; 1 = one ring, no threads. Changes apply at restart.
+                              With N > 1 'limit' buckets and quotas are per worker (a
+                              source asking for targets of N workers gets up to N times
+                              its rate); 'probe ... autowire' is refused (not yet)
 
 interface NAME                one block per interface (Linux name, at most 15 bytes)
  rule SOURCE TARGET [delay] [verbose] [probes] ACTION

@@ -75,12 +75,35 @@ export class HaController {
   private readonly states = new Map<string, HaIface>();
   /** `ctl role` per interface name: wins over the file and the tracked address until `ctl role auto`. */
   private readonly overrides = new Map<string, Role>();
+  /**
+   * `workers N`: the targets this controller announces (a worker: those it owns by the
+   * fanout hash, so each frame has one sender; the main thread: none). Null: all.
+   */
+  owns: ((family: 4 | 6, words: Uint32Array) => boolean) | null = null;
+  /** `workers N` (main thread): passes `ctl role` on to every worker's controller. */
+  relay: ((role: Role | 'auto', iface: string | null) => void) | null = null;
 
   constructor(private readonly deps: HaDeps) {}
 
-  /** The state of every configured interface. */
+  /** `workers N` (main thread): the workers' figures, which send the announcements. */
+  replicas: (() => HaFigures[][] | null) | null = null;
+
+  /** The state of every configured interface (with workers, their announcement figures). */
   list(): HaIface[] {
-    return [...this.states.values()];
+    const all = [...this.states.values()];
+    const reps = this.replicas?.() ?? null;
+    if (reps === null) return all;
+    return all.map((st) => {
+      const mine = reps.flatMap((r) => r.filter((f) => f.name === st.name));
+      // Every worker with something to announce counts the same takeover: the most, not the sum.
+      const takeovers = mine.reduce((n, f) => Math.max(n, f.takeovers), 0);
+      return { ...st, takeovers, announced: sum(mine, 'announced'), vmacSkipped: sum(mine, 'vmacSkipped') };
+    });
+  }
+
+  /** What a worker reports of each interface for list(). */
+  figures(): HaFigures[] {
+    return this.list().map((s) => ({ name: s.name, announced: s.announced, takeovers: s.takeovers, vmacSkipped: s.vmacSkipped }));
   }
 
   /** Re-decides every interface's role (after start, reload, an address event, `ctl role`); runs takeovers. */
@@ -118,6 +141,7 @@ export class HaController {
       if (role === 'auto') this.overrides.delete(n);
       else this.overrides.set(n, role);
     }
+    this.relay?.(role, iface);
     this.evaluate();
     return targets;
   }
@@ -164,6 +188,7 @@ export class HaController {
     let skipped = 0;
     const add = (t: Target): void => {
       if (isVrrpMac(t.mac)) { skipped++; return; }
+      if (this.owns && !this.owns(t.family, t.words)) return;
       const key = `${t.family}/${t.vlan}/${t.words.join(',')}`;
       if (seen.has(key)) return;
       seen.add(key);
@@ -245,6 +270,12 @@ export class HaController {
       announcing: s.list.length > 0 ? { round: s.round, sent: s.cursor, of: s.list.length } : null,
     }));
   }
+}
+
+export interface HaFigures { name: string; announced: number; takeovers: number; vmacSkipped: number }
+
+function sum(list: readonly HaFigures[], k: 'announced' | 'vmacSkipped'): number {
+  return list.reduce((n, f) => n + f[k], 0);
 }
 
 function newState(name: string, role: Role, source: RoleSource): HaIface {

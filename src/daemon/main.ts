@@ -77,6 +77,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const service = new ServiceState(notifier);
   const daemon = new Daemon(opts, deps, log);
   daemon.dropName = deps.dropName;
+  deps.attachHa?.(daemon.ha);
   daemon.extendMetrics = (registry) => registerExtraMetrics(registry, daemonExtraSources(daemon, service));
   // SIGHUP's default action kills: one arriving during start-up is kept for afterwards.
   let earlyHup = false;

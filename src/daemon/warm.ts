@@ -219,6 +219,8 @@ function removeStaleTemporaries(file: string): void {
  */
 export class WarmRestarts {
   private armed = false;
+  /** False in a `workers N` worker: the main thread saves every worker's entries, once. */
+  saves = true;
 
   constructor(private readonly log: Logger, private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -262,7 +264,7 @@ export class WarmRestarts {
 
   /** At stop; a failure is logged (the daemon stops anyway). */
   saveOnStop(config: Config | null, policy: WarmPolicy | null, now: number): void {
-    if (!this.armed || !config || !policy || this.fileOf(config) === null) return;
+    if (!this.saves || !this.armed || !config || !policy || this.fileOf(config) === null) return;
     this.armed = false;
     try {
       this.save(config, policy, now);

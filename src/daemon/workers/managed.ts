@@ -8,7 +8,9 @@ import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
 import { emptyRingCounters, type InterfaceStats } from '../../pipeline/stats';
 import type { Decision } from '../../policy/decision';
 import type { EntrySource } from '../cache-dump';
+import type { HaController, HaFigures } from '../ha';
 import type { Logger } from '../log';
+import type { LearnedEntry } from '../../policy/warm';
 import type { CacheFigures } from '../metrics';
 import type { DaemonDeps, PolicyCore, RingPort } from '../ports';
 import { WorkerPool, workersOf, type PoolOptions } from './pool';
@@ -68,6 +70,15 @@ export class WorkersPolicy implements PolicyCore {
     return this.pool.request({ type: 'del', interface: name, address: formatIp(address) }).some((r) => r?.ok === true);
   }
 
+  /**
+   * The state file (`ctl save`, stop): every worker's learned entries, `expires` back on
+   * this thread's clock. Each worker takes back its own share at start (thread.ts).
+   */
+  exportLearned(now: number): LearnedEntry[] {
+    return this.pool.request({ type: 'export' }).flatMap((r) =>
+      (r?.ok ? (r.value as LearnedEntry[]).map((e) => ({ ...e, expires: e.expires + now })) : []));
+  }
+
   cacheEntries(): Record<string, unknown>[] {
     return this.pool.request({ type: 'cache', now: true }).flatMap((r) => (r?.ok ? (r.value as Record<string, unknown>[]) : []));
   }
@@ -108,6 +119,8 @@ export interface WorkerHooks {
   /** Per-worker figures for `ctl show stats`; undefined with one worker. */
   workerFigures?(): Record<string, unknown>[] | undefined;
   closeWorkers?(): void;
+  /** Makes the main thread's HA controller a front: `ctl role` reaches every worker, which announce. */
+  attachHa?(ha: HaController): void;
 }
 
 /**
@@ -134,5 +147,15 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
     collectStats: (stats) => pool?.collect(stats),
     workerFigures: () => (pool ? pool.figures() : undefined),
     closeWorkers: () => void pool?.stop(),
+    attachHa: (ha) => {
+      // The workers own the rings: each announces the targets it owns; this thread none.
+      ha.owns = () => pool === null;
+      ha.replicas = () => (pool === null ? null : pool.request({ type: 'ha' }).flatMap((r) => (r?.ok ? [r.value as HaFigures[]] : [])));
+      ha.relay = (role, iface) => {
+        if (pool === null) return;
+        const bad = failures(pool.request({ type: 'role', role, interface: iface }));
+        if (bad.length > 0) log.error({ event: 'worker_role_failed', role }, bad.join('; '));
+      };
+    },
   };
 }

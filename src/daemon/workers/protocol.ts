@@ -16,6 +16,11 @@ export type WorkerRequest =
   | { id: number; type: 'reload' }
   | { id: number; type: 'add'; interface: string; address: string; mac: string; announce: boolean }
   | { id: number; type: 'del'; interface: string; address: string }
+  | { id: number; type: 'role'; role: 'active' | 'standby' | 'auto'; interface: string | null }
+  /** Learned entries for the state file, `expires` as seconds left (each thread's clock has its own origin). */
+  | { id: number; type: 'export' }
+  /** HA announcement figures per interface (HaController.figures). */
+  | { id: number; type: 'ha' }
   | { id: number; type: 'stop' };
 
 export interface WorkerReply {

@@ -4,7 +4,8 @@
 // and rtnetlink view. The main thread keeps management and asks this thread for
 // counters, cache dumps, reloads and static entries over the control port (protocol.ts).
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { fanoutProgram } from '../../bpf/fanout';
+import { fanoutProgram, ownerOf } from '../../bpf/fanout';
+import { Family, type IpAddress } from '../../net/addr';
 import type { Config } from '../../config/types';
 import { Ring } from '../../engine/ring';
 import { monotonicSeconds } from '../../pipeline/pipeline';
@@ -50,6 +51,9 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
       const p = new DaemonPolicy(config, env, init.index === 0 ? output : quietAnnouncements(output), logger);
       p.setLearnElsewhere(forwarder.hook);
       forwarder.setRouters(config);
+      // The state file holds every worker's entries: each takes back those it owns (as learning does).
+      const importLearned = p.importLearned.bind(p);
+      p.importLearned = (c, entries, now) => importLearned(c, entries.filter((e) => owned(init, e.address)), now);
       const reload = p.reload.bind(p);
       p.reload = (c, now) => {
         reload(c, now);
@@ -60,6 +64,12 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
     },
     policy: () => policy,
   };
+}
+
+/** Whether this worker owns an address: the fanout hash hands it every frame about it. */
+function owned(init: WorkerInit, a: IpAddress): boolean {
+  const w = a.family === Family.V4 ? [0, 0, 0, a.v4] : a.v6;
+  return ownerOf(w[0]!, w[1]!, w[2]!, w[3]!, init.count) === init.index;
 }
 
 function statsOf(daemon: Daemon): WorkerIfaceStats[] {
@@ -87,6 +97,14 @@ function handle(daemon: Daemon, forwarder: LearnForwarder, req: WorkerRequest): 
       return control.add({ address: req.address, mac: req.mac, announce: req.announce, interface: req.interface });
     case 'del':
       return control.del({ address: req.address, interface: req.interface });
+    case 'role':
+      return daemon.ha.setRole(req.role, req.interface);
+    case 'ha':
+      return daemon.ha.figures();
+    case 'export': {
+      const now = monotonicSeconds();
+      return (policy.exportLearned?.(now) ?? []).map((e) => ({ ...e, expires: e.expires - now }));
+    }
     case 'stop':
       return void daemon.stop();
   }
@@ -115,6 +133,9 @@ async function main(init: WorkerInit): Promise<void> {
     config: init.config, control: null, metrics: null, user: null, group: null,
     tickMs: init.tickMs, linkPollMs: init.linkPollMs, mldJoins: false,
   }, deps, log);
+  // Takeover announcements: each target from the worker that owns it, so one copy per frame.
+  daemon.ha.owns = (_family, w) => ownerOf(w[0]!, w[1]!, w[2]!, w[3]!, init.count) === init.index;
+  daemon.warm.saves = false;
   const replies = new Int32Array(init.replies);
   const control: MessagePort = init.control;
   control.on('message', (req: WorkerRequest) => {
