@@ -31,7 +31,7 @@ import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type Lear
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
-import { RunningConfig, type LoadedConfig } from './reload';
+import { RELOAD_SLICE_RULES, RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
 import { WarmRestarts } from './warm';
 
@@ -286,8 +286,9 @@ export class Daemon {
       await turn();
       const policy = this.policy!;
       const m0 = performance.now();
-      const prepared = policy.prepare?.(loaded.config);
+      const prepared = await this.prepareSliced(policy, loaded.config, turn);
       matchMs = performance.now() - m0;
+      if (this.stopping) return false;
       await turn();
       const s0 = performance.now();
       if (prepared !== undefined && policy.swap) policy.swap(prepared, this.clock());
@@ -311,6 +312,22 @@ export class Daemon {
     this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name),  ms, block_ms: blockMs, match_ms: r2(matchMs), swap_ms: r2(swapMs) },
       `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms, swap ${r2(swapMs)} ms)`);
     return true;
+  }
+
+  /**
+   * The policy's prepare, one step of RELOAD_SLICE_RULES rules per event-loop turn when it
+   * has prepareSteps (batches are answered by the rules in force between steps); the
+   * returned time is the whole build, turns included.
+   */
+  private async prepareSliced(policy: PolicyCore, config: Config, turn: () => Promise<void>): Promise<unknown> {
+    if (!policy.prepareSteps) return policy.prepare?.(config);
+    const steps = policy.prepareSteps(config, RELOAD_SLICE_RULES);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await turn();
+      if (this.stopping) return undefined;
+    }
   }
 
   /** Makes slots and rings match a loaded configuration (start and reload). The policy already has it. */
