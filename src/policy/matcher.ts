@@ -177,8 +177,8 @@ function* nodeLists(level: TargetLevel, b: SliceBudget): Generator<number, NodeL
       lists.nodeSrcLen[at] = len;
       lists.nodeSrcMin[at] = min;
       at++;
+      if (b.tick()) yield b.take();
     }
-    if (b.tick(list.length)) yield b.take();
   }
   return lists;
 }
