@@ -31,7 +31,7 @@ import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type Lear
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
-import { RunningConfig, type LoadedConfig } from './reload';
+import { prepareSliced, RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
 import { WarmRestarts } from './warm';
 
@@ -280,14 +280,19 @@ export class Daemon {
     let loaded: LoadedConfig;
     let swapMs = 0;
     let matchMs = 0;
+    let slices = 0;
+    let sliceMaxMs = 0;
     try {
       loaded = await this.running.prepare();
       if (this.stopping) return false;
       await turn();
       const policy = this.policy!;
       const m0 = performance.now();
-      const prepared = policy.prepare?.(loaded.config);
+      const { prepared, slices: n, sliceMax } = await prepareSliced(policy, loaded.config, turn, () => this.stopping !== null);
+      slices = n;
+      sliceMaxMs = sliceMax;
       matchMs = performance.now() - m0;
+      if (this.stopping) return false;
       await turn();
       const s0 = performance.now();
       if (prepared !== undefined && policy.swap) policy.swap(prepared, this.clock());
@@ -308,8 +313,8 @@ export class Daemon {
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     const ms = r2(performance.now() - t0);
     const blockMs = r2(loop.max / 1e6);
-    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name),  ms, block_ms: blockMs, match_ms: r2(matchMs), swap_ms: r2(swapMs) },
-      `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms, swap ${r2(swapMs)} ms)`);
+    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name),  ms, block_ms: blockMs, match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs) },
+      `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms wall in ${slices} slices of at most ${r2(sliceMaxMs)} ms, swap ${r2(swapMs)} ms)`);
     return true;
   }
 

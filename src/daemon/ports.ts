@@ -44,6 +44,8 @@ export interface PolicyCore extends PolicyPort, WarmPolicy {
   reload(config: Config, now: number): void;
   /** The slow half of reload (rule matchers), touching nothing in force; swap() puts it in (optional: fakes). */
   prepare?(config: Config): unknown;
+  /** prepare() in steps of at most `slice` rules; the generator's result is what swap() takes. */
+  prepareSteps?(config: Config, slice: number): Generator<number, unknown>;
   swap?(prepared: unknown, now: number): void;
   /** Adds (or replaces) a static entry at run time; announces it when asked. False when the table is full. */
   addStatic(ifIndex: number, address: IpAddress, mac: Mac, announce: boolean, now: number): boolean;

@@ -10,7 +10,7 @@
 import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
 import type { CacheTimerSink, NeighborCache } from './cache';
-import type { InterfaceTable, IfState } from './interfaces';
+import { KindIndex, RuleFlag, RuleWord, type InterfaceTable, type IfState } from './interfaces';
 import type { DecisionLog } from './log';
 import type { StaticTable } from './statics';
 import { ActionKind } from '../config/types';
@@ -102,7 +102,7 @@ export class TakeoverGuard {
     let n = 0;
     for (const st of list) {
       n += st.cfg.pins?.length ?? 0;
-      for (const r of st.rules) if (r.action.kind === ActionKind.Redirect) n++;
+      n += redirectRules(st).length;
     }
     const pins = new AddrTable(Math.max(1, n));
     const pin = (slot: number, a: IpAddress): void => {
@@ -112,7 +112,10 @@ export class TakeoverGuard {
       if (pins.find(w, a0!, a1!, a2!, a3!) < 0) pins.insert(w, a0!, a1!, a2!, a3!);
     };
     for (const st of list) {
-      for (const r of st.rules) if (r.action.kind === ActionKind.Redirect) pin(st.slot, r.action.via);
+      for (const i of redirectRules(st)) {
+        const a = st.rules[i]!.action;
+        if (a.kind === ActionKind.Redirect) pin(st.slot, a.via);
+      }
       for (const a of st.cfg.pins ?? []) pin(st.slot, a);
     }
     this.pins = pins;
@@ -295,4 +298,15 @@ export class TakeoverGuard {
     this.chEntry[s] = -1;
     this.active--;
   }
+}
+
+/**
+ * Indices of an interface's redirect rules, read from its ruleInfo (a typed array: a reload
+ * of 100 000 rules walked the rule objects for 20-100 ms here, in the swap).
+ */
+function redirectRules(st: IfState): number[] {
+  const out: number[] = [];
+  const info = st.ruleInfo;
+  for (let i = 0; i < st.rules.length; i++) if ((info[i * RuleWord.Size + RuleWord.Flags]! & RuleFlag.Kind) === KindIndex.Redirect) out.push(i);
+  return out;
 }

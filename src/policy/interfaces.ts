@@ -4,7 +4,8 @@
 // reload that reorders or drops interfaces).
 import { Family, type Ip6 } from '../net/addr';
 import { ActionKind, type Config, type InterfaceConfig, type Rule } from '../config/types';
-import { RuleMatcher } from './matcher';
+import { buildMatcher, type RuleMatcher } from './matcher';
+import { runSteps, SliceBudget } from './slices';
 import { replyActionOf } from './reply';
 
 /** Index of each action kind in ACTION_KINDS (the RuleFlag.Kind bits of a rule's flags). */
@@ -57,14 +58,20 @@ export const enum RuleFlag {
 
 /** The per-rule table of one interface (see RuleWord). */
 export function ruleInfo(rules: readonly Rule[]): Int32Array {
+  return runSteps(ruleInfoSteps(rules, new SliceBudget(Infinity)));
+}
+
+function* ruleInfoSteps(rules: readonly Rule[], b: SliceBudget): Generator<number, Int32Array> {
   const info = new Int32Array(RuleWord.Size * rules.length);
-  rules.forEach((r, i) => {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
     const o = RuleWord.Size * i;
     info[o + RuleWord.Line] = r.pos.line;
     info[o + RuleWord.Flags] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RuleFlag.Probes : 0) | (r.delay ? RuleFlag.Delay : 0) | (r.verbose ? RuleFlag.Verbose : 0);
     info[o + RuleWord.Hint] = -1;
     info[o + RuleWord.Reply] = replyActionOf(r.action.kind);
-  });
+    if (b.tick()) yield b.take();
+  }
   return info;
 }
 
@@ -91,7 +98,11 @@ export interface IfState {
   exceptions: Ip6[];
 }
 
-function ifState(cfg: InterfaceConfig, index: number, slot: number): IfState {
+/** One interface's state, built in slices of at most `b.size` rules (see matcherParts). */
+function* ifState(cfg: InterfaceConfig, index: number, slot: number, b: SliceBudget): Generator<number, IfState> {
+  const info = yield* ruleInfoSteps(cfg.rules, b);
+  const m4 = yield* buildMatcher(Family.V4, cfg.rules, b);
+  const m6 = yield* buildMatcher(Family.V6, cfg.rules, b);
   let vlanOk: Uint8Array | null = null;
   if (cfg.vlans) {
     vlanOk = new Uint8Array(4096);
@@ -103,9 +114,9 @@ function ifState(cfg: InterfaceConfig, index: number, slot: number): IfState {
     cfg,
     cfgMac: cfg.mac ?? -1,
     rules: cfg.rules,
-    ruleInfo: ruleInfo(cfg.rules),
-    m4: new RuleMatcher(Family.V4, cfg.rules),
-    m6: new RuleMatcher(Family.V6, cfg.rules),
+    ruleInfo: info,
+    m4,
+    m6,
     vlanOk,
     uplinks: cfg.nd.uplinks.map((a) => Uint32Array.from(a)),
     exceptions: cfg.nd.exceptions.map((a) => Uint32Array.from(a)),
@@ -127,7 +138,22 @@ export class InterfaceTable {
 
   /** Every interface's state (rule matchers: the slow part), not yet in force. */
   build(config: Config): IfState[] {
-    return config.interfaces.map((cfg, index) => ifState(cfg, index, this.slotOf(cfg.name)));
+    return runSteps(this.buildSteps(config, Infinity));
+  }
+
+  /**
+   * As build(), in slices of at most `slice` rules: each step yields the rules it did.
+   * Nothing changes in force (only new names get their slot), so the current state keeps
+   * answering between steps until commit().
+   */
+  *buildSteps(config: Config, slice: number): Generator<number, IfState[]> {
+    const b = new SliceBudget(slice);
+    const list: IfState[] = [];
+    for (let index = 0; index < config.interfaces.length; index++) {
+      const cfg = config.interfaces[index]!;
+      list.push(yield* ifState(cfg, index, this.slotOf(cfg.name), b));
+    }
+    return list;
   }
 
   /** Puts a built list in force. */

@@ -19,6 +19,7 @@
 import { Family, mask4, type Ip4, type Ip6 } from '../net/addr';
 import type { Rule } from '../config/types';
 import { pow2AtLeast } from '../net/pow2';
+import { runSteps, SliceBudget } from './slices';
 
 function maskWord(v6: boolean, bits: number, w: number): number {
   if (!v6) return mask4(bits);
@@ -130,7 +131,7 @@ interface TargetLevel {
 }
 
 /** Level 1: (target length index, masked target) -> node, one node per distinct target prefix. */
-function targetLevel(v6: boolean, rules: readonly Rule[], members: number[], lenIdx: Map<number, number>): TargetLevel {
+function* targetLevel(v6: boolean, rules: readonly Rule[], members: number[], lenIdx: Map<number, number>, b: SliceBudget): Generator<number, TargetLevel> {
   const aw = v6 ? 4 : 1;
   const targets = new ExactTable(members.length, aw, 2);
   const k = new Uint32Array(4);
@@ -150,24 +151,25 @@ function targetLevel(v6: boolean, rules: readonly Rule[], members: number[], len
     level.nodeOf.push(node);
     const m = level.nodeSrc[node]!;
     if (!m.has(r.source.bits)) m.set(r.source.bits, i);
+    if (b.tick()) yield b.take();
   }
   return level;
 }
 
 /** Per node, its source lengths ordered by lowest rule index; writes each node's record into `targets`. */
-function nodeLists(level: TargetLevel) {
+function* nodeLists(level: TargetLevel, b: SliceBudget): Generator<number, NodeLists> {
   const { targets, nodeSrc, nodeSlot } = level;
   let total = 0;
   for (const m of nodeSrc) total += m.size;
-  const lists = {
+  const lists: NodeLists = {
     nodeMin: new Int32Array(nodeSrc.length),
     nodeStart: new Int32Array(nodeSrc.length),
     nodeSrcLen: new Int32Array(total),
     nodeSrcMin: new Int32Array(total),
   };
   let at = 0;
-  nodeSrc.forEach((m, n) => {
-    const list = [...m.entries()].sort((a, b) => a[1] - b[1]);
+  for (let n = 0; n < nodeSrc.length; n++) {
+    const list = [...nodeSrc[n]!.entries()].sort((x, y) => x[1] - y[1]);
     targets.v[nodeSlot[n]! + targets.vo + 1] = list.length | (list[0]![0] << 16);
     lists.nodeMin[n] = list[0]![1];
     lists.nodeStart[n] = at;
@@ -175,18 +177,27 @@ function nodeLists(level: TargetLevel) {
       lists.nodeSrcLen[at] = len;
       lists.nodeSrcMin[at] = min;
       at++;
+      if (b.tick()) yield b.take();
     }
-  });
+  }
   return lists;
 }
 
+interface NodeLists {
+  nodeMin: Int32Array;
+  nodeStart: Int32Array;
+  nodeSrcLen: Int32Array;
+  nodeSrcMin: Int32Array;
+}
+
 /** Level 2: (node, source length, masked source) -> lowest rule index. */
-function pairLevel(v6: boolean, rules: readonly Rule[], members: number[], nodeOf: number[]): { pairs: ExactTable; groups: number } {
+function* pairLevel(v6: boolean, rules: readonly Rule[], members: number[], nodeOf: number[], b: SliceBudget): Generator<number, { pairs: ExactTable; groups: number }> {
   const aw = v6 ? 4 : 1;
   const pairs = new ExactTable(members.length, aw, 1);
   const k = new Uint32Array(4);
   const groups = new Set<number>();
-  members.forEach((i, j) => {
+  for (let j = 0; j < members.length; j++) {
+    const i = members[j]!;
     const r = rules[i]!;
     groups.add(r.target.bits * 256 + r.source.bits);
     const tag = nodeOf[j]! * 256 + r.source.bits;
@@ -194,8 +205,58 @@ function pairLevel(v6: boolean, rules: readonly Rule[], members: number[], nodeO
     const slot = pairs.slot(tag, k, ExactTable.hash(tag, k, aw));
     // Members come in index order: the first rule with a key shadows later ones.
     if (pairs.v[slot + pairs.vo]! < 0) pairs.put(slot, tag, k, i);
-  });
+    if (b.tick()) yield b.take();
+  }
   return { pairs, groups: groups.size };
+}
+
+/** Everything a RuleMatcher holds, built by `matcherParts`. */
+export interface MatcherParts {
+  rules: number;
+  targetLengths: number;
+  groups: number;
+  tMask: Uint32Array;
+  sMask: Uint32Array;
+  targets: ExactTable;
+  lists: NodeLists;
+  pairs: ExactTable;
+}
+
+/**
+ * The matcher's tables for the rules of `family`, built in slices: the generator yields
+ * after each `b.size` work units (a rule through one level, or a node's list entries),
+ * the number of units of that slice. The caller may run other tasks between slices;
+ * nothing here is in force until the RuleMatcher is made from the result.
+ */
+export function* matcherParts(family: Family, rules: readonly Rule[], b: SliceBudget): Generator<number, MatcherParts> {
+  const v6 = family === Family.V6;
+  const aw = v6 ? 4 : 1;
+  const maxBits = v6 ? 128 : 32;
+  const members: number[] = [];
+  const lens = new Set<number>();
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    if (b.tick()) yield b.take();
+    if (r.target.family !== family || r.source.family !== family) continue;
+    members.push(i);
+    lens.add(r.target.bits);
+  }
+  const tl = [...lens].sort((x, y) => y - x);
+  const tMask = new Uint32Array(tl.length * aw);
+  tl.forEach((bits, i) => {
+    for (let w = 0; w < aw; w++) tMask[i * aw + w] = maskWord(v6, bits, w);
+  });
+  const sMask = new Uint32Array((maxBits + 1) * aw);
+  for (let bits = 0; bits <= maxBits; bits++) for (let w = 0; w < aw; w++) sMask[bits * aw + w] = maskWord(v6, bits, w);
+  const level1 = yield* targetLevel(v6, rules, members, new Map(tl.map((bits, i) => [bits, i])), b);
+  const lists = yield* nodeLists(level1, b);
+  const level2 = yield* pairLevel(v6, rules, members, level1.nodeOf, b);
+  return { rules: members.length, targetLengths: tl.length, groups: level2.groups, tMask, sMask, targets: level1.targets, lists, pairs: level2.pairs };
+}
+
+/** A RuleMatcher built in slices (see matcherParts); its last value is the matcher. */
+export function* buildMatcher(family: Family, rules: readonly Rule[], b: SliceBudget): Generator<number, RuleMatcher> {
+  return new RuleMatcher(family, rules, yield* matcherParts(family, rules, b));
 }
 
 /** Rule matcher for one interface and one family. */
@@ -223,39 +284,24 @@ export class RuleMatcher {
   private readonly nodeSrcMin: Int32Array;
   private readonly k = new Uint32Array(4);
 
-  /** `rules` is the interface's rule list; only rules of `family` are indexed (by their index in it). */
-  constructor(family: Family, rules: readonly Rule[]) {
+  /**
+   * `rules` is the interface's rule list; only rules of `family` are indexed (by their index
+   * in it). `parts`: tables already built in slices (buildMatcher); without, built here in one go.
+   */
+  constructor(family: Family, rules: readonly Rule[], parts?: MatcherParts) {
     this.family = family;
-    const v6 = family === Family.V6;
-    const aw = v6 ? 4 : 1;
-    const maxBits = v6 ? 128 : 32;
-    const members: number[] = [];
-    const lens = new Set<number>();
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i]!;
-      if (r.target.family !== family || r.source.family !== family) continue;
-      members.push(i);
-      lens.add(r.target.bits);
-    }
-    this.rules = members.length;
-    const tl = [...lens].sort((a, b) => b - a);
-    this.targetLengths = tl.length;
-    this.tMask = new Uint32Array(tl.length * aw);
-    tl.forEach((b, i) => {
-      for (let w = 0; w < aw; w++) this.tMask[i * aw + w] = maskWord(v6, b, w);
-    });
-    this.sMask = new Uint32Array((maxBits + 1) * aw);
-    for (let b = 0; b <= maxBits; b++) for (let w = 0; w < aw; w++) this.sMask[b * aw + w] = maskWord(v6, b, w);
-    const level1 = targetLevel(v6, rules, members, new Map(tl.map((b, i) => [b, i])));
-    this.targets = level1.targets;
-    const lists = nodeLists(level1);
-    this.nodeMin = lists.nodeMin;
-    this.nodeStart = lists.nodeStart;
-    this.nodeSrcLen = lists.nodeSrcLen;
-    this.nodeSrcMin = lists.nodeSrcMin;
-    const level2 = pairLevel(v6, rules, members, level1.nodeOf);
-    this.pairs = level2.pairs;
-    this.groups = level2.groups;
+    const p = parts ?? runSteps(matcherParts(family, rules, new SliceBudget(Infinity)));
+    this.rules = p.rules;
+    this.targetLengths = p.targetLengths;
+    this.groups = p.groups;
+    this.tMask = p.tMask;
+    this.sMask = p.sMask;
+    this.targets = p.targets;
+    this.nodeMin = p.lists.nodeMin;
+    this.nodeStart = p.lists.nodeStart;
+    this.nodeSrcLen = p.lists.nodeSrcLen;
+    this.nodeSrcMin = p.lists.nodeSrcMin;
+    this.pairs = p.pairs;
   }
 
   /**

@@ -123,6 +123,14 @@ export class Policy implements CacheTimerSink {
     return { config, ifs: this.ifaces.build(config) };
   }
 
+  /**
+   * As prepare(), in steps of at most `slice` rules each (every step yields the rules it
+   * did): the daemon runs one step per event-loop turn, so no turn is longer than a slice.
+   */
+  *prepareSteps(config: Config, slice: number): Generator<number, PreparedPolicy> {
+    return { config, ifs: yield* this.ifaces.buildSteps(config, slice) };
+  }
+
   swap(prepared: PreparedPolicy, now: number): void {
     this.apply(prepared.config, this.ifaces.commit(prepared.ifs), now);
   }

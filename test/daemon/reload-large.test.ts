@@ -94,7 +94,7 @@ test(`reload of ${RULES} rules under load: no request lost`, { skip: needsNetns(
   await waitFor(() => total() >= sent, 5000).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive now
   const r = d.logs.find((l) => l.event === 'reloaded');
-  t.diagnostic(`${inline ? 'in-line' : 'prepared'} reload of ${RULES} rules: ${r?.ms} ms, longest event-loop block ${r?.block_ms ?? r?.ms} ms (matchers ${r?.match_ms ?? '-'} ms, swap ${r?.swap_ms ?? '-'} ms); ` +
+  t.diagnostic(`${inline ? 'in-line' : 'prepared'} reload of ${RULES} rules: ${r?.ms} ms, longest event-loop block ${r?.block_ms ?? r?.ms} ms (matchers ${r?.match_ms ?? "-"} ms in ${r?.slices ?? "-"} slices of at most ${r?.slice_max_ms ?? "-"} ms, swap ${r?.swap_ms ?? '-'} ms); ` +
     `sent ${sent}, answered ${total()} (${answers.get(macA) ?? 0} by the old rules, ${answers.get(macB) ?? 0} by the new), client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(d.logs.filter((l) => l.event === 'reload_failed').length, 0, JSON.stringify(d.logs.find((l) => l.event === 'reload_failed')));
   assert.ok(r, 'the large file was loaded');
