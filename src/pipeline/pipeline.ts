@@ -20,8 +20,13 @@ import { FAMILY_V4, FAMILY_V6, type InterfaceStats } from './stats';
 
 /** What the pipeline needs from the policy (src/policy Policy implements it). */
 export interface PolicyPort {
-  /** Decides about the frame in `view` seen on configured interface `ifIndex` at `now` (seconds); returns its reused Decision. */
-  handle(view: FrameView, ifIndex: number, now: number): Decision;
+  /**
+   * Decides about the frame in `view` seen on configured interface `ifIndex` at `now`
+   * (seconds; omitted after `setNow`); returns its reused Decision.
+   */
+  handle(view: FrameView, ifIndex: number, now?: number): Decision;
+  /** Sets the time of the next decisions once per batch (a double argument per request is boxed). */
+  setNow?(now: number): void;
   /** The answer in `d` was withheld (HA standby): move its count to Reason.Standby. */
   withheld?(d: Decision): void;
 }
@@ -86,6 +91,9 @@ export class Pipeline {
     const stats = slot.stats;
     const view = this.view;
     const now = this.clock();
+    const policy = this.policy;
+    const timed = policy.setNow !== undefined;
+    if (timed) policy.setNow!(now);
     const { buf, desc, count } = batch;
     // One clock read per batch, not two per request: performance.now() allocates (an
     // hrtime array) and costs ~60 ns. Each request is observed at its batch's mean.
@@ -101,7 +109,7 @@ export class Pipeline {
       }
       const family = kind === FrameKind.ArpRequest || kind === FrameKind.ArpReply ? FAMILY_V4 : FAMILY_V6;
       const request = kind === FrameKind.ArpRequest || kind === FrameKind.NeighborSolicitation;
-      const d = this.policy.handle(view, ifIndex, now);
+      const d = timed ? policy.handle(view, ifIndex) : policy.handle(view, ifIndex, now);
       if (d.verdict === Verdict.Answer) {
         if (family === FAMILY_V4) slot.answered.record(4, d.vlan, 0, 0, 0, view.targetIp, d.answerMac, now);
         else slot.answered.record6(d.vlan, view.target, d.answerMac, now);
