@@ -67,6 +67,8 @@ export class Pipeline {
   readonly view = new FrameView();
   /** The reply's MACs, handed to the builders in cells (a MAC argument would be boxed). */
   private readonly macs = new Float64Array(MAC_CELLS);
+  /** answered.recordFrom's cells: [mac, now] (doubles as arguments would be boxed). */
+  private readonly rec = new Float64Array(2);
 
   constructor(
     public policy: PolicyPort,
@@ -111,8 +113,11 @@ export class Pipeline {
       const request = kind === FrameKind.ArpRequest || kind === FrameKind.NeighborSolicitation;
       const d = timed ? policy.handle(view, ifIndex) : policy.handle(view, ifIndex, now);
       if (d.verdict === Verdict.Answer) {
-        if (family === FAMILY_V4) slot.answered.record(4, d.vlan, 0, 0, 0, view.targetIp, d.answerMac, now);
-        else slot.answered.record6(d.vlan, view.target, d.answerMac, now);
+        const rec = this.rec;
+        rec[0] = d.answerMac;
+        rec[1] = now;
+        if (family === FAMILY_V4) slot.answered.recordFrom(4, d.vlan, 0, 0, 0, view.targetIp | 0, rec);
+        else slot.answered.record6From(d.vlan, view.target, rec);
         if (slot.standby) this.withhold(d);
         else this.answer(slot, tx, family, d, request);
       }

@@ -89,7 +89,8 @@ export class DecisionCore {
     // Learning: only from the owner speaking for itself (see docs/policy.md).
     const ownerSpeaks = sip !== 0 && f.ethSrc === f.senderMac && !this.env.isOwnIp4(st.index, sip);
     // `probe` rules: any ARP the owner sends on a probed interface says it is alive.
-    if (ownerSpeaks) this.probes.heard(st, false, 0, 0, 0, sip, f.senderMac, cx.now);
+    // heard() only on probed interfaces: its uint32/MAC/time arguments would be boxed per request.
+    if (ownerSpeaks && this.probes.probed[st.slot] === 1) this.probes.heard(st, false, 0, 0, 0, sip, f.senderMac, cx.now);
     if (f.kind === FrameKind.ArpReply) {
       if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.awaited(meta, 0, 0, 0, sip)))) {
         this.learn(meta, 0, 0, 0, sip, f.senderMac, cx);
@@ -101,7 +102,7 @@ export class DecisionCore {
     const probe = sip === 0;
     const announce = sip === tip;
     const res = this.res;
-    const sid = this.statics.find4(st.slot, tip);
+    const sid = this.statics.find4(st.slot, tip | 0); // int32: AddrTable.find compares int32
     if (sid >= 0) {
       if (probe) return this.finish(f, Verdict.Silent, Reason.Probe);
       if (announce) return this.finish(f, Verdict.Silent, Reason.SelfRequest);
@@ -142,7 +143,7 @@ export class DecisionCore {
     const sll = f.sourceLinkAddr;
     if (!dad && sll !== -1 && sll === f.ethSrc && isMulticast6(f.ip6Dst) && !this.env.isOwnIp6(st.index, src)) {
       this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx);
-      this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
+      if (this.probes.probed[st.slot] === 1) this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
     }
     if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(f, Verdict.Drop, Reason.Invalid);
     if (this.env.isOwnIp6(st.index, tgt)) return this.finish(f, Verdict.Silent, Reason.OwnAddress);
@@ -172,7 +173,7 @@ export class DecisionCore {
     if (isUnspecified6(tgt) || isMulticast6(tgt) || this.env.isOwnIp6(st.index, tgt)) return;
     const tlla = f.targetLinkAddr;
     // `probe` rules: the owner's advertisement (O=1, or the answer to our probe) says it is alive.
-    if ((tlla === -1 || tlla === f.ethSrc) && ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 || f.ethDst === cx.ourMac)) {
+    if (this.probes.probed[st.slot] === 1 && (tlla === -1 || tlla === f.ethSrc) && ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 || f.ethDst === cx.ourMac)) {
       this.probes.heard(st, true, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, f.ethSrc, cx.now);
     }
     if ((f.naFlags & NA_FLAG_SOLICITED) === 0) {
