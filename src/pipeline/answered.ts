@@ -18,6 +18,8 @@ export class AnsweredTargets {
   private readonly index: Int32Array;
   private readonly mask: number;
   private next = 0;
+  /** `record()`'s own cells for `recordFrom`. */
+  private readonly cells = new Float64Array(2);
 
   constructor(readonly capacity = ANSWERED_CAPACITY) {
     this.family = new Uint8Array(capacity);
@@ -31,8 +33,21 @@ export class AnsweredTargets {
     this.mask = n - 1;
   }
 
-  /** Hot path: target (a0..a3; IPv4 in a3) was answered with `mac` on `vlan` at `now`. */
+  /** Target (a0..a3; IPv4 in a3) was answered with `mac` on `vlan` at `now`. */
   record(family: 4 | 6, vlan: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, now: number): void {
+    const cells = this.cells;
+    cells[0] = mac;
+    cells[1] = now;
+    this.recordFrom(family, vlan, a0, a1, a2, a3, cells);
+  }
+
+  /**
+   * Hot path: `record()` with mac in cells[0] and now in cells[1], words as uint32 or int32
+   * (`| 0`): a double or a uint32 >= 2^31 passed to a call V8 does not inline is boxed.
+   */
+  recordFrom(family: 4 | 6, vlan: number, a0: number, a1: number, a2: number, a3: number, cells: Float64Array): void {
+    const mac = cells[0]!;
+    const now = cells[1]!;
     const h = (Math.imul(a3 ^ Math.imul(a2, 0x9e3779b1) ^ Math.imul(a1, 0x85ebca6b) ^ a0, 0xc2b2ae35) ^ family ^ (vlan << 8)) >>> 0;
     const slot = (h ^ (h >>> 15)) & this.mask;
     let id = this.index[slot]! - 1;
@@ -57,10 +72,15 @@ export class AnsweredTargets {
     this.record(6, vlan, t[0]!, t[1]!, t[2]!, t[3]!, mac, now);
   }
 
+  /** Records an IPv6 target, mac and now in cells as for `recordFrom`. */
+  record6From(vlan: number, t: Ip6, cells: Float64Array): void {
+    this.recordFrom(6, vlan, t[0]! | 0, t[1]! | 0, t[2]! | 0, t[3]! | 0, cells);
+  }
+
   private same(id: number, family: number, vlan: number, a0: number, a1: number, a2: number, a3: number): boolean {
     const w = id * 4;
     const x = this.words;
-    return this.family[id] === family && this.vlan[id] === vlan && x[w + 3] === a3 && x[w + 2] === a2 && x[w + 1] === a1 && x[w] === a0;
+    return this.family[id] === family && this.vlan[id] === vlan && (x[w + 3]! | 0) === (a3 | 0) && (x[w + 2]! | 0) === (a2 | 0) && (x[w + 1]! | 0) === (a1 | 0) && (x[w]! | 0) === (a0 | 0);
   }
 
   /** Every distinct target recorded at or after `since` (seconds), newest answer first; allocates. */

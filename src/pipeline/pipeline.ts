@@ -20,8 +20,13 @@ import { FAMILY_V4, FAMILY_V6, type InterfaceStats } from './stats';
 
 /** What the pipeline needs from the policy (src/policy Policy implements it). */
 export interface PolicyPort {
-  /** Decides about the frame in `view` seen on configured interface `ifIndex` at `now` (seconds); returns its reused Decision. */
-  handle(view: FrameView, ifIndex: number, now: number): Decision;
+  /**
+   * Decides about the frame in `view` seen on configured interface `ifIndex` at `now`
+   * (seconds; omitted after `setNow`); returns its reused Decision.
+   */
+  handle(view: FrameView, ifIndex: number, now?: number): Decision;
+  /** Sets the time of the next decisions once per batch (a double argument per request is boxed). */
+  setNow?(now: number): void;
   /** The answer in `d` was withheld (HA standby): move its count to Reason.Standby. */
   withheld?(d: Decision): void;
 }
@@ -62,6 +67,8 @@ export class Pipeline {
   readonly view = new FrameView();
   /** The reply's MACs, handed to the builders in cells (a MAC argument would be boxed). */
   private readonly macs = new Float64Array(MAC_CELLS);
+  /** answered.recordFrom's cells: [mac, now] (doubles as arguments would be boxed). */
+  private readonly rec = new Float64Array(2);
 
   constructor(
     public policy: PolicyPort,
@@ -86,6 +93,9 @@ export class Pipeline {
     const stats = slot.stats;
     const view = this.view;
     const now = this.clock();
+    const policy = this.policy;
+    const timed = policy.setNow !== undefined;
+    if (timed) policy.setNow!(now);
     const { buf, desc, count } = batch;
     // One clock read per batch, not two per request: performance.now() allocates (an
     // hrtime array) and costs ~60 ns. Each request is observed at its batch's mean.
@@ -101,10 +111,13 @@ export class Pipeline {
       }
       const family = kind === FrameKind.ArpRequest || kind === FrameKind.ArpReply ? FAMILY_V4 : FAMILY_V6;
       const request = kind === FrameKind.ArpRequest || kind === FrameKind.NeighborSolicitation;
-      const d = this.policy.handle(view, ifIndex, now);
+      const d = timed ? policy.handle(view, ifIndex) : policy.handle(view, ifIndex, now);
       if (d.verdict === Verdict.Answer) {
-        if (family === FAMILY_V4) slot.answered.record(4, d.vlan, 0, 0, 0, view.targetIp, d.answerMac, now);
-        else slot.answered.record6(d.vlan, view.target, d.answerMac, now);
+        const rec = this.rec;
+        rec[0] = d.answerMac;
+        rec[1] = now;
+        if (family === FAMILY_V4) slot.answered.recordFrom(4, d.vlan, 0, 0, 0, view.targetIp | 0, rec);
+        else slot.answered.record6From(d.vlan, view.target, rec);
         if (slot.standby) this.withhold(d);
         else this.answer(slot, tx, family, d, request);
       }

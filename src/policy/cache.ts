@@ -33,6 +33,15 @@ const F_EXP = 5;
 const F_LAST = 6;
 const F_NEXT = 7;
 
+/** Cells of the Float64Array a learn reads its doubles from (`learnFrom`, guard `admitFrom`). */
+export const enum LearnArg {
+  Mac = 0,
+  OurMac = 1,
+  HwMac = 2,
+  Now = 3,
+  Size = 4,
+}
+
 export const enum EntryState {
   Free = 0,
   Fresh = 1,
@@ -48,6 +57,8 @@ export interface CacheTimerSink {
 
 export class NeighborCache {
   readonly table: AddrTable;
+  /** `learn()`'s own LearnArg cells. */
+  private readonly args = new Float64Array(LearnArg.Size);
   readonly capacity: number;
   /** Int32 view of the table's entry strides (state, LRU links). */
   private readonly iw: Int32Array;
@@ -221,6 +232,19 @@ export class NeighborCache {
 
   /** Learns or refreshes key -> mac at `now`. Returns the entry id, or -1 when learning is off. */
   learn(w0: number, a0: number, a1: number, a2: number, a3: number, mac: number, now: number): number {
+    const args = this.args;
+    args[LearnArg.Mac] = mac;
+    args[LearnArg.Now] = now;
+    return this.learnFrom(w0, a0, a1, a2, a3, args);
+  }
+
+  /**
+   * `learn()` with mac and now read from `args` (LearnArg cells): the hot path's form, as
+   * doubles passed to a call V8 does not inline are boxed. Words may be int32 (`| 0`).
+   */
+  learnFrom(w0: number, a0: number, a1: number, a2: number, a3: number, args: Float64Array): number {
+    const mac = args[LearnArg.Mac]!;
+    const now = args[LearnArg.Now]!;
     this.learnedAwaited = false;
     if (this.timeout <= 0) return -1;
     let id = this.table.find(w0, a0, a1, a2, a3);

@@ -6,7 +6,7 @@
 import { BROADCAST_MAC, ip6Equal, isMulticast6, isUnspecified6, type Ip6, type Mac } from '../net/addr';
 import { FrameKind, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
 import { metaWord } from './addrtable';
-import type { NeighborCache } from './cache';
+import { LearnArg, type NeighborCache } from './cache';
 import { Decision, Reason, REASON_COUNT, Verdict } from './decision';
 import { ACTION_KINDS, RuleWord, RuleFlag, type IfState, type InterfaceTable } from './interfaces';
 import type { DecisionLog } from './log';
@@ -31,11 +31,17 @@ export class DecisionCore {
   answers = 0;
   private readonly cx = new FrameContext();
   private readonly res = new Resolution();
+  private readonly learnArgs = new Float64Array(LearnArg.Size);
   /**
    * Workers (src/daemon/workers): takes a key another worker owns, returning true, so
    * it is learned there (learnForwarded) and not here; null with one worker.
    */
   learnElsewhere: LearnElsewhere | null = null;
+  /**
+   * The time (seconds) of the frames `handle()` decides, set once per batch: a double
+   * passed as an argument to a call V8 does not inline is boxed (16 B per request).
+   */
+  now = 0.5;
 
   constructor(
     private readonly ifaces: InterfaceTable,
@@ -50,8 +56,8 @@ export class DecisionCore {
     private readonly limiter: SourceLimiter,
   ) {}
 
-  /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `now` (seconds). */
-  handle(f: FrameView, ifIndex: number, now: number): Decision {
+  /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `this.now`. */
+  handle(f: FrameView, ifIndex: number): Decision {
     const d = this.decision;
     d.reset();
     d.ifIndex = ifIndex;
@@ -60,6 +66,7 @@ export class DecisionCore {
     if (st === undefined) return this.finish(f, Verdict.Drop, Reason.UnknownInterface);
     if (f.drop !== 0 || f.kind === FrameKind.None) return this.finish(f, Verdict.Drop, Reason.Invalid);
     const cx = this.cx;
+    const now = this.now;
     cx.now = now;
     this.cache.now = now;
     this.limiter.now = now;
@@ -82,7 +89,8 @@ export class DecisionCore {
     // Learning: only from the owner speaking for itself (see docs/policy.md).
     const ownerSpeaks = sip !== 0 && f.ethSrc === f.senderMac && !this.env.isOwnIp4(st.index, sip);
     // `probe` rules: any ARP the owner sends on a probed interface says it is alive.
-    if (ownerSpeaks) this.probes.heard(st, false, 0, 0, 0, sip, f.senderMac, cx.now);
+    // heard() only on probed interfaces: its uint32/MAC/time arguments would be boxed per request.
+    if (ownerSpeaks && this.probes.probed[st.slot] === 1) this.probes.heard(st, false, 0, 0, 0, sip, f.senderMac, cx.now);
     if (f.kind === FrameKind.ArpReply) {
       if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.awaited(meta, 0, 0, 0, sip)))) {
         this.learn(meta, 0, 0, 0, sip, f.senderMac, cx);
@@ -94,7 +102,7 @@ export class DecisionCore {
     const probe = sip === 0;
     const announce = sip === tip;
     const res = this.res;
-    const sid = this.statics.find4(st.slot, tip);
+    const sid = this.statics.find4(st.slot, tip | 0); // int32: AddrTable.find compares int32
     if (sid >= 0) {
       if (probe) return this.finish(f, Verdict.Silent, Reason.Probe);
       if (announce) return this.finish(f, Verdict.Silent, Reason.SelfRequest);
@@ -135,7 +143,7 @@ export class DecisionCore {
     const sll = f.sourceLinkAddr;
     if (!dad && sll !== -1 && sll === f.ethSrc && isMulticast6(f.ip6Dst) && !this.env.isOwnIp6(st.index, src)) {
       this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx);
-      this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
+      if (this.probes.probed[st.slot] === 1) this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
     }
     if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(f, Verdict.Drop, Reason.Invalid);
     if (this.env.isOwnIp6(st.index, tgt)) return this.finish(f, Verdict.Silent, Reason.OwnAddress);
@@ -165,7 +173,7 @@ export class DecisionCore {
     if (isUnspecified6(tgt) || isMulticast6(tgt) || this.env.isOwnIp6(st.index, tgt)) return;
     const tlla = f.targetLinkAddr;
     // `probe` rules: the owner's advertisement (O=1, or the answer to our probe) says it is alive.
-    if ((tlla === -1 || tlla === f.ethSrc) && ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 || f.ethDst === cx.ourMac)) {
+    if (this.probes.probed[st.slot] === 1 && (tlla === -1 || tlla === f.ethSrc) && ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 || f.ethDst === cx.ourMac)) {
       this.probes.heard(st, true, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, f.ethSrc, cx.now);
     }
     if ((f.naFlags & NA_FLAG_SOLICITED) === 0) {
@@ -229,8 +237,15 @@ export class DecisionCore {
     if (this.cache.timeout <= 0) return;
     if (!forwarded && this.learnElsewhere !== null && this.learnElsewhere(meta, a0, a1, a2, a3, mac, cx.ourMac, cx.hwMac)) return;
     const g = this.guard;
-    if (!g.admit(meta, a0, a1, a2, a3, mac, cx.ourMac, cx.hwMac, now)) return;
-    const id = this.cache.learn(meta, a0, a1, a2, a3, mac, now);
+    // Doubles (MACs, now) go in cells and the words as int32 (`| 0`; the tables compare
+    // int32): as arguments to calls V8 does not inline they would be boxed, 16 B each.
+    const args = this.learnArgs;
+    args[LearnArg.Mac] = mac;
+    args[LearnArg.OurMac] = cx.ourMac;
+    args[LearnArg.HwMac] = cx.hwMac;
+    args[LearnArg.Now] = now;
+    if (!g.admitFrom(meta, a0 | 0, a1 | 0, a2 | 0, a3 | 0, args)) return;
+    const id = this.cache.learnFrom(meta, a0 | 0, a1 | 0, a2 | 0, a3 | 0, args);
     if (id < 0) return;
     if (g.newEntry) g.fresh(id);
     // Queued answers only ever wait for entries we were resolving or probing.

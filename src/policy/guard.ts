@@ -9,7 +9,7 @@
 // allocates, only when written).
 import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
-import type { CacheTimerSink, NeighborCache } from './cache';
+import { LearnArg, type CacheTimerSink, type NeighborCache } from './cache';
 import { KindIndex, RuleFlag, RuleWord, type InterfaceTable, type IfState } from './interfaces';
 import type { DecisionLog } from './log';
 import type { StaticTable } from './statics';
@@ -60,6 +60,8 @@ export class TakeoverGuard {
   badMacRefused = 0;
   /** Set by `admit()`: the key had no entry (the caller resets it with `fresh()` after learning). */
   newEntry = false;
+  /** `admit()`'s own LearnArg cells. */
+  private readonly args = new Float64Array(LearnArg.Size);
 
   /** Per cache entry: challenge slot or -1; moves in the current window (FROZEN); window start. */
   private readonly slotOf: Int32Array;
@@ -142,6 +144,20 @@ export class TakeoverGuard {
    * start a challenge to the old owner). A router's live entry changes only by expiry.
    */
   admit(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac, now: number): boolean {
+    const args = this.args;
+    args[LearnArg.Mac] = mac;
+    args[LearnArg.OurMac] = ourMac;
+    args[LearnArg.HwMac] = hwMac;
+    args[LearnArg.Now] = now;
+    return this.admitFrom(meta, a0, a1, a2, a3, args);
+  }
+
+  /** `admit()` with the MACs and now read from `args` (LearnArg cells; a double argument is boxed). */
+  admitFrom(meta: number, a0: number, a1: number, a2: number, a3: number, args: Float64Array): boolean {
+    const mac = args[LearnArg.Mac]!;
+    const ourMac = args[LearnArg.OurMac]!;
+    const hwMac = args[LearnArg.HwMac]!;
+    const now = args[LearnArg.Now]!;
     this.newEntry = false;
     if (!learnableMac(mac) || mac === ourMac || mac === hwMac) {
       this.badMacRefused++;

@@ -136,12 +136,12 @@ export class SourceLimiter {
     const o = slot * P_WORDS;
     if (o >= p.length) return true;
     const ifRate = p[o + 6]!;
-    if (ifRate > 0 && !this.ifReady(slot, 2, ifRate, p[o + 7]!)) return this.refuse(this.sendsLimited, LimitReason.Interface);
+    if (ifRate > 0 && !this.ifReady(slot, 2, o + 6)) return this.refuse(this.sendsLimited, LimitReason.Interface);
     const rate = p[o + 2]!;
     let e = -1;
     if (dstMac >= 0 && rate > 0) {
-      e = this.entry(K_MAC | slot, 0, 0, (dstMac / TWO32) >>> 0, dstMac >>> 0, -1);
-      if (!this.ready(e, 2, rate, p[o + 3]!)) return this.refuse(this.sendsLimited, LimitReason.Destination);
+      e = this.entry(K_MAC | slot, 0, 0, (dstMac / TWO32) | 0, dstMac | 0, -1);
+      if (!this.ready(e, 2, o + 2)) return this.refuse(this.sendsLimited, LimitReason.Destination);
     }
     if (ifRate > 0) this.ifBuckets[slot * 4 + 2]!--;
     if (e >= 0) this.fw[e * STRIDE_F + F_BUCKETS + 2]!--;
@@ -154,23 +154,22 @@ export class SourceLimiter {
     const o = slot * P_WORDS + b;
     if (o >= p.length) return true;
     const rate = p[o]!;
-    const burst = p[o + 1]!;
     const ifRate = p[o + 4]!;
     let em = -1;
     let ei = -1;
     if (rate > 0) {
       const mac = f.ethSrc;
-      em = this.entry(K_MAC | slot, 0, 0, (mac / TWO32) >>> 0, mac >>> 0, -1);
-      if (!this.ready(em, b, rate, burst)) return this.refuse(counters, LimitReason.SourceMac);
+      em = this.entry(K_MAC | slot, 0, 0, (mac / TWO32) | 0, mac | 0, -1);
+      if (!this.ready(em, b, o)) return this.refuse(counters, LimitReason.SourceMac);
       if (v6) {
         const s = f.ip6Src;
         if (!isUnspecified6(s)) ei = this.entry(K_IP6 | slot, s[0]!, s[1]!, s[2]!, s[3]!, em);
       } else if (f.senderIp !== 0) {
-        ei = this.entry(K_IP4 | slot, 0, 0, 0, f.senderIp, em);
+        ei = this.entry(K_IP4 | slot, 0, 0, 0, f.senderIp | 0, em);
       }
-      if (ei >= 0 && !this.ready(ei, b, rate, burst)) return this.refuse(counters, LimitReason.SourceIp);
+      if (ei >= 0 && !this.ready(ei, b, o)) return this.refuse(counters, LimitReason.SourceIp);
     }
-    if (ifRate > 0 && !this.ifReady(slot, b, ifRate, p[o + 5]!)) return this.refuse(counters, LimitReason.Interface);
+    if (ifRate > 0 && !this.ifReady(slot, b, o + 4)) return this.refuse(counters, LimitReason.Interface);
     if (em >= 0) this.fw[em * STRIDE_F + F_BUCKETS + b]!--;
     if (ei >= 0) this.fw[ei * STRIDE_F + F_BUCKETS + b]!--;
     if (ifRate > 0) this.ifBuckets[slot * 4 + b]!--;
@@ -182,8 +181,14 @@ export class SourceLimiter {
     return false;
   }
 
-  /** Refills bucket `b` of way `e` up to `burst` and says whether it holds a whole token. */
-  private ready(e: number, b: number, rate: number, burst: number): boolean {
+  // The helpers below take the offset `po` of (rate, burst) in `params`, and callers pass
+  // key words as int32 (`| 0`): a double or a uint32 >= 2^31 passed to a call V8 does not
+  // inline is boxed (16 B per request).
+
+  /** Refills bucket `b` of way `e` up to the burst at params[po + 1] (rate params[po]) and says whether it holds a whole token. */
+  private ready(e: number, b: number, po: number): boolean {
+    const rate = this.params[po]!;
+    const burst = this.params[po + 1]!;
     const k = e * STRIDE_F + F_BUCKETS + b;
     const bk = this.fw;
     const now = this.now;
@@ -193,7 +198,9 @@ export class SourceLimiter {
     return bk[k]! >= 1;
   }
 
-  private ifReady(slot: number, b: number, rate: number, burst: number): boolean {
+  private ifReady(slot: number, b: number, po: number): boolean {
+    const rate = this.params[po]!;
+    const burst = this.params[po + 1]!;
     const k = slot * 4 + b;
     const bk = this.ifBuckets;
     const now = this.now;

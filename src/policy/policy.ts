@@ -154,9 +154,19 @@ export class Policy implements CacheTimerSink {
     this.log.refresh();
   }
 
-  /** Decides about one frame received on interface `ifIndex` (index in config.interfaces) at `now` (seconds). */
-  handle(f: FrameView, ifIndex: number, now: number): Decision {
-    return this.core.handle(f, ifIndex, now);
+  /**
+   * Decides about one frame received on interface `ifIndex` (index in config.interfaces) at
+   * `now` (seconds); without `now`, at the time last given to `setNow` (the pipeline's way:
+   * once per batch, so no double is passed, and boxed, per request).
+   */
+  handle(f: FrameView, ifIndex: number, now?: number): Decision {
+    if (now !== undefined) this.core.now = now;
+    return this.core.handle(f, ifIndex);
+  }
+
+  /** The time (seconds) of the frames the next `handle()` calls decide. */
+  setNow(now: number): void {
+    this.core.now = now;
   }
 
   /** The pipeline withheld the answer in `d` (HA standby): it counts as Reason.Standby, not as answered. */

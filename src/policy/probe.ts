@@ -59,7 +59,8 @@ export class ProbeQueue {
   wired = 0;
   routes: HostRouteSink | null = null;
   /** Per slot: 1 when some rule probes on it; the longest `alive` of those rules. */
-  private probed = new Uint8Array(0);
+  /** Per interface slot: 1 when some rule probes it (read by the core before calling `heard`). */
+  probed = new Uint8Array(0);
   private aliveBySlot = new Float64Array(0);
   private absentBySlot = new Float64Array(0);
   private tokens = new Float64Array(0);
