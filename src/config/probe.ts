@@ -1,7 +1,9 @@
 // The `probe IFACE [autowire] [alive SECONDS] [absent SECONDS]` action, and the whole-file
 // step that links each probe rule to the interface it asks on: that interface must be an
 // `interface` block of the same file (its ring sends the probes and hears the replies), and
-// it learns which target prefixes are asked for on it (its filter passes their replies).
+// it learns which target prefixes are asked for on it (its filter passes their replies). A
+// probe interface without a block is a link without link layer (tun, WireGuard, PPP): there
+// a target counts as alive when the kernel routes it through that link.
 import { explainIfName } from './ifname';
 import { DEFAULT_PROBE_ABSENT, DEFAULT_PROBE_ALIVE, PROBE_OPTIONS, isOneOf } from './keywords';
 import type { Tok } from './lexer';
@@ -47,8 +49,12 @@ export function linkProbes(r: Reporter, config: Config): void {
       const down = byName.get(name);
       if (name === ifc.name) {
         r.failAt('E_CONFIG_VALUE', rule.pos, `'probe ${name}'`, `another interface than the one the rule is in (the request came on ${name})`);
+      } else if (!down && rule.action.probe.autowire) {
+        r.failAt('E_CONFIG_VALUE', rule.pos, `'probe ${name} autowire'`, `an interface with its own 'interface ${name}' block (its ring sends the probes and hears the answers; without one, on a tun/WireGuard/PPP link, the target must be routed there already)`);
       } else if (!down) {
-        r.failAt('E_CONFIG_VALUE', rule.pos, `'probe ${name}'`, `an interface with its own 'interface ${name}' block (its ring sends the probes and hears the answers)`);
+        // No block: a link without link layer (no ARP/ND to probe with): the kernel's route
+        // through it says the host is there. `check` refuses an existing link that has one.
+        rule.action.probe.viaRoute = true;
       } else {
         (down.probed ??= []).push(rule.target);
         // An empty block is what a probed interface needs: its "never answers" warning is noise.

@@ -143,6 +143,10 @@ ACTION:
                   there is answered for 'alive' s (default 120); one that did not
                   reply is left unanswered, and not asked for again, for 'absent'
                   s (default 30): a scan costs one probe per address per 'absent'.
+                  Without an 'interface IFACE' block, IFACE is a link without
+                  link layer (tun, WireGuard, PPP: no ARP/ND to probe with): a
+                  target is alive while the kernel routes it through IFACE
+                  (no probe is sent; 'autowire' needs a block)
                   At most 100 probes/s per IFACE. autowire: a host route (/32,
                   /128) via IFACE while the target is alive, 'proto 78'
                   (ip route show proto 78); every proto 78 route is removed at

@@ -108,8 +108,13 @@ export type RuleAction =
 
 /** `probe IFACE [autowire] [alive SECONDS] [absent SECONDS]`: ask for the target on IFACE first. */
 export interface ProbeAction {
-  /** The interface the target is asked for on (an `interface` block of the same file). */
+  /**
+   * The interface the target is asked for on: an `interface` block of the same file, or, without
+   * one, a link without link layer (tun, WireGuard, PPP): then the kernel's route decides.
+   */
   iface: string;
+  /** Set by the whole-file checks: IFACE has no `interface` block: alive = routed through IFACE. */
+  viaRoute?: boolean;
   /** Install a host route (/32, /128) via IFACE while the target is known alive. */
   autowire: boolean;
   /** Seconds a target found alive is answered without asking again. */

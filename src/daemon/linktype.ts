@@ -3,7 +3,7 @@
 // exists and at ring open otherwise (it may appear later). The link type comes from
 // rtnetlink (KernelLink.type, ifi_type) when the daemon has it, else from sysfs.
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config/types';
+import { ActionKind, type Config } from '../config/types';
 import { captureRefusal, hasNoLinkLayer } from '../net/linktype';
 import type { KernelLink } from '../netlink/kernel';
 
@@ -43,6 +43,18 @@ export function linkTypeErrors(config: Config, typeOf: (name: string) => number 
     const type = typeOf(c.name);
     const why = type === null ? undefined : captureRefusal(c.name, type);
     if (why) out.push({ interface: c.name, line: c.pos.line, column: c.pos.column, message: `${config.file}:${c.pos.line}:${c.pos.column}: ${why}` });
+    for (const rule of c.rules) {
+      if (rule.action.kind !== ActionKind.Probe || rule.action.probe.viaRoute !== true) continue;
+      // A probe interface without a block must be a link without link layer (or not exist yet).
+      const name = rule.action.probe.iface;
+      const t = typeOf(name);
+      if (t === null || hasNoLinkLayer(t)) continue;
+      const { line, column } = rule.pos;
+      out.push({
+        interface: name, line, column,
+        message: `${config.file}:${line}:${column}: found 'probe ${name}', expected an interface with its own 'interface ${name}' block: ${name} has a link layer (type ${t}), so probes go out on its ring`,
+      });
+    }
   }
   return out;
 }

@@ -135,6 +135,7 @@ export class ProbeQueue {
    * is alive on the probed interface (then the caller answers with our MAC), else why not.
    */
   resolve(f: FrameView, st: IfState, ri: number, p: ProbeAction, v6: boolean, now: number): Reason {
+    if (p.viaRoute === true) return this.routedThrough(f, st, p.iface, v6);
     const slot = this.ifaces.slots.get(p.iface);
     const down = slot === undefined ? undefined : this.ifaces.bySlot(slot);
     if (down === undefined) return Reason.ProbeAbsent;
@@ -158,6 +159,12 @@ export class ProbeQueue {
     this.absent.put(w0, a0, a1, a2, a3, now + st.cfg.timeout, now + st.cfg.timeout + p.absent, now);
     this.sendProbe(down, v6, a0, a1, a2, a3);
     return Reason.Probing;
+  }
+
+  /** A probe on a link without link layer (no ARP/ND there): alive when the kernel routes the target through it. */
+  private routedThrough(f: FrameView, st: IfState, iface: string, v6: boolean): Reason {
+    const via = v6 ? this.env.routeInterface(Family.V6, f.target, st.index) : this.env.routeInterface(Family.V4, f.targetIp, st.index);
+    return via === iface ? Reason.Rule : Reason.ProbeAbsent;
   }
 
   /** An ARP or NA on interface `st` in which the owner of (v6, a0..a3) speaks for itself, with `mac`. */

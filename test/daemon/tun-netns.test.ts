@@ -113,3 +113,23 @@ test('an interface block naming a tun device: check and run say it has no link l
   assert.ok(d.logs.some((l) => l.event === 'ring_open' && l.interface === 'bx0'), d.describe());
   assert.ok(!d.logs.some((l) => l.event === 'ring_open' && l.interface === down), 'no ring on the tunnel');
 });
+
+test('tun downstream: probe on a link without link layer falls back to the route through it', { skip, timeout: 60_000 }, async (t) => {
+  const s = setup(t, 'tpr', (lab, box, name) => {
+    lab.exec(box, 'ip', ['tuntap', 'add', 'mode', 'tun', 'name', name]);
+    return true;
+  })!;
+  const { lab, dir, up, box, down } = s;
+  const config = join(dir, 'neighproxy.conf');
+  // No 'interface' block for the tunnel (it could not have one): the probe asks its route.
+  writeFileSync(config, `interface bx0\n rule 198.51.100.0/24 203.0.113.0/24 verbose probe ${down}\n rule ::/0 2001:db8:7::/64 verbose probe ${down}\nend\n`);
+  const d = new DaemonProcess(lab, box, ['--config', config, '--no-control', '--tick', '50']);
+  t.after(() => { void d.signal('SIGTERM').catch(() => {}); });
+  await d.started();
+  assert.equal(await kernelResolve(lab, up, 'u0', '203.0.113.9', 6000), BOX_MAC, d.describe());
+  assert.equal(await kernelResolve(lab, up, 'u0', '2001:db8:7::9', 6000), BOX_MAC, `IPv6\n${d.describe()}`);
+  lab.exec(box, 'ip', ['route', 'del', '203.0.113.0/24', 'dev', down]);
+  assert.equal(await kernelResolve(lab, up, 'u0', '203.0.113.20', 2500), undefined, `not routed through ${down}: not answered\n${d.describe()}`);
+  assert.ok(d.logs.some((l) => l.reason === 'probe_absent'), d.describe());
+  assert.ok(!d.logs.some((l) => l.event === 'ring_open' && l.interface === down), 'no ring on the tunnel');
+});

@@ -41,3 +41,12 @@ test('check errors point at the interface block; ring open is refused with E_LIN
   assert.equal(open('absent0', {}), 'absent0', 'unknown type: the ring open says what is wrong');
   assert.equal(opened, 2);
 });
+
+test('a probe interface without a block must be a link without link layer: check refuses one with a link layer', () => {
+  const text = 'interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe tun0\n rule 0.0.0.0/0 198.51.100.0/24 probe eth5\n rule 0.0.0.0/0 203.0.113.0/24 probe gone0\nend\n';
+  const { config } = parseConfig(text, 'p.conf');
+  const types: Record<string, number> = { up0: ARPHRD_ETHER, tun0: ARPHRD_NONE, eth5: ARPHRD_ETHER };
+  const errs = linkTypeErrors(config, (n) => types[n] ?? null);
+  assert.deepEqual(errs.map((e) => [e.interface, e.line, e.column]), [['eth5', 3, 2]], 'tun0 is fine, an absent link may appear later');
+  assert.match(errs[0]!.message, /^p\.conf:3:2: found 'probe eth5', expected an interface with its own 'interface eth5' block: eth5 has a link layer/);
+});

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatConfig } from '../../src/config/format';
 import { parseConfig } from '../../src/config/parse';
+import { ActionKind } from '../../src/config/types';
 import { Family, formatIp4, formatIp6, type Ip4, type Ip6 } from '../../src/net/addr';
 import { Policy } from '../../src/policy';
 import { REASON_NAMES, Verdict } from '../../src/policy/decision';
@@ -176,7 +177,9 @@ test('probe: export and import keep entries with their remaining lifetimes (warm
 });
 
 test('config: probe needs another configured interface; options parse and format back', () => {
-  assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan9\nend\n', 't.conf'), /t\.conf:2:2: found 'probe lan9', expected an interface with its own 'interface lan9' block/);
+  assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan9 autowire\nend\n', 't.conf'), /t\.conf:2:2: found 'probe lan9 autowire', expected an interface with its own 'interface lan9' block/);
+  const tun = parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe tun9\nend\n', 't.conf').config.interfaces[0]!.rules[0]!.action;
+  assert.ok(tun.kind === ActionKind.Probe && tun.probe.viaRoute === true, 'no block: a link without link layer, decided by its route');
   assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe up0\nend\n', 't.conf'), /another interface/);
   assert.throws(() => parseConfig('interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan0 sometimes\nend\ninterface lan0\nend\n', 't.conf'), /probe option/);
   const { config, warnings } = parseConfig(CONF, 't.conf');
@@ -188,4 +191,22 @@ test('config: probe needs another configured interface; options parse and format
   const text = formatConfig(config);
   assert.match(text, /probe lan0 autowire alive 120 absent 30/);
   assert.deepEqual(parseConfig(text, 't.conf').config.interfaces[0]!.rules.map((r) => r.action), config.interfaces[0]!.rules.map((r) => r.action), 'round trip');
+});
+
+test('probe on a link without link layer (no interface block): the kernel route through it decides, nothing is sent', () => {
+  const text = 'interface up0\n rule 0.0.0.0/0 192.0.2.0/24 probe tun0\n rule ::/0 2001:db8:1::/64 probe tun0\nend\n';
+  const { env, out, policy, ask4, ask6 } = rig(text);
+  env.routes.set('192.0.2.0/25', 'tun0');
+  env.routes.set('192.0.2.128/25', 'eth7');
+  env.routes.set('2001:db8:1::/80', 'tun0');
+  const routed = ask4('192.0.2.10', 1);
+  assert.equal(routed.verdict, Verdict.Answer, 'routed through tun0: answered at once');
+  assert.equal(routed.answerMac, UP);
+  const elsewhere = ask4('192.0.2.200', 1);
+  assert.equal(elsewhere.verdict, Verdict.Silent, 'routed through another link: not alive behind tun0');
+  assert.equal(REASON_NAMES[elsewhere.reason], 'probe_absent');
+  assert.equal(REASON_NAMES[ask6('2001:db8:1:0:1::5', 1).reason], 'probe_absent', 'no route at all');
+  assert.equal(ask6('2001:db8:1::5', 1).verdict, Verdict.Answer);
+  assert.deepEqual(out.take(), [], 'no probe is sent on a link without ARP/ND');
+  assert.equal(policy.probes.stats(1).sent, 0);
 });
