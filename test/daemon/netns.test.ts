@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { METRICS_LIMITS } from '../../src/daemon/limits';
 import { Lab, needsNetns } from '../helpers/netns';
 import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
 import { DaemonProcess, kernelResolve, BIN } from './fixtures/daemon';
@@ -123,6 +124,8 @@ describe('daemon in namespaces', { skip }, () => {
     const failed = await d.waitLog((l) => l.event === 'reload_failed', 3000, mark);
     assert.match(String(failed.msg), /neighproxy\.conf:5:\d+/);
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.34'), ROUTER_MAC, 'old rules still answer');
+    // A scrape within renderCacheMs of the last one gets the same render: wait past it.
+    await new Promise((r) => setTimeout(r, METRICS_LIMITS.renderCacheMs + 100));
     const after = scrape(lab, router, 9469);
     assert.equal(after.get('neighproxy_reloads_total{result="failed"}'), 1);
     assert.equal(after.get('neighproxy_config_last_reload_successful'), 0);
