@@ -4,10 +4,9 @@
 // Same rules as the learned section (warm.ts): expiries against the wall clock, every field
 // checked, bounded counts; the policy then refuses entries of interfaces no longer
 // configured or no longer probed, and expired ones (ProbeQueue.importEntries).
-import { explainIfName } from '../config/ifname';
 import { formatIp4, formatIp6 } from '../net/addr';
 import type { ProbeRecord } from '../policy/probe';
-import { StateFileError } from './state-file';
+import { decodeEntrySection, encodeEntrySection, type Refuse } from './state-section';
 
 export const PROBES_SECTION = 'probes';
 /** Bytes per entry (see encodeProbes). */
@@ -24,23 +23,8 @@ const TWO32 = 0x1_0000_0000;
  * f64 expiry in wall-clock seconds.
  */
 export function encodeProbes(records: readonly ProbeRecord[], wallNow: number): Uint8Array {
-  const names = [...new Set(records.map((r) => r.iface))];
-  const nameBytes = names.map((n) => Buffer.from(n, 'utf8'));
-  const head = 4 + nameBytes.reduce((s, b) => s + 1 + b.length, 0) + 4;
-  const b = Buffer.alloc(head + ENTRY * records.length);
-  b.writeUInt16LE(ENTRY, 0);
-  b.writeUInt16LE(names.length, 2);
-  let o = 4;
-  for (const nb of nameBytes) {
-    b.writeUInt8(nb.length, o);
-    nb.copy(b, o + 1);
-    o += 1 + nb.length;
-  }
-  b.writeUInt32LE(records.length, o);
-  o += 4;
-  const index = new Map(names.map((n, i) => [n, i]));
-  for (const r of records) {
-    b.writeUInt16LE(index.get(r.iface)!, o);
+  return encodeEntrySection(ENTRY, records, (r) => r.iface, (b, o, r, nameIndex) => {
+    b.writeUInt16LE(nameIndex, o);
     b.writeUInt8(r.table === 'alive' ? 0 : 1, o + 2);
     b.writeUInt8(r.family, o + 3);
     const hasMac = r.table === 'alive' && r.mac >= 0;
@@ -51,39 +35,15 @@ export function encodeProbes(records: readonly ProbeRecord[], wallNow: number): 
       b.writeUInt32BE(r.mac % TWO32, o + 26);
     }
     b.writeDoubleLE(wallNow + r.remaining, o + 32);
-    o += ENTRY;
-  }
-  return b;
+  });
 }
 
 /** Decodes a probes section, lifetimes left at `wallNow`. Throws StateFileError('malformed') on any bad field. */
 export function decodeProbes(body: Uint8Array, wallNow: number): ProbeRecord[] {
-  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const bad = (why: string): never => { throw new StateFileError('malformed', `probes section: ${why}`); };
-  if (b.length < 8) bad('shorter than its header');
-  if (b.readUInt16LE(0) !== ENTRY) bad(`entries of ${b.readUInt16LE(0)} bytes, expected ${ENTRY}`);
-  const nNames = b.readUInt16LE(2);
-  const names: string[] = [];
-  let o = 4;
-  for (let i = 0; i < nNames; i++) {
-    if (o + 1 > b.length || o + 1 + b[o]! > b.length) bad('interface names run past the section');
-    const name = b.toString('utf8', o + 1, o + 1 + b[o]!);
-    const why = name === '' ? 'empty' : explainIfName(name);
-    if (why) bad(`interface name '${name}' is not ${why}`);
-    names.push(name);
-    o += 1 + b[o]!;
-  }
-  if (o + 4 > b.length) bad('no entry count');
-  const count = b.readUInt32LE(o);
-  o += 4;
-  if (count > MAX_ENTRIES) bad(`${count} entries, the most is ${MAX_ENTRIES}`);
-  if (b.length - o !== count * ENTRY) bad(`${b.length - o} bytes for ${count} entries of ${ENTRY}`);
-  const out: ProbeRecord[] = [];
-  for (let i = 0; i < count; i++, o += ENTRY) out.push(recordAt(b, o, names, wallNow, bad));
-  return out;
+  return decodeEntrySection(body, 'probes', ENTRY, MAX_ENTRIES, (b, o, names, bad) => recordAt(b, o, names, wallNow, bad));
 }
 
-function recordAt(b: Buffer, o: number, names: string[], wallNow: number, bad: (why: string) => never): ProbeRecord {
+function recordAt(b: Buffer, o: number, names: readonly string[], wallNow: number, bad: Refuse): ProbeRecord {
   const ni = b.readUInt16LE(o);
   if (ni >= names.length) bad(`entry names interface #${ni} of ${names.length}`);
   const tbl = b[o + 2]!;

@@ -7,12 +7,12 @@
 import { accessSync, constants, existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Family, type Ip6 } from '../net/addr';
-import { explainIfName } from '../config/ifname';
 import type { Config } from '../config/types';
 import type { ProbeImportResult, ProbeRecord } from '../policy/probe';
 import type { ImportResult, LearnedEntry } from '../policy/warm';
 import type { Logger } from './log';
 import { decodeState, encodeState, readStateFile, StateFileError, writeFileAtomic } from './state-file';
+import { decodeEntrySection, encodeEntrySection, type Refuse } from './state-section';
 import { decodeProbes, encodeProbes, PROBES_SECTION } from './warm-probes';
 
 /** The section of the learned cache. Probe caches add their own sections beside it. */
@@ -49,23 +49,8 @@ export function stateFileOf(config: Config, env: NodeJS.ProcessEnv = process.env
  * 2 zero bytes, f64 expiry in wall-clock seconds.
  */
 export function encodeLearned(entries: readonly LearnedEntry[], now: number, wallNow: number): Uint8Array {
-  const names = [...new Set(entries.map((e) => e.interface))];
-  const nameBytes = names.map((n) => Buffer.from(n, 'utf8'));
-  const head = 4 + nameBytes.reduce((s, b) => s + 1 + b.length, 0) + 4;
-  const b = Buffer.alloc(head + ENTRY * entries.length);
-  b.writeUInt16LE(ENTRY, 0);
-  b.writeUInt16LE(names.length, 2);
-  let o = 4;
-  for (const nb of nameBytes) {
-    b.writeUInt8(nb.length, o);
-    nb.copy(b, o + 1);
-    o += 1 + nb.length;
-  }
-  b.writeUInt32LE(entries.length, o);
-  o += 4;
-  const index = new Map(names.map((n, i) => [n, i]));
-  for (const e of entries) {
-    b.writeUInt16LE(index.get(e.interface)!, o);
+  return encodeEntrySection(ENTRY, entries, (e) => e.interface, (b, o, e, nameIndex) => {
+    b.writeUInt16LE(nameIndex, o);
     b.writeInt16LE(e.vlan, o + 2);
     b.writeUInt8(e.address.family === Family.V6 ? 6 : 4, o + 4);
     if (e.address.family === Family.V6) for (let w = 0; w < 4; w++) b.writeUInt32BE(e.address.v6[w]! >>> 0, o + 8 + 4 * w);
@@ -73,39 +58,15 @@ export function encodeLearned(entries: readonly LearnedEntry[], now: number, wal
     b.writeUInt16BE(Math.floor(e.mac / TWO32), o + 24);
     b.writeUInt32BE(e.mac % TWO32, o + 26);
     b.writeDoubleLE(wallNow + (e.expires - now), o + 32);
-    o += ENTRY;
-  }
-  return b;
+  });
 }
 
 /** Decodes a learned section, expiries back on the policy clock. Throws StateFileError('malformed') on any bad field. */
 export function decodeLearned(body: Uint8Array, now: number, wallNow: number): LearnedEntry[] {
-  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const bad = (why: string): never => { throw new StateFileError('malformed', `learned section: ${why}`); };
-  if (b.length < 8) bad('shorter than its header');
-  if (b.readUInt16LE(0) !== ENTRY) bad(`entries of ${b.readUInt16LE(0)} bytes, expected ${ENTRY}`);
-  const nNames = b.readUInt16LE(2);
-  const names: string[] = [];
-  let o = 4;
-  for (let i = 0; i < nNames; i++) {
-    if (o + 1 > b.length || o + 1 + b[o]! > b.length) bad('interface names run past the section');
-    const name = b.toString('utf8', o + 1, o + 1 + b[o]!);
-    const why = name === '' ? 'empty' : explainIfName(name);
-    if (why) bad(`interface name '${name}' is not ${why}`);
-    names.push(name);
-    o += 1 + b[o]!;
-  }
-  if (o + 4 > b.length) bad('no entry count');
-  const count = b.readUInt32LE(o);
-  o += 4;
-  if (count > MAX_ENTRIES) bad(`${count} entries, the most is ${MAX_ENTRIES}`);
-  if (b.length - o !== count * ENTRY) bad(`${b.length - o} bytes for ${count} entries of ${ENTRY}`);
-  const out: LearnedEntry[] = [];
-  for (let i = 0; i < count; i++, o += ENTRY) out.push(learnedAt(b, o, names, now, wallNow, bad));
-  return out;
+  return decodeEntrySection(body, 'learned', ENTRY, MAX_ENTRIES, (b, o, names, bad) => learnedAt(b, o, names, now, wallNow, bad));
 }
 
-function learnedAt(b: Buffer, o: number, names: string[], now: number, wallNow: number, bad: (why: string) => never): LearnedEntry {
+function learnedAt(b: Buffer, o: number, names: readonly string[], now: number, wallNow: number, bad: Refuse): LearnedEntry {
   const ni = b.readUInt16LE(o);
   if (ni >= names.length) bad(`entry names interface #${ni} of ${names.length}`);
   const vlan = b.readInt16LE(o + 2);
