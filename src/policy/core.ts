@@ -22,6 +22,16 @@ import type { PolicyEnvironment } from './types';
 /** Hands a learn to the worker that owns the key; false to learn it here. */
 export type LearnElsewhere = (meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, ourMac: Mac, hwMac: Mac) => boolean;
 
+/**
+ * Workers: the reply to a query may reach another worker than the one that sent it (the
+ * fanout hands a reply to the owner of the address it is about). `asked` is told of every
+ * query before it leaves; `awaited` says another worker awaits a reply for the key.
+ */
+export interface SharedAwaits {
+  asked(meta: number, a0: number, a1: number, a2: number, a3: number): void;
+  awaited(meta: number, a0: number, a1: number, a2: number, a3: number): boolean;
+}
+
 export class DecisionCore {
   /** The reusable decision `handle()` returns. */
   readonly decision = new Decision();
@@ -37,6 +47,8 @@ export class DecisionCore {
    * it is learned there (learnForwarded) and not here; null with one worker.
    */
   learnElsewhere: LearnElsewhere | null = null;
+  /** Workers: queries other workers sent (their replies come here); null with one worker. */
+  awaitShared: SharedAwaits | null = null;
   /**
    * The time (seconds) of the frames `handle()` decides, set once per batch: a double
    * passed as an argument to a call V8 does not inline is boxed (16 B per request).
@@ -216,9 +228,10 @@ export class DecisionCore {
     return flags;
   }
 
-  /** A reply to the key may be learned: we resolve or refresh it, or the guard probes its owner. */
+  /** A reply to the key may be learned: we (or, with workers, another worker) resolve or refresh it, or the guard probes its owner. */
   private awaited(meta: number, a0: number, a1: number, a2: number, a3: number): boolean {
-    return this.cache.awaitingReply(meta, a0, a1, a2, a3) || this.guard.awaiting(meta, a0, a1, a2, a3);
+    return this.cache.awaitingReply(meta, a0, a1, a2, a3) || this.guard.awaiting(meta, a0, a1, a2, a3)
+      || (this.awaitShared !== null && this.awaitShared.awaited(meta, a0, a1, a2, a3));
   }
 
   /** A learn another worker saw for a key this one owns (what `learnElsewhere` took there). */

@@ -18,7 +18,7 @@ import type { FrameView } from '../wire/view';
 import type { Config } from '../config/types';
 import { MAX_STATICS } from '../config/limits';
 import { NeighborCache, type CacheTimerSink } from './cache';
-import { DecisionCore, type LearnElsewhere } from './core';
+import { DecisionCore, type LearnElsewhere, type SharedAwaits } from './core';
 import { TakeoverGuard } from './guard';
 import { Reason, type Decision } from './decision';
 import { InterfaceTable, type IfState } from './interfaces';
@@ -194,6 +194,12 @@ export class Policy implements CacheTimerSink {
   /** Workers: learns of keys another worker owns go through `hook` (src/daemon/workers); null = learn here. */
   setLearnElsewhere(hook: LearnElsewhere | null): void {
     this.core.learnElsewhere = hook;
+  }
+
+  /** Workers: queries whose replies may reach another worker, and theirs that reach this one; null = none. */
+  setSharedAwaits(shared: SharedAwaits | null): void {
+    this.core.awaitShared = shared;
+    this.redirects.awaitShared = shared;
   }
 
   /** Workers: a learn forwarded by the worker that saw the frame, for a key this policy owns. */

@@ -15,6 +15,7 @@ import type { IfState, InterfaceTable } from './interfaces';
 import { PendingAnswers } from './pending';
 import type { SourceLimiter } from './limiter';
 import type { PolicyEnvironment, PolicyOutput } from './types';
+import type { SharedAwaits } from './core';
 
 export const ALL_NODES_MAC = 0x333300000001;
 export const ALL_NODES = new Uint32Array([0xff020000, 0, 0, 1]);
@@ -25,6 +26,8 @@ export class RedirectQueue implements CacheTimerSink {
   answered = 0;
   /** Resolution retries not sent: no answer waited for them any more. */
   retriesSkipped = 0;
+  /** Workers: told of every query before it leaves (core.ts SharedAwaits); null with one worker. */
+  awaitShared: SharedAwaits | null = null;
   private readonly dip = newIp6();
   private readonly tgt = newIp6();
 
@@ -131,6 +134,7 @@ export class RedirectQueue implements CacheTimerSink {
 
   /** ARP request or NS for the key; broadcast / solicited-node when `dstMac` is -1. */
   private sendQuery(ifIndex: number, vlan: number, meta: number, a0: number, a1: number, a2: number, a3: number, dstMac: number, ourMac: Mac): void {
+    if (this.awaitShared !== null) this.awaitShared.asked(meta, a0, a1, a2, a3);
     if (metaIsV6(meta)) {
       const t = this.tgt;
       t[0] = a0;

@@ -73,7 +73,8 @@ export class LearnForwarder {
     }
   }
 
-  private isRouter(a0: number, a1: number, a2: number, a3: number): boolean {
+  /** Whether the key words are a redirect router's (of any interface). */
+  isRouter(a0: number, a1: number, a2: number, a3: number): boolean {
     const list = this.routers.get(a3);
     if (list === undefined) return false;
     for (const k of list) if (k[0] === a0 && k[1] === a1 && k[2] === a2) return true;

@@ -8,6 +8,7 @@ import { WORKERS_DEFAULT_CAP } from '../../config/keywords';
 import type { Config } from '../../config/types';
 import type { InterfaceStats } from '../../pipeline/stats';
 import type { Logger } from '../log';
+import { RouterAwaits } from './awaits';
 import { RingTurns } from './ordering';
 import type { WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest, WorkerStarted } from './protocol';
 
@@ -56,6 +57,8 @@ export class WorkerPool {
     this.count = opts.count;
     const n = opts.count;
     const turns = RingTurns.buffer();
+    const awaits = RouterAwaits.buffer();
+    const epochMs = Date.now();
     const groupBase = (process.pid * 0x9e37) & 0xffff;
     const peers: (MessagePort | undefined)[][] = Array.from({ length: n }, () => new Array<MessagePort | undefined>(n));
     for (let i = 0; i < n; i++) {
@@ -71,7 +74,7 @@ export class WorkerPool {
       this.ports.push(ch.port1);
       const init: WorkerInit & { neighproxyWorker: true } = {
         neighproxyWorker: true, index: i, count: n, config: opts.config, logLevel: opts.logLevel,
-        tickMs: opts.tickMs, linkPollMs: opts.linkPollMs, groupBase, turns, replies: this.replies.buffer as SharedArrayBuffer,
+        tickMs: opts.tickMs, linkPollMs: opts.linkPollMs, groupBase, turns, awaits, epochMs, replies: this.replies.buffer as SharedArrayBuffer,
         control: ch.port2, peers: peers[i]!,
       };
       const w = new Worker(join(__dirname, 'thread.js'), { workerData: init, transferList: [ch.port2, ...peers[i]!.filter((p): p is MessagePort => p !== undefined)] });

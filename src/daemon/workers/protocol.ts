@@ -50,6 +50,10 @@ export interface WorkerInit {
   groupBase: number;
   /** Int32Array over a SharedArrayBuffer: ring-open turns (ordering.ts). */
   turns: SharedArrayBuffer;
+  /** Int32Array(AWAIT_SLOTS): queries awaiting a reply another worker receives (awaits.ts). */
+  awaits: SharedArrayBuffer;
+  /** Date.now() when the pool started: the awaits' clock origin, the same in every worker. */
+  epochMs: number;
   /** Int32Array(1): replies answered, for the main thread's wait. */
   replies: SharedArrayBuffer;
   control: MessagePort;

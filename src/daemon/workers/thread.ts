@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../log';
 import type { DaemonDeps, PolicyCore } from '../ports';
 import { DaemonPolicy, realDeps } from '../real';
 import { ringOpenOptions } from '../ringsize';
+import { RouterAwaits } from './awaits';
 import { LearnForwarder } from './forward';
 import { fanoutGroup } from './hash';
 import { RingTurns } from './ordering';
@@ -37,6 +38,7 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
   const base = realDeps(log);
   const turns = new RingTurns(init.turns, init.index, init.count);
   const program = fanoutProgram();
+  const awaits = new RouterAwaits(init.awaits, init.epochMs, init.index, init.count, (a0, a1, a2, a3) => forwarder.isRouter(a0, a1, a2, a3));
   let policy: DaemonPolicy | null = null;
   return {
     ...base,
@@ -51,6 +53,8 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
       const p = new DaemonPolicy(config, env, init.index === 0 ? output : quietAnnouncements(output), logger);
       p.setLearnElsewhere(forwarder.hook);
       forwarder.setRouters(config);
+      // A router's reply reaches its owner worker, whoever asked (awaits.ts).
+      p.setSharedAwaits(awaits);
       // The state file holds every worker's entries: each takes back those it owns (as learning does).
       const importLearned = p.importLearned.bind(p);
       p.importLearned = (c, entries, now) => importLearned(c, entries.filter((e) => owned(init, e.address)), now);
