@@ -215,14 +215,17 @@ export function parseConfig(text: string, file: string): { config: Config; warni
 
 /** Reads and parses a file; an unreadable file is E_CONFIG_IO with `.osCode` = errno name. */
 export function loadConfig(path: string): { config: Config; warnings: ConfigWarning[] } {
-  let text: string;
+  return parseConfig(readConfigText(path), path);
+}
+
+/** The text of a configuration file; an unreadable file is E_CONFIG_IO (as loadConfig). */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const os = e.code ?? 'EIO';
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new ConfigError('E_CONFIG_IO', path, 0, 0, `${path}: cannot read configuration: ${os} (${why})`, os);
   }
-  return parseConfig(text, path);
 }

@@ -2,6 +2,7 @@
 // rtnetlink, MLD joins and reloads, and holds no ring. Its policy is a proxy that asks
 // the workers (pool.ts); its rings are placeholders that say the interface is captured
 // (by the workers). With one worker nothing here is used: the daemon runs as before.
+import { parseConfig, readConfigText } from '../../config/parse';
 import type { Config } from '../../config/types';
 import type { TxWriter } from '../../engine/types';
 import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
@@ -38,7 +39,8 @@ function failures(replies: ReturnType<WorkerPool['request']>): string[] {
 
 /** PolicyCore over the workers: every change reaches all of them before the call returns. */
 export class WorkersPolicy implements PolicyCore {
-  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger) {}
+  /** `textOf`: the text the main thread read and checked for a configuration (workers parse that, never the file). */
+  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger, private readonly textOf: (c: Config) => string | undefined) {}
 
   handle(): Decision {
     throw new Error('the main thread decides nothing with workers');
@@ -50,7 +52,9 @@ export class WorkersPolicy implements PolicyCore {
     if (workersOf(config) !== this.pool.count) {
       this.log.warn({ event: 'workers_changed', running: this.pool.count, configured: workersOf(config) }, `'workers' changed: ${this.pool.count} keep running until the next start`);
     }
-    const replies = this.pool.request({ type: 'reload' });
+    const text = this.textOf(config);
+    if (text === undefined) throw new Error('internal: no configuration text for the workers (it was not read by this thread)');
+    const replies = this.pool.request({ type: 'reload', text });
     const bad = failures(replies).concat(replies.flatMap((r, i) => (r?.ok && r.value === false ? [`worker ${i}: its reload failed (see its log)`] : [])));
     this.config = config;
     if (bad.length > 0) throw new Error(bad.join('; '));
@@ -127,16 +131,32 @@ export interface WorkerHooks {
  * The daemon's dependencies with `workers N`: when the loaded configuration asks for more
  * than one, createPolicy starts the workers and the main thread's rings are placeholders.
  */
-export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOptions, 'count'>, log: Logger): D & WorkerHooks {
+export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOptions, 'count' | 'configText'>, log: Logger): D & WorkerHooks {
   let pool: WorkerPool | null = null;
+  // The file is read once, here: the workers get the same text at start and at each
+  // reload (a file changed between two reads could otherwise split them).
+  const texts = new WeakMap<Config, string>();
   return {
     ...base,
+    loadConfig: (path) => {
+      const text = readConfigText(path);
+      const loaded = parseConfig(text, path);
+      texts.set(loaded.config, text);
+      return loaded;
+    },
+    // With workers a reload loads here, in line (this thread answers no frames); the
+    // reload worker would read the file a second time.
+    get prepareConfig() {
+      return pool === null ? base.prepareConfig : undefined;
+    },
     createPolicy: (config, env, output, logger) => {
       const n = workersOf(config);
       if (n <= 1) return base.createPolicy(config, env, output, logger);
-      pool = new WorkerPool({ ...opts, count: n }, log);
+      const configText = texts.get(config);
+      if (configText === undefined) throw new Error('internal: no configuration text for the workers (it was not read by this thread)');
+      pool = new WorkerPool({ ...opts, count: n, configText }, log);
       log.info({ event: 'workers', workers: n }, `${n} data-path workers, one ring each per interface (PACKET_FANOUT by address)`);
-      return new WorkersPolicy(pool, config, log);
+      return new WorkersPolicy(pool, config, log, (c) => texts.get(c));
     },
     openRing: (ifname, ringOpts) => {
       if (pool === null) return base.openRing(ifname, ringOpts);

@@ -27,7 +27,9 @@ type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<
 
 export interface PoolOptions {
   count: number;
+  /** The configuration file's path (messages) and the text the main thread read from it. */
   config: string;
+  configText: string;
   logLevel: string;
   tickMs: number;
   linkPollMs: number;
@@ -73,7 +75,7 @@ export class WorkerPool {
       const ch = new MessageChannel();
       this.ports.push(ch.port1);
       const init: WorkerInit & { neighproxyWorker: true } = {
-        neighproxyWorker: true, index: i, count: n, config: opts.config, logLevel: opts.logLevel,
+        neighproxyWorker: true, index: i, count: n, config: opts.config, configText: opts.configText, logLevel: opts.logLevel,
         tickMs: opts.tickMs, linkPollMs: opts.linkPollMs, groupBase, turns, awaits, epochMs, replies: this.replies.buffer as SharedArrayBuffer,
         control: ch.port2, peers: peers[i]!,
       };

@@ -13,7 +13,8 @@ export type WorkerRequest =
   | { id: number; type: 'stats' }
   | { id: number; type: 'cache'; now: boolean }
   | { id: number; type: 'figures' }
-  | { id: number; type: 'reload' }
+  /** `text`: the configuration the main thread read and checked (a worker never reads the file). */
+  | { id: number; type: 'reload'; text: string }
   | { id: number; type: 'add'; interface: string; address: string; mac: string; announce: boolean }
   | { id: number; type: 'del'; interface: string; address: string }
   | { id: number; type: 'role'; role: 'active' | 'standby' | 'auto'; interface: string | null }
@@ -42,7 +43,9 @@ export interface WorkerIfaceStats {
 export interface WorkerInit {
   index: number;
   count: number;
+  /** The configuration file's path (for messages) and its text as the main thread read it. */
   config: string;
+  configText: string;
   logLevel: string;
   tickMs: number;
   linkPollMs: number;

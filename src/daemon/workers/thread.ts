@@ -6,6 +6,7 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { fanoutProgram, ownerOf } from '../../bpf/fanout';
 import { Family, type IpAddress } from '../../net/addr';
+import { parseConfig } from '../../config/parse';
 import type { Config } from '../../config/types';
 import { Ring } from '../../engine/ring';
 import { monotonicSeconds } from '../../pipeline/pipeline';
@@ -34,14 +35,19 @@ function quietAnnouncements(out: PolicyOutput): PolicyOutput {
 }
 
 /** The real dependencies, with rings opened in turn into the fanout group and the policy's learns forwarded. */
-export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwarder): DaemonDeps & { policy: () => DaemonPolicy | null } {
+export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwarder): DaemonDeps & { policy: () => DaemonPolicy | null; configText: { current: string } } {
   const base = realDeps(log);
+  // The configuration as the main thread read it (at start, then each reload's): never the file.
+  const configText = { current: init.configText };
   const turns = new RingTurns(init.turns, init.index, init.count);
   const program = fanoutProgram();
   const awaits = new RouterAwaits(init.awaits, init.epochMs, init.index, init.count, (a0, a1, a2, a3) => forwarder.isRouter(a0, a1, a2, a3));
   let policy: DaemonPolicy | null = null;
   return {
     ...base,
+    configText,
+    loadConfig: (path) => parseConfig(configText.current, path),
+    prepareConfig: undefined,
     openRing: (ifname, opts) => {
       const fanout = { group: fanoutGroup(init.groupBase, ifname), mode: 'cbpf' as const, program, ignoreOutgoing: true };
       const { value, timedOut } = turns.inTurn(ifname, () =>
@@ -85,7 +91,7 @@ function statsOf(daemon: Daemon): WorkerIfaceStats[] {
 }
 
 /** Answers one request from the main thread. */
-function handle(daemon: Daemon, forwarder: LearnForwarder, req: WorkerRequest): unknown {
+function handle(daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: LearnForwarder, req: WorkerRequest): unknown {
   const policy = daemon.policy!;
   const control = daemon.controlHandler();
   switch (req.type) {
@@ -96,6 +102,7 @@ function handle(daemon: Daemon, forwarder: LearnForwarder, req: WorkerRequest): 
     case 'figures':
       return policy.cacheFigures();
     case 'reload':
+      deps.configText.current = req.text;
       return daemon.reload();
     case 'add':
       return control.add({ address: req.address, mac: req.mac, announce: req.announce, interface: req.interface });
@@ -145,7 +152,7 @@ async function main(init: WorkerInit): Promise<void> {
   control.on('message', (req: WorkerRequest) => {
     let reply: WorkerReply;
     try {
-      reply = { id: req.id, ok: true, value: handle(daemon, forwarder, req) };
+      reply = { id: req.id, ok: true, value: handle(daemon, deps, forwarder, req) };
     } catch (err) {
       reply = { id: req.id, ok: false, error: (err as Error).message };
     }
