@@ -16,6 +16,19 @@ const STATES = ['free', 'fresh', 'probing', 'incomplete', 'stale'] as const;
 export const STATE_STALE = 4;
 const WORDS = 5;
 
+/**
+ * A snapshot as plain arrays (what a worker posts to the main thread with `workers N`:
+ * three typed arrays, transferable, and the interface name of each cache slot).
+ */
+export interface SnapshotParts {
+  n: number;
+  keys: Uint32Array;
+  macs: Float64Array;
+  states: Uint8Array;
+  /** Interface name by cache slot (null: the slot's interface left the configuration). */
+  slotNames: (string | null)[];
+}
+
 export class CacheSnapshot implements EntrySource {
   private readonly keys: Uint32Array;
   private readonly macs: Float64Array;
@@ -27,6 +40,26 @@ export class CacheSnapshot implements EntrySource {
     this.keys = new Uint32Array(capacity * WORDS);
     this.macs = new Float64Array(capacity);
     this.states = new Uint8Array(capacity);
+  }
+
+  /** A snapshot over arrays another thread took (parts()): nothing is copied. */
+  static fromParts(p: SnapshotParts): CacheSnapshot {
+    const s = new CacheSnapshot(0, (slot) => p.slotNames[slot] ?? undefined);
+    const w = s as unknown as { keys: Uint32Array; macs: Float64Array; states: Uint8Array; n: number };
+    w.keys = p.keys;
+    w.macs = p.macs;
+    w.states = p.states;
+    w.n = Math.min(p.n, p.states.length);
+    return s;
+  }
+
+  /** This snapshot's own arrays (post them with their buffers transferred) and its slot names. */
+  parts(): SnapshotParts {
+    let maxSlot = -1;
+    for (let i = 0; i < this.n; i++) maxSlot = Math.max(maxSlot, metaSlot(this.keys[i * WORDS]!));
+    const slotNames: (string | null)[] = [];
+    for (let s = 0; s <= maxSlot; s++) slotNames.push(this.slotName(s) ?? null);
+    return { n: this.n, keys: this.keys, macs: this.macs, states: this.states, slotNames };
   }
 
   get length(): number {
@@ -78,6 +111,27 @@ export class CacheSnapshot implements EntrySource {
     for (let i = 0; i < this.n; i++) out.push(this.entry(i));
     return out;
   }
+}
+
+/** Several sources as one, in order (the workers' snapshots as one dump). */
+export function concatSources(sources: EntrySource[]): EntrySource {
+  const starts: number[] = [];
+  let length = 0;
+  for (const s of sources) {
+    starts.push(length);
+    length += s.length;
+  }
+  let k = 0; // entries are asked for in order: the source of the last one is tried first
+  return {
+    length,
+    entry: (i) => {
+      if (i < starts[k]! || i >= starts[k]! + sources[k]!.length) {
+        k = 0;
+        while (i >= starts[k]! + sources[k]!.length) k++;
+      }
+      return sources[k]!.entry(i - starts[k]!);
+    },
+  };
 }
 
 /** Dumps within this many ms of a snapshot share it (40 000 queued dumps cost one copy). */

@@ -8,7 +8,7 @@ import type { TxWriter } from '../../engine/types';
 import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
 import { emptyRingCounters, type InterfaceStats } from '../../pipeline/stats';
 import type { Decision } from '../../policy/decision';
-import type { EntrySource } from '../cache-dump';
+import { CacheSnapshot, concatSources, type EntrySource, type SnapshotParts } from '../cache-dump';
 import type { HaController, HaFigures } from '../ha';
 import type { Logger } from '../log';
 import type { LearnedEntry } from '../../policy/warm';
@@ -36,6 +36,9 @@ function placeholderRing(ifindex: number): RingPort & { placeholder: true } {
 function failures(replies: ReturnType<WorkerPool['request']>): string[] {
   return replies.flatMap((r, i) => (r === null ? [`worker ${i}: no answer`] : r.ok ? [] : [`worker ${i}: ${r.error}`]));
 }
+
+/** Cache ids a worker copies per `show cache` request: about a millisecond of its loop. */
+export const SNAPSHOT_SLICE_IDS = 4096;
 
 /** PolicyCore over the workers: every change reaches all of them before the call returns. */
 export class WorkersPolicy implements PolicyCore {
@@ -83,13 +86,36 @@ export class WorkersPolicy implements PolicyCore {
       (r?.ok ? (r.value as LearnedEntry[]).map((e) => ({ ...e, expires: e.expires + now })) : []));
   }
 
+  /**
+   * Every entry as objects (MLD joins every few seconds, `show cache` unstreamed), made
+   * here from the workers' compact snapshots: a worker is held only for the copy.
+   */
   cacheEntries(): Record<string, unknown>[] {
-    return this.pool.request({ type: 'cache', now: true }).flatMap((r) => (r?.ok ? (r.value as Record<string, unknown>[]) : []));
+    const s = this.cacheSnapshot();
+    const out: Record<string, unknown>[] = [];
+    for (let i = 0; i < s.length; i++) out.push(s.entry(i));
+    return out;
   }
 
+  /**
+   * `ctl show cache`: the workers' caches as compact snapshots (typed arrays, ~30 B an
+   * entry, buffers transferred), taken SNAPSHOT_SLICE_IDS cache ids per request so a
+   * worker answers frames between two slices; the control connection then writes the
+   * JSON a slice at a time. No object per entry is made in a worker.
+   */
   cacheSnapshot(): EntrySource {
-    const list = this.cacheEntries();
-    return { length: list.length, entry: (i) => list[i]! };
+    const parts: EntrySource[] = [];
+    for (let from = 0; from >= 0;) {
+      let next = -1;
+      for (const r of this.pool.request({ type: 'snapshot', from, ids: SNAPSHOT_SLICE_IDS })) {
+        if (!r?.ok) continue;
+        const p = r.value as SnapshotParts & { next: number };
+        if (p.n > 0) parts.push(CacheSnapshot.fromParts(p));
+        next = Math.max(next, p.next);
+      }
+      from = next;
+    }
+    return concatSources(parts);
   }
 
   cacheFigures(): CacheFigures {

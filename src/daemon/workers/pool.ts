@@ -39,6 +39,8 @@ export interface WorkerStatsReply {
   interfaces: WorkerIfaceStats[];
   forwarded: number;
   received: number;
+  /** The control request that held the worker's loop longest so far, and for how long (ms). */
+  slowestRequest?: { ms: number; request: string };
 }
 
 export class WorkerPool {
@@ -163,6 +165,7 @@ export class WorkerPool {
       answering: r !== null,
       forwardedLearns: r?.forwarded ?? 0,
       receivedLearns: r?.received ?? 0,
+      slowestRequest: r?.slowestRequest ?? null,
       interfaces: (r?.interfaces ?? []).map((i) => ({
         name: i.name,
         open: i.open,

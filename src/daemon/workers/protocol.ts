@@ -11,7 +11,8 @@ import type { MessagePort } from 'node:worker_threads';
 
 export type WorkerRequest =
   | { id: number; type: 'stats' }
-  | { id: number; type: 'cache'; now: boolean }
+  /** Cache entries with ids [from, from + ids) as SnapshotParts (cache-dump.ts) and `next`, for `show cache`. */
+  | { id: number; type: 'snapshot'; from: number; ids: number }
   | { id: number; type: 'figures' }
   /** `text`: the configuration the main thread read and checked (a worker never reads the file). */
   | { id: number; type: 'reload'; text: string }

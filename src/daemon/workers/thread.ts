@@ -20,6 +20,7 @@ import { RouterAwaits } from './awaits';
 import { LearnForwarder } from './forward';
 import { fanoutGroup } from './hash';
 import { RingTurns } from './ordering';
+import { CacheSnapshot, STATE_STALE, type SnapshotParts } from '../cache-dump';
 import type { WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 
 /** Announcements (gratuitous ARP, unsolicited NA) leave from worker 0 only: N copies would be noise. */
@@ -91,14 +92,14 @@ function statsOf(daemon: Daemon): WorkerIfaceStats[] {
 }
 
 /** Answers one request from the main thread. */
-function handle(daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: LearnForwarder, req: WorkerRequest): unknown {
+function handle(daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: LearnForwarder, req: WorkerRequest, slowest: { ms: number; request: string }): unknown {
   const policy = daemon.policy!;
   const control = daemon.controlHandler();
   switch (req.type) {
     case 'stats':
-      return { interfaces: statsOf(daemon), forwarded: forwarder.forwarded, received: forwarder.received, repeats: forwarder.repeats };
-    case 'cache':
-      return policy.cacheEntries(monotonicSeconds());
+      return { interfaces: statsOf(daemon), forwarded: forwarder.forwarded, received: forwarder.received, repeats: forwarder.repeats, slowestRequest: { ...slowest } };
+    case 'snapshot':
+      return snapshotSlice(deps.policy()!, req.from, req.ids, monotonicSeconds());
     case 'figures':
       return policy.cacheFigures();
     case 'reload':
@@ -119,6 +120,32 @@ function handle(daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: 
     case 'stop':
       return void daemon.stop();
   }
+}
+
+/**
+ * Cache entries with ids [from, from + ids) as SnapshotParts, and the id to go on from
+ * (-1 at the end). By id, not in LRU order: an entry live through a dump taken in
+ * several requests is listed once, whatever was used or learned between them.
+ */
+export function snapshotSlice(p: DaemonPolicy, from: number, ids: number, now: number): SnapshotParts & { next: number } {
+  const c = p.cache;
+  const to = Math.min(c.capacity, from + ids);
+  let n = 0;
+  for (let id = from; id < to; id++) if (c.stateOf(id) !== 0) n++;
+  const snap = new CacheSnapshot(n, (slot) => p.slotName(slot));
+  for (let id = from; id < to; id++) {
+    const state = c.stateOf(id);
+    if (state === 0) continue; // free
+    snap.push(c.key(id, 0), c.key(id, 1), c.key(id, 2), c.key(id, 3), c.key(id, 4), c.macOf(id), c.isStale(id, now) ? STATE_STALE : state);
+  }
+  return { ...snap.parts(), next: to >= c.capacity ? -1 : to };
+}
+
+/** A snapshot's arrays move to the main thread instead of being copied. */
+function transfers(req: WorkerRequest, reply: WorkerReply): ArrayBuffer[] {
+  if (req.type !== 'snapshot' || !reply.ok) return [];
+  const p = reply.value as SnapshotParts;
+  return [p.keys.buffer as ArrayBuffer, p.macs.buffer as ArrayBuffer, p.states.buffer as ArrayBuffer];
 }
 
 /**
@@ -148,15 +175,23 @@ async function main(init: WorkerInit): Promise<void> {
   daemon.ha.owns = (_family, w) => ownerOf(w[0]!, w[1]!, w[2]!, w[3]!, init.count) === init.index;
   daemon.warm.saves = false;
   const replies = new Int32Array(init.replies);
+  const slowest = { ms: 0, request: '' };
   const control: MessagePort = init.control;
   control.on('message', (req: WorkerRequest) => {
     let reply: WorkerReply;
+    const t0 = performance.now();
     try {
-      reply = { id: req.id, ok: true, value: handle(daemon, deps, forwarder, req) };
+      reply = { id: req.id, ok: true, value: handle(daemon, deps, forwarder, req, slowest) };
     } catch (err) {
       reply = { id: req.id, ok: false, error: (err as Error).message };
     }
-    control.postMessage(reply);
+    control.postMessage(reply, transfers(req, reply));
+    // What a request cost this thread's loop (frames wait meanwhile): `show stats` per worker.
+    const ms = performance.now() - t0;
+    if (ms > slowest.ms) {
+      slowest.ms = Math.round(ms * 100) / 100;
+      slowest.request = req.type;
+    }
     Atomics.add(replies, 0, 1);
     Atomics.notify(replies, 0);
     if (req.type === 'stop') {
