@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReplyCounter } from '../../bench/stall/load';
 import { ARP_AND_NS_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
@@ -16,7 +15,8 @@ import { Ring } from '../../src/engine/ring';
 import { DESC_OFFSET, DESC_STRIDE, type Batch } from '../../src/engine/types';
 import { parseIp4, parseIp6, parseMac } from '../../src/net/addr';
 import { buildArpRequest, buildNsResolve } from '../../src/wire/build';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { generatorPair } from '../helpers/generator-pair';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { BIN, DaemonProcess } from './fixtures/daemon';
 
 const SOURCES = 100_000;
@@ -29,29 +29,12 @@ function frame(build: (b: Uint8Array) => number): Uint8Array {
   return b.slice(0, Math.max(build(b), 60));
 }
 
-/** gen (g0) <-> rt (c0, the daemon); the kernels stay out of ARP and ND. */
+/** gen (g0) <-> rt (c0, the daemon) with the daemon's configuration written. */
 function rig(t: { after: (fn: () => void) => void }, tag: string, conf: string) {
-  const lab = new Lab(tag);
-  const dir = mkdtempSync(join(tmpdir(), 'npfl-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const gen = lab.netns('gen');
-  const rt = lab.netns('rt');
-  lab.exec(gen, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  lab.veth(gen, 'g0', rt, 'c0');
-  lab.exec(gen, 'ip', ['link', 'set', 'g0', 'arp', 'off']);
-  lab.exec(rt, 'ip', ['link', 'set', 'c0', 'arp', 'off']);
-  for (const [ns, dev] of [[gen, 'g0'], [rt, 'c0']] as const) lab.exec(ns, 'ip', ['link', 'set', dev, 'txqueuelen', '10000']);
-  const config = join(dir, 'np.conf');
+  const pair = generatorPair(t, tag);
+  const config = join(pair.dir, 'np.conf');
   writeFileSync(config, conf);
-  const sock = join(dir, 'ctl.sock');
-  const netns = lab.nsPath(gen);
-  return { lab, gen, rt, config, sock, netns, cleanup };
+  return { ...pair, config, sock: join(pair.dir, 'ctl.sock') };
 }
 
 function ctlJson(sock: string, args: string[]): Record<string, unknown> {
