@@ -22,7 +22,7 @@ import { send } from '../engine/fixtures/pair';
 import { generatorPair } from '../helpers/generator-pair';
 import { needsNetns, waitFor } from '../helpers/netns';
 import { BIN, DaemonProcess } from './fixtures/daemon';
-import { parseProm } from './fixtures/prom';
+import { scrapeMetrics } from './fixtures/prom';
 
 const BCAST = 0xffffffffffff;
 const MAC_X = 0x02005e005311;
@@ -202,8 +202,7 @@ test('workers 2: spread by address, one state whichever worker sees a frame', { 
   assert.equal(per[0]!.framesReceived + per[1]!.framesReceived, c0.ring.framesReceived);
   assert.equal(c0.requests.ipv4, sent4, 'every ARP request sent was counted once');
   assert.equal(c0.requests.ipv6, sent6, 'every NS sent was counted once');
-  const m = parseProm(lab.exec(rt, process.execPath, ['-e',
-    `require('http').get('http://127.0.0.1:${port}/metrics',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>process.stdout.write(b))})`]));
+  const m = scrapeMetrics(lab, rt, port);
   assert.equal(m.get('neighproxy_requests_total{interface="c0",family="ipv4"}'), sent4);
   assert.equal(m.get('neighproxy_requests_total{interface="c0",family="ipv6"}'), sent6);
   const cache = ctl('show', 'cache') as { entries?: { address: string }[] };
