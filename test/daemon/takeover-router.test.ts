@@ -51,7 +51,8 @@ async function routerCase(t: TestContext, f: IpFamily, port: number): Promise<vo
   for (let round = 0; round < 2; round++) {
     attacker.claim(via);
     attacker.solicitFrom(via, siteAddr(f, 77));
-    for (const end = Date.now() + 1500; Date.now() < end;) {
+    // Six asks 250 ms apart: the round outlasts the probe window (1 s).
+    for (let k = 0; k < 6; k++) {
       await sleep(250);
       told.push(show(await ask()));
     }
@@ -72,7 +73,7 @@ async function routerCase(t: TestContext, f: IpFamily, port: number): Promise<vo
   t.diagnostic(`while B claimed ${via}: Q told ${[...new Set(told)].join(', ')} (${told.length} answers); conflicts ${count('conflicts', held)}, ` +
     `pinned refused ${count('pinned_refused', held)}; KX's kernel (no guard) had ${kernelBefore} for ${via}, after B's claim ${kernelAfter}`);
   t.diagnostic(`R silent, R2 claimed: Q told R2 after ${moveMs} ms, then ${after}; moves ${count('moves')}`);
-  assert.ok(told.length >= 8 && told.every((x) => x === MAC_R), `hairpinned Q keeps being told R while B claims ${via}: ${told.join(' ')}`);
+  assert.ok(told.every((x) => x === MAC_R), `hairpinned Q keeps being told R while B claims ${via}: ${told.join(' ')}`);
   assert.ok(count('conflicts', held) >= 1, 'R answered the probe: the conflict is counted');
   assert.ok(moveMs >= 0, 'a real router move (old MAC silent) is followed within 3 s');
   assert.equal(after, MAC_R2, 'and Q stays with R2');
