@@ -231,7 +231,7 @@ export function medianOf(ps: PhaseResult[]): PhaseResult {
     cache: { ipv4: m((p) => p.cache.ipv4), ipv6: m((p) => p.cache.ipv6), evictions: m((p) => p.cache.evictions) },
     hostsKept: ps[0]!.hostsKept === null ? null : ps.every((p) => p.hostsKept),
     daemonSaw: { ipv4: m((p) => p.daemonSaw.ipv4), ipv6: m((p) => p.daemonSaw.ipv6) },
-    loss: ps[ps.length >> 1]!.loss,
+    loss: [...ps].sort((a, b) => a.share - b.share)[ps.length >> 1]!.loss, // the median-share run's
     logLines: m((p) => p.logLines),
     limited: { requests: byReason((p) => p.limited.requests), sends: byReason((p) => p.limited.sends) },
     guard: { conflicts: m((p) => p.guard.conflicts), moves: m((p) => p.guard.moves), freezes: m((p) => p.guard.freezes) },
