@@ -62,7 +62,9 @@ interface NAME                one block per interface (Linux name, at most 15 by
                               while the entry lives (IPv4 or IPv6; repeatable): a
                               gratuitous ARP or NA from another MAC is refused and
                               counted; the entry changes only when it expires.
-                              Statics and redirect routers are pinned already
+                              Statics are pinned already; a redirect router is
+                              probed on a claim, dropped and resolved again if
+                              silent (never moved to the claimant)
  timeout    1                 seconds an answer waiting for a redirect target's MAC
                               (being resolved) is held before it is dropped;
                               parpd's interface timeout, decimals allowed (1.011)

@@ -162,7 +162,7 @@ export function createRegistry(src: MetricsSources): Registry {
     (c) => { for (const [reason, v] of Object.entries(src.cache().limits?.sends ?? {})) c.inc({ reason }, v); });
   counter('neighproxy_cache_quota_refused_total', 'Learns refused because the MAC holds its quota of entries (limit entries).', [],
     (c) => c.inc(src.cache().limits?.quotaRefused ?? 0));
-  counter('neighproxy_takeover_pinned_refused_total', 'Claims from another MAC refused because the address is pinned (pin, static, or a redirect router).', [],
+  counter('neighproxy_takeover_pinned_refused_total', 'Claims from another MAC refused because the address is pinned (pin or static).', [],
     (c) => c.inc(src.cache().takeover?.pinnedRefused ?? 0));
   counter('neighproxy_reloads_total', 'Configuration reloads (SIGHUP), by result.', ['result'], (c) => {
     const r = src.reloads();

@@ -1,10 +1,14 @@
 // The takeover guard: what the wire may change in the cache. A live entry moves to another
 // MAC only after its owner failed to answer a unicast probe (ARP request / NS to the OLD
 // MAC) within PROBE_WINDOW; an answer keeps the entry and counts a conflict. Group, zero
-// and our own MACs are never learned; statics, redirect routers (`via`) and the addresses
-// the operator pins (`pin ADDRESS`) are never re-learned from the wire. Moves are dampened
-// as FRR's EVPN duplicate-address detection: more than MAX_MOVES in MOVE_WINDOW seconds
-// freezes the entry until it expires.
+// and our own MACs are never learned; statics and the addresses the operator pins (`pin
+// ADDRESS`) are never re-learned from the wire. A claim never gives a live redirect router
+// (`via`) another MAC either, but it probes the router as any owner: a silent router's
+// entry is dropped, to be learned again like any address we do not hold (our resolution
+// for the next redirected request, or the next claim), so a replaced router is followed
+// within PROBE_WINDOW and a round trip, not at expiry.
+// Moves are dampened as FRR's EVPN duplicate-address detection: more than MAX_MOVES in
+// MOVE_WINDOW seconds freezes the entry until it expires.
 // All state is in typed arrays: no allocation on the learn path (a conflict's log line
 // allocates, only when written).
 import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
@@ -74,10 +78,14 @@ export class TakeoverGuard {
   private readonly chOld: Float64Array;
   private readonly chNew: Float64Array;
   private readonly chDeadline: Float64Array;
+  /** 1 when the challenged entry is a redirect router's: unanswered, it is dropped, not moved. */
+  private readonly chRouter: Uint8Array;
   private active = 0;
   private nextDue = Infinity;
-  /** Redirect routers (`via`) and `pin` addresses per interface slot, any VLAN. */
+  /** `pin` addresses per interface slot, any VLAN: refused while live. */
   private pins = new AddrTable(1);
+  /** Redirect routers (`via`) per interface slot, any VLAN: probed, dropped when silent, never moved. */
+  private routers = new AddrTable(1);
 
   constructor(
     private readonly cache: NeighborCache,
@@ -97,35 +105,34 @@ export class TakeoverGuard {
     this.chOld = new Float64Array(slots);
     this.chNew = new Float64Array(slots);
     this.chDeadline = new Float64Array(slots);
+    this.chRouter = new Uint8Array(slots);
   }
 
   /** Takes the redirect routers and `pin` addresses of the configuration's interfaces (install/reload). */
   configure(list: readonly IfState[]): void {
-    let n = 0;
-    for (const st of list) {
-      n += st.cfg.pins?.length ?? 0;
-      n += redirectRules(st).length;
-    }
-    const pins = new AddrTable(Math.max(1, n));
-    const pin = (slot: number, a: IpAddress): void => {
+    const redirects = list.map(redirectRules);
+    const pins = new AddrTable(Math.max(1, list.reduce((n, st) => n + (st.cfg.pins?.length ?? 0), 0)));
+    const routers = new AddrTable(Math.max(1, redirects.reduce((n, r) => n + r.length, 0)));
+    const put = (table: AddrTable, slot: number, a: IpAddress): void => {
       const v6 = a.family === Family.V6;
       const w = metaWord(v6, slot, -1);
       const [a0, a1, a2, a3] = v6 ? a.v6 : [0, 0, 0, a.v4];
-      if (pins.find(w, a0!, a1!, a2!, a3!) < 0) pins.insert(w, a0!, a1!, a2!, a3!);
+      if (table.find(w, a0!, a1!, a2!, a3!) < 0) table.insert(w, a0!, a1!, a2!, a3!);
     };
-    for (const st of list) {
-      for (const i of redirectRules(st)) {
+    list.forEach((st, k) => {
+      for (const i of redirects[k]!) {
         const a = st.rules[i]!.action;
-        if (a.kind === ActionKind.Redirect) pin(st.slot, a.via);
+        if (a.kind === ActionKind.Redirect) put(routers, st.slot, a.via);
       }
-      for (const a of st.cfg.pins ?? []) pin(st.slot, a);
-    }
+      for (const a of st.cfg.pins ?? []) put(pins, st.slot, a);
+    });
     this.pins = pins;
+    this.routers = routers;
   }
 
   /** Bytes of the guard's tables. */
   bytes(): number {
-    return this.slotOf.byteLength + this.movesIn.byteLength + this.moveStart.byteLength + this.slots * (1 + 4 + 20 + 24);
+    return this.slotOf.byteLength + this.movesIn.byteLength + this.moveStart.byteLength + this.slots * (2 + 4 + 20 + 24);
   }
 
   get pending(): number {
@@ -183,14 +190,14 @@ export class TakeoverGuard {
       if (s >= 0 && this.chState[s] === CH_PROBING) this.conflict(s);
       return true;
     }
-    if (pinned) return this.refusePinned(); // a live router moves only by expiry
+    if (pinned) return this.refusePinned(); // a live pin moves only by expiry
     if (this.movesIn[id] === FROZEN) {
       this.frozenRefused++;
       return false;
     }
     const s = this.slotOf[id]!;
     if (s < 0) this.challenge(id, meta, a0, a1, a2, a3, cur, mac, now);
-    else if (this.chState[s] === CH_PROBING && now >= this.chDeadline[s]! && this.chNew[s] === mac) {
+    else if (this.chState[s] === CH_PROBING && now >= this.chDeadline[s]! && this.chNew[s] === mac && this.chRouter[s] === 0) {
       this.release(s);
       return this.countMove(id, now);
     }
@@ -223,9 +230,12 @@ export class TakeoverGuard {
       const ck = this.chKey;
       const same = cache.find(ck[k]!, ck[k + 1]!, ck[k + 2]!, ck[k + 3]!, ck[k + 4]!) === id && cache.macOf(id) === this.chOld[s];
       const newMac = this.chNew[s]!;
+      const router = this.chRouter[s] === 1;
       this.release(s);
       if (st === CH_PROBING && same && now < cache.expiryOf(id) && this.countMove(id, now)) {
-        cache.learn(ck[k]!, ck[k + 1]!, ck[k + 2]!, ck[k + 3]!, ck[k + 4]!, newMac, now);
+        // A silent router is dropped, not moved to the claimant: learned again like any address we do not hold.
+        if (router) cache.remove(id);
+        else cache.learn(ck[k]!, ck[k + 1]!, ck[k + 2]!, ck[k + 3]!, ck[k + 4]!, newMac, now);
       }
     }
     this.nextDue = next;
@@ -269,6 +279,8 @@ export class TakeoverGuard {
     this.chKey[k + 4] = a3;
     this.chOld[s] = cur;
     this.chNew[s] = mac;
+    const pm = (meta & ~VLAN_BITS) >>> 0;
+    this.chRouter[s] = this.routers.size > 0 && this.routers.find(pm, a0, a1, a2, a3) >= 0 ? 1 : 0;
     const dl = now + PROBE_WINDOW;
     this.chDeadline[s] = dl;
     if (dl < this.nextDue) this.nextDue = dl;

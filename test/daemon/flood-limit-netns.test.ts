@@ -5,19 +5,15 @@
 // 202 000 frames at 20 000/s, 2001:db8::/32 and 198.51.100.0/24 only. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ReplyCounter } from '../../bench/stall/load';
-import { ARP_AND_NS_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
+import { ARP_AND_NS_FILTER } from '../../src/engine/filters';
 import { generate } from '../../src/engine/generator';
 import { Ring } from '../../src/engine/ring';
 import { DESC_OFFSET, DESC_STRIDE, type Batch } from '../../src/engine/types';
 import { parseIp4, parseIp6, parseMac } from '../../src/net/addr';
 import { buildArpRequest, buildNsResolve } from '../../src/wire/build';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
-import { BIN, DaemonProcess } from './fixtures/daemon';
+import { generatorPair } from '../helpers/generator-pair';
+import { needsNetns, waitFor } from '../helpers/netns';
+import { ctlJson, startResponder } from './fixtures/responder';
 
 const SOURCES = 100_000;
 const RATE = 20_000;
@@ -29,46 +25,9 @@ function frame(build: (b: Uint8Array) => number): Uint8Array {
   return b.slice(0, Math.max(build(b), 60));
 }
 
-/** gen (g0) <-> rt (c0, the daemon); the kernels stay out of ARP and ND. */
-function rig(t: { after: (fn: () => void) => void }, tag: string, conf: string) {
-  const lab = new Lab(tag);
-  const dir = mkdtempSync(join(tmpdir(), 'npfl-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const gen = lab.netns('gen');
-  const rt = lab.netns('rt');
-  lab.exec(gen, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  lab.veth(gen, 'g0', rt, 'c0');
-  lab.exec(gen, 'ip', ['link', 'set', 'g0', 'arp', 'off']);
-  lab.exec(rt, 'ip', ['link', 'set', 'c0', 'arp', 'off']);
-  for (const [ns, dev] of [[gen, 'g0'], [rt, 'c0']] as const) lab.exec(ns, 'ip', ['link', 'set', dev, 'txqueuelen', '10000']);
-  const config = join(dir, 'np.conf');
-  writeFileSync(config, conf);
-  const sock = join(dir, 'ctl.sock');
-  const netns = lab.nsPath(gen);
-  return { lab, gen, rt, config, sock, netns, cleanup };
-}
-
-function ctlJson(sock: string, args: string[]): Record<string, unknown> {
-  return JSON.parse(execFileSync(process.execPath, [BIN, 'ctl', '--control', sock, '--json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Record<string, unknown>;
-}
-
 test('a flood from 100 000 spoofed sources: the client keeps >= 99 % of its answers, the host its entry', { skip: needsNetns(), timeout: 120_000 }, async (t) => {
   const conf = 'cache\n tablesize 1000\nend\ninterface c0\n rule ::/0 2001:db8:1::/64 tell\nend\n';
-  const { lab, rt, config, sock, netns, cleanup } = rig(t, 'fl', conf);
-  const daemon = new DaemonProcess(lab, rt, ['--config', config, '--control', sock, '--no-drop', '--log-level', 'info']);
-  cleanup.push(() => { if (!daemon.exited) daemon.child.kill('SIGKILL'); });
-  await daemon.started(10_000);
-  await daemon.waitLog((l) => l.event === 'ring_open', 5000);
-  const replies = new ReplyCounter(netns, 'g0');
-  cleanup.push(() => replies.close());
-  const tx = Ring.open('g0', { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256, qdiscBypass: true });
-  cleanup.push(() => tx.close());
+  const { sock, replies, tx } = await startResponder(generatorPair(t, 'fl'), conf);
 
   const hostIp = parseIp6('2001:db8:1::77')!;
   const ask = frame((b) => buildNsResolve(b, 0, -1, CLIENT, parseIp6('2001:db8:1::65')!, hostIp));
@@ -105,16 +64,13 @@ test('a flood from 100 000 spoofed sources: the client keeps >= 99 % of its answ
 test('one request for a silent redirect router: one frame out of the daemon (a capture counts them)', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
   // Short cache timers so the refresh path runs within the test: refresh at 3, 4 and 5 s.
   const conf = 'cache\n timeout 6\n refresh 3*1\nend\ninterface c0\n rule 0.0.0.0/0 198.51.100.0/24 198.51.100.1\nend\n';
-  const { lab, rt, config, sock, netns, cleanup } = rig(t, 'am', conf);
-  const daemonMac = parseMac(lab.mac(rt, 'c0'))!;
-  const daemon = new DaemonProcess(lab, rt, ['--config', config, '--control', sock, '--no-drop', '--tick', '50']);
-  cleanup.push(() => { if (!daemon.exited) daemon.child.kill('SIGKILL'); });
-  await daemon.started(10_000);
-  await daemon.waitLog((l) => l.event === 'ring_open', 5000);
+  const pair = generatorPair(t, 'am');
+  const daemonMac = parseMac(pair.lab.mac(pair.rt, 'c0'))!;
+  const { sock, tx } = await startResponder(pair, conf, ['--tick', '50']);
   let broadcasts = 0;
   let unicast = 0;
-  const cap = Ring.open('g0', { netns, filter: ARP_AND_NS_FILTER, rxFrames: 256, txFrames: 1, frameSize: 256 });
-  cleanup.push(() => cap.close());
+  const cap = Ring.open('g0', { netns: pair.netns, filter: ARP_AND_NS_FILTER, rxFrames: 256, txFrames: 1, frameSize: 256 });
+  pair.cleanup.push(() => cap.close());
   cap.start((b: Batch) => {
     for (let k = 0; k < b.count; k++) {
       const o = b.desc[k * DESC_STRIDE + DESC_OFFSET]!;
@@ -124,8 +80,6 @@ test('one request for a silent redirect router: one frame out of the daemon (a c
       else unicast++;
     }
   });
-  const tx = Ring.open('g0', { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 64, frameSize: 256 });
-  cleanup.push(() => tx.close());
   const req = frame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, 0x02005e005302, parseIp4('198.51.100.2')!, parseIp4('198.51.100.7')!));
   await generate(tx, { templates: [req], count: 1 });
   await new Promise((r) => setTimeout(r, 8000));

@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ownerOf } from '../../src/bpf/fanout';
 import { ARP_AND_NS_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
@@ -17,7 +16,8 @@ import { buildArpRequest } from '../../src/wire/build';
 import { parseFrame } from '../../src/wire/parse';
 import { FrameKind, FrameView } from '../../src/wire/view';
 import { send } from '../engine/fixtures/pair';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { generatorPair } from '../helpers/generator-pair';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { BIN, DaemonProcess } from './fixtures/daemon';
 
 const BCAST = 0xffffffffffff;
@@ -33,21 +33,7 @@ const arpReq = (senderMac: number, sender: string, target: string): Uint8Array =
 };
 
 test('workers 2: ctl role reaches the workers, one announcement per frame, state file from both', { skip: needsNetns(), timeout: 90_000 }, async (t) => {
-  const lab = new Lab('wkc');
-  const dir = mkdtempSync(join(tmpdir(), 'npwkc-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const cl = lab.netns('cl');
-  const rt = lab.netns('rt');
-  lab.exec(cl, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  lab.veth(cl, 'h0', rt, 'c0');
-  lab.exec(cl, 'ip', ['link', 'set', 'h0', 'arp', 'off']);
-  lab.exec(rt, 'ip', ['link', 'set', 'c0', 'arp', 'off']);
+  const { lab, dir, gen: cl, rt, cleanup } = generatorPair(t, 'wkc', { gen: 'cl', genIf: 'h0' });
   const statics = [ownedBy(0, (i) => `203.0.113.${i}`), ownedBy(1, (i) => `203.0.113.${i}`)];
   const senders = [ownedBy(0, (i) => `198.51.100.${i}`), ownedBy(1, (i) => `198.51.100.${i}`)];
   const file = join(dir, 'np.conf');

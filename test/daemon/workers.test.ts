@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ownerOf } from '../../src/bpf/fanout';
 import { ARP_REPLY_AND_NA_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
@@ -20,9 +19,10 @@ import { buildArpRequest, buildNsResolve } from '../../src/wire/build';
 import { parseFrame } from '../../src/wire/parse';
 import { FrameKind, FrameView } from '../../src/wire/view';
 import { send } from '../engine/fixtures/pair';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { generatorPair } from '../helpers/generator-pair';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { BIN, DaemonProcess } from './fixtures/daemon';
-import { parseProm } from './fixtures/prom';
+import { scrapeMetrics } from './fixtures/prom';
 
 const BCAST = 0xffffffffffff;
 const MAC_X = 0x02005e005311;
@@ -100,22 +100,7 @@ interface WorkerFigures { worker: number; interfaces: { name: string; framesRece
 interface Stats { interfaces: { requests: { ipv4: number; ipv6: number }; ring: { framesReceived: number } }[]; workers?: WorkerFigures[] }
 
 test('workers 2: spread by address, one state whichever worker sees a frame', { skip: needsNetns(), timeout: 90_000 }, async (t) => {
-  const lab = new Lab('wk');
-  const dir = mkdtempSync(join(tmpdir(), 'npwk-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const cl = lab.netns('cl');
-  const rt = lab.netns('rt');
-  lab.exec(cl, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  lab.veth(cl, 'h0', rt, 'c0');
-  lab.exec(cl, 'ip', ['link', 'set', 'h0', 'arp', 'off']);
-  lab.exec(rt, 'ip', ['link', 'set', 'c0', 'arp', 'off']);
-  for (const [ns, dev] of [[cl, 'h0'], [rt, 'c0']] as const) lab.exec(ns, 'ip', ['link', 'set', dev, 'txqueuelen', '10000']);
+  const { lab, dir, gen: cl, rt, cleanup } = generatorPair(t, 'wk', { gen: 'cl', genIf: 'h0' });
   lab.exec(rt, 'ip', ['-6', 'addr', 'add', '2001:db8:1::ffff/64', 'dev', 'c0', 'nodad']);
   const file = join(dir, 'np.conf');
   writeFileSync(file, config('192.0.2.0/25'));
@@ -217,8 +202,7 @@ test('workers 2: spread by address, one state whichever worker sees a frame', { 
   assert.equal(per[0]!.framesReceived + per[1]!.framesReceived, c0.ring.framesReceived);
   assert.equal(c0.requests.ipv4, sent4, 'every ARP request sent was counted once');
   assert.equal(c0.requests.ipv6, sent6, 'every NS sent was counted once');
-  const m = parseProm(lab.exec(rt, process.execPath, ['-e',
-    `require('http').get('http://127.0.0.1:${port}/metrics',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>process.stdout.write(b))})`]));
+  const m = scrapeMetrics(lab, rt, port);
   assert.equal(m.get('neighproxy_requests_total{interface="c0",family="ipv4"}'), sent4);
   assert.equal(m.get('neighproxy_requests_total{interface="c0",family="ipv6"}'), sent6);
   const cache = ctl('show', 'cache') as { entries?: { address: string }[] };

@@ -5,52 +5,20 @@
 // Needs root; skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ReplyCounter, requestFrame, responderConfig } from '../../bench/stall/load';
-import { REJECT_ALL_FILTER } from '../../src/engine/filters';
+import { requestFrame, responderConfig } from '../../bench/stall/load';
 import { generate } from '../../src/engine/generator';
-import { Ring } from '../../src/engine/ring';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
-import { BIN, DaemonProcess } from './fixtures/daemon';
+import { generatorPair } from '../helpers/generator-pair';
+import { needsNetns, waitFor } from '../helpers/netns';
+import { ctlJson, startResponder } from './fixtures/responder';
 
 const PER_FAMILY = 50_000;
 const RATE = 20_000;
 const TARGETS = 100;
 
 test('every NS and ARP request at 20 000/s is answered (100 000 requests)', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const lab = new Lab('zl');
-  const dir = mkdtempSync(join(tmpdir(), 'npzl-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const gen = lab.netns('gen');
-  const rt = lab.netns('rt');
-  lab.exec(gen, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  lab.veth(gen, 'g0', rt, 'c0');
-  lab.exec(gen, 'ip', ['link', 'set', 'g0', 'arp', 'off']);
-  lab.exec(rt, 'ip', ['link', 'set', 'c0', 'arp', 'off']);
-  for (const [ns, dev] of [[gen, 'g0'], [rt, 'c0']] as const) lab.exec(ns, 'ip', ['link', 'set', dev, 'txqueuelen', '10000']);
-  lab.exec(rt, 'ip', ['-6', 'addr', 'add', '2001:db8:1::ffff/64', 'dev', 'c0', 'nodad']);
-  const config = join(dir, 'np.conf');
-  writeFileSync(config, responderConfig(TARGETS));
-  const sock = join(dir, 'ctl.sock');
-  const daemon = new DaemonProcess(lab, rt, ['--config', config, '--control', sock, '--no-drop', '--log-level', 'info']);
-  cleanup.push(() => { if (!daemon.exited) daemon.child.kill('SIGKILL'); });
-  await daemon.started(10_000);
-  await daemon.waitLog((l) => l.event === 'ring_open', 5000);
-
-  const netns = lab.nsPath(gen);
-  const replies = new ReplyCounter(netns, 'g0');
-  cleanup.push(() => replies.close());
-  const tx = Ring.open('g0', { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256, qdiscBypass: true });
-  cleanup.push(() => tx.close());
+  const pair = generatorPair(t, 'zl');
+  pair.lab.exec(pair.rt, 'ip', ['-6', 'addr', 'add', '2001:db8:1::ffff/64', 'dev', 'c0', 'nodad']);
+  const { sock, replies, tx } = await startResponder(pair, responderConfig(TARGETS));
   // NS and ARP alternate, each family cycling over the targets.
   const templates: Uint8Array[] = [];
   for (let i = 0; i < TARGETS; i++) templates.push(requestFrame('ns', i), requestFrame('arp', i));
@@ -58,7 +26,7 @@ test('every NS and ARP request at 20 000/s is answered (100 000 requests)', { sk
   assert.equal(res.sent, 2 * PER_FAMILY);
   await waitFor(() => replies.na >= PER_FAMILY && replies.arp >= PER_FAMILY, 3000);
 
-  const stats = JSON.parse(execFileSync(process.execPath, [BIN, 'ctl', '--control', sock, '--json', 'show', 'stats'], { encoding: 'utf8' })) as {
+  const stats = ctlJson(sock, ['show', 'stats']) as {
     interfaces: { requests: { ipv4: number; ipv6: number }; loss: unknown }[];
   };
   const c0 = stats.interfaces[0]!;

@@ -1,6 +1,6 @@
 // The takeover guard with the policy's injected clock and a recording PolicyOutput: a live
-// entry moves only after its owner failed a unicast probe; bad MACs, routers and statics
-// are never taken from the wire; moves are dampened.
+// entry moves only after its owner failed a unicast probe; bad MACs and statics are never
+// taken from the wire, a redirect router never from a claim; moves are dampened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Policy, REASON_NAMES } from '../../src/policy';
@@ -152,19 +152,35 @@ test('group, zero and our own MACs in SLLAO/TLLAO (and ARP) are never learned', 
   void who6;
 });
 
-test('a redirect router (`via`) is never re-learned from the wire, even when it is silent', () => {
-  const { out, policy, garp } = setup([rule(3, '198.51.100.0/24', '203.0.113.0/24', '198.51.100.1')]);
-  garp(ROUTER, 1, '198.51.100.1');
-  const viaAnswer = (now: number) =>
-    policy.handle(arp({ senderMac: ASKER, senderIp: '198.51.100.99', targetIp: '203.0.113.5', ethDst: OUR }), 0, now).answerMac;
+test('a redirect router (`via`): a claim probes it; alive, it stays; silent, it is dropped, never moved to the claimant', () => {
+  const { out, policy, garp, reply } = setup([rule(3, '198.51.100.0/24', '203.0.113.0/24', '198.51.100.1')]);
+  const R = '198.51.100.1';
+  garp(ROUTER, 1, R);
+  const viaAsk = (now: number) => policy.handle(arp({ senderMac: ASKER, senderIp: '198.51.100.99', targetIp: '203.0.113.5', ethDst: OUR }), 0, now);
+  const viaAnswer = (now: number) => viaAsk(now).answerMac;
   assert.equal(viaAnswer(1.1), ROUTER);
   out.take();
-  garp(B, 2, '198.51.100.1');
+  // Alive: B's claim sends one probe to the router, which answers: a conflict, the router stays.
+  garp(B, 2, R);
+  assert.deepEqual(out.take(), ['arpRequest if0 vlan-1 from 02:00:00:00:00:fe 198.51.100.254 who-has 198.51.100.1 to 02:00:00:00:00:01']);
+  reply(ROUTER, 2.1, R);
+  policy.tick(2 + PROBE_WINDOW + 0.5);
+  garp(B, 4, R);
+  reply(ROUTER, 4.1, R);
+  assert.equal(viaAnswer(4.2), ROUTER);
+  assert.equal(policy.stats().guard.conflicts, 2);
+  // Silent: past the window the entry is dropped, not given B's MAC, even when B claims again.
   policy.tick(10);
-  garp(B, 11, '198.51.100.1');
-  assert.equal(viaAnswer(11.1), ROUTER);
-  assert.deepEqual(out.take(), [], 'no probe sent for a pinned router');
-  assert.ok(policy.stats().guard.pinnedRefused >= 2);
+  out.take();
+  garp(B, 11, R);
+  garp(B, 11 + PROBE_WINDOW, R);
+  assert.equal(viaAnswer(11 + PROBE_WINDOW), ROUTER, 'B claiming at the deadline does not move it');
+  policy.tick(11 + PROBE_WINDOW + 0.1);
+  assert.equal(policy.stats().guard.moves, 1);
+  out.take();
+  // The next redirected request resolves the router again with our own query.
+  assert.equal(REASON_NAMES[viaAsk(12.5).reason], 'resolving');
+  assert.deepEqual(out.take(), ['arpRequest if0 vlan-1 from 02:00:00:00:00:fe 198.51.100.254 who-has 198.51.100.1 to ff:ff:ff:ff:ff:ff']);
 });
 
 test('a static entry is never learned from the wire', () => {

@@ -1,0 +1,55 @@
+// A generator namespace and the daemon's namespace joined by one veth, as the load tests
+// and benches use it: the generator's kernel stays out of ARP and ND (IPv6 off, `arp off`
+// on both ends), so every request and answer on the wire is the test's or the daemon's,
+// and both ends queue 10 000 frames (a paced burst never meets a full qdisc). `cleanup`
+// runs in reverse when the test ends (close rings, kill the daemon), then the namespaces
+// and the temporary directory (mode 0755: a daemon that drops privileges reads it) go.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab } from './netns';
+
+export interface GeneratorPair {
+  lab: Lab;
+  /** Temporary directory for the configuration, the control socket, state files. */
+  dir: string;
+  /** The generator's namespace (interface `genIf`), and the daemon's (interface `daemonIf`). */
+  gen: string;
+  rt: string;
+  /** `/run/netns/...` of the generator's namespace, for Ring.open. */
+  netns: string;
+  /** Run in reverse order at the end, before the namespaces are deleted. */
+  cleanup: (() => void)[];
+}
+
+export interface GeneratorPairOptions {
+  /** Namespace names (suffixes) and interface names; defaults gen/g0 and rt/c0. */
+  gen?: string;
+  genIf?: string;
+  rt?: string;
+  daemonIf?: string;
+}
+
+/** Builds the pair and registers its teardown with `t.after` (node:test, or a bench's own list). */
+export function generatorPair(t: { after(fn: () => void): void }, tag: string, opts: GeneratorPairOptions = {}): GeneratorPair {
+  const lab = new Lab(tag);
+  const dir = mkdtempSync(join(tmpdir(), `np${tag}-`));
+  chmodSync(dir, 0o755);
+  const cleanup: (() => void)[] = [];
+  t.after(() => {
+    for (const f of cleanup.reverse()) f();
+    lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const genIf = opts.genIf ?? 'g0';
+  const daemonIf = opts.daemonIf ?? 'c0';
+  const gen = lab.netns(opts.gen ?? 'gen');
+  const rt = lab.netns(opts.rt ?? 'rt');
+  lab.exec(gen, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  lab.veth(gen, genIf, rt, daemonIf);
+  for (const [ns, dev] of [[gen, genIf], [rt, daemonIf]] as const) {
+    lab.exec(ns, 'ip', ['link', 'set', dev, 'arp', 'off']);
+    lab.exec(ns, 'ip', ['link', 'set', dev, 'txqueuelen', '10000']);
+  }
+  return { lab, dir, gen, rt, netns: lab.nsPath(gen), cleanup };
+}
