@@ -279,6 +279,8 @@ export class Daemon {
     const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
     let loaded: LoadedConfig;
     let swapMs = 0;
+    /** The swap's policy, interfaces (apply) and flush parts, ms. */
+    let swapParts = [0, 0, 0];
     let matchMs = 0;
     let slices = 0;
     let sliceMaxMs = 0;
@@ -297,9 +299,12 @@ export class Daemon {
       const s0 = performance.now();
       if (prepared !== undefined && policy.swap) policy.swap(prepared, this.clock());
       else policy.reload(loaded.config, this.clock());
+      const s1 = performance.now();
       this.apply(loaded);
+      const s2 = performance.now();
       this.output.flushAll();
       swapMs = performance.now() - s0;
+      swapParts = [s1 - s0, s2 - s1, performance.now() - s2];
     } catch (err) {
       loop.disable();
       this.reloads.failed++;
@@ -313,7 +318,7 @@ export class Daemon {
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     const ms = r2(performance.now() - t0);
     const blockMs = r2(loop.max / 1e6);
-    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name),  ms, block_ms: blockMs, match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs) },
+    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name),  ms, block_ms: blockMs, match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs), swap_parts_ms: swapParts.map(r2) },
       `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms wall in ${slices} slices of at most ${r2(sliceMaxMs)} ms, swap ${r2(swapMs)} ms)`);
     return true;
   }
