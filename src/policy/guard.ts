@@ -10,7 +10,7 @@
 import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
 import { LearnArg, type CacheTimerSink, type NeighborCache } from './cache';
-import { KindIndex, RuleFlag, RuleWord, type InterfaceTable, type IfState } from './interfaces';
+import type { InterfaceTable, IfState } from './interfaces';
 import type { DecisionLog } from './log';
 import type { StaticTable } from './statics';
 import { ActionKind } from '../config/types';
@@ -104,7 +104,7 @@ export class TakeoverGuard {
     let n = 0;
     for (const st of list) {
       n += st.cfg.pins?.length ?? 0;
-      n += redirectRules(st).length;
+      n += st.redirectRules.length;
     }
     const pins = new AddrTable(Math.max(1, n));
     const pin = (slot: number, a: IpAddress): void => {
@@ -114,7 +114,7 @@ export class TakeoverGuard {
       if (pins.find(w, a0!, a1!, a2!, a3!) < 0) pins.insert(w, a0!, a1!, a2!, a3!);
     };
     for (const st of list) {
-      for (const i of redirectRules(st)) {
+      for (const i of st.redirectRules) {
         const a = st.rules[i]!.action;
         if (a.kind === ActionKind.Redirect) pin(st.slot, a.via);
       }
@@ -316,13 +316,3 @@ export class TakeoverGuard {
   }
 }
 
-/**
- * Indices of an interface's redirect rules, read from its ruleInfo (a typed array: a reload
- * of 100 000 rules walked the rule objects for 20-100 ms here, in the swap).
- */
-function redirectRules(st: IfState): number[] {
-  const out: number[] = [];
-  const info = st.ruleInfo;
-  for (let i = 0; i < st.rules.length; i++) if ((info[i * RuleWord.Size + RuleWord.Flags]! & RuleFlag.Kind) === KindIndex.Redirect) out.push(i);
-  return out;
-}
