@@ -296,6 +296,8 @@ export class Daemon {
       matchMs = performance.now() - m0;
       if (this.stopping) return false;
       await turn();
+      this.interfaces.attachFilters(loaded.config, loaded.filters);
+      await turn();
       const s0 = performance.now();
       if (prepared !== undefined && policy.swap) policy.swap(prepared, this.clock());
       else policy.reload(loaded.config, this.clock());
