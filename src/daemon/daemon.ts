@@ -14,7 +14,7 @@
 //   ha.ts          active/standby role per interface (IfaceSlot.standby), takeover announcements
 // Links, addresses and routes come from rtnetlink (DaemonDeps.kernel, src/netlink).
 import type { Server as NetServer } from 'node:net';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
 import { RingOutput } from '../pipeline/output';
 import { monotonicSeconds, Pipeline } from '../pipeline/pipeline';
@@ -31,7 +31,7 @@ import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type Lear
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
-import { prepareSliced, RunningConfig, type LoadedConfig } from './reload';
+import { prepareSliced, ReloadWatch, RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
 import { WarmRestarts } from './warm';
 
@@ -274,8 +274,7 @@ export class Daemon {
 
   private async prepareAndSwap(): Promise<boolean> {
     const t0 = performance.now();
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
+    const watch = new ReloadWatch();
     const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
     let loaded: LoadedConfig;
     let swapMs = 0;
@@ -308,19 +307,20 @@ export class Daemon {
       swapMs = performance.now() - s0;
       swapParts = [s1 - s0, s2 - s1, performance.now() - s2];
     } catch (err) {
-      loop.disable();
+      watch.stop();
       this.reloads.failed++;
       const e = err as Error & { code?: string };
       this.log.error({ event: 'reload_failed', code: e.code, file: this.opts.config }, `reload failed, keeping the running configuration: ${e.message}`);
       return false;
     }
-    loop.disable();
+    const seen = watch.stop();
     for (const w of loaded.warnings) this.log.warn({ event: 'config_warning' }, w.message);
     this.reloads.ok++;
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     const ms = r2(performance.now() - t0);
-    const blockMs = r2(loop.max / 1e6);
-    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name),  ms, block_ms: blockMs, match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs), swap_parts_ms: swapParts.map(r2) },
+    const blockMs = r2(seen.blockMs);
+    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name), ms, block_ms: blockMs, gc_max_ms: r2(seen.gcMaxMs), gc_kind: seen.gcKind,
+      match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs), swap_parts_ms: swapParts.map(r2) },
       `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms wall in ${slices} slices of at most ${r2(sliceMaxMs)} ms, swap ${r2(swapMs)} ms)`);
     return true;
   }

@@ -108,7 +108,7 @@ test(`reload of ${RULES} rules and ${STATICS} statics under load: no request los
   const r = d.logs.find((l) => l.event === 'reloaded');
   const wait = answerDelays(sendTimes, answeredAt, Math.min(sent, answeredCount));
   t.diagnostic(`client side: longest answer delay ${wait.max.toFixed(2)} ms (99.9th percentile ${wait.p999.toFixed(2)} ms, median ${wait.median.toFixed(2)} ms), longest gap between answers ${wait.gap.toFixed(2)} ms`);
-  t.diagnostic(`${inline ? 'in-line' : 'prepared'} reload of ${RULES} rules, ${STATICS} statics: ${r?.ms} ms, longest event-loop block ${r?.block_ms ?? r?.ms} ms (matchers ${r?.match_ms ?? "-"} ms in ${r?.slices ?? "-"} slices of at most ${r?.slice_max_ms ?? "-"} ms, swap ${r?.swap_ms ?? '-'} ms: policy, interfaces, flush ${JSON.stringify(r?.swap_parts_ms ?? '-')}); ` +
+  t.diagnostic(`${inline ? 'in-line' : 'prepared'} reload of ${RULES} rules, ${STATICS} statics: ${r?.ms} ms, longest event-loop block ${r?.block_ms ?? r?.ms} ms, longest GC pause ${r?.gc_max_ms ?? "-"} ms (kind ${r?.gc_kind ?? "-"}) (matchers ${r?.match_ms ?? "-"} ms in ${r?.slices ?? "-"} slices of at most ${r?.slice_max_ms ?? "-"} ms, swap ${r?.swap_ms ?? '-'} ms: policy, interfaces, flush ${JSON.stringify(r?.swap_parts_ms ?? '-')}); ` +
     `sent ${sent}, answered ${total()} (${answers.get(macA) ?? 0} by the old rules, ${answers.get(macB) ?? 0} by the new), client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(d.logs.filter((l) => l.event === 'reload_failed').length, 0, JSON.stringify(d.logs.find((l) => l.event === 'reload_failed')));
   assert.ok(r, 'the large file was loaded');
