@@ -5,7 +5,6 @@
 // statics, pins, uplinks, exceptions) follow in messages of CHUNK items, the next only when
 // the main thread acknowledges the last from a later event-loop turn: a port delivers all
 // queued messages in one task, so without the wait every copy would land in one block.
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { compileFilter } from '../bpf/compile';
 import { PLAIN_FILTER_NAME } from '../bpf/plain';
@@ -34,21 +33,6 @@ export interface PrepareRequest {
   path: string;
   /** Statics added with `ctl add`, by interface name: the filters must let their requests in. */
   runtimeStatics: Record<string, StaticEntry[]>;
-}
-
-/**
- * Nice value of this thread. On Linux the nice value is per thread (setpriority(2) with
- * who = 0 sets the calling thread's), so a reload's seconds of parsing give way to the
- * thread that answers whenever the two compete for a core.
- */
-export const WORKER_NICE = 19;
-
-if (parentPort) {
-  try {
-    setPriority(0, WORKER_NICE);
-  } catch {
-    // Not permitted here (a seccomp filter, say): the worker runs at the daemon's priority.
-  }
 }
 
 /** Chunks not yet sent, per request id. */

@@ -3,12 +3,12 @@
 // filters are compiled with the runtime statics, and an error comes back with its code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { WorkerPreparer } from '../../src/daemon/prepared';
-import { CHUNK, WORKER_NICE } from '../../src/daemon/prepare-worker';
+import { CHUNK } from '../../src/daemon/prepare-worker';
 
 function file(): string {
   const out = ['interface eth0', ' pin 198.51.100.9 2001:db8::9'];
@@ -34,33 +34,4 @@ test('the worker prepares what an in-line load reads, chunks reassembled in orde
   // A second request on the same worker, and an error with its code.
   writeFileSync(path, 'interface eth0\n rule 0.0.0.0/0 198.51.100.0/24 slef\nend\n');
   await assert.rejects(p.prepare(path, {}), (e: Error & { code?: string }) => e.code === 'E_CONFIG_VALUE' || e.code === 'E_CONFIG_SYNTAX');
-});
-
-/** Nice value of each thread of this process (field 19 of /proc/self/task/TID/stat). */
-function threadNices(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-
-test('the worker thread runs at nice WORKER_NICE, the answering thread at its own', { skip: process.platform !== 'linux' && 'per-thread nice values are Linux' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'npp-'));
-  const p = new WorkerPreparer();
-  t.after(() => { p.close(); rmSync(dir, { recursive: true, force: true }); });
-  const path = join(dir, 'n.conf');
-  writeFileSync(path, 'interface eth0\n rule 0.0.0.0/0 198.51.100.0/24 self\nend\n');
-  const before = threadNices();
-  await p.prepare(path, {});
-  const after = threadNices();
-  const added = [...after].filter(([tid]) => !before.has(tid));
-  assert.ok(added.some(([, nice]) => nice === WORKER_NICE), `a new thread at nice ${WORKER_NICE}: ${JSON.stringify(added)}`);
-  assert.equal(after.get(process.pid), before.get(process.pid), 'the main thread keeps its nice value');
-  assert.notEqual(after.get(process.pid), WORKER_NICE);
 });
