@@ -4,17 +4,17 @@
 // the old rules or the new. The daemon's `reloaded` line gives the reload's time and the
 // longest event-loop block meanwhile (printed; NP_RELOAD_INLINE=1 measures the old
 // in-line reload for comparison). NP_RELOAD_STATICS=N adds N IPv6 static entries to the new
-// file. Independent of the daemon's own accounting, the client measures the longest wait for
+// file; NP_RELOAD_WRAP a command the daemon runs under. Independent of the daemon's own accounting, the client measures the longest wait for
 // an answer: answers leave in the order of the requests, so the k-th answer's kernel
 // timestamp minus the k-th request's send time (the generator's own thread) is its delay.
-// Bounded: 20 000 requests at 5 000/s (40 000 above 50 000 rules or statics).
+// Bounded: 20 000 to 100 000 requests at 5 000/s, until 1 s after the reload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARP_REPLY_AND_NA_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
-import { generate } from '../../src/engine/generator';
+import { cancelGenerate, generate } from '../../src/engine/generator';
 import { Ring } from '../../src/engine/ring';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_TS_NSEC, DESC_TS_SEC } from '../../src/engine/types';
 import { BROADCAST_MAC, parseIp4, parseMac, readMac } from '../../src/net/addr';
@@ -24,8 +24,10 @@ import { DaemonProcess } from './fixtures/daemon';
 
 const RULES_IN = Number(process.env.NP_RELOAD_RULES ?? 30000);
 const STATICS = Math.min(70000, Number(process.env.NP_RELOAD_STATICS ?? 0));
-// A larger file takes longer to prepare: the stream lasts until well after the swap.
-const COUNT = RULES_IN > 50000 || STATICS > 50000 ? 40000 : 20000;
+// The stream runs until 1 s after the reload is logged (a busy machine makes a reload of a
+// large file take seconds), at least MIN_COUNT requests, at most COUNT (20 s).
+const COUNT = 100_000;
+const MIN_COUNT = 20_000;
 const RATE_PPS = 5000;
 const RULES = Math.min(131072, RULES_IN);
 const MAC_A = '02:00:5e:00:53:aa';
@@ -65,8 +67,10 @@ test(`reload of ${RULES} rules and ${STATICS} statics under load: no request los
   writeFileSync(file, `interface rt0\n${answering(MAC_A)}end\n`);
   const big = largeFile(RULES, MAC_B, STATICS);
   const inline = process.env.NP_RELOAD_INLINE === '1';
+  // NP_RELOAD_WRAP="nice -n -10": the daemon ahead of other load, near an idle core's figures.
+  const wrap = (process.env.NP_RELOAD_WRAP ?? '').split(' ').filter((w) => w !== '');
   const d = new DaemonProcess(lab, router, ['--config', file, '--no-control', '--no-drop', '--no-mld-joins'],
-    inline ? ['env', 'NEIGHPROXY_RELOAD_INLINE=1'] : []);
+    [...wrap, ...(inline ? ['env', 'NEIGHPROXY_RELOAD_INLINE=1'] : [])]);
   await d.started();
 
   const answers = new Map<number, number>();
@@ -94,15 +98,25 @@ test(`reload of ${RULES} rules and ${STATICS} statics under load: no request los
   }, 1000);
   let sent: number;
   const sendTimes = new Float64Array(COUNT);
+  const logged = (): boolean => d.logs.some((l) => l.event === 'reloaded' || l.event === 'reload_failed');
+  let stopper: NodeJS.Timeout | undefined;
   try {
-    sent = (await generate(tx, { templates: [template.subarray(0, len)], count: COUNT, ratePps: RATE_PPS, varyTarget: 200, sendTimes })).sent;
+    const run = generate(tx, { templates: [template.subarray(0, len)], count: COUNT, ratePps: RATE_PPS, varyTarget: 200, sendTimes });
+    const started = Date.now();
+    let loggedAt = 0;
+    stopper = setInterval(() => {
+      if (loggedAt === 0 && logged()) loggedAt = Date.now();
+      if (loggedAt > 0 && Date.now() - loggedAt >= 1000 && Date.now() - started >= (MIN_COUNT / RATE_PPS) * 1000) cancelGenerate(tx);
+    }, 50);
+    sent = (await run).sent;
   } finally {
     clearTimeout(hup);
+    clearInterval(stopper);
   }
   const macA = parseMac(MAC_A)!;
   const macB = parseMac(MAC_B)!;
   const total = (): number => (answers.get(macA) ?? 0) + (answers.get(macB) ?? 0);
-  await waitFor(() => d.logs.some((l) => l.event === 'reloaded' || l.event === 'reload_failed'), 60_000);
+  await waitFor(logged, 60_000);
   await waitFor(() => total() >= sent, 5000).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive now
   const r = d.logs.find((l) => l.event === 'reloaded');
@@ -112,7 +126,7 @@ test(`reload of ${RULES} rules and ${STATICS} statics under load: no request los
     `sent ${sent}, answered ${total()} (${answers.get(macA) ?? 0} by the old rules, ${answers.get(macB) ?? 0} by the new), client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(d.logs.filter((l) => l.event === 'reload_failed').length, 0, JSON.stringify(d.logs.find((l) => l.event === 'reload_failed')));
   assert.ok(r, 'the large file was loaded');
-  assert.equal(sent, COUNT);
+  assert.ok(sent >= MIN_COUNT, `${sent} requests sent`);
   assert.equal(total(), sent, 'every request answered exactly once');
   assert.ok((answers.get(macB) ?? 0) > 0, 'the new rules answered after the swap');
   assert.ok(!d.exited);
