@@ -17,7 +17,7 @@ import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
 import { RingOutput } from '../pipeline/output';
-import { monotonicSeconds, Pipeline } from '../pipeline/pipeline';
+import { delayFlagsSteps, monotonicSeconds, Pipeline } from '../pipeline/pipeline';
 import { controlHandler } from './commands';
 import type { ControlHandler } from './control';
 import { HostEnvironment } from './env';
@@ -31,7 +31,7 @@ import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type Lear
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
-import { prepareSliced, ReloadWatch, RunningConfig, type LoadedConfig } from './reload';
+import { prepareSliced, RELOAD_SLICE_RULES, ReloadWatch, RunningConfig, type LoadedConfig } from './reload';
 import { closeServices, startControl, startMetrics, switchUser } from './services';
 import { WarmRestarts } from './warm';
 
@@ -292,6 +292,8 @@ export class Daemon {
       const { prepared, slices: n, sliceMax } = await prepareSliced(policy, loaded.config, turn, () => this.stopping !== null);
       slices = n;
       sliceMaxMs = sliceMax;
+      // The pipeline's per-rule delay flags too, so that configure() in the swap finds them.
+      for (const c of loaded.config.interfaces) for (const _ of delayFlagsSteps(c, 4 * RELOAD_SLICE_RULES)) await turn();
       matchMs = performance.now() - m0;
       if (this.stopping) return false;
       await turn();

@@ -121,13 +121,15 @@ test(`reload of ${RULES} rules and ${STATICS} statics under load: no request los
   await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive now
   const r = d.logs.find((l) => l.event === 'reloaded');
   const wait = answerDelays(sendTimes, answeredAt, Math.min(sent, answeredCount));
-  t.diagnostic(`client side: longest answer delay ${wait.max.toFixed(2)} ms (99.9th percentile ${wait.p999.toFixed(2)} ms, median ${wait.median.toFixed(2)} ms), longest gap between answers ${wait.gap.toFixed(2)} ms`);
+  const drops = rx.counters().kernelDrops;
+  t.diagnostic(`client side${drops > 0 ? ` (${drops} answers dropped by the client's ring: delays after the first drop are short by up to ${(drops * 1000 / RATE_PPS).toFixed(1)} ms)` : ''}: longest answer delay ${wait.max.toFixed(2)} ms (99.9th percentile ${wait.p999.toFixed(2)} ms, median ${wait.median.toFixed(2)} ms), longest gap between answers ${wait.gap.toFixed(2)} ms`);
   t.diagnostic(`${inline ? 'in-line' : 'prepared'} reload of ${RULES} rules, ${STATICS} statics: ${r?.ms} ms, longest event-loop block ${r?.block_ms ?? r?.ms} ms, longest GC pause ${r?.gc_max_ms ?? "-"} ms (kind ${r?.gc_kind ?? "-"}) (matchers ${r?.match_ms ?? "-"} ms in ${r?.slices ?? "-"} slices of at most ${r?.slice_max_ms ?? "-"} ms, swap ${r?.swap_ms ?? '-'} ms: policy, interfaces, flush ${JSON.stringify(r?.swap_parts_ms ?? '-')}); ` +
     `sent ${sent}, answered ${total()} (${answers.get(macA) ?? 0} by the old rules, ${answers.get(macB) ?? 0} by the new), client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(d.logs.filter((l) => l.event === 'reload_failed').length, 0, JSON.stringify(d.logs.find((l) => l.event === 'reload_failed')));
   assert.ok(r, 'the large file was loaded');
   assert.ok(sent >= MIN_COUNT, `${sent} requests sent`);
-  assert.equal(total(), sent, 'every request answered exactly once');
+  // Answers the client's own ring had no room for are counted by its kernel (RX drops).
+  assert.equal(total() + rx.counters().kernelDrops, sent, 'every request answered exactly once');
   assert.ok((answers.get(macB) ?? 0) > 0, 'the new rules answered after the swap');
   assert.ok(!d.exited);
   await d.signal('SIGTERM');
