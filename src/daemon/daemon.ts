@@ -280,6 +280,8 @@ export class Daemon {
     let swapMs = 0;
     /** The swap's policy, interfaces (apply) and flush parts, ms. */
     let swapParts = [0, 0, 0];
+    /** Filters put on the kept rings, the turn before the swap. */
+    let attachMs = 0;
     let matchMs = 0;
     let slices = 0;
     let sliceMaxMs = 0;
@@ -297,7 +299,9 @@ export class Daemon {
       matchMs = performance.now() - m0;
       if (this.stopping) return false;
       await turn();
+      const a0 = performance.now();
       this.interfaces.attachFilters(loaded.config, loaded.filters);
+      attachMs = performance.now() - a0;
       await turn();
       const s0 = performance.now();
       if (prepared !== undefined && policy.swap) policy.swap(prepared, this.clock());
@@ -322,7 +326,7 @@ export class Daemon {
     const ms = r2(performance.now() - t0);
     const blockMs = r2(seen.blockMs);
     this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name), ms, block_ms: blockMs, gc_max_ms: r2(seen.gcMaxMs), gc_kind: seen.gcKind,
-      match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs), swap_parts_ms: swapParts.map(r2) },
+      match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs), swap_parts_ms: swapParts.map(r2), attach_ms: r2(attachMs) },
       `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms wall in ${slices} slices of at most ${r2(sliceMaxMs)} ms, swap ${r2(swapMs)} ms)`);
     return true;
   }
