@@ -13,24 +13,8 @@ export function solicitedNodeGroup(target: Ip6): string {
  * and every /128 target of a rule that answers. Prefix rules cannot be covered.
  */
 export function desiredGroups(cfg: InterfaceConfig, extraStatics: readonly StaticEntry[] = []): Set<string> {
-  let fromFile = FILE_GROUPS.get(cfg);
-  if (!fromFile) FILE_GROUPS.set(cfg, (fromFile = fileGroups(cfg)));
-  const out = new Set(fromFile);
-  for (const s of extraStatics) {
-    if (s.address.family === Family.V6) out.add(solicitedNodeGroup(s.address.v6));
-  }
-  return out;
-}
-
-/**
- * The file's part, per interface block: the daemon asks every 5 s, and a walk of 100 000
- * rules took 30-40 ms of the answering thread each time. A reload brings new blocks.
- */
-const FILE_GROUPS = new WeakMap<InterfaceConfig, readonly string[]>();
-
-function fileGroups(cfg: InterfaceConfig): string[] {
   const out = new Set<string>();
-  for (const s of cfg.statics) {
+  for (const s of [...cfg.statics, ...extraStatics]) {
     if (s.address.family === Family.V6) out.add(solicitedNodeGroup(s.address.v6));
   }
   for (const r of cfg.rules) {
@@ -38,7 +22,7 @@ function fileGroups(cfg: InterfaceConfig): string[] {
       out.add(solicitedNodeGroup(r.target.v6));
     }
   }
-  return [...out];
+  return out;
 }
 
 /** IPv6 rules whose targets are prefixes (not /128) and answer: joins cannot cover them. */

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { parseConfig } from '../../src/config';
-import { Family, parseIp6 } from '../../src/net/addr';
 import { desiredGroups, MulticastJoins, uncoveredPrefixRules, type MembershipSocket } from '../../src/daemon/mld';
 
 const log = pino({ level: 'silent' });
@@ -85,17 +84,6 @@ end
 `, 'test.conf');
   assert.deepEqual([...desiredGroups(config.interfaces[0]!)].sort(), ['ff02::1:ff00:5', 'ff02::1:ffcd:1234']);
   assert.deepEqual(uncoveredPrefixRules(config), [{ iface: 'eth0', line: 6, target: '2001:db8:1::/64' }]);
-});
-
-test('desired groups: the file part is read once per interface block, each call gets its own set', () => {
-  const { config } = parseConfig('interface eth0\n static 2001:db8::1 02:00:5e:00:53:01\n rule ::/0 2001:db8::5/128 self\nend\n', 'test.conf');
-  const ifc = config.interfaces[0]!;
-  const first = desiredGroups(ifc);
-  first.add('ff02::1:ff00:99'); // the daemon adds answered targets to what it gets
-  const rules = ifc.rules as unknown[];
-  rules.length = 0; // a second call that walked the rules again would lose ff00:5
-  const extra = { pos: { file: 't', line: 1, column: 1 }, address: { family: Family.V6, v6: parseIp6('2001:db8::7')! }, mac: 1, announce: false } as const;
-  assert.deepEqual([...desiredGroups(ifc, [extra])].sort(), ['ff02::1:ff00:1', 'ff02::1:ff00:5', 'ff02::1:ff00:7']);
 });
 
 test('answered and learned IPv6 targets add their groups, newest first, up to the bound', async () => {
