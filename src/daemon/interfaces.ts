@@ -182,6 +182,17 @@ export class InterfaceSet {
     return st;
   }
 
+  /**
+   * A reload's filters, attached ahead of apply() (one event-loop turn before the swap, so
+   * the kernel's filter attach is not in the swap's turn) on the rings that apply() keeps.
+   */
+  attachFilters(config: Config, filters: CompiledFilter[]): void {
+    config.interfaces.forEach((cfg, i) => {
+      const st = this.states.get(cfg.name);
+      if (st && st.ring !== null && openKey(st.cfg) === openKey(cfg)) this.setFilter(st, filters[i]!, 'capture filter replaced');
+    });
+  }
+
   /** Replaces one interface's filter (runtime static entries changed) when it differs. */
   replaceFilter(name: string, f: CompiledFilter): void {
     const st = this.states.get(name);

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
 import { formatIp, type IpAddress } from '../net/addr';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { CompiledFilter, DaemonDeps, PolicyCore } from './ports';
 
 export interface LoadedConfig {
@@ -116,5 +116,39 @@ export async function prepareSliced(policy: PolicyCore, config: Config, turn: ()
     if (r.done) return { prepared: r.value, slices, sliceMax };
     await turn();
     if (stopped()) return { prepared: undefined, slices, sliceMax };
+  }
+}
+
+/**
+ * What a reload costs the answering thread, watched from outside the reload's own steps:
+ * the longest event-loop delay (a 1 ms timer histogram) and the longest garbage-collector
+ * pause (kind: 1 scavenge, 2 minor mark, 4 mark-compact, 8 incremental, 16 weak callbacks).
+ */
+export class ReloadWatch {
+  private readonly loop = monitorEventLoopDelay({ resolution: 1 });
+  private readonly gc = new PerformanceObserver((list) => this.see(list.getEntries()));
+  private gcMax = 0;
+  private gcKind = 0;
+
+  constructor() {
+    this.loop.enable();
+    this.gc.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Stops watching; ms figures. */
+  stop(): { blockMs: number; gcMaxMs: number; gcKind: number } {
+    this.loop.disable();
+    // Entries of the last turn are delivered later: what has been seen so far counts.
+    this.see(this.gc.takeRecords());
+    this.gc.disconnect();
+    return { blockMs: this.loop.max / 1e6, gcMaxMs: this.gcMax, gcKind: this.gcKind };
+  }
+
+  private see(entries: readonly PerformanceEntry[]): void {
+    for (const e of entries) {
+      if (e.duration <= this.gcMax) continue;
+      this.gcMax = e.duration;
+      this.gcKind = (e as { detail?: { kind?: number } }).detail?.kind ?? 0;
+    }
   }
 }

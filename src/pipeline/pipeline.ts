@@ -6,7 +6,7 @@
 // clock is read twice per batch (bench/alloc.ts measures bytes per request).
 // A frame refused by a full TX ring is counted by the ring (engine) alone, not here.
 import { performance } from 'node:perf_hooks';
-import { NaSource, type Config } from '../config/types';
+import { NaSource, type Config, type InterfaceConfig } from '../config/types';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_VLAN_TCI, type Batch, type TxWriter } from '../engine/types';
 import { type Ip6, type Mac, newIp6 } from '../net/addr';
 import { Decision, Reason, REASON_COUNT, Verdict } from '../policy/decision';
@@ -41,8 +41,8 @@ export class IfaceSlot {
   dirty = false;
   /** na-source target: our advertisements come from the target address itself. */
   naFromTarget = false;
-  /** Per rule index: the rule is a `delay` rule (its answers count as delayed-then-answered). */
-  delayRules: boolean[] = [];
+  /** Per rule index: 1 for a `delay` rule (its answers count as delayed-then-answered). */
+  delayRules: Uint8Array = new Uint8Array(0);
   /** The interface's link-local address for NA sources; `::` when it has none. */
   readonly linkLocal: Ip6 = newIp6();
   /** HA standby (src/daemon/ha.ts): nothing is answered or announced; learning goes on. */
@@ -55,6 +55,26 @@ export class IfaceSlot {
     public index: number,
     readonly stats: InterfaceStats,
   ) {}
+}
+
+/** Per interface block: the delay flag of each rule (a reload computes it ahead, delayFlagsSteps). */
+const DELAY_FLAGS = new WeakMap<InterfaceConfig, Uint8Array>();
+
+/** The delay flags of `ifc`'s rules; the walk of 100 000 rules took 13-25 ms in a reload's swap. */
+export function delayFlags(ifc: InterfaceConfig): Uint8Array {
+  for (const r of delayFlagsSteps(ifc, Infinity)) void r;
+  return DELAY_FLAGS.get(ifc)!;
+}
+
+/** Computes delayFlags(ifc) ahead of configure(), in steps of `slice` rules. */
+export function* delayFlagsSteps(ifc: InterfaceConfig, slice: number): Generator<number, void> {
+  if (DELAY_FLAGS.has(ifc)) return;
+  const flags = new Uint8Array(ifc.rules.length);
+  for (let i = 0; i < flags.length; i++) {
+    if (ifc.rules[i]!.delay) flags[i] = 1;
+    if ((i + 1) % slice === 0) yield slice;
+  }
+  DELAY_FLAGS.set(ifc, flags);
 }
 
 /** Seconds on a monotonic clock: the policy's `now`. */
@@ -80,7 +100,7 @@ export class Pipeline {
     for (const slot of slots) {
       const ifc = config.interfaces[slot.index]!;
       slot.naFromTarget = ifc.nd.naSource === NaSource.Target;
-      slot.delayRules = ifc.rules.map((r) => r.delay);
+      slot.delayRules = delayFlags(ifc);
       if (ifc.mac !== null) slot.mac = ifc.mac;
     }
     this.slots = slots;

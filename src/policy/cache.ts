@@ -16,6 +16,7 @@
 // entries are never evicted. Only entries someone asked for are refreshed: the others are
 // dropped when their refresh would begin (no probes to a MAC a frame merely named).
 import { AddrTable, metaIsV6, metaSlot } from './addrtable';
+import { runCacheTimers } from './cache-tick';
 import { MacQuota, PartitionedLru, SEG_PROBATION, SEG_PROTECTED } from './lru';
 
 /**
@@ -24,14 +25,14 @@ import { MacQuota, PartitionedLru, SEG_PROBATION, SEG_PROTECTED } from './lru';
  * Int32 word 5: state, 6/7: LRU prev/next; Float64 4..7 (words 8..15): MAC (-1 while
  * Incomplete), expiry, last LRU move, next timer action (queue order).
  */
-const STRIDE = 16;
-const W_STATE = 5;
+export const STRIDE = 16;
+export const W_STATE = 5;
 const W_PREV = 6;
 const W_NEXT = 7;
-const F_MAC = 4;
-const F_EXP = 5;
+export const F_MAC = 4;
+export const F_EXP = 5;
 const F_LAST = 6;
-const F_NEXT = 7;
+export const F_NEXT = 7;
 
 /** Cells of the Float64Array a learn reads its doubles from (`learnFrom`, guard `admitFrom`). */
 export const enum LearnArg {
@@ -61,9 +62,9 @@ export class NeighborCache {
   private readonly args = new Float64Array(LearnArg.Size);
   readonly capacity: number;
   /** Int32 view of the table's entry strides (state, LRU links). */
-  private readonly iw: Int32Array;
+  readonly iw: Int32Array;
   /** Float64 view of the same strides (MAC, times). */
-  private readonly fw: Float64Array;
+  readonly fw: Float64Array;
   readonly probes: Uint8Array;
   /** Eviction order: per partition, probation and protected lists (lru.ts). */
   readonly lru: PartitionedLru;
@@ -72,7 +73,7 @@ export class NeighborCache {
   /** Queue links, prev and next side by side. */
   private readonly ql: Int32Array;
   /** Queue 0: Fresh entries by learn time. Queue 1: Probing and Incomplete by next probe time. */
-  private readonly qHead = new Int32Array([-1, -1]);
+  readonly qHead = new Int32Array([-1, -1]);
   private readonly qTail = new Int32Array([-1, -1]);
 
   // Parameters (updated by reload).
@@ -320,7 +321,7 @@ export class NeighborCache {
   }
 
   /** Frees entry `id` (out of its queue already): its MAC's quota, its LRU list, its key. */
-  private drop(id: number): void {
+  drop(id: number): void {
     const mac = this.fw[8 * id + F_MAC]!;
     if (mac >= 0) this.quota.sub(mac);
     this.lru.unlink(id);
@@ -328,47 +329,9 @@ export class NeighborCache {
     this.table.remove(id);
   }
 
-  /** Runs due timers: moves Fresh entries into probing, sends probes, drops the unanswered. */
+  /** Runs due timers: moves Fresh entries into probing, sends probes, drops the unanswered (cache-tick.ts). */
   tick(now: number, sink: CacheTimerSink): void {
-    let budget = this.maxPerTick;
-    // Fresh entries whose refresh window opened.
-    for (let id = this.qHead[0]!; id >= 0 && this.fw[8 * id + F_NEXT]! <= now && budget-- > 0; id = this.qHead[0]!) {
-      this.qUnlink(id);
-      const live = this.refreshCount > 0 && now < this.fw[8 * id + F_EXP]!;
-      if (live && this.lru.isProtected(id)) {
-        this.iw[STRIDE * id + W_STATE] = EntryState.Probing;
-        this.probes[id] = 1;
-        this.fw[8 * id + F_NEXT] = now + this.refreshInterval;
-        this.qAppend(1, id);
-        if (sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!)) this.refreshProbes++;
-      } else {
-        this.expired++;
-        if (live) this.unusedExpired++;
-        this.drop(id);
-      }
-    }
-    for (let id = this.qHead[1]!; id >= 0 && this.fw[8 * id + F_NEXT]! <= now && budget-- > 0; id = this.qHead[1]!) {
-      this.qUnlink(id);
-      const incomplete = this.iw[STRIDE * id + W_STATE] === EntryState.Incomplete;
-      const limit = incomplete ? this.resolveAttempts : this.refreshCount;
-      if (this.probes[id]! < limit && (incomplete || now < this.fw[8 * id + F_EXP]!)) {
-        this.probes[id]!++;
-        this.fw[8 * id + F_NEXT] = now + (incomplete ? this.resolveInterval : this.refreshInterval);
-        this.qAppend(1, id);
-        // Counted when sent (a retry nobody waits for, or one over the send limits, is not).
-        if (sink.cacheProbe(this, id, this.fw[8 * id + F_MAC]!)) {
-          if (incomplete) this.resolutions++;
-          else this.refreshProbes++;
-        }
-      } else {
-        if (incomplete) this.resolveFailures++;
-        else {
-          this.expired++;
-          this.refreshFailures++;
-        }
-        this.drop(id);
-      }
-    }
+    runCacheTimers(this, now, sink);
   }
 
   /** Calls fn for every live entry id (control socket dumps, reload remapping). Not for the hot path. */
@@ -396,7 +359,7 @@ export class NeighborCache {
     return id;
   }
 
-  private qAppend(q: number, id: number): void {
+  qAppend(q: number, id: number): void {
     const t = this.qTail[q]!;
     this.ql[2 * id] = t;
     this.ql[1 + 2 * id] = -1;
@@ -405,7 +368,7 @@ export class NeighborCache {
     this.qTail[q] = id;
   }
 
-  private qUnlink(id: number): void {
+  qUnlink(id: number): void {
     const q = this.iw[STRIDE * id + W_STATE] === EntryState.Fresh ? 0 : 1;
     const p = this.ql[2 * id]!;
     const n = this.ql[1 + 2 * id]!;

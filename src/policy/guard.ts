@@ -14,7 +14,7 @@
 import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
 import { LearnArg, type CacheTimerSink, type NeighborCache } from './cache';
-import { KindIndex, RuleFlag, RuleWord, type InterfaceTable, type IfState } from './interfaces';
+import type { InterfaceTable, IfState } from './interfaces';
 import type { DecisionLog } from './log';
 import type { StaticTable } from './statics';
 import { ActionKind } from '../config/types';
@@ -110,22 +110,27 @@ export class TakeoverGuard {
 
   /** Takes the redirect routers and `pin` addresses of the configuration's interfaces (install/reload). */
   configure(list: readonly IfState[]): void {
-    const redirects = list.map(redirectRules);
-    const pins = new AddrTable(Math.max(1, list.reduce((n, st) => n + (st.cfg.pins?.length ?? 0), 0)));
-    const routers = new AddrTable(Math.max(1, redirects.reduce((n, r) => n + r.length, 0)));
+    let nPins = 0;
+    let nRouters = 0;
+    for (const st of list) {
+      nPins += st.cfg.pins?.length ?? 0;
+      nRouters += st.redirectRules.length;
+    }
+    const pins = new AddrTable(Math.max(1, nPins));
+    const routers = new AddrTable(Math.max(1, nRouters));
     const put = (table: AddrTable, slot: number, a: IpAddress): void => {
       const v6 = a.family === Family.V6;
       const w = metaWord(v6, slot, -1);
       const [a0, a1, a2, a3] = v6 ? a.v6 : [0, 0, 0, a.v4];
       if (table.find(w, a0!, a1!, a2!, a3!) < 0) table.insert(w, a0!, a1!, a2!, a3!);
     };
-    list.forEach((st, k) => {
-      for (const i of redirects[k]!) {
+    for (const st of list) {
+      for (const i of st.redirectRules) {
         const a = st.rules[i]!.action;
         if (a.kind === ActionKind.Redirect) put(routers, st.slot, a.via);
       }
       for (const a of st.cfg.pins ?? []) put(pins, st.slot, a);
-    });
+    }
     this.pins = pins;
     this.routers = routers;
   }
@@ -328,13 +333,3 @@ export class TakeoverGuard {
   }
 }
 
-/**
- * Indices of an interface's redirect rules, read from its ruleInfo (a typed array: a reload
- * of 100 000 rules walked the rule objects for 20-100 ms here, in the swap).
- */
-function redirectRules(st: IfState): number[] {
-  const out: number[] = [];
-  const info = st.ruleInfo;
-  for (let i = 0; i < st.rules.length; i++) if ((info[i * RuleWord.Size + RuleWord.Flags]! & RuleFlag.Kind) === KindIndex.Redirect) out.push(i);
-  return out;
-}

@@ -58,21 +58,27 @@ export const enum RuleFlag {
 
 /** The per-rule table of one interface (see RuleWord). */
 export function ruleInfo(rules: readonly Rule[]): Int32Array {
-  return runSteps(ruleInfoSteps(rules, new SliceBudget(Infinity)));
+  return runSteps(ruleInfoSteps(rules, new SliceBudget(Infinity))).info;
 }
 
-function* ruleInfoSteps(rules: readonly Rule[], b: SliceBudget): Generator<number, Int32Array> {
+/** The per-rule table, and the indexes of the redirect and probe rules (what a swap reads). */
+function* ruleInfoSteps(rules: readonly Rule[], b: SliceBudget): Generator<number, { info: Int32Array; redirect: number[]; probe: number[] }> {
   const info = new Int32Array(RuleWord.Size * rules.length);
+  const redirect: number[] = [];
+  const probe: number[] = [];
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     const o = RuleWord.Size * i;
+    const kind = ACTION_KINDS.indexOf(r.action.kind);
     info[o + RuleWord.Line] = r.pos.line;
-    info[o + RuleWord.Flags] = ACTION_KINDS.indexOf(r.action.kind) | (r.probes ? RuleFlag.Probes : 0) | (r.delay ? RuleFlag.Delay : 0) | (r.verbose ? RuleFlag.Verbose : 0);
+    info[o + RuleWord.Flags] = kind | (r.probes ? RuleFlag.Probes : 0) | (r.delay ? RuleFlag.Delay : 0) | (r.verbose ? RuleFlag.Verbose : 0);
     info[o + RuleWord.Hint] = -1;
     info[o + RuleWord.Reply] = replyActionOf(r.action.kind);
+    if (kind === KindIndex.Redirect) redirect.push(i);
+    else if (kind === KindIndex.Probe) probe.push(i);
     if (b.tick()) yield b.take();
   }
-  return info;
+  return { info, redirect, probe };
 }
 
 /** Per-interface state derived from the configuration at construction/reload. */
@@ -90,6 +96,9 @@ export interface IfState {
    * one line here instead of the rule, its pos and its action objects spread over the heap.
    */
   ruleInfo: Int32Array;
+  /** Indexes of the redirect rules and of the probe rules: a swap walks these, not every rule. */
+  redirectRules: readonly number[];
+  probeRules: readonly number[];
   m4: RuleMatcher;
   m6: RuleMatcher;
   /** VLAN filter: vlanOk[vid] = 1; null = untagged and every VLAN. */
@@ -100,7 +109,7 @@ export interface IfState {
 
 /** One interface's state, built in slices of at most `b.size` rules (see matcherParts). */
 function* ifState(cfg: InterfaceConfig, index: number, slot: number, b: SliceBudget): Generator<number, IfState> {
-  const info = yield* ruleInfoSteps(cfg.rules, b);
+  const { info, redirect, probe } = yield* ruleInfoSteps(cfg.rules, b);
   const m4 = yield* buildMatcher(Family.V4, cfg.rules, b);
   const m6 = yield* buildMatcher(Family.V6, cfg.rules, b);
   let vlanOk: Uint8Array | null = null;
@@ -115,6 +124,8 @@ function* ifState(cfg: InterfaceConfig, index: number, slot: number, b: SliceBud
     cfgMac: cfg.mac ?? -1,
     rules: cfg.rules,
     ruleInfo: info,
+    redirectRules: redirect,
+    probeRules: probe,
     m4,
     m6,
     vlanOk,

@@ -22,13 +22,14 @@ import { DecisionCore, type LearnElsewhere, type SharedAwaits } from './core';
 import { TakeoverGuard } from './guard';
 import { Reason, type Decision } from './decision';
 import { InterfaceTable, type IfState } from './interfaces';
+import { runSteps } from './slices';
 import { effectiveLimits, SourceLimiter } from './limiter';
 import { Introspection, type CacheEntryInfo, type PolicyStats } from './introspect';
 import { DecisionLog } from './log';
 import { ProbeQueue } from './probe';
 import { RedirectQueue } from './redirect';
 import { ActionResolver } from './resolver';
-import { StaticTable } from './statics';
+import { StaticTable, type PreparedStatics } from './statics';
 import type { PolicyEnvironment, PolicyLogger, PolicyOptions, PolicyOutput } from './types';
 
 export { templateMac } from './resolver';
@@ -38,6 +39,7 @@ export type { CacheEntryInfo, PolicyStats } from './introspect';
 export interface PreparedPolicy {
   readonly config: Config;
   readonly ifs: IfState[];
+  readonly statics: PreparedStatics;
 }
 
 export interface PolicyInit {
@@ -120,7 +122,7 @@ export class Policy implements CacheTimerSink {
    * separate event-loop turns so that batches are answered in between).
    */
   prepare(config: Config): PreparedPolicy {
-    return { config, ifs: this.ifaces.build(config) };
+    return runSteps(this.prepareSteps(config, Infinity));
   }
 
   /**
@@ -128,24 +130,30 @@ export class Policy implements CacheTimerSink {
    * did): the daemon runs one step per event-loop turn, so no turn is longer than a slice.
    */
   *prepareSteps(config: Config, slice: number): Generator<number, PreparedPolicy> {
-    return { config, ifs: yield* this.ifaces.buildSteps(config, slice) };
+    const ifs = yield* this.ifaces.buildSteps(config, slice);
+    // The static table too: a 70 000-entry file is tens of ms of work, not for the swap.
+    return { config, ifs, statics: yield* this.statics.prepareSteps(ifs, slice) };
   }
 
+  /** Puts a prepared configuration in force: a few ms whatever the file's size. */
   swap(prepared: PreparedPolicy, now: number): void {
-    this.apply(prepared.config, this.ifaces.commit(prepared.ifs), now);
+    this.ifaces.commit(prepared.ifs);
+    this.statics.commit(prepared.statics, now);
+    this.apply(prepared.config, prepared.ifs);
   }
 
   private install(config: Config, now: number): void {
-    this.apply(config, this.ifaces.install(config), now);
+    const ifs = this.ifaces.install(config);
+    this.statics.reload(ifs, now);
+    this.apply(config, ifs);
   }
 
-  private apply(config: Config, ifs: IfState[], now: number): void {
+  private apply(config: Config, ifs: IfState[]): void {
     const c = config.cache;
     this.cache.timeout = c.timeout;
     this.cache.refreshCount = c.refresh.count;
     this.cache.refreshInterval = c.refresh.interval;
     this.resolver.configure(config);
-    this.statics.reload(ifs, now);
     this.guard.configure(ifs);
     this.probes.configure(ifs);
     this.limiter.configure(ifs.map((st) => ({ slot: st.slot, limits: effectiveLimits(config, st.cfg) })));

@@ -11,7 +11,7 @@ import { ActionKind, type ProbeAction } from '../config/types';
 import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
 import { metaIsV6, metaSlot, metaWord } from './addrtable';
 import { Reason } from './decision';
-import { KindIndex, RuleFlag, RuleWord, type IfState, type InterfaceTable } from './interfaces';
+import type { IfState, InterfaceTable } from './interfaces';
 import { PendingAnswers } from './pending';
 import { ProbeTable, type ProbeEntry } from './probe-table';
 import { ALL_NODES, ALL_NODES_MAC } from './redirect';
@@ -99,9 +99,8 @@ export class ProbeQueue {
     const absent = new Float64Array(n);
     const prefixes: { slot: number; target: Prefix }[] = [];
     for (const st of list) {
-      const info = st.ruleInfo; // typed array: a swap of 100 000 rules walked the rule objects for 20 ms
-      for (let i = 0; i < st.rules.length; i++) {
-        if ((info[i * RuleWord.Size + RuleWord.Flags]! & RuleFlag.Kind) !== KindIndex.Probe) continue;
+      // The probe rules' indexes, listed by the sliced build: a swap of 100 000 rules walked them all.
+      for (const i of st.probeRules) {
         const r = st.rules[i]!;
         if (r.action.kind !== ActionKind.Probe) continue;
         const slot = this.ifaces.slots.get(r.action.probe.iface);

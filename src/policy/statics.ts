@@ -5,6 +5,7 @@ import { Family, newIp6, type IpAddress, type Ip6, type Mac } from '../net/addr'
 import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER } from '../wire/view';
 import { AddrTable, KEY_WORDS, metaIsV6, metaSlot, metaWord } from './addrtable';
 import type { IfState, InterfaceTable } from './interfaces';
+import { runSteps, SliceBudget } from './slices';
 import type { PolicyOutput } from './types';
 
 export interface StaticOptions {
@@ -19,12 +20,57 @@ export interface StaticOptions {
 /** Entries the table holds before its first growth: a few hundred KiB for any file. */
 const INITIAL_CAPACITY = 4096;
 
+const enum Origin {
+  None = 0,
+  /** Added at run time (`ctl add`): kept across reloads. */
+  Runtime = 1,
+  /** From the configuration file: a reload replaces these. */
+  File = 2,
+}
+
+/** A reload's static table, built aside (StaticTable.prepareSteps), waiting for commit(). */
+export interface PreparedStatics {
+  readonly ifs: readonly IfState[];
+  /** StaticTable.changes when it was built. */
+  readonly changes: number;
+  readonly table: AddrTable;
+  readonly mac: Float64Array;
+  readonly origin: Uint8Array;
+  /** Per entry: the id in the table in force whose announcements it continues, or -1. */
+  readonly carry: Int32Array;
+  /** Per entry: 1 when its announcements start at the commit. */
+  readonly fresh: Uint8Array;
+  /** The entries with `carry` or `fresh` set: all that commit() walks. */
+  readonly touched: number[];
+  /** Announcement state, zero until commit() fills it for `touched`. */
+  readonly left: Uint8Array;
+  readonly at: Float64Array;
+  readonly queued: Uint8Array;
+  /** Entries added at run time in `table`. */
+  runtime: number;
+}
+
+/** Inserts the address's key on `slot` unless present; its id, or -1 when the table is full. */
+function putKey(t: AddrTable, slot: number, a: IpAddress): number {
+  const v6 = a.family === Family.V6;
+  const w = metaWord(v6, slot, -1);
+  const id = v6 ? t.find(w, a.v6[0]!, a.v6[1]!, a.v6[2]!, a.v6[3]!) : t.find(w, 0, 0, 0, a.v4);
+  if (id >= 0) return id;
+  return v6 ? t.insert(w, a.v6[0]!, a.v6[1]!, a.v6[2]!, a.v6[3]!) : t.insert(w, 0, 0, 0, a.v4);
+}
+
 export class StaticTable {
   private table: AddrTable;
   private mac: Float64Array;
-  /** 1 when the entry came from the configuration file (a reload replaces those only). */
-  private fromConfig: Uint8Array;
+  /** Where entry id came from (a reload replaces the file's only); Origin.None when free. */
+  private origin: Uint8Array;
   private announceLeft: Uint8Array;
+  /** 1 while entry id is in `announcing`. */
+  private queued: Uint8Array;
+  /** Counts run-time adds and removes, and commits: a prepared table built before one is stale. */
+  private changes = 0;
+  /** Entries with Origin.Runtime. */
+  private runtimeCount = 0;
   private announceAt: Float64Array;
   /** The bound `size`: the table doubles up to it, never past it. */
   readonly maxSize: number;
@@ -45,8 +91,9 @@ export class StaticTable {
     const n = Math.min(opts.size, INITIAL_CAPACITY);
     this.table = new AddrTable(n);
     this.mac = new Float64Array(n);
-    this.fromConfig = new Uint8Array(n);
+    this.origin = new Uint8Array(n);
     this.announceLeft = new Uint8Array(n);
+    this.queued = new Uint8Array(n);
     this.announceAt = new Float64Array(n);
     this.announceCount = Math.min(3, opts.announceCount);
     this.announceInterval = opts.announceInterval;
@@ -92,9 +139,11 @@ export class StaticTable {
   remove(slot: number, address: IpAddress): boolean {
     const id = this.find(slot, address);
     if (id < 0) return false;
-    this.fromConfig[id] = 0;
+    if (this.origin[id] === Origin.Runtime) this.runtimeCount--;
+    this.origin[id] = Origin.None;
     this.announceLeft[id] = 0;
     this.table.remove(id);
+    this.changes++;
     return true;
   }
 
@@ -106,31 +155,95 @@ export class StaticTable {
 
   /**
    * Replaces the previous file's entries by the new file's (entries added at run time stay).
-   * An `announce` entry is announced when it is new or its MAC changed.
+   * An `announce` entry is announced when it is new or its MAC changed. In one go: a
+   * reload of a running daemon uses prepareSteps() and commit() instead.
    */
   reload(ifs: readonly IfState[], now: number): void {
-    // Per previous file entry: its MAC and the announcements it had left (kept when unchanged).
-    const before = new Map<string, { mac: number; left: number; at: number }>();
-    for (let id = 0; id < this.fromConfig.length; id++) {
-      if (!this.fromConfig[id]) continue;
-      before.set(this.keyText(id), { mac: this.mac[id]!, left: this.announceLeft[id]!, at: this.announceAt[id]! });
-      this.fromConfig[id] = 0;
-      this.announceLeft[id] = 0; // a dropped entry stops announcing
-      this.table.remove(id);
+    this.commit(runSteps(this.prepareSteps(ifs, Infinity)), now);
+  }
+
+  /**
+   * The table a reload puts in force, built aside in steps of at most `slice` entries (each
+   * step yields its count) while this one answers: the entries added at run time, then the
+   * file's. Only typed arrays, so a large file leaves little for the garbage collector.
+   */
+  *prepareSteps(ifs: readonly IfState[], slice: number): Generator<number, PreparedStatics> {
+    const b = new SliceBudget(slice);
+    let fromFile = 0;
+    for (const s of ifs) fromFile += s.cfg.statics.length;
+    let cap = Math.min(this.maxSize, INITIAL_CAPACITY);
+    while (cap < this.runtimeCount + fromFile && cap < this.maxSize) cap = Math.min(this.maxSize, cap * 2);
+    const p: PreparedStatics = {
+      ifs, changes: this.changes, table: new AddrTable(cap), mac: new Float64Array(cap), origin: new Uint8Array(cap),
+      left: new Uint8Array(cap), at: new Float64Array(cap), queued: new Uint8Array(cap),
+      carry: new Int32Array(cap).fill(-1), fresh: new Uint8Array(cap), touched: [], runtime: 0,
+    };
+    const k = this.table.keys;
+    for (let id = 0; id < this.origin.length; id++) {
+      if ((id & 1023) === 1023 && b.tick(16)) yield b.take(); // the scan: about 16 entries' work per 1 024 ids
+      if (this.origin[id] !== Origin.Runtime) continue;
+      const o = id * KEY_WORDS;
+      const n = p.table.insert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!);
+      if (n < 0) break;
+      p.mac[n] = this.mac[id]!;
+      p.origin[n] = Origin.Runtime;
+      p.runtime++;
+      p.carry[n] = id;
+      p.touched.push(n);
+      if (b.tick()) yield b.take();
     }
     for (const s of ifs) {
       for (const e of s.cfg.statics) {
-        const id = this.put(s.slot, e.address, e.mac);
-        if (id < 0) continue;
-        this.fromConfig[id] = 1;
-        const was = before.get(this.keyText(id));
-        if (was !== undefined && was.mac === e.mac) {
-          if (was.left > 0 && e.announce) this.resumeAnnounce(id, was.left, was.at);
-        } else if (e.announce) {
-          this.scheduleAnnounce(id, now);
-        }
+        const n = putKey(p.table, s.slot, e.address);
+        if (n < 0) continue;
+        if (p.origin[n] === Origin.Runtime) p.runtime--;
+        const was = this.find(s.slot, e.address);
+        const same = was >= 0 && this.origin[was] === Origin.File && this.mac[was] === e.mac;
+        p.mac[n] = e.mac;
+        p.origin[n] = Origin.File;
+        // Unchanged: the announcements it had left go on; new or moved: they start again.
+        p.carry[n] = same && e.announce ? was : -1;
+        p.fresh[n] = !same && e.announce ? 1 : 0;
+        if (p.carry[n]! >= 0 || p.fresh[n]) p.touched.push(n);
+        if (b.tick()) yield b.take();
       }
     }
+    return p;
+  }
+
+  /**
+   * Puts a prepared table in force in one step (between two batches), its work bounded by
+   * the entries with announcements; rebuilt here when an entry was added or removed at run
+   * time since it was prepared. Announcement state is read now, so the announcements sent
+   * while it was prepared are not sent again.
+   */
+  commit(prepared: PreparedStatics, now: number): void {
+    const p = prepared.changes === this.changes ? prepared : runSteps(this.prepareSteps(prepared.ifs, Infinity));
+    const announcing: number[] = [];
+    for (const n of p.touched) {
+      const c = p.carry[n]!;
+      if (c >= 0) {
+        p.left[n] = this.announceLeft[c]!;
+        p.at[n] = this.announceAt[c]!;
+      } else if (p.fresh[n]) {
+        p.left[n] = this.announceCount;
+        p.at[n] = now;
+      }
+      if (p.left[n]! > 0 && !p.queued[n]) {
+        announcing.push(n);
+        p.queued[n] = 1;
+      }
+    }
+    this.table = p.table;
+    this.mac = p.mac;
+    this.origin = p.origin;
+    this.announceLeft = p.left;
+    this.announceAt = p.at;
+    this.queued = p.queued;
+    this.announcing = announcing;
+    this.runtimeCount = p.runtime;
+    this.changes++;
+    this.tick(now);
   }
 
   /** Sends the announcements due at `now`. */
@@ -138,38 +251,33 @@ export class StaticTable {
     if (this.announcing.length === 0) return;
     const keep: number[] = [];
     for (const id of this.announcing) {
-      if (this.announceLeft[id] === 0) continue;
-      if (now >= this.announceAt[id]!) {
+      if (this.announceLeft[id]! > 0 && now >= this.announceAt[id]!) {
         this.announce(id);
         this.announceLeft[id]!--;
         this.announceAt[id] = now + this.announceInterval;
       }
       if (this.announceLeft[id]! > 0) keep.push(id);
+      else this.queued[id] = 0;
     }
     this.announcing = keep;
-  }
-
-  private keyText(id: number): string {
-    const k = this.table.keys;
-    const o = id * KEY_WORDS;
-    return `${k[o]}:${k[o + 1]}:${k[o + 2]}:${k[o + 3]}:${k[o + 4]}`;
   }
 
   private find(slot: number, a: IpAddress): number {
     return a.family === Family.V6 ? this.find6(slot, a.v6) : this.find4(slot, a.v4);
   }
 
+  /** The entry of a run-time add (an entry of the file keeps its origin: the next reload sets it again). */
   private put(slot: number, a: IpAddress, mac: Mac): number {
     let id = this.find(slot, a);
     if (id < 0) {
-      const v6 = a.family === Family.V6;
-      const w = metaWord(v6, slot, -1);
       if (this.table.size === this.table.capacity && !this.grow()) return -1;
-      id = v6 ? this.table.insert(w, a.v6[0]!, a.v6[1]!, a.v6[2]!, a.v6[3]!) : this.table.insert(w, 0, 0, 0, a.v4);
+      id = putKey(this.table, slot, a);
       if (id < 0) return -1;
-      this.fromConfig[id] = 0;
+      this.origin[id] = Origin.Runtime;
+      this.runtimeCount++;
       this.announceLeft[id] = 0;
     }
+    this.changes++;
     this.mac[id] = mac;
     return id;
   }
@@ -183,9 +291,12 @@ export class StaticTable {
     const mac = new Float64Array(n);
     mac.set(this.mac);
     this.mac = mac;
-    const from = new Uint8Array(n);
-    from.set(this.fromConfig);
-    this.fromConfig = from;
+    const origin = new Uint8Array(n);
+    origin.set(this.origin);
+    this.origin = origin;
+    const queued = new Uint8Array(n);
+    queued.set(this.queued);
+    this.queued = queued;
     const left = new Uint8Array(n);
     left.set(this.announceLeft);
     this.announceLeft = left;
@@ -195,16 +306,11 @@ export class StaticTable {
     return true;
   }
 
-  private resumeAnnounce(id: number, left: number, at: number): void {
-    this.announceLeft[id] = left;
-    this.announceAt[id] = at;
-    if (!this.announcing.includes(id)) this.announcing.push(id);
-  }
-
   private scheduleAnnounce(id: number, now: number): void {
     this.announceLeft[id] = this.announceCount;
     this.announceAt[id] = now;
-    if (!this.announcing.includes(id)) this.announcing.push(id);
+    if (!this.queued[id]) this.announcing.push(id);
+    this.queued[id] = 1;
     this.tick(now);
   }
 
