@@ -131,6 +131,7 @@ int TxSend(Ring* r, uint32_t count) {
       memcpy(r->txData(s), r->shadow + base + r->txDataOff, len);
     }
     assert(*r->txLen(s) > 0 && *r->txLen(s) <= r->txSlotSize());
+    SetTxFrame(r->txData(s), r->txLen(s), *r->txLen(s), r->linearTx);
     __atomic_store_n(r->txStatus(s), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     r->txHead = (r->txHead + 1) % r->txFrames;
   }
@@ -232,7 +233,7 @@ struct OpenRequest {
   // PACKET_FANOUT_CBPF only: the program that picks the group member (empty otherwise).
   std::vector<sock_filter> fanoutProg;
   uint32_t frameSize, rxFrames, txFrames, batchLimit, fanout, blockSize, blockTimeoutMs;
-  bool promisc, allmulti, qdiscBypass, copy, hasFanout;
+  bool promisc, allmulti, qdiscBypass, copy, hasFanout, linearTx;
   int version;
 };
 
@@ -285,13 +286,17 @@ Failure SetVersion(int fd, int version) {
 
 // Before the rings too: PACKET_LOSS is refused (EBUSY) once a ring exists; the others could
 // come later but belong with it.
-Failure SetSocketOptions(int fd, bool qdiscBypass) {
+Failure SetSocketOptions(int fd, bool qdiscBypass, bool linearTx) {
   int one = 1;
   // Malformed TX frames are skipped instead of blocking the TX ring.
   if (setsockopt(fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one))) return Fail("packet loss");
   // Our own replies must never come back as input.
   if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one))) return Fail("ignore outgoing");
   if (qdiscBypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) return Fail("qdisc bypass");
+  // Linear TX (ring.h SetTxFrame); refused (EBUSY) once a ring exists. RX frames then carry
+  // a virtio_net_hdr before the MAC header too: tp_mac skips it, so readers see no change,
+  // and an RX slot holds 10 bytes less of the frame.
+  if (linearTx && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) return Fail("vnet header");
   return Failure{};
 }
 
@@ -381,7 +386,7 @@ Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
   if (!f.err) f = LookUpDevice(r->fd, q.ifname, dev);
   if (!f.err) f = FilterFirst(r->fd, q.prog);
   if (!f.err) f = SetVersion(r->fd, r->version);
-  if (!f.err) f = SetSocketOptions(r->fd, q.qdiscBypass);
+  if (!f.err) f = SetSocketOptions(r->fd, q.qdiscBypass, q.linearTx);
   if (!f.err) f = CreateRings(r, q);
   if (!f.err) f = MapRings(r);
   if (!f.err) f = Bind(r->fd, dev->ifindex);
@@ -411,6 +416,7 @@ bool ReadOpenRequest(const Napi::CallbackInfo& info, OpenRequest* q) {
   q->allmulti = opts.Get("allmulti").ToBoolean();
   q->qdiscBypass = opts.Get("qdiscBypass").ToBoolean();
   q->copy = opts.Get("copy").ToBoolean();
+  q->linearTx = opts.Get("linearTx").ToBoolean();
   q->fanout = NumberField(opts, "fanout", 0);  // group | mode << 16 | flags
   q->hasFanout = opts.Get("hasFanout").ToBoolean();
   Napi::Value fanoutProg = opts.Get("fanoutProgram");
@@ -439,7 +445,8 @@ Ring* NewRing(Napi::Env env, const OpenRequest& q, Napi::Uint32Array desc, Napi:
   bool v2 = q.version == TPACKET_V2;
   r->txStatusOff = v2 ? offsetof(tpacket2_hdr, tp_status) : offsetof(tpacket3_hdr, tp_status);
   r->txLenOff = v2 ? offsetof(tpacket2_hdr, tp_len) : offsetof(tpacket3_hdr, tp_len);
-  r->txDataOff = v2 ? kTxDataOffsetV2 : kTxDataOffsetV3;
+  r->linearTx = q.linearTx;
+  r->txDataOff = (v2 ? kTxDataOffsetV2 : kTxDataOffsetV3) + (q.linearTx ? kVnetHdrLen : 0);
   r->desc = desc.Data();
   r->stats = stats.Data();
   return r;
