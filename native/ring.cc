@@ -9,7 +9,26 @@
 // normal load every reply waits for the timer: 35x the latency, for a throughput gain we
 // do not need (V2 already matches the kernel under flood, because each wake-up drains up
 // to batchLimit frames). V2 also returns each frame to the kernel as soon as its batch
-// returns, where V3 holds a block until its last frame is read.
+// returns, where V3 holds a block until its last frame is read. Re-measured for issue 11
+// (`ring.js --runs 3 --v3`, load 9): at 2000 pps V2 47.5 us, V3 767 us: with the 1 ms
+// minimum retire timeout V3 cannot answer within 200 us at light load.
+//
+// The TX path, measured for issue 11 item 5 (bench/txcost.ts, bench --perf; figures in
+// the issue notes):
+// - Linear TX (ring.h SetTxFrame) is on by default: it saves the page allocation, copy
+//   and free that un-sharing a ring-page fragment costs per reply on veth, bridges and
+//   taps, about 0.4-0.9 us of sendto per frame here.
+// - PACKET_QDISC_BYPASS stays off by default: no consistent gain on veth (a noqueue
+//   device), and replies sent with it are invisible to tcpdump and tc on the interface.
+// - One sendto() per batch: flushing every K replies inside a batch lets the first ones
+//   leave K frames of work earlier, but the last reply of a backlog still waits for all
+//   the work before it, so p99 under load does not move; each extra sendto costs a
+//   system call. The tail is the time to drain a backlog, i.e. scheduling delay times the
+//   per-frame cost, which is what linear TX lowers.
+// - Busy polling (SO_BUSY_POLL, SO_PREFER_BUSY_POLL, epoll busy poll) cannot engage: it
+//   polls the NAPI context recorded on the socket (SO_INCOMING_NAPI_ID), and packet
+//   sockets never record one (0 even on a veth with NAPI/GRO on, where a UDP socket on the
+//   same link reads 259), on veth or on a NIC.
 #include "ring.h"
 #include "errors.h"
 #include "netns.h"
