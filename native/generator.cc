@@ -32,6 +32,7 @@ struct TxSlots {
   int fd;
   uint8_t* base;  // first TX slot
   uint32_t frameSize, frames, statusOff, lenOff, dataOff;
+  bool linear;
   uint8_t* slot(uint32_t i) const { return base + static_cast<size_t>(i) * frameSize; }
   uint32_t* status(uint32_t i) const { return reinterpret_cast<uint32_t*>(slot(i) + statusOff); }
   uint32_t* len(uint32_t i) const { return reinterpret_cast<uint32_t*>(slot(i) + lenOff); }
@@ -188,7 +189,7 @@ void Run(Generator* g) {
     memcpy(data, g->templates.data() + g->offsets[t], len);
     Vary(data, len, g->varySender ? static_cast<uint32_t>(i % g->varySender) : 0,
          g->varyTarget ? static_cast<uint32_t>(i % g->varyTarget) : 0);
-    *tx.len(head) = len;
+    SetTxFrame(data, tx.len(head), len, tx.linear);
     __atomic_store_n(tx.status(head), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     head = (head + 1) % tx.frames;
     i++;
@@ -236,7 +237,7 @@ Generator* NewGenerator(const Napi::CallbackInfo& info, Ring* r) {
   auto* g = new Generator(env);
   g->ring = r;
   g->ifname = r->ifname;
-  g->tx = TxSlots{r->fd, r->txFrame(0), r->frameSize, r->txFrames, r->txStatusOff, r->txLenOff, r->txDataOff};
+  g->tx = TxSlots{r->fd, r->txFrame(0), r->frameSize, r->txFrames, r->txStatusOff, r->txLenOff, r->txDataOff, r->linearTx};
   g->head = r->txHead;
   g->templates.assign(tpl.Data(), tpl.Data() + tpl.ByteLength());
   uint32_t off = 0;

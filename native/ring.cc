@@ -9,7 +9,26 @@
 // normal load every reply waits for the timer: 35x the latency, for a throughput gain we
 // do not need (V2 already matches the kernel under flood, because each wake-up drains up
 // to batchLimit frames). V2 also returns each frame to the kernel as soon as its batch
-// returns, where V3 holds a block until its last frame is read.
+// returns, where V3 holds a block until its last frame is read. Re-measured for issue 11
+// (`ring.js --runs 3 --v3`, load 9): at 2000 pps V2 47.5 us, V3 767 us: with the 1 ms
+// minimum retire timeout V3 cannot answer within 200 us at light load.
+//
+// The TX path, measured for issue 11 item 5 (bench/txcost.ts, bench --perf; figures in
+// the issue notes):
+// - Linear TX (ring.h SetTxFrame) is on by default: it saves the page allocation, copy
+//   and free that un-sharing a ring-page fragment costs per reply on veth, bridges and
+//   taps, about 0.4-0.9 us of sendto per frame here.
+// - PACKET_QDISC_BYPASS stays off by default: no consistent gain on veth (a noqueue
+//   device), and replies sent with it are invisible to tcpdump and tc on the interface.
+// - One sendto() per batch: flushing every K replies inside a batch lets the first ones
+//   leave K frames of work earlier, but the last reply of a backlog still waits for all
+//   the work before it, so p99 under load does not move; each extra sendto costs a
+//   system call. The tail is the time to drain a backlog, i.e. scheduling delay times the
+//   per-frame cost, which is what linear TX lowers.
+// - Busy polling (SO_BUSY_POLL, SO_PREFER_BUSY_POLL, epoll busy poll) cannot engage: it
+//   polls the NAPI context recorded on the socket (SO_INCOMING_NAPI_ID), and packet
+//   sockets never record one (0 even on a veth with NAPI/GRO on, where a UDP socket on the
+//   same link reads 259), on veth or on a NIC.
 #include "ring.h"
 #include "errors.h"
 #include "netns.h"
@@ -131,6 +150,7 @@ int TxSend(Ring* r, uint32_t count) {
       memcpy(r->txData(s), r->shadow + base + r->txDataOff, len);
     }
     assert(*r->txLen(s) > 0 && *r->txLen(s) <= r->txSlotSize());
+    SetTxFrame(r->txData(s), r->txLen(s), *r->txLen(s), r->linearTx);
     __atomic_store_n(r->txStatus(s), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     r->txHead = (r->txHead + 1) % r->txFrames;
   }
@@ -232,7 +252,7 @@ struct OpenRequest {
   // PACKET_FANOUT_CBPF only: the program that picks the group member (empty otherwise).
   std::vector<sock_filter> fanoutProg;
   uint32_t frameSize, rxFrames, txFrames, batchLimit, fanout, blockSize, blockTimeoutMs;
-  bool promisc, allmulti, qdiscBypass, copy, hasFanout;
+  bool promisc, allmulti, qdiscBypass, copy, hasFanout, linearTx;
   int version;
 };
 
@@ -285,13 +305,17 @@ Failure SetVersion(int fd, int version) {
 
 // Before the rings too: PACKET_LOSS is refused (EBUSY) once a ring exists; the others could
 // come later but belong with it.
-Failure SetSocketOptions(int fd, bool qdiscBypass) {
+Failure SetSocketOptions(int fd, bool qdiscBypass, bool linearTx) {
   int one = 1;
   // Malformed TX frames are skipped instead of blocking the TX ring.
   if (setsockopt(fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one))) return Fail("packet loss");
   // Our own replies must never come back as input.
   if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one))) return Fail("ignore outgoing");
   if (qdiscBypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) return Fail("qdisc bypass");
+  // Linear TX (ring.h SetTxFrame); refused (EBUSY) once a ring exists. RX frames then carry
+  // a virtio_net_hdr before the MAC header too: tp_mac skips it, so readers see no change,
+  // and an RX slot holds 10 bytes less of the frame.
+  if (linearTx && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) return Fail("vnet header");
   return Failure{};
 }
 
@@ -381,7 +405,7 @@ Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
   if (!f.err) f = LookUpDevice(r->fd, q.ifname, dev);
   if (!f.err) f = FilterFirst(r->fd, q.prog);
   if (!f.err) f = SetVersion(r->fd, r->version);
-  if (!f.err) f = SetSocketOptions(r->fd, q.qdiscBypass);
+  if (!f.err) f = SetSocketOptions(r->fd, q.qdiscBypass, q.linearTx);
   if (!f.err) f = CreateRings(r, q);
   if (!f.err) f = MapRings(r);
   if (!f.err) f = Bind(r->fd, dev->ifindex);
@@ -411,6 +435,7 @@ bool ReadOpenRequest(const Napi::CallbackInfo& info, OpenRequest* q) {
   q->allmulti = opts.Get("allmulti").ToBoolean();
   q->qdiscBypass = opts.Get("qdiscBypass").ToBoolean();
   q->copy = opts.Get("copy").ToBoolean();
+  q->linearTx = opts.Get("linearTx").ToBoolean();
   q->fanout = NumberField(opts, "fanout", 0);  // group | mode << 16 | flags
   q->hasFanout = opts.Get("hasFanout").ToBoolean();
   Napi::Value fanoutProg = opts.Get("fanoutProgram");
@@ -439,7 +464,8 @@ Ring* NewRing(Napi::Env env, const OpenRequest& q, Napi::Uint32Array desc, Napi:
   bool v2 = q.version == TPACKET_V2;
   r->txStatusOff = v2 ? offsetof(tpacket2_hdr, tp_status) : offsetof(tpacket3_hdr, tp_status);
   r->txLenOff = v2 ? offsetof(tpacket2_hdr, tp_len) : offsetof(tpacket3_hdr, tp_len);
-  r->txDataOff = v2 ? kTxDataOffsetV2 : kTxDataOffsetV3;
+  r->linearTx = q.linearTx;
+  r->txDataOff = (v2 ? kTxDataOffsetV2 : kTxDataOffsetV3) + (q.linearTx ? kVnetHdrLen : 0);
   r->desc = desc.Data();
   r->stats = stats.Data();
   return r;

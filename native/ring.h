@@ -4,6 +4,7 @@
 #include <uv.h>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 #include <linux/if_packet.h>
@@ -29,11 +30,34 @@ enum Stat : uint32_t {
 constexpr uint32_t kVlanNone = 0xffffffffu;
 // Bumped whenever the surface (functions, their arguments, the layout) changes; checked
 // by src/engine/binding.ts so a stale build fails at load with "rebuild", not later.
-constexpr uint32_t kAbiVersion = 5;
+constexpr uint32_t kAbiVersion = 6;
 // A frame is a tpacket{2,3}_hdr, then struct sockaddr_ll, then data. Without
 // PACKET_TX_HAS_OFF the kernel takes TX data right after the (aligned) header.
 constexpr uint32_t kTxDataOffsetV2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 constexpr uint32_t kTxDataOffsetV3 = TPACKET_ALIGN(sizeof(tpacket3_hdr));
+// Linear TX (PACKET_VNET_HDR on the socket): a struct virtio_net_hdr precedes each TX frame.
+constexpr uint32_t kVnetHdrLen = 10;
+// Frames up to this size go linear (every ARP and ND reply); larger ones keep the ring-page
+// fragment, where a copy into the head would cost more than it saves.
+constexpr uint32_t kLinearTxMax = 512;
+
+// Makes the `len` bytes at `frame` in a TX slot sendable. With linear TX, writes the
+// virtio_net_hdr in front of the frame with hdr_len = len (no GSO, no checksum offload):
+// tpacket_snd then copies the whole frame into the skb head instead of attaching the ring
+// page as a fragment, which veth, a bridge or any tap (tcpdump) must otherwise un-share
+// with a page allocation and a copy per frame (skb_copy_ubufs). tp_len counts the header.
+// Shared by the ring (TxSend) and the bench's generator.
+inline void SetTxFrame(uint8_t* frame, uint32_t* tpLen, uint32_t len, bool linear) {
+  if (linear) {
+    uint8_t* h = frame - kVnetHdrLen;
+    uint32_t head = len <= kLinearTxMax ? len : 0;  // 0: the kernel's minimum, the MAC header
+    memset(h, 0, kVnetHdrLen);                     // flags 0, gso_type VIRTIO_NET_HDR_GSO_NONE
+    h[2] = static_cast<uint8_t>(head);             // hdr_len, little endian (the kernel's vio_le)
+    h[3] = static_cast<uint8_t>(head >> 8);
+    len += kVnetHdrLen;
+  }
+  *tpLen = len;
+}
 
 // Something that borrowed the TX ring from the Ring (the bench's load generator,
 // generator.cc). While a lease is held the Ring sends nothing itself (ring_send: EBUSY),
@@ -59,7 +83,9 @@ struct Ring {
   uint32_t rxBlock = 0, rxInBlock = 0, rxNext = 0;  // read position inside the current block
   std::vector<uint32_t> doneBlocks;                 // fully read in this batch: release after it
   // TX slot layout (tpacket2_hdr or tpacket3_hdr): where status, length and data are.
+  // txDataOff is where a frame's first byte goes (after the virtio_net_hdr with linear TX).
   uint32_t txStatusOff = 0, txLenOff = 0, txDataOff = 0;
+  bool linearTx = false;
   size_t txBase = 0;            // byte offset of the TX ring in the mapping
   uint32_t rxHead = 0;          // next RX frame to look at
   uint32_t txHead = 0;          // next TX slot to hand to the kernel

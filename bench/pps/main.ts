@@ -11,6 +11,7 @@ import { formatProfile } from './cpuprofile';
 import { senderCount, targetCount } from './frames';
 import { StandinDriver, type LoadDriver } from './load';
 import { matchReplies } from './match';
+import { formatSplit, perfSplit } from './perfsplit';
 import { peakRssKiB, processCpuSplit, softirqSeconds } from './procstat';
 import { RateSearch, type Probe } from './ratesearch';
 import { Progress, evaluateGoals, goalStatus, goalsTable, resultsTable, type ResponderSummary } from './report';
@@ -96,7 +97,10 @@ options:
   --profile DIR         run neighproxy under the V8 profiler (node --cpu-prof);
                         open DIR/*.cpuprofile in Chrome DevTools or speedscope
   --perf DIR            perf record -g each responder process during its first flood
-                        (kernel and user stacks), summary printed, DIR/NAME.data kept
+                        and its first probe at the latency rate (kernel and user
+                        stacks): summary and the split of its CPU (JS, send path,
+                        veth's far side inside sendto, epoll, ...) printed, per
+                        reply; DIR/NAME.data and DIR/NAME@RATE.data kept
 `;
 
 export class BenchUsageError extends Error {}
@@ -309,6 +313,8 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const accs: Acc[] = [];
+  // --perf: the first flood and the first probe at the latency rate of each process responder.
+  const perfRuns = new Map<string, { cpuUs: number; replies: number }>();
   const failed: Array<{ name: string; error: string }> = [];
   try {
     const want = new Set(o.responders);
@@ -375,7 +381,9 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const count = Math.min(o.maxFrames, rate > 0 ? Math.ceil(rate * o.duration) : o.maxFrames);
       const cpu0 = pid ? processCpuSplit(pid) : { user: NaN, system: NaN };
       const soft0 = softirqSeconds(placement?.responder);
-      const rec = o.perf && rate === 0 && pid && a.flood.length === 0 ? startPerf(o.perf, r.name, pid, o.duration) : undefined;
+      const perfName = rate === 0 ? r.name : `${r.name}@${rate}`;
+      const rec = o.perf && pid && (rate === 0 || rate === o.latencyRate) && !perfRuns.has(perfName) ? startPerf(o.perf, perfName, pid, o.duration) : undefined;
+      if (rec) perfRuns.set(perfName, { cpuUs: NaN, replies: 0 });
       const res = await driver.run({
         family: r.family, netns: tb.gen, ifname: r.wire.genIf, rate, count, maxSeconds: rate > 0 ? o.duration * 1.5 + 0.1 : o.duration, drainMs: 60,
         // Request timestamps double the capture's work: only where latency is read.
@@ -392,6 +400,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
       const cpu = pid ? user + system : soft;
       const m = matchReplies(res.cycle ?? senderCount(r.family) * targetCount(r.family), res.sent, res.txNs, res.rxResidue, res.rxNs, res.rxCount);
       a.cpuSec += cpu;
+      if (rec) perfRuns.set(perfName, { cpuUs: cpu * 1e6, replies: m.answered });
       if (pid) {
         a.userSec += user;
         a.sysSec += system;
@@ -498,7 +507,12 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     process.removeListener('SIGTERM', onSignal);
     for (const a of accs) await a.r.stop().catch(() => undefined);
     if (o.profile) printProfiles(o.profile, started, out);
-    if (o.perf) for (const a of accs) if (a.r.cpuModel === 'process') out(perfSummary(o.perf, a.r.name));
+    if (o.perf) {
+      for (const [name, run] of perfRuns) {
+        out(perfSummary(o.perf, name));
+        out(formatSplit(name, perfSplit(join(o.perf, `${name}.data`)), run.replies > 0 ? run.cpuUs / run.replies : undefined));
+      }
+    }
     tb.destroy();
     driver.close();
     rmSync(dir, { recursive: true, force: true });
@@ -542,7 +556,7 @@ function perfSummary(dir: string, name: string): string {
   const dso = pick(report(['--no-children', '--sort', 'dso']), 6);
   if (dso.length === 0) return `perf: no samples for ${name} in ${file}\n`;
   const inclusive = pick(report(['--children', '--sort', 'sym', '-g', 'none']), 40);
-  return [`\nperf ${name} (first flood; ${file}):`, 'by object (self):', ...dso, 'by symbol (with callees):', ...inclusive, ''].join('\n');
+  return [`\nperf ${name} (${name.includes('@') ? 'first probe at that rate' : 'first flood'}; ${file}):`, 'by object (self):', ...dso, 'by symbol (with callees):', ...inclusive, ''].join('\n');
 }
 
 /** Summaries of the V8 profiles neighproxy wrote into `dir` during this run. */

@@ -7,7 +7,8 @@
 // 2-core host, where the main thread spent 1.4-3.5 s of every 4 s runnable but not running
 // (schedstat), frames waited up to 300-600 ms in the ring at 25 000 requests/s: 7 500-15 000
 // frames. 32 768 slots cover both; 256-byte slots hold
-// any ARP or NS frame with two VLAN tags (a V2 slot spends 66 bytes on its headers).
+// any ARP or NS frame with two VLAN tags (a V2 slot spends 76 bytes on its headers,
+// the virtio_net_hdr of linear TX included: src/engine/ring.ts linearTx).
 import { RING_ENGINE_DEFAULTS } from '../config/limits';
 import type { RingConfig } from '../config/types';
 

@@ -20,6 +20,8 @@ export interface NativeOpenOptions {
   promisc: boolean;
   allmulti: boolean;
   qdiscBypass: boolean;
+  /** PACKET_VNET_HDR: each TX frame follows a virtio_net_hdr the addon writes (native/ring.h SetTxFrame). */
+  linearTx: boolean;
   /** Force the copying fallback (tests); it is chosen automatically when external buffers are refused. */
   copy: boolean;
   hasFanout: boolean;
@@ -66,7 +68,7 @@ export interface NativeGenerateResult {
 }
 
 /** The addon's `abiVersion` this TypeScript is written against (native/ring.h kAbiVersion). */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Every name of the layout shared with the addon (native/ring.h), with the value types.ts gives it. */
 const LAYOUT = {

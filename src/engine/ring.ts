@@ -39,7 +39,11 @@ export interface RingOptions {
   promisc?: boolean;
   /** PACKET_MR_ALLMULTI membership. */
   allmulti?: boolean;
-  /** PACKET_QDISC_BYPASS: replies skip the qdisc layer (no shaping, no tc, no drops there). */
+  /**
+   * PACKET_QDISC_BYPASS (default false): replies skip the qdisc layer, and with it tc and
+   * every tap on the interface: tcpdump no longer sees them. No measurable gain on veth
+   * (bench/txcost.ts), so only load generators set it.
+   */
   qdiscBypass?: boolean;
   fanout?: FanoutOptions;
   /** Bytes per ring slot, a power of two 128..65536 (default 512; ARP/ND frames are small). */
@@ -59,6 +63,14 @@ export interface RingOptions {
   blockSize?: number;
   /** TPACKET_V3 only: block retire timeout in ms (default 1). */
   blockTimeoutMs?: number;
+  /**
+   * Linear TX (default true): the kernel copies each frame of up to 512 bytes whole into
+   * its socket buffer (PACKET_VNET_HDR, header length = the frame) instead of attaching the
+   * ring page as a fragment, which veth, a bridge or any tap (tcpdump) must then un-share
+   * with a page allocation and a copy per frame. bench/txcost.ts measures it. Costs 10
+   * bytes of every TX and RX slot (the virtio_net_hdr); `tx.slotSize` accounts for it.
+   */
+  linearTx?: boolean;
   /** Copy frames through a JS ArrayBuffer instead of viewing the ring (chosen automatically where external buffers are refused). */
   copy?: boolean;
 }
@@ -274,6 +286,7 @@ export class Ring {
         promisc: expectBool('promisc', options.promisc),
         allmulti: expectBool('allmulti', options.allmulti),
         qdiscBypass: expectBool('qdiscBypass', options.qdiscBypass),
+        linearTx: options.linearTx === undefined || expectBool('linearTx', options.linearTx),
         copy: expectBool('copy', options.copy),
         hasFanout: options.fanout !== undefined,
         fanout,
