@@ -104,7 +104,8 @@ export class Pipeline {
     const req1 = stats.requests[FAMILY_V6]!;
     for (let i = 0; i < count; i++) {
       const base = i * DESC_STRIDE;
-      const kind = parseFrame(buf, desc[base + DESC_OFFSET]!, desc[base + DESC_LENGTH]!, desc[base + DESC_VLAN_TCI]!, view);
+      // The TCI as int32: VLAN_NONE (0xffffffff) as a uint32 would be boxed into the call.
+      const kind = parseFrame(buf, desc[base + DESC_OFFSET]!, desc[base + DESC_LENGTH]!, desc[base + DESC_VLAN_TCI]! | 0, view);
       if (kind === FrameKind.None) {
         if (view.drop !== 0) stats.countDrop(view.drop);
         continue;
