@@ -148,19 +148,14 @@ export class ActionResolver {
   /** The router's MAC when cached; else the answer is queued until it is learned. */
   private redirect(f: FrameView, st: IfState, ri: number, meta: number, v6: boolean, via: IpAddress, cx: FrameContext, out: Resolution): Reason {
     if ((via.family === Family.V6) !== v6) return Reason.UnknownTarget;
-    let v0 = 0;
-    let v1 = 0;
-    let v2 = 0;
-    let v3: number;
-    // int32 words (`| 0`): the table compares int32; a uint32 >= 2^31 argument is boxed.
-    if (via.family === Family.V6) {
-      v0 = via.v6[0]! | 0;
-      v1 = via.v6[1]! | 0;
-      v2 = via.v6[2]! | 0;
-      v3 = via.v6[3]! | 0;
-    } else {
-      v3 = via.v4 | 0;
-    }
+    // The router's words as int32, from the interface's table (the tables compare int32;
+    // a uint32 >= 2^31 argument is boxed, and so was `via.v4` merged over its shapes).
+    const w = st.viaWords;
+    const o = 4 * ri;
+    const v0 = w[o]!;
+    const v1 = w[o + 1]!;
+    const v2 = w[o + 2]!;
+    const v3 = w[o + 3]!;
     const cid = this.cache.lookupId(meta, v0, v1, v2, v3);
     const mac = cid < 0 ? -1 : this.cache.macOf(cid);
     if (mac >= 0) {
