@@ -275,11 +275,13 @@ export interface RunOptions {
   warm?: number;
   /** Skip the GC pass (tests). */
   profileOnly?: boolean;
+  /** Frames per case cycle at most (buildCase's `limit`). */
+  cycle?: number;
 }
 
 /** Warms every case of `tree`, then measures each (heap profile, then GC pass). */
 export async function runTree(tree: Tree, o: RunOptions): Promise<CaseResult[]> {
-  const cases = o.families.flatMap((f) => o.cases.map((n) => buildCase(f, n)));
+  const cases = o.families.flatMap((f) => o.cases.map((n) => buildCase(f, n, o.cycle)));
   const hs = cases.map((c) => harness(tree, c, o.batch));
   const warm = o.warm ?? 200_000;
   for (const n of [warm, Math.ceil(warm / 10)]) {
