@@ -3,7 +3,8 @@
 // decisions); the daemon, `replay`, the pps bench and tests all drive this one loop (the
 // last two with a fake TxWriter). Allocation-free per frame: one FrameView and one
 // Decision are reused, counters are typed-array cells of InterfaceStats (stats.ts), the
-// clock is read twice per batch (bench/alloc.ts measures bytes per request).
+// clock is read twice per batch, MACs reach the builders in cells (bench/alloc.ts
+// measures bytes per request per decision path; test/bench/alloc.test.ts bounds them).
 // A frame refused by a full TX ring is counted by the ring (engine) alone, not here.
 import { performance } from 'node:perf_hooks';
 import { NaSource, type Config } from '../config/types';
