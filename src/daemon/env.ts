@@ -71,7 +71,9 @@ export class HostEnvironment implements PolicyEnvironment {
   }
 
   interfaceMac(ifIndex: number): Mac {
-    return this.slots[ifIndex]?.mac ?? 0;
+    // Not `?.mac ?? 0`: the `??` test needs the MAC as a heap number (16 B per request).
+    const slot = this.slots[ifIndex];
+    return slot === undefined ? 0 : slot.mac;
   }
 
   isOwnIp4(ifIndex: number, ip: Ip4): boolean {

@@ -3,7 +3,8 @@
 // decisions); the daemon, `replay`, the pps bench and tests all drive this one loop (the
 // last two with a fake TxWriter). Allocation-free per frame: one FrameView and one
 // Decision are reused, counters are typed-array cells of InterfaceStats (stats.ts), the
-// clock is read twice per batch (bench/alloc.ts measures bytes per request).
+// clock is read twice per batch, MACs reach the builders in cells (bench/alloc.ts
+// measures bytes per request per decision path; test/bench/alloc.test.ts bounds them).
 // A frame refused by a full TX ring is counted by the ring (engine) alone, not here.
 import { performance } from 'node:perf_hooks';
 import { NaSource, type Config, type InterfaceConfig } from '../config/types';
@@ -124,7 +125,8 @@ export class Pipeline {
     const req1 = stats.requests[FAMILY_V6]!;
     for (let i = 0; i < count; i++) {
       const base = i * DESC_STRIDE;
-      const kind = parseFrame(buf, desc[base + DESC_OFFSET]!, desc[base + DESC_LENGTH]!, desc[base + DESC_VLAN_TCI]!, view);
+      // The TCI as int32: VLAN_NONE (0xffffffff) as a uint32 would be boxed into the call.
+      const kind = parseFrame(buf, desc[base + DESC_OFFSET]!, desc[base + DESC_LENGTH]!, desc[base + DESC_VLAN_TCI]! | 0, view);
       if (kind === FrameKind.None) {
         if (view.drop !== 0) stats.countDrop(view.drop);
         continue;

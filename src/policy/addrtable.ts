@@ -29,7 +29,9 @@ export function hash5(w0: number, a0: number, a1: number, a2: number, a3: number
   h = Math.imul(h ^ (h >>> 16) ^ a3, 0x85ebca6b);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 12)) >>> 0;
+  // int32 (callers mask it or compare it as int32): a uint32 >= 2^31 returned from a call
+  // that is not inlined is boxed, 16 B per lookup.
+  return h ^ (h >>> 12);
 }
 
 export class AddrTable {

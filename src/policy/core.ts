@@ -83,9 +83,13 @@ export class DecisionCore {
     this.cache.now = now;
     this.limiter.now = now;
     const hwMac = this.env.interfaceMac(ifIndex);
-    cx.ourMac = st.cfgMac >= 0 ? st.cfgMac : hwMac;
     cx.hwMac = hwMac;
-    if (f.ethSrc === cx.ourMac || f.ethSrc === hwMac) return this.finish(f, Verdict.Drop, Reason.OwnFrame);
+    // Two stores, not `cx.ourMac = cfg >= 0 ? cfg : hwMac`: that merge of a (tagged) config
+    // value with the unboxed hwMac boxed hwMac, 16 B per request.
+    const cfgMac = st.cfgMac;
+    if (cfgMac >= 0) cx.ourMac = cfgMac;
+    else cx.ourMac = hwMac;
+    if (f.ethSrc === hwMac || (cfgMac >= 0 && f.ethSrc === cfgMac)) return this.finish(f, Verdict.Drop, Reason.OwnFrame);
     // vlans list: 0 stands for untagged (and priority-tagged, VID 0) frames.
     if (st.vlanOk !== null && st.vlanOk[f.vlan < 0 ? 0 : f.vlan] !== 1) return this.finish(f, Verdict.Drop, Reason.Vlan);
     if (f.kind === FrameKind.ArpRequest || f.kind === FrameKind.ArpReply) return this.handleArp(f, st, cx);
@@ -104,12 +108,16 @@ export class DecisionCore {
     // heard() only on probed interfaces: its uint32/MAC/time arguments would be boxed per request.
     if (ownerSpeaks && this.probes.probed[st.slot] === 1) this.probes.heard(st, false, 0, 0, 0, sip, f.senderMac, cx.now);
     if (f.kind === FrameKind.ArpReply) {
-      if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.awaited(meta, 0, 0, 0, sip)))) {
-        this.learn(meta, 0, 0, 0, sip, f.senderMac, cx);
+      if (ownerSpeaks && (sip === tip || ((f.ethDst === cx.ourMac || f.targetMac === cx.ourMac) && this.awaited(meta, 0, 0, 0, sip | 0)))) {
+        this.learnArgs[LearnArg.Mac] = f.senderMac;
+        this.learn(meta, 0, 0, 0, sip | 0, cx);
       }
       return this.finish(f, Verdict.Silent, Reason.NotRequest);
     }
-    if (ownerSpeaks && (sip === tip || f.ethDst === BROADCAST_MAC)) this.learn(meta, 0, 0, 0, sip, f.senderMac, cx);
+    if (ownerSpeaks && (sip === tip || f.ethDst === BROADCAST_MAC)) {
+      this.learnArgs[LearnArg.Mac] = f.senderMac;
+      this.learn(meta, 0, 0, 0, sip | 0, cx);
+    }
     if (this.env.isOwnIp4(st.index, tip)) return this.finish(f, Verdict.Silent, Reason.OwnAddress);
     const probe = sip === 0;
     const announce = sip === tip;
@@ -144,7 +152,9 @@ export class DecisionCore {
   private handleNd(f: FrameView, st: IfState, cx: FrameContext): Decision {
     const d = this.decision;
     d.family = 6;
-    const meta = metaWord(true, st.slot, f.vlan);
+    // int32 (`| 0`): the family bit makes the word >= 2^31, boxed as an argument. Every
+    // table it reaches compares int32 (AddrTable, cache, delay, pending answers).
+    const meta = metaWord(true, st.slot, f.vlan) | 0;
     const src = f.ip6Src;
     const tgt = f.target;
     if (f.kind === FrameKind.NeighborAdvertisement) {
@@ -154,7 +164,8 @@ export class DecisionCore {
     const dad = isUnspecified6(src);
     const sll = f.sourceLinkAddr;
     if (!dad && sll !== -1 && sll === f.ethSrc && isMulticast6(f.ip6Dst) && !this.env.isOwnIp6(st.index, src)) {
-      this.learn(meta, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx);
+      this.learnArgs[LearnArg.Mac] = sll;
+      this.learn(meta, src[0]! | 0, src[1]! | 0, src[2]! | 0, src[3]! | 0, cx);
       if (this.probes.probed[st.slot] === 1) this.probes.heard(st, true, src[0]!, src[1]!, src[2]!, src[3]!, sll, cx.now);
     }
     if (isUnspecified6(tgt) || isMulticast6(tgt)) return this.finish(f, Verdict.Drop, Reason.Invalid);
@@ -191,10 +202,12 @@ export class DecisionCore {
     if ((f.naFlags & NA_FLAG_SOLICITED) === 0) {
       // Unsolicited: only the owner's (O=1; proxies send O=0), with its link-layer address.
       if ((f.naFlags & NA_FLAG_OVERRIDE) !== 0 && tlla !== -1 && tlla === f.ethSrc) {
-        this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, tlla, cx);
+        this.learnArgs[LearnArg.Mac] = tlla;
+        this.learn(meta, tgt[0]! | 0, tgt[1]! | 0, tgt[2]! | 0, tgt[3]! | 0, cx);
       }
-    } else if (f.ethDst === cx.ourMac && this.awaited(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!)) {
-      this.learn(meta, tgt[0]!, tgt[1]!, tgt[2]!, tgt[3]!, tlla !== -1 ? tlla : f.ethSrc, cx);
+    } else if (f.ethDst === cx.ourMac && this.awaited(meta, tgt[0]! | 0, tgt[1]! | 0, tgt[2]! | 0, tgt[3]! | 0)) {
+      this.learnArgs[LearnArg.Mac] = tlla !== -1 ? tlla : f.ethSrc;
+      this.learn(meta, tgt[0]! | 0, tgt[1]! | 0, tgt[2]! | 0, tgt[3]! | 0, cx);
     }
   }
 
@@ -241,19 +254,25 @@ export class DecisionCore {
     this.cache.now = now;
     cx.ourMac = ourMac;
     cx.hwMac = hwMac;
-    this.learn(meta, a0, a1, a2, a3, mac, cx, true);
+    this.learnArgs[LearnArg.Mac] = mac;
+    this.learn(meta, a0, a1, a2, a3, cx, true);
   }
 
-  /** Learns key -> mac when the takeover guard admits it; answers the requests that waited for it (redirect routers). */
-  private learn(meta: number, a0: number, a1: number, a2: number, a3: number, mac: Mac, cx: FrameContext, forwarded = false): void {
+  /**
+   * Learns key -> learnArgs[LearnArg.Mac] (the caller stores it there) when the takeover
+   * guard admits it; answers the requests that waited for it (redirect routers). Doubles
+   * (MACs, now) travel in cells and the words as int32 (`| 0`; the tables compare int32):
+   * as arguments to calls V8 does not inline they would be boxed, 16 B each.
+   */
+  private learn(meta: number, a0: number, a1: number, a2: number, a3: number, cx: FrameContext, forwarded = false): void {
     const now = cx.now;
     if (this.cache.timeout <= 0) return;
-    if (!forwarded && this.learnElsewhere !== null && this.learnElsewhere(meta, a0, a1, a2, a3, mac, cx.ourMac, cx.hwMac)) return;
-    const g = this.guard;
-    // Doubles (MACs, now) go in cells and the words as int32 (`| 0`; the tables compare
-    // int32): as arguments to calls V8 does not inline they would be boxed, 16 B each.
     const args = this.learnArgs;
-    args[LearnArg.Mac] = mac;
+    const mac = args[LearnArg.Mac]!;
+    // The workers' hook takes uint32 words and MACs as numbers (boxed: workers > 1 only).
+    const elsewhere = this.learnElsewhere;
+    if (!forwarded && elsewhere !== null && elsewhere(meta >>> 0, a0 >>> 0, a1 >>> 0, a2 >>> 0, a3 >>> 0, mac, cx.ourMac, cx.hwMac)) return;
+    const g = this.guard;
     args[LearnArg.OurMac] = cx.ourMac;
     args[LearnArg.HwMac] = cx.hwMac;
     args[LearnArg.Now] = now;
@@ -262,7 +281,7 @@ export class DecisionCore {
     if (id < 0) return;
     if (g.newEntry) g.fresh(id);
     // Queued answers only ever wait for entries we were resolving or probing.
-    if (this.redirects.pending.count > 0 && this.cache.learnedAwaited) this.redirects.learned(meta, a0, a1, a2, a3, mac, now);
+    if (this.redirects.pending.count > 0 && this.cache.learnedAwaited) this.redirects.learned(meta, a0, a1, a2, a3, mac, now); // rare: boxes
   }
 
   /** The one exit of every decision: verdict and reason, counters, decision log. */

@@ -9,7 +9,8 @@ const WORDS = 9; // meta, source (4), target (4)
 
 export class DelayTable {
   readonly capacity: number;
-  private readonly keys: Uint32Array;
+  /** Int32 view of the keys: `hit` compares int32, so words may come as int32 (`| 0`) or uint32. */
+  private readonly keys: Int32Array;
   private readonly first: Float64Array;
   private readonly count: Uint32Array;
   private readonly used: Uint8Array;
@@ -18,12 +19,16 @@ export class DelayTable {
 
   constructor(size: number) {
     this.capacity = pow2AtLeast(size, WAYS);
-    this.keys = new Uint32Array(this.capacity * WORDS);
+    this.keys = new Int32Array(this.capacity * WORDS);
     this.first = new Float64Array(this.capacity);
     this.count = new Uint32Array(this.capacity);
     this.used = new Uint8Array(this.capacity);
     this.setMask = this.capacity / WAYS - 1;
   }
+
+  /** The time of the next `hitNow` (seconds) and the window length: fields, as doubles passed to a call are boxed. */
+  now = 0.5;
+  window = 0.5;
 
   /**
    * Counts one request for the pair and returns how many were seen in the window that
@@ -36,6 +41,27 @@ export class DelayTable {
     now: number,
     window: number,
   ): number {
+    this.now = now;
+    this.window = window;
+    return this.hitNow(meta, s0, s1, s2, s3, t0, t1, t2, t3);
+  }
+
+  /**
+   * `hit` at `this.now` with `this.window`: the hot path's form. Words may be int32 (`| 0`):
+   * a uint32 >= 2^31 passed to a call V8 does not inline is boxed, an int32 never.
+   */
+  hitNow(meta: number, s0: number, s1: number, s2: number, s3: number, t0: number, t1: number, t2: number, t3: number): number {
+    const now = this.now;
+    const window = this.window;
+    meta |= 0;
+    s0 |= 0;
+    s1 |= 0;
+    s2 |= 0;
+    s3 |= 0;
+    t0 |= 0;
+    t1 |= 0;
+    t2 |= 0;
+    t3 |= 0;
     let h = Math.imul(meta ^ 0x9e3779b9, 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13) ^ s0, 0xc2b2ae35);
     h = Math.imul(h ^ (h >>> 16) ^ s1, 0x85ebca6b);

@@ -175,7 +175,7 @@ export class TakeoverGuard {
       this.badMacRefused++;
       return false;
     }
-    const pm = (meta & ~VLAN_BITS) >>> 0; // statics and pins hold "any VLAN"
+    const pm = meta & ~VLAN_BITS; // statics and pins hold "any VLAN"; int32, as the tables compare
     if (this.statics.findKey(pm, a0, a1, a2, a3) >= 0) return this.refusePinned();
     const cache = this.cache;
     const id = cache.find(meta, a0, a1, a2, a3);

@@ -81,6 +81,19 @@ function* ruleInfoSteps(rules: readonly Rule[], b: SliceBudget): Generator<numbe
   return { info, redirect, probe };
 }
 
+/** IfState.viaWords of a rule list. */
+function viaWords(rules: readonly Rule[]): Int32Array {
+  if (!rules.some((r) => r.action.kind === ActionKind.Redirect)) return new Int32Array(0);
+  const w = new Int32Array(4 * rules.length);
+  rules.forEach((r, i) => {
+    const a = r.action;
+    if (a.kind !== ActionKind.Redirect) return;
+    if (a.via.family === Family.V6) for (let k = 0; k < 4; k++) w[4 * i + k] = a.via.v6[k]!;
+    else w[4 * i + 3] = a.via.v4;
+  });
+  return w;
+}
+
 /** Per-interface state derived from the configuration at construction/reload. */
 export interface IfState {
   /** Index in config.interfaces. */
@@ -99,6 +112,12 @@ export interface IfState {
   /** Indexes of the redirect rules and of the probe rules: a swap walks these, not every rule. */
   redirectRules: readonly number[];
   probeRules: readonly number[];
+  /**
+   * Redirect rules' router keys, 4 int32 words per rule index (IPv4 in the last), read by
+   * the resolver: the config's address objects have more than one shape, and the merge of
+   * their field loads boxed the number. Empty when the interface has no redirect rule.
+   */
+  viaWords: Int32Array;
   m4: RuleMatcher;
   m6: RuleMatcher;
   /** VLAN filter: vlanOk[vid] = 1; null = untagged and every VLAN. */
@@ -126,6 +145,7 @@ function* ifState(cfg: InterfaceConfig, index: number, slot: number, b: SliceBud
     ruleInfo: info,
     redirectRules: redirect,
     probeRules: probe,
+    viaWords: viaWords(cfg.rules),
     m4,
     m6,
     vlanOk,

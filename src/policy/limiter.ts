@@ -163,7 +163,7 @@ export class SourceLimiter {
       if (!this.ready(em, b, o)) return this.refuse(counters, LimitReason.SourceMac);
       if (v6) {
         const s = f.ip6Src;
-        if (!isUnspecified6(s)) ei = this.entry(K_IP6 | slot, s[0]!, s[1]!, s[2]!, s[3]!, em);
+        if (!isUnspecified6(s)) ei = this.entry(K_IP6 | slot, s[0]! | 0, s[1]! | 0, s[2]! | 0, s[3]! | 0, em);
       } else if (f.senderIp !== 0) {
         ei = this.entry(K_IP4 | slot, 0, 0, 0, f.senderIp | 0, em);
       }

@@ -35,7 +35,8 @@ function mix(h: number, w: number): number {
 function fin(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  // int32, not uint32: a hash >= 2^31 returned from a call that is not inlined is boxed.
+  return h ^ (h >>> 16);
 }
 
 const SEED = 0x27d4eb2f;

@@ -15,8 +15,8 @@ export const IP4_WORD = 3;
 
 export class PendingAnswers {
   readonly capacity: number;
-  /** Cache key of the router being resolved, VIA_WORDS per record. */
-  private readonly viaKey: Uint32Array;
+  /** Cache key of the router being resolved, VIA_WORDS per record (int32: words may come as int32 or uint32). */
+  private readonly viaKey: Int32Array;
   /** Ethernet destination of the answer: the requester's link-layer address. */
   private readonly requesterMac: Float64Array;
   /** Requester's address and the requested target, ADDR_WORDS per record. */
@@ -41,7 +41,7 @@ export class PendingAnswers {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.viaKey = new Uint32Array(capacity * VIA_WORDS);
+    this.viaKey = new Int32Array(capacity * VIA_WORDS);
     this.requesterMac = new Float64Array(capacity);
     this.requesterIp = new Uint32Array(capacity * ADDR_WORDS);
     this.target = new Uint32Array(capacity * ADDR_WORDS);
@@ -106,6 +106,11 @@ export class PendingAnswers {
   /** The first record at index >= `from` waiting for the router with this cache key, or -1. */
   nextWaiting(from: number, w0: number, a0: number, a1: number, a2: number, a3: number): number {
     const k = this.viaKey;
+    w0 |= 0;
+    a0 |= 0;
+    a1 |= 0;
+    a2 |= 0;
+    a3 |= 0;
     for (let i = from; i < this.capacity && this.count > 0; i++) {
       const o = i * VIA_WORDS;
       if (this.used[i] === 1 && k[o] === w0 && k[o + 4] === a3 && k[o + 3] === a2 && k[o + 1] === a0 && k[o + 2] === a1) return i;

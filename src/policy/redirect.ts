@@ -145,7 +145,7 @@ export class RedirectQueue implements CacheTimerSink {
       if (!this.env.sourceIp6(ifIndex, src)) src.fill(0);
       this.output.neighborSolicitation(ifIndex, vlan, src, t, dstMac < 0 ? -1 : dstMac);
     } else {
-      this.output.arpRequest(ifIndex, vlan, ourMac, this.env.sourceIp4(ifIndex), a3, dstMac < 0 ? BROADCAST_MAC : dstMac);
+      this.output.arpRequest(ifIndex, vlan, ourMac, this.env.sourceIp4(ifIndex), a3 >>> 0, dstMac < 0 ? BROADCAST_MAC : dstMac);
     }
   }
 }

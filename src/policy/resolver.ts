@@ -44,7 +44,6 @@ export class Resolution {
 export class ActionResolver {
   readonly delays: DelayTable;
   private delayCount = 1;
-  private delayWindow = 0;
 
   constructor(
     delayTableSize: number,
@@ -59,7 +58,7 @@ export class ActionResolver {
   /** Takes the `delay N*T` parameters of a configuration. */
   configure(config: Config): void {
     this.delayCount = config.cache.delay.count;
-    this.delayWindow = config.cache.delay.window;
+    this.delays.window = config.cache.delay.window;
   }
 
   /**
@@ -136,30 +135,27 @@ export class ActionResolver {
   private delayDue(f: FrameView, meta: number, cx: FrameContext): boolean {
     const d = this.delays;
     const v6 = metaIsV6(meta);
-    // The table compares uint32 words: pass them as the frame holds them.
+    // Time in a field, words as int32: doubles and uint32 >= 2^31 arguments are boxed.
+    d.now = cx.now;
     const s = f.ip6Src;
     const t = f.target;
     const n = v6
-      ? d.hit(meta, s[0]!, s[1]!, s[2]!, s[3]!, t[0]!, t[1]!, t[2]!, t[3]!, cx.now, this.delayWindow)
-      : d.hit(meta, 0, 0, 0, f.senderIp, 0, 0, 0, f.targetIp, cx.now, this.delayWindow);
+      ? d.hitNow(meta | 0, s[0]! | 0, s[1]! | 0, s[2]! | 0, s[3]! | 0, t[0]! | 0, t[1]! | 0, t[2]! | 0, t[3]! | 0)
+      : d.hitNow(meta | 0, 0, 0, 0, f.senderIp | 0, 0, 0, 0, f.targetIp | 0);
     return n >= this.delayCount;
   }
 
   /** The router's MAC when cached; else the answer is queued until it is learned. */
   private redirect(f: FrameView, st: IfState, ri: number, meta: number, v6: boolean, via: IpAddress, cx: FrameContext, out: Resolution): Reason {
     if ((via.family === Family.V6) !== v6) return Reason.UnknownTarget;
-    let v0 = 0;
-    let v1 = 0;
-    let v2 = 0;
-    let v3: number;
-    if (via.family === Family.V6) {
-      v0 = via.v6[0]!;
-      v1 = via.v6[1]!;
-      v2 = via.v6[2]!;
-      v3 = via.v6[3]!;
-    } else {
-      v3 = via.v4;
-    }
+    // The router's words as int32, from the interface's table (the tables compare int32;
+    // a uint32 >= 2^31 argument is boxed, and so was `via.v4` merged over its shapes).
+    const w = st.viaWords;
+    const o = 4 * ri;
+    const v0 = w[o]!;
+    const v1 = w[o + 1]!;
+    const v2 = w[o + 2]!;
+    const v3 = w[o + 3]!;
     const cid = this.cache.lookupId(meta, v0, v1, v2, v3);
     const mac = cid < 0 ? -1 : this.cache.macOf(cid);
     if (mac >= 0) {

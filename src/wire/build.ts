@@ -30,6 +30,25 @@ function putMac(dv: DataView, o: number, mac: Mac): void {
   dv.setUint32(o + 2, mac >>> 0);
 }
 
+/**
+ * putMac with the MAC read from `cells[i]`. The builders of replies take their MACs this way:
+ * a MAC (a double above 2^31) passed as an argument to a function V8 does not inline is
+ * boxed, 16 bytes of garbage per MAC per reply, and whether a helper is inlined depends on
+ * the inlining budget left in the caller; read from a Float64Array it never is.
+ */
+function putMacAt(dv: DataView, o: number, cells: Float64Array, i: number): void {
+  const mac = cells[i]!;
+  dv.setUint16(o, Math.floor(mac * INV_TWO32));
+  dv.setUint32(o + 2, mac >>> 0);
+}
+
+/** The sum of the three 16-bit words of the MAC in `cells[i]` (checksum; below 2^18). */
+function macSumAt(cells: Float64Array, i: number): number {
+  const mac = cells[i]!;
+  const lo = mac >>> 0;
+  return Math.floor(mac * INV_TWO32) + (lo >>> 16) + (lo & 0xffff);
+}
+
 function putIp6(dv: DataView, o: number, ip: Ip6): void {
   dv.setUint32(o, ip[0]!);
   dv.setUint32(o + 4, ip[1]!);
@@ -59,6 +78,14 @@ export const MAC_ANSWER = 0;
 export const MAC_OURS = 1;
 export const MAC_DST = 2;
 export const MAC_CELLS = 3;
+/** A cell of `scratch` that always holds 0 (the zero target MAC of ARP requests). */
+const MAC_ZERO = MAC_CELLS;
+/**
+ * The builders' own MAC cells: the plain builders (not per request) write their MAC
+ * arguments here and run the cell-reading implementation; the view-based ones copy the
+ * view's MACs here. Builders never call each other while it is in use.
+ */
+const scratch = new Float64Array(MAC_CELLS + 1);
 
 /** A single 802.1Q tag value for `vlan` parameters: VLAN id with a priority (DEI 0). */
 export function vlanTci(vid: number, pcp = 0): number {
@@ -90,7 +117,18 @@ export function writeEthHeader(out: Uint8Array, off: number, dst: Mac, src: Mac,
 function putEthHeader(dv: DataView, off: number, dst: Mac, src: Mac, vlan: number, type: number): number {
   putMac(dv, off, dst);
   putMac(dv, off + 6, src);
-  let p = off + 12;
+  return putTags(dv, off + 12, vlan, type);
+}
+
+/** putEthHeader with the destination MAC in cells[dst] and the source in cells[src]. */
+function putEthHeaderAt(dv: DataView, off: number, cells: Float64Array, dst: number, src: number, vlan: number, type: number): number {
+  putMacAt(dv, off, cells, dst);
+  putMacAt(dv, off + 6, cells, src);
+  return putTags(dv, off + 12, vlan, type);
+}
+
+/** VLAN tags (none, 802.1Q, or 802.1ad over 802.1Q) and the EtherType at `p`; returns the offset after them. */
+function putTags(dv: DataView, p: number, vlan: number, type: number): number {
   if (vlan > 0xffff) {
     dv.setUint32(p, (ETH_P_8021AD * 0x10000 + (Math.floor(vlan / 0x10000) & 0xffff)) >>> 0);
     p += 4;
@@ -105,14 +143,25 @@ function putEthHeader(dv: DataView, off: number, dst: Mac, src: Mac, vlan: numbe
 
 // ---------------------------------------------------------------- ARP
 
-function writeArp(dv: DataView, p: number, op: number, sha: Mac, spa: Ip4, tha: Mac, tpa: Ip4): number {
+/**
+ * The ARP body with the hardware addresses in cells[sha] and cells[tha]. The protocol
+ * addresses may be int32 (`| 0`, same bits): a uint32 >= 2^31 argument would be boxed.
+ */
+function writeArp(dv: DataView, p: number, op: number, cells: Float64Array, sha: number, spa: Ip4, tha: number, tpa: Ip4): number {
   dv.setUint32(p, 0x00010800); // Ethernet, IPv4
   dv.setUint32(p + 4, 0x06040000 | op); // hlen 6, plen 4, opcode
-  putMac(dv, p + 8, sha);
-  dv.setUint32(p + 14, spa);
-  putMac(dv, p + 18, tha);
-  dv.setUint32(p + 24, tpa);
+  putMacAt(dv, p + 8, cells, sha);
+  dv.setInt32(p + 14, spa | 0);
+  putMacAt(dv, p + 18, cells, tha);
+  dv.setInt32(p + 24, tpa | 0);
   return p + 28;
+}
+
+/** ARP reply with ethSrc in cells[MAC_OURS], requester in cells[MAC_DST], answer in cells[MAC_ANSWER]. */
+function arpReplyAt(out: Uint8Array, off: number, vlan: number, cells: Float64Array, requesterIp: Ip4, answerIp: Ip4): number {
+  const dv = views.of(out);
+  const p = putEthHeaderAt(dv, off, cells, MAC_DST, MAC_OURS, vlan, ETH_P_ARP);
+  return writeArp(dv, p, ARPOP_REPLY, cells, MAC_ANSWER, answerIp, MAC_DST, requesterIp) - off;
 }
 
 /**
@@ -122,9 +171,11 @@ function writeArp(dv: DataView, p: number, op: number, sha: Mac, spa: Ip4, tha: 
  */
 export function buildArpReply(out: Uint8Array, off: number, vlan: number, ethSrc: Mac,
   requesterMac: Mac, requesterIp: Ip4, answerMac: Mac, answerIp: Ip4): number {
-  const dv = views.of(out);
-  const p = putEthHeader(dv, off, requesterMac, ethSrc, vlan, ETH_P_ARP);
-  return writeArp(dv, p, ARPOP_REPLY, answerMac, answerIp, requesterMac, requesterIp) - off;
+  const c = scratch;
+  c[MAC_OURS] = ethSrc;
+  c[MAC_DST] = requesterMac;
+  c[MAC_ANSWER] = answerMac;
+  return arpReplyAt(out, off, vlan, c, requesterIp, answerIp);
 }
 
 /**
@@ -134,8 +185,12 @@ export function buildArpReply(out: Uint8Array, off: number, vlan: number, ethSrc
 export function buildArpRequest(out: Uint8Array, off: number, vlan: number, ethDst: Mac,
   senderMac: Mac, senderIp: Ip4, targetIp: Ip4): number {
   const dv = views.of(out);
-  const p = putEthHeader(dv, off, ethDst, senderMac, vlan, ETH_P_ARP);
-  return writeArp(dv, p, ARPOP_REQUEST, senderMac, senderIp, 0, targetIp) - off;
+  const c = scratch;
+  c[MAC_DST] = ethDst;
+  c[MAC_OURS] = senderMac;
+  c[MAC_ZERO] = 0;
+  const p = putEthHeaderAt(dv, off, c, MAC_DST, MAC_OURS, vlan, ETH_P_ARP);
+  return writeArp(dv, p, ARPOP_REQUEST, c, MAC_OURS, senderIp, MAC_ZERO, targetIp) - off;
 }
 
 /** Gratuitous ARP announcement (RFC 5227 section 2.3): broadcast request, sender IP = target IP. */
@@ -151,9 +206,16 @@ export function buildArpReplyTo(out: Uint8Array, off: number, view: FrameView, a
   return buildArpReply(out, off, replyVlan(view), ourMac, view.senderMac, view.senderIp, answerMac, view.targetIp);
 }
 
-/** buildArpReplyTo with answerMac = macs[MAC_ANSWER] and ourMac = macs[MAC_OURS]: allocates nothing. */
+/**
+ * buildArpReplyTo with answerMac = macs[MAC_ANSWER] and ourMac = macs[MAC_OURS]: allocates
+ * nothing (no MAC or address crosses a call as a number that V8 would box).
+ */
 export function buildArpReplyCells(out: Uint8Array, off: number, view: FrameView, macs: Float64Array): number {
-  return buildArpReply(out, off, replyVlan(view), macs[MAC_OURS]!, view.senderMac, view.senderIp, macs[MAC_ANSWER]!, view.targetIp);
+  const c = scratch;
+  c[MAC_OURS] = macs[MAC_OURS]!;
+  c[MAC_ANSWER] = macs[MAC_ANSWER]!;
+  c[MAC_DST] = view.senderMac;
+  return arpReplyAt(out, off, replyVlan(view), c, view.senderIp | 0, view.targetIp | 0);
 }
 
 // ---------------------------------------------------------------- IPv6 ND
@@ -173,20 +235,11 @@ function writeIp6Header(dv: DataView, p: number, payloadLength: number, src: Ip6
  */
 export function buildNeighborAdvertisement(out: Uint8Array, off: number, vlan: number, srcMac: Mac, dstMac: Mac,
   srcIp: Ip6, dstIp: Ip6, target: Ip6, targetLinkAddr: Mac, flags: number): number {
-  const dv = views.of(out);
-  const ip = putEthHeader(dv, off, dstMac, srcMac, vlan, ETH_P_IPV6);
-  const q = writeIp6Header(dv, ip, 32, srcIp, dstIp);
-  const flagWord = ((flags & (NA_FLAG_ROUTER | NA_FLAG_SOLICITED | NA_FLAG_OVERRIDE)) << 29) >>> 0;
-  putIp6(dv, q + 8, target);
-  dv.setUint16(q + 24, (ND_OPT_TARGET_LINKADDR << 8) | 1);
-  putMac(dv, q + 26, targetLinkAddr);
-  // Checksum from the values just written (no second pass over the bytes); 32-bit words are
-  // summed whole (2^16 = 1 in one's-complement arithmetic) and folded once.
-  const acc = ip6Sum(srcIp) + ip6Sum(dstIp) + 32 + IPPROTO_ICMPV6 + (ND_NEIGHBOR_ADVERT << 8) + flagWord +
-    ip6Sum(target) + ((ND_OPT_TARGET_LINKADDR << 8) | 1) + macWordSum(targetLinkAddr);
-  dv.setUint32(q, ((ND_NEIGHBOR_ADVERT << 24) | (~fold16(acc) & 0xffff)) >>> 0);
-  dv.setUint32(q + 4, flagWord);
-  return q + 32 - off;
+  const c = scratch;
+  c[MAC_OURS] = srcMac;
+  c[MAC_DST] = dstMac;
+  c[MAC_ANSWER] = targetLinkAddr;
+  return buildNeighborAdvertisementCells(out, off, vlan, c, srcIp, dstIp, target, flags);
 }
 
 const ALL_NODES: Ip6 = new Uint32Array([0xff020000, 0, 0, 1]);
@@ -205,13 +258,36 @@ export function buildUnsolicitedNa(out: Uint8Array, off: number, vlan: number, s
  */
 export function buildNeighborAdvertisementCells(out: Uint8Array, off: number, vlan: number, macs: Float64Array,
   srcIp: Ip6, dstIp: Ip6, target: Ip6, flags: number): number {
-  return buildNeighborAdvertisement(out, off, vlan, macs[MAC_OURS]!, macs[MAC_DST]!, srcIp, dstIp, target, macs[MAC_ANSWER]!, flags);
+  const dv = views.of(out);
+  const ip = putEthHeaderAt(dv, off, macs, MAC_DST, MAC_OURS, vlan, ETH_P_IPV6);
+  const q = writeIp6Header(dv, ip, 32, srcIp, dstIp);
+  const f3 = flags & (NA_FLAG_ROUTER | NA_FLAG_SOLICITED | NA_FLAG_OVERRIDE);
+  putIp6(dv, q + 8, target);
+  dv.setUint16(q + 24, (ND_OPT_TARGET_LINKADDR << 8) | 1);
+  putMacAt(dv, q + 26, macs, MAC_ANSWER);
+  // Checksum from the values just written (no second pass over the bytes), as sums of 16-bit
+  // words: the flags word's high half is f3 << 13, its low half 0. The total stays below
+  // 2^21, a small integer wherever it goes.
+  const acc = ip6Sum(srcIp) + ip6Sum(dstIp) + 32 + IPPROTO_ICMPV6 + (ND_NEIGHBOR_ADVERT << 8) + (f3 << 13) +
+    ip6Sum(target) + ((ND_OPT_TARGET_LINKADDR << 8) | 1) + macSumAt(macs, MAC_ANSWER);
+  dv.setUint32(q, ((ND_NEIGHBOR_ADVERT << 24) | (~fold16(acc) & 0xffff)) >>> 0);
+  dv.setUint32(q + 4, (f3 << 29) >>> 0);
+  return q + 32 - off;
 }
 
 /** buildNaReplyTo with answerMac = macs[MAC_ANSWER] and ourMac = macs[MAC_OURS]: allocates nothing. */
 export function buildNaReplyCells(out: Uint8Array, off: number, view: FrameView, macs: Float64Array,
   srcIp: Ip6, flags: number): number {
-  return buildNaReplyTo(out, off, view, macs[MAC_ANSWER]!, macs[MAC_OURS]!, srcIp, flags);
+  const c = scratch;
+  c[MAC_OURS] = macs[MAC_OURS]!;
+  c[MAC_ANSWER] = macs[MAC_ANSWER]!;
+  flags &= NA_FLAG_ROUTER | NA_FLAG_OVERRIDE;
+  if (isUnspecified6(view.ip6Src)) {
+    c[MAC_DST] = ALL_NODES_MAC;
+    return buildNeighborAdvertisementCells(out, off, replyVlan(view), c, srcIp, ALL_NODES, view.target, flags);
+  }
+  c[MAC_DST] = view.sourceLinkAddr !== -1 ? view.sourceLinkAddr : view.ethSrc;
+  return buildNeighborAdvertisementCells(out, off, replyVlan(view), c, srcIp, view.ip6Src, view.target, flags | NA_FLAG_SOLICITED);
 }
 
 /**
@@ -223,14 +299,10 @@ export function buildNaReplyCells(out: Uint8Array, off: number, view: FrameView,
  */
 export function buildNaReplyTo(out: Uint8Array, off: number, view: FrameView, answerMac: Mac, ourMac: Mac,
   srcIp: Ip6, flags: number): number {
-  flags &= NA_FLAG_ROUTER | NA_FLAG_OVERRIDE;
-  if (isUnspecified6(view.ip6Src)) {
-    return buildNeighborAdvertisement(out, off, replyVlan(view), ourMac, ALL_NODES_MAC, srcIp, ALL_NODES,
-      view.target, answerMac, flags);
-  }
-  const dstMac = view.sourceLinkAddr !== -1 ? view.sourceLinkAddr : view.ethSrc;
-  return buildNeighborAdvertisement(out, off, replyVlan(view), ourMac, dstMac, srcIp, view.ip6Src,
-    view.target, answerMac, flags | NA_FLAG_SOLICITED);
+  const c = scratch;
+  c[MAC_ANSWER] = answerMac;
+  c[MAC_OURS] = ourMac;
+  return buildNaReplyCells(out, off, view, c, srcIp, flags);
 }
 
 /**

@@ -31,7 +31,8 @@ function dropped(view: FrameView, reason: DropReason): FrameKind {
 
 /**
  * Parses and validates one Ethernet frame at buf[off, off+len).
- * `oobVlanTci` is the tag the ring stripped (Batch desc DESC_VLAN_TCI), VLAN_NONE when none;
+ * `oobVlanTci` is the tag the ring stripped (Batch desc DESC_VLAN_TCI), VLAN_NONE when none
+ * (as uint32 or as int32 -1: the pipeline passes `| 0`, a uint32 >= 2^31 argument is boxed);
  * it counts as the outer tag when the frame also carries one in band.
  * Returns the kind; FrameKind.None means dropped, with `view.drop` the DropReason.
  */
@@ -53,7 +54,7 @@ export function parseFrame(buf: Uint8Array, off: number, len: number, oobVlanTci
   let pcp = 0;
   let outerVid = -1;
   let outerPcp = 0;
-  if (oobVlanTci !== VLAN_NONE) {
+  if ((oobVlanTci | 0) !== (VLAN_NONE | 0)) {
     vid = oobVlanTci & 0xfff;
     pcp = (oobVlanTci >>> 13) & 7;
     tags = 1;
@@ -138,8 +139,8 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
   dst[1] = d1;
   dst[2] = d2;
   dst[3] = d3;
-  // Pseudo-header addresses as whole 32-bit words, for the checksum (see ndChecksumOk).
-  const addrSum = src0 + s1 + s2 + s3 + d0 + d1 + d2 + d3;
+  // Pseudo-header addresses as sums of 16-bit halves, for the checksum (see ndChecksumOk).
+  const addrSum = halves(src0) + halves(s1) + halves(s2) + halves(s3) + halves(d0) + halves(d1) + halves(d2) + halves(d3);
   view.hopLimit = hopLimit;
   view.icmpOffset = q;
   view.icmpLength = plen;
@@ -152,7 +153,7 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
     if (dv.getUint8(q + 1) !== 0) return dropped(view, DropReason.NsCode);
     const t0 = dv.getUint32(q + 8);
     if (t0 >>> 24 === 0xff) return dropped(view, DropReason.NsTargetMulticast);
-    const targetSum = readTarget(dv, q, t0, view);
+    const targetSum = readTarget(dv, q, t0 | 0, view); // int32: a uint32 argument >= 2^31 is boxed
     const r = parseOptions(dv, q + 24, pend, view, DropReason.NsOptionLength, DropReason.NsLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
     if (isUnspecified6(src)) {
@@ -174,7 +175,7 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
     if ((flags & NA_FLAG_SOLICITED) !== 0 && isMulticast6(dst)) {
       return dropped(view, DropReason.NaSolicitedMulticast);
     }
-    const targetSum = readTarget(dv, q, t0, view);
+    const targetSum = readTarget(dv, q, t0 | 0, view); // int32: a uint32 argument >= 2^31 is boxed
     const r = parseOptions(dv, q + 24, pend, view, DropReason.NaOptionLength, DropReason.NaLladdrLength);
     if (r !== DropReason.None) return dropped(view, r);
     if (!ndChecksumOk(dv, q, pend, addrSum + targetSum)) return dropped(view, DropReason.NaChecksum);
@@ -185,7 +186,16 @@ function parseIp6(buf: Uint8Array, dv: DataView, p: number, end: number, view: F
   return dropped(view, DropReason.Icmp6Type);
 }
 
-/** The NS/NA target (ICMPv6 bytes 8..24, first word already read) into the view; returns its word sum. */
+/**
+ * A word's two 16-bit halves added: below 2^17. Checksum sums handed between functions are
+ * built from these (below 2^31): a sum of whole words can pass 2^31 and would be boxed as
+ * a heap number when the call or return is not inlined.
+ */
+function halves(w: number): number {
+  return (w >>> 16) + (w & 0xffff);
+}
+
+/** The NS/NA target (ICMPv6 bytes 8..24, first word already read, as int32 or uint32) into the view; returns the sum of its halves. */
 function readTarget(dv: DataView, q: number, t0: number, view: FrameView): number {
   const t = view.target;
   const t1 = dv.getUint32(q + 12), t2 = dv.getUint32(q + 16), t3 = dv.getUint32(q + 20);
@@ -193,7 +203,7 @@ function readTarget(dv: DataView, q: number, t0: number, view: FrameView): numbe
   t[1] = t1;
   t[2] = t2;
   t[3] = t3;
-  return t0 + t1 + t2 + t3;
+  return halves(t0) + halves(t1) + halves(t2) + halves(t3);
 }
 
 /**
@@ -252,14 +262,15 @@ function extHeaderDrop(buf: Uint8Array, q: number, pend: number, nh: number, vie
 
 /**
  * ICMPv6 checksum of an NS/NA whose addresses and target were read as words (`wordSum`: the
- * sum of those 12 words, so no byte is read twice). One's-complement addition is addition
- * modulo 0xffff (2^16 = 1), so 32-bit words are added whole into a double (exact below 2^53)
- * and folded once. Only the ICMPv6 header's first 8 bytes and the options are read here, four
- * bytes at a time: options are whole multiples of 8 bytes once parseOptions accepted them, so
- * buf[q+24, pend) splits into 32-bit words exactly and no read passes pend.
+ * sum of those 12 words' 16-bit halves, so no byte is read twice), folded once. Only the
+ * ICMPv6 header's first 8 bytes and the options are read here, four bytes at a time:
+ * options are whole multiples of 8 bytes once parseOptions accepted them, so buf[q+24, pend)
+ * splits into 32-bit words exactly and no read passes pend.
  */
 function ndChecksumOk(dv: DataView, q: number, pend: number, wordSum: number): boolean {
-  let acc = wordSum + (pend - q) + IPPROTO_ICMPV6 + dv.getUint32(q) + dv.getUint32(q + 4);
-  for (let o = q + 24; o < pend; o += 4) acc += dv.getUint32(o);
+  // Halves, not whole words: the sum stays a small integer (below 2^31 for any frame), so
+  // handing it to fold16 boxes nothing when fold16 is not inlined.
+  let acc = wordSum + (pend - q) + IPPROTO_ICMPV6 + halves(dv.getUint32(q)) + halves(dv.getUint32(q + 4));
+  for (let o = q + 24; o < pend; o += 4) acc += halves(dv.getUint32(o));
   return fold16(acc) === 0xffff;
 }
