@@ -6,7 +6,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ownerOf } from '../../src/bpf/fanout';
 import { parseConfig } from '../../src/config/parse';
 import { LearnForwarder, LEARN_WORDS, REPEAT_SECONDS } from '../../src/daemon/workers/forward';
-import { workersOf } from '../../src/daemon/workers/pool';
+import { coreWorkers, workersOf } from '../../src/daemon/workers/pool';
 import { parseIp4 } from '../../src/net/addr';
 
 const IFACE = 'interface c0\n rule 0.0.0.0/0 192.0.2.0/24 198.51.100.1\nend\n';
@@ -14,9 +14,16 @@ const IFACE = 'interface c0\n rule 0.0.0.0/0 192.0.2.0/24 198.51.100.1\nend\n';
 test('workers N / auto parse; absent means one; bad values say what is expected', () => {
   assert.equal(parseConfig(`workers 2\n${IFACE}`, 'f').config.workers, 2);
   assert.equal(workersOf(parseConfig(`workers 3\n${IFACE}`, 'f').config), 3);
-  assert.equal(workersOf(parseConfig(IFACE, 'f').config), 1);
+  // Absent = auto: one per online CPU, at most 4; one on one CPU.
+  assert.equal(workersOf(parseConfig(IFACE, 'f').config, coreWorkers(2)), 2);
+  assert.equal(workersOf(parseConfig(IFACE, 'f').config, coreWorkers(1)), 1);
+  assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(64)), 4);
+  assert.equal(workersOf(parseConfig(`workers 1\n${IFACE}`, 'f').config, coreWorkers(64)), 1);
   const auto = workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config);
-  assert.ok(auto >= 1 && auto <= 8);
+  assert.ok(auto >= 1 && auto <= 4);
+  // probe ... autowire runs on one worker only: the default gives it one (an explicit N > 1 is refused).
+  const wired = 'interface lan0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan1 autowire\nend\ninterface lan1\nend\n';
+  assert.equal(workersOf(parseConfig(wired, 'f').config, 4), 1);
   for (const [text, re] of [
     ['workers 0', /f:1:9: found '0', expected a number of workers \(a whole number from 1 to 64\) or 'auto'/],
     ['workers 65', /E_CONFIG_LIMIT|from 1 to 64/],
@@ -34,7 +41,12 @@ function pair(): { a: MessagePort; b: MessagePort; got: Float64Array[] } {
   ch.port2.on('message', (m: Float64Array) => got.push(m));
   return { a: ch.port1, b: ch.port2, got };
 }
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+/** Lets the ports deliver: up to 2 s (a loaded host), until `got` has `n` messages. */
+const tick = async (got?: Float64Array[], n = 1): Promise<void> => {
+  const until = Date.now() + 2000;
+  do await new Promise((r) => setTimeout(r, 20));
+  while (got !== undefined && got.length < n && Date.now() < until);
+};
 
 test('forwarder: keys owned elsewhere go to their owner once per batch, repeats within the window are dropped', async () => {
   const p = pair();
@@ -49,7 +61,7 @@ test('forwarder: keys owned elsewhere go to their owner once per batch, repeats 
   for (const ip of mine) assert.equal(f.hook(7, 0, 0, 0, ip, 0x02005e000001, 1, 2), false, 'own keys are learned here');
   for (const ip of theirs) assert.equal(f.hook(7, 0, 0, 0, ip, 0x02005e000001, 1, 2), true, 'others are taken');
   assert.equal(f.hook(7, 0, 0, 0, theirs[0]!, 0x02005e000001, 1, 2), true);
-  await tick();
+  await tick(p.got);
   assert.equal(p.got.length, 1, 'one message for the batch');
   assert.equal(p.got[0]!.length, 3 * LEARN_WORDS, 'the repeat was not sent');
   assert.deepEqual([...p.got[0]!.subarray(0, LEARN_WORDS)], [7, 0, 0, 0, theirs[0]!, 0x02005e000001, 1, 2]);
@@ -57,7 +69,7 @@ test('forwarder: keys owned elsewhere go to their owner once per batch, repeats 
   f.hook(7, 0, 0, 0, theirs[0]!, 0x02005e000002, 1, 2); // a new MAC always goes
   f.now += REPEAT_SECONDS;
   f.hook(7, 0, 0, 0, theirs[1]!, 0x02005e000001, 1, 2); // the window passed
-  await tick();
+  await tick(p.got, 2);
   assert.equal(p.got.length, 2);
   assert.equal(p.got[1]!.length, 2 * LEARN_WORDS);
   const applied: number[][] = [];
@@ -74,7 +86,8 @@ test('forwarder: a redirect router is learned here and sent to every other worke
   f.setRouters(parseConfig(IFACE, 'f').config);
   const router = parseIp4('198.51.100.1')!;
   assert.equal(f.hook(7, 0, 0, 0, router, 0x02005e000009, 1, 2), false, 'learned here too');
-  await tick();
+  await tick(p1.got);
+  await tick(p2.got);
   assert.equal(p1.got.length, 1);
   assert.equal(p2.got.length, 1);
   for (const q of [p1, p2]) {
