@@ -28,6 +28,9 @@ const NO_TX: TxWriter = {
   flush: () => 0,
 };
 
+/** How long a reload waits for the workers (the default 2 s timed out at 30 000 rules, load 15). */
+const RELOAD_WAIT_MS = 60_000;
+
 /** The main thread's stand-in for the workers' rings of one interface (`placeholder`: how many). */
 function placeholderRing(workers: number, ifindex: number, mac: number): RingPort & { placeholder: number } {
   return {
@@ -55,7 +58,8 @@ export class WorkersPolicy implements PolicyCore {
     if (workersOf(config) !== this.pool.count) {
       this.log.warn({ event: 'workers_changed', running: this.pool.count, configured: workersOf(config) }, `'workers' changed: ${this.pool.count} keep running until the next start`);
     }
-    const replies = this.pool.request({ type: 'reload' });
+    // Each worker re-reads and rebuilds its rules: 30 000 rules take seconds on a loaded host.
+    const replies = this.pool.request({ type: 'reload' }, RELOAD_WAIT_MS);
     const bad = failures(replies).concat(replies.flatMap((r, i) => (r?.ok && r.value === false ? [`worker ${i}: its reload failed (see its log)`] : [])));
     this.config = config;
     if (bad.length > 0) throw new Error(bad.join('; '));
