@@ -291,8 +291,22 @@ Failure LookUpDevice(int fd, const std::string& ifname, Device* dev) {
 }
 
 // Before bind: the filter is in place before the first packet can arrive, so frames the
-// filter rejects are never queued in the ring.
+// filter rejects are never queued in the ring. A socket that joins a fanout group gets a
+// reject-all program here instead (RejectAll): between bind() and PACKET_FANOUT it is an
+// ordinary tap that sees every frame the group also sees, so a new member would capture
+// (and the daemon answer twice) the frames of the other members for that moment.
 Failure FilterFirst(int fd, std::vector<sock_filter>& prog) {
+  int err = AttachFilter(fd, prog);
+  return err ? Failure{"attach filter", err} : Failure{};
+}
+
+// "ret #0": accept nothing (the capture filter of a fanout member until it has joined).
+std::vector<sock_filter> RejectAll() { return {sock_filter{BPF_RET | BPF_K, 0, 0, 0}}; }
+
+// After joining the group: the real filter, swapped in atomically (SO_ATTACH_FILTER on a
+// live socket); from here on the member sees its share of the frames, filtered.
+Failure FilterAfterJoin(int fd, bool hasFanout, std::vector<sock_filter>& prog) {
+  if (!hasFanout) return Failure{};
   int err = AttachFilter(fd, prog);
   return err ? Failure{"attach filter", err} : Failure{};
 }
@@ -402,8 +416,9 @@ Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
   NetnsGuard ns(q.netns);
   if (ns.err) return Failure{"netns", ns.err};
   Failure f = OpenSocket(r);
+  std::vector<sock_filter> none = RejectAll();
   if (!f.err) f = LookUpDevice(r->fd, q.ifname, dev);
-  if (!f.err) f = FilterFirst(r->fd, q.prog);
+  if (!f.err) f = FilterFirst(r->fd, q.hasFanout ? none : q.prog);
   if (!f.err) f = SetVersion(r->fd, r->version);
   if (!f.err) f = SetSocketOptions(r->fd, q.qdiscBypass, q.linearTx);
   if (!f.err) f = CreateRings(r, q);
@@ -412,6 +427,7 @@ Failure SetUp(Ring* r, OpenRequest& q, Device* dev) {
   if (!f.err) f = AddMemberships(r->fd, dev->ifindex, q.promisc, q.allmulti);
   if (!f.err) f = JoinFanout(r->fd, q.hasFanout, q.fanout);
   if (!f.err) f = SetFanoutProgram(r->fd, q.fanoutProg);
+  if (!f.err) f = FilterAfterJoin(r->fd, q.hasFanout, q.prog);
   return f;
 }
 

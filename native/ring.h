@@ -30,7 +30,7 @@ enum Stat : uint32_t {
 constexpr uint32_t kVlanNone = 0xffffffffu;
 // Bumped whenever the surface (functions, their arguments, the layout) changes; checked
 // by src/engine/binding.ts so a stale build fails at load with "rebuild", not later.
-constexpr uint32_t kAbiVersion = 6;
+constexpr uint32_t kAbiVersion = 7;
 // A frame is a tpacket{2,3}_hdr, then struct sockaddr_ll, then data. Without
 // PACKET_TX_HAS_OFF the kernel takes TX data right after the (aligned) header.
 constexpr uint32_t kTxDataOffsetV2 = TPACKET_ALIGN(sizeof(tpacket2_hdr));

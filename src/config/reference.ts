@@ -44,10 +44,13 @@ limit entries 64              cache entries one MAC may hold (top level only)
                               RATE is N/s or 'off'; burst defaults to 1 s worth.
                               At top level: every interface; in an interface
                               block: that interface's own (not 'entries')
-workers    1                  data-path threads, or 'auto' (one per core, at most 8);
-                              each opens one ring per interface in a PACKET_FANOUT
-                              group that steers frames by the address they are
-                              about; 1 = one ring, no threads. Changes apply at restart.
+workers    1                  data-path threads, or 'auto': one per online CPU, at most
+                              4 (1 on one CPU). Each opens one ring per interface in a
+                              PACKET_FANOUT group that steers frames by the address they
+                              are about; 1 = one ring, no threads. Each worker maps every
+                              interface's rings ('check' prints the memory; about 20 MiB
+                              more per worker for its thread); 'tablesize' is the whole
+                              cache, each worker holds its share. Changes apply at restart.
                               With N > 1 'limit' buckets and quotas are per worker (a
                               source asking for targets of N workers gets up to N times
                               its rate); 'probe ... autowire' is refused (not yet)

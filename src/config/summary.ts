@@ -4,7 +4,8 @@ import { Family, formatIp, formatIp6, formatMac } from '../net/addr';
 import { formatVlans } from './format';
 import { desiredGroups, uncoveredPrefixRules } from './joins';
 import { cacheBytes, formatBytes, HA_ANSWERED_TARGETS, MLD_MAX_GROUPS } from './limits';
-import { describeRing } from './ring';
+import { WORKERS_DEFAULT_CAP } from './keywords';
+import { describeRing, ringBytes } from './ring';
 import { ActionKind, type Config, type InterfaceConfig } from './types';
 
 /** Describes the kernel filter an interface would get (the BPF compiler plugs in here). */
@@ -31,6 +32,7 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
       `refresh ${c.refresh.count}*${c.refresh.interval} (${c.refresh.count} unicast probes ${c.refresh.interval} s apart), ` +
       (c.delay.count > 0 ? `delay ${c.delay.count}*${c.delay.window} (answer request ${c.delay.count} within ${c.delay.window} s)` : 'delay unset'),
   );
+  out.push(`workers    ${describeWorkers(config)}`);
   for (const ifc of config.interfaces) {
     out.push(`interface ${ifc.name} (line ${ifc.pos.line})`);
     const r4 = ifc.rules.filter((r) => r.target.family === Family.V4).length;
@@ -69,6 +71,18 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
     out.push(`  filter     ${describeFilter(ifc, config)}`);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * What `workers` costs: every worker maps every interface's rings, the cache is shared out
+ * (each key has one owner). Host-independent: `auto`'s CPU count is read at start.
+ */
+function describeWorkers(config: Config): string {
+  const rings = formatBytes(config.interfaces.reduce((n, i) => n + ringBytes(i.ring), 0));
+  const w = config.workers;
+  if (w === undefined || w === 1) return `1${w === undefined ? ' (the default)' : ''}: rings ${rings}`;
+  const n = typeof w === 'number' ? `${w}` : `auto: one per online CPU, at most ${WORKERS_DEFAULT_CAP}`;
+  return `${n}; each maps every ring: ${rings} per worker; the cache (${formatBytes(cacheBytes(config.cache.tablesize))}) is shared out, tablesize / workers each`;
 }
 
 /** The HA role source and what a takeover sends (none when answers carry a VRRP virtual MAC). */

@@ -123,6 +123,13 @@ export class Daemon {
     this.policy = this.deps.createPolicy(loaded.config, this.env, this.output, this.log);
     if (this.policy.probes && this.deps.autowire) this.policy.probes.routes = this.deps.autowire;
     this.pipeline.policy = this.policy;
+    try {
+      // With workers: their rings first (each reports its state), so the interfaces below see them.
+      await this.interfaces.ready();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     this.apply(loaded);
     // No ring may open without permission: that never fixes itself, so say so and stop.
     const denied = this.interfaces.denied();
@@ -133,7 +140,6 @@ export class Daemon {
     // Before the first batch is handled (rings deliver from the event loop, after this).
     this.warm.load(loaded.config, this.policy, this.clock());
     try {
-      await this.interfaces.ready(); // workers' rings, before privileges are dropped
       if (this.opts.control !== null) this.control = await startControl(this.opts.control, this.controlHandler(), this.log);
       const extend = (registry: ReturnType<typeof createRegistry>): void => {
         registerHaMetrics(registry, this.ha);
@@ -143,6 +149,7 @@ export class Daemon {
       };
       if (this.opts.metrics !== null) this.metrics = await startMetrics(this.opts.metrics, this.metricsSources(), this.log, extend);
       this.interfaces.dropped = switchUser(this.opts.user, this.opts.group, this.log);
+      if (this.interfaces.dropped) this.interfaces.afterDrop(); // workers keep the same capabilities
       this.warm.checkWritable(loaded.config);
     } catch (err) {
       await this.stop();

@@ -17,6 +17,16 @@ import type { Logger } from './log';
 import type { CompiledFilter, RingOpenOptions, RingPort } from './ports';
 import type { WorkerHooks } from './workers/managed';
 
+/** One ring's state as a worker reports it to the main thread (code: why it is not open). */
+export interface RingReport {
+  name: string;
+  open: boolean;
+  code: string | null;
+  message: string;
+  ifindex: number;
+  mac: number;
+}
+
 export interface IfaceState {
   readonly name: string;
   cfg: InterfaceConfig;
@@ -66,6 +76,8 @@ export class InterfaceSet {
   private lastBatchErrorLog = 0;
   /** Called after rings or static entries changed (the daemon reconciles its MLD joins). */
   onChanged: (() => void) | null = null;
+  /** A worker's rings: every open, failure and close goes to the main thread (workers/thread.ts). */
+  onRingState: ((report: RingReport) => void) | null = null;
 
   constructor(
     private readonly deps: InterfaceSetDeps,
@@ -75,6 +87,28 @@ export class InterfaceSet {
     private readonly log: Logger,
   ) {
     this.watcher = new LinkWatcher(deps.linkReader, (e) => this.onLinkEvent(e), (name, err) => this.readFailed(name, err));
+    deps.watchRings?.((name) => this.syncRing(name));
+  }
+
+  /**
+   * With workers (main thread): the workers' rings of `name` changed. Its placeholder
+   * follows them: open while every worker's ring is open, else closed with the code a
+   * worker reported, so readiness, `show interfaces`, metrics and start-up see the real state.
+   */
+  private syncRing(name: string): void {
+    const st = this.states.get(name);
+    const agg = this.deps.ringState?.(name);
+    if (!st || !agg) return;
+    if (agg.open) {
+      if (st.ring?.ifindex === agg.ifindex) return;
+      this.closeRing(st);
+      st.lastError = null;
+      this.openRing(st);
+    } else {
+      this.closeRing(st);
+      this.openFailed(st, Object.assign(new Error(agg.message), { code: agg.code ?? undefined }));
+    }
+    this.onChanged?.();
   }
 
   /** Link reads that could not tell (EMFILE...): the ring stays as it is; logged at most every 10 s. */
@@ -110,6 +144,11 @@ export class InterfaceSet {
   /** Resolves when the workers' rings are open (at once without workers). */
   ready(): Promise<void> {
     return this.deps.ready?.() ?? Promise.resolve();
+  }
+
+  /** After the privilege drop: the workers keep what the main thread kept (throws EPERM when one cannot). */
+  afterDrop(): void {
+    this.deps.afterDrop?.();
   }
 
   /** Per-worker figures from the last count (undefined without workers). */
@@ -228,6 +267,7 @@ export class InterfaceSet {
         this.log.warn({ event: 'ring_open_deferred', interface: st.name, code: 'ENETDOWN' }, `${st.name} is down: its ring opens when it comes up`);
       }
       st.lastError = 'ENETDOWN';
+      this.report(st, `${st.name} is down`);
       return;
     }
     let ring: RingPort;
@@ -250,18 +290,27 @@ export class InterfaceSet {
       }
     });
     this.watcher.set(st.name, { ifindex: ring.ifindex, up: true });
-    if ((ring as { placeholder?: boolean }).placeholder) this.log.debug({ event: 'ring_placeholder', interface: st.name }, `${st.name}: its rings are the workers'`);
-    else this.log.info({ event: 'ring_open', interface: st.name, ifindex: ring.ifindex, mac: formatMac(ring.mac) }, `capturing on ${st.name}`);
+    const workers = (ring as { placeholder?: number }).placeholder;
+    this.log.info({ event: 'ring_open', interface: st.name, ifindex: ring.ifindex, mac: formatMac(ring.mac), ...(workers ? { workers } : {}) },
+      workers ? `capturing on ${st.name} (the rings of ${workers} workers)` : `capturing on ${st.name}`);
+    this.report(st, '');
+  }
+
+  private report(st: IfaceState, message: string): void {
+    this.onRingState?.({ name: st.name, open: st.ring !== null, code: st.lastError, message, ifindex: st.ring?.ifindex ?? 0, mac: st.ring?.mac ?? 0 });
   }
 
   private openFailed(st: IfaceState, e: Error & { code?: string }): void {
     const code = e.code ?? 'EIO';
-    if (st.lastError !== code) {
+    // With workers, the main thread's view may be ahead of theirs: not a failure, they report soon.
+    if (code === 'E_WORKER_PENDING') this.log.debug({ event: 'ring_pending', interface: st.name }, e.message);
+    else if (st.lastError !== code) {
       const absent = code === 'ENODEV' || code === 'ENXIO' || code === 'ENETDOWN';
       this.log[absent ? 'warn' : 'error']({ event: 'ring_open_failed', interface: st.name, code },
         `cannot open a ring on ${st.name}: ${e.message}; ${ringOpenAdvice(code, this.dropped)}`);
     }
     st.lastError = code;
+    this.report(st, e.message);
   }
 
   private batchError(iface: string, err: unknown): void {
@@ -287,6 +336,7 @@ export class InterfaceSet {
     } catch (err) {
       this.log.warn({ event: 'ring_close_failed', interface: st.name }, (err as Error).message);
     }
+    this.report(st, `${st.name}: ring closed`);
   }
 
   /** Closes every ring (stop). */

@@ -85,8 +85,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   process.on('SIGHUP', onEarlyHup);
   try {
     await start(daemon, opts, log);
-  } finally {
+  } catch (err) {
     process.off('SIGHUP', onEarlyHup);
+    throw err;
   }
   service.started(daemon);
   return new Promise<number>((resolve) => {
@@ -114,7 +115,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         resolve(EXIT_OK);
       });
     };
+    // The running handler before the early one goes: with no SIGHUP listener for a moment,
+    // a SIGHUP sent right after READY (a manager's reload) would kill the process.
     process.on('SIGHUP', onHup);
+    process.off('SIGHUP', onEarlyHup);
     if (earlyHup) onHup();
     process.once('SIGTERM', onStop);
     process.once('SIGINT', onStop);

@@ -182,6 +182,8 @@ export class WarmRestarts {
   private armed = false;
   /** False in a `workers N` worker: the main thread saves every worker's entries, once. */
   saves = true;
+  /** False in a `workers N` worker: the main thread reads the file and hands each worker its share. */
+  loads = true;
 
   constructor(private readonly log: Logger, private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -194,7 +196,7 @@ export class WarmRestarts {
   load(config: Config, policy: WarmPolicy, now: number): ImportResult | null {
     this.armed = true;
     const file = this.fileOf(config);
-    if (file === null) return null;
+    if (file === null || !this.loads) return null;
     removeStaleTemporaries(file);
     return loadState(file, policy, config, now, this.log);
   }

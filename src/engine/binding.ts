@@ -68,7 +68,7 @@ export interface NativeGenerateResult {
 }
 
 /** The addon's `abiVersion` this TypeScript is written against (native/ring.h kAbiVersion). */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 /** Every name of the layout shared with the addon (native/ring.h), with the value types.ts gives it. */
 const LAYOUT = {
@@ -131,6 +131,13 @@ export interface NativeBinding {
    * Throws with `.code` = errno name and a message naming the step (`setuid 65534: EPERM ...`).
    */
   drop_privileges(uid: number, gid: number, gids: number[], keepCaps: number): void;
+  /**
+   * PR_SET_KEEPCAPS on the calling thread: a thread that opens rings itself (a worker) calls
+   * it before the main thread's drop_privileges, or the drop clears its permitted set for good.
+   */
+  caps_keep_across_drop(): void;
+  /** After the drop, on such a thread: capset permitted = effective = keepCaps, keep-caps off, PR_SET_NO_NEW_PRIVS. */
+  caps_keep_only(keepCaps: number): void;
   /** One datagram to a unix socket path ('@name': abstract namespace): sd_notify (native/notify.cc). */
   notify(socketPath: string, message: string): void;
 }

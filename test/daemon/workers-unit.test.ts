@@ -6,7 +6,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ownerOf } from '../../src/bpf/fanout';
 import { parseConfig } from '../../src/config/parse';
 import { LearnForwarder, LEARN_WORDS, REPEAT_SECONDS } from '../../src/daemon/workers/forward';
-import { workersOf } from '../../src/daemon/workers/pool';
+import { coreWorkers, workersOf } from '../../src/daemon/workers/pool';
 import { parseIp4 } from '../../src/net/addr';
 
 const IFACE = 'interface c0\n rule 0.0.0.0/0 192.0.2.0/24 198.51.100.1\nend\n';
@@ -14,9 +14,13 @@ const IFACE = 'interface c0\n rule 0.0.0.0/0 192.0.2.0/24 198.51.100.1\nend\n';
 test('workers N / auto parse; absent means one; bad values say what is expected', () => {
   assert.equal(parseConfig(`workers 2\n${IFACE}`, 'f').config.workers, 2);
   assert.equal(workersOf(parseConfig(`workers 3\n${IFACE}`, 'f').config), 3);
-  assert.equal(workersOf(parseConfig(IFACE, 'f').config), 1);
+  // Absent = 1; auto = one per online CPU, at most 4; one on one CPU.
+  assert.equal(workersOf(parseConfig(IFACE, 'f').config, coreWorkers(2)), 1);
+  assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(2)), 2);
+  assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(1)), 1);
+  assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(64)), 4);
   const auto = workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config);
-  assert.ok(auto >= 1 && auto <= 8);
+  assert.ok(auto >= 1 && auto <= 4);
   for (const [text, re] of [
     ['workers 0', /f:1:9: found '0', expected a number of workers \(a whole number from 1 to 64\) or 'auto'/],
     ['workers 65', /E_CONFIG_LIMIT|from 1 to 64/],

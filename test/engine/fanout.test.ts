@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { fanoutProgram, ownerOf } from '../../src/bpf/fanout';
 import { plainFilter } from '../../src/bpf/plain';
 import type { Ring } from '../../src/engine/ring';
+import { generate } from '../../src/engine/generator';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE } from '../../src/engine/types';
 import { needsNetns, waitFor } from '../helpers/netns';
 import { arp, ip4, ip6, mac, ns, na } from './fixtures/frames';
 import { MAC_B, Pair, send } from './fixtures/pair';
 
 const skip = needsNetns();
+const ip4Word = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const ZERO = [0, 0, 0, 0, 0, 0];
 
 /** The address a frame is about, as the policy's key words (what ownerOf hashes). */
@@ -60,4 +62,33 @@ describe('fanout cbpf by address', { skip, timeout: 20000 }, () => {
     assert.equal(got[0]! + got[1]!, frames.length);
     for (const r of rings) r.close();
   });
+
+  test('a member joining a busy group sees no frame of the others while it joins (filter after join)', async () => {
+    // Every frame is about an address member 0 owns: once joined, member 1 gets none of them.
+    // Before the fix, a new socket was an ordinary tap between bind() and PACKET_FANOUT and
+    // kept what arrived then. Frames are counted with PACKET_STATISTICS (what reached the socket).
+    const fanout = { group: 4344, mode: 'cbpf' as const, program: fanoutProgram(), ignoreOutgoing: true };
+    const filter = plainFilter().program;
+    const first = pair.open('va', 'a', { fanout, filter });
+    let target = 10;
+    while (ownerOf(0, 0, 0, ip4Word(`192.0.2.${target}`), 2) !== 0) target++;
+    const frame = arp(1, mac(MAC_B), ip4('192.0.2.2'), ZERO, ip4(`192.0.2.${target}`));
+    const flood = generate(pair.sender(), { templates: [frame], count: 400_000, ratePps: 200_000 });
+    let seen = 0;
+    let opens = 0;
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      const late = pair.open('va', 'a', { fanout, filter, rxFrames: 64, txFrames: 16, frameSize: 256 });
+      seen += late.counters().kernelPackets;
+      late.close();
+      opens++;
+      await new Promise((r) => setImmediate(r));
+    }
+    const sent = (await flood).sent;
+    const firstGot = first.counters().kernelPackets;
+    first.close();
+    assert.ok(firstGot > 1000, `the flood reached the group (${firstGot} of ${sent})`);
+    assert.equal(seen, 0, `${opens} joins during ${sent} frames: the joining member captured ${seen} frames it does not own`);
+  });
 });
+

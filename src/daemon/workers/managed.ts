@@ -3,6 +3,7 @@
 // the workers (pool.ts); its rings are placeholders that say the interface is captured
 // (by the workers). With one worker nothing here is used: the daemon runs as before.
 import { parseConfig, readConfigText } from '../../config/parse';
+import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/types';
 import type { TxWriter } from '../../engine/types';
 import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
@@ -11,7 +12,11 @@ import type { Decision } from '../../policy/decision';
 import { CacheSnapshot, concatSources, type EntrySource, type SnapshotParts } from '../cache-dump';
 import type { HaController, HaFigures } from '../ha';
 import type { Logger } from '../log';
-import type { LearnedEntry } from '../../policy/warm';
+import type { ProbeImportResult, ProbeRecord } from '../../policy/probe';
+import type { ImportResult, LearnedEntry } from '../../policy/warm';
+import type { RingReport } from '../interfaces';
+import { effectiveCaps } from '../privileges';
+import type { WorkerReply } from './protocol';
 import type { CacheFigures } from '../metrics';
 import type { DaemonDeps, PolicyCore, RingPort } from '../ports';
 import { WorkerPool, workersOf, type PoolOptions } from './pool';
@@ -24,10 +29,13 @@ const NO_TX: TxWriter = {
   flush: () => 0,
 };
 
-/** The main thread's stand-in for the workers' rings of one interface. */
-function placeholderRing(ifindex: number): RingPort & { placeholder: true } {
+/** How long a reload waits for the workers (the default 2 s timed out at 30 000 rules, load 15). */
+const RELOAD_WAIT_MS = 60_000;
+
+/** The main thread's stand-in for the workers' rings of one interface (`placeholder`: how many). */
+function placeholderRing(workers: number, ifindex: number, mac: number): RingPort & { placeholder: number } {
   return {
-    placeholder: true, ifindex, mac: 0, tx: NO_TX,
+    placeholder: workers, ifindex, mac, tx: NO_TX,
     start: () => undefined, stop: () => undefined, setFilter: () => undefined, close: () => undefined,
     counters: emptyRingCounters,
   };
@@ -57,7 +65,7 @@ export class WorkersPolicy implements PolicyCore {
     }
     const text = this.textOf(config);
     if (text === undefined) throw new Error('internal: no configuration text for the workers (it was not read by this thread)');
-    const replies = this.pool.request({ type: 'reload', text });
+    const replies = this.pool.request({ type: 'reload', text }, RELOAD_WAIT_MS);
     const bad = failures(replies).concat(replies.flatMap((r, i) => (r?.ok && r.value === false ? [`worker ${i}: its reload failed (see its log)`] : [])));
     this.config = config;
     if (bad.length > 0) throw new Error(bad.join('; '));
@@ -85,6 +93,20 @@ export class WorkersPolicy implements PolicyCore {
     return this.pool.request({ type: 'export' }).flatMap((r) =>
       (r?.ok ? (r.value as LearnedEntry[]).map((e) => ({ ...e, expires: e.expires + now })) : []));
   }
+
+  /** The state file at start: each worker takes the entries it owns; the result is their sum. */
+  importLearned(_config: Config, entries: readonly LearnedEntry[], now: number): ImportResult {
+    const rel = entries.map((e) => ({ ...e, expires: e.expires - now }));
+    return sumImports(this.pool.request({ type: 'import', entries: rel }));
+  }
+
+  /** The probe caches (`probe` rules) live in the workers; records carry relative times. */
+  readonly probes = {
+    routes: null,
+    exportEntries: (): ProbeRecord[] => this.pool.request({ type: 'probesExport' }).flatMap((r) => (r?.ok ? (r.value as ProbeRecord[]) : [])),
+    importEntries: (records: readonly ProbeRecord[]): ProbeImportResult =>
+      sumImports(this.pool.request({ type: 'probesImport', records: [...records] })) as ProbeImportResult,
+  };
 
   /**
    * Every entry as objects (MLD joins every few seconds, `show cache` unstreamed), made
@@ -121,7 +143,7 @@ export class WorkersPolicy implements PolicyCore {
   cacheFigures(): CacheFigures {
     const all = this.pool.request({ type: 'figures' }).flatMap((r) => (r?.ok ? [r.value as CacheFigures] : []));
     const sizes = new Map<string, { iface: string; family: number; size: number }>();
-    const sum: CacheFigures = { entries: [], capacity: 0, evictions: 0, refreshFailures: 0, resolveFailures: 0, takeover: { conflicts: 0, moves: 0, freezes: 0 } };
+    const sum: CacheFigures = { entries: [], capacity: 0, evictions: 0, refreshFailures: 0, resolveFailures: 0, takeover: { conflicts: 0, moves: 0, freezes: 0, pinnedRefused: 0 } };
     for (const f of all) {
       for (const e of f.entries) {
         const k = `${e.iface}/${e.family}`;
@@ -133,11 +155,23 @@ export class WorkersPolicy implements PolicyCore {
       sum.evictions += f.evictions;
       sum.refreshFailures += f.refreshFailures;
       sum.resolveFailures += f.resolveFailures;
-      for (const k of ['conflicts', 'moves', 'freezes'] as const) sum.takeover![k] += f.takeover?.[k] ?? 0;
+      for (const k of ['conflicts', 'moves', 'freezes', 'pinnedRefused'] as const) sum.takeover![k] = (sum.takeover![k] ?? 0) + (f.takeover?.[k] ?? 0);
     }
     sum.entries = [...sizes.values()];
     return sum;
   }
+}
+
+function sumImports(replies: (WorkerReply | null)[]): ImportResult {
+  const out: ImportResult = { imported: 0, refused: {} };
+  for (const r of replies) {
+    if (!r?.ok) continue;
+    const v = r.value as ImportResult;
+    out.imported += v.imported;
+    const refused = out.refused as Record<string, number>;
+    for (const [k, n] of Object.entries(v.refused)) refused[k] = (refused[k] ?? 0) + (n ?? 0);
+  }
+  return out;
 }
 
 /** What InterfaceSet asks of the workers (absent: one worker, nothing to ask). */
@@ -149,6 +183,12 @@ export interface WorkerHooks {
   /** Per-worker figures for `ctl show stats`; undefined with one worker. */
   workerFigures?(): Record<string, unknown>[] | undefined;
   closeWorkers?(): void;
+  /** The main thread's InterfaceSet follows the workers' rings: `onChange(name)` after one changed. */
+  watchRings?(onChange: (name: string) => void): void;
+  /** The workers' rings of one interface taken together (undefined without workers). */
+  ringState?(name: string): RingReport | undefined;
+  /** After the main thread dropped root: every worker keeps what it kept. Throws (EPERM) when one cannot. */
+  afterDrop?(): void;
   /** Makes the main thread's HA controller a front: `ctl role` reaches every worker, which announce. */
   attachHa?(ha: HaController): void;
 }
@@ -162,6 +202,7 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
   // The file is read once, here: the workers get the same text at start and at each
   // reload (a file changed between two reads could otherwise split them).
   const texts = new WeakMap<Config, string>();
+  const ringWatchers: ((name: string) => void)[] = [];
   return {
     ...base,
     loadConfig: (path) => {
@@ -181,13 +222,23 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
       const configText = texts.get(config);
       if (configText === undefined) throw new Error('internal: no configuration text for the workers (it was not read by this thread)');
       pool = new WorkerPool({ ...opts, count: n, configText }, log);
+      pool.onRing = (name) => { for (const w of ringWatchers) w(name); };
       log.info({ event: 'workers', workers: n }, `${n} data-path workers, one ring each per interface (PACKET_FANOUT by address)`);
       return new WorkersPolicy(pool, config, log, (c) => texts.get(c));
     },
     openRing: (ifname, ringOpts) => {
       if (pool === null) return base.openRing(ifname, ringOpts);
-      const link = base.linkReader(ifname);
-      return placeholderRing(link?.ifindex ?? 0);
+      const s = pool.ringState(ifname);
+      if (!s.open) throw Object.assign(new Error(s.message), { code: s.code });
+      return placeholderRing(pool.count, s.ifindex, s.mac);
+    },
+    watchRings: (onChange) => { ringWatchers.push(onChange); },
+    ringState: (name) => pool?.ringState(name),
+    afterDrop: () => {
+      if (pool === null) return;
+      const keep = Number(effectiveCaps(readFileSync('/proc/thread-self/status', 'utf8')));
+      const bad = failures(pool.request({ type: 'caps', keep }));
+      if (bad.length > 0) throw Object.assign(new Error(`the workers cannot keep CAP_NET_RAW/CAP_NET_ADMIN after the drop: ${bad.join('; ')}`), { code: 'EPERM' });
     },
     ready: () => pool?.ready ?? Promise.resolve(),
     collectStats: (stats) => pool?.collect(stats),

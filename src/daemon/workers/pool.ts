@@ -10,16 +10,20 @@ import type { InterfaceStats } from '../../pipeline/stats';
 import type { Logger } from '../log';
 import { RouterAwaits } from './awaits';
 import { RingTurns } from './ordering';
+import type { RingReport } from '../interfaces';
 import type { WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest, WorkerStarted } from './protocol';
 
-/** `workers auto`: one per core, at most WORKERS_DEFAULT_CAP. */
-export function coreWorkers(): number {
-  return Math.max(1, Math.min(availableParallelism(), WORKERS_DEFAULT_CAP));
+/** `workers auto` (the default): one per online CPU, at most WORKERS_DEFAULT_CAP; 1 on one CPU. */
+export function coreWorkers(cpus = availableParallelism()): number {
+  return Math.max(1, Math.min(cpus, WORKERS_DEFAULT_CAP));
 }
 
-/** Workers a configuration asks for: 1 when it does not say (the single-ring path). */
-export function workersOf(config: Config): number {
-  return config.workers === 'auto' ? coreWorkers() : config.workers ?? 1;
+/**
+ * Workers a configuration asks for: 1 when it does not say (the single-ring path; `auto`
+ * as the default waits for `ctl show cache` with workers to stream, see /work notes).
+ */
+export function workersOf(config: Config, cores = coreWorkers()): number {
+  return config.workers === 'auto' ? cores : config.workers ?? 1;
 }
 
 /** A request without its id (the pool numbers them). */
@@ -90,10 +94,20 @@ export class WorkerPool {
     this.ready.catch(() => undefined); // the daemon's start awaits it; never unhandled
   }
 
+  /** Per interface, each worker's last ring report (workers post one at every open, failure and close). */
+  private readonly rings = new Map<string, (RingReport | undefined)[]>();
+  /** Called after a worker's ring of an interface changed (the main thread's InterfaceSet follows). */
+  onRing: ((name: string) => void) | null = null;
+
   private startOf(w: Worker, i: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      w.once('message', (m: WorkerStarted) => {
-        if (m.started) resolve();
+      w.on('message', (m: WorkerStarted | { ring: RingReport }) => {
+        if ('ring' in m) {
+          const list = this.rings.get(m.ring.name) ?? new Array<RingReport | undefined>(this.count);
+          list[i] = m.ring;
+          this.rings.set(m.ring.name, list);
+          if (!this.stopped) this.onRing?.(m.ring.name); // at stop every ring closes: nothing to follow
+        } else if (m.started) resolve();
         else reject(Object.assign(new Error(`worker ${i}: ${m.error}`), { code: m.code }));
       });
       w.on('error', (err) => {
@@ -137,6 +151,21 @@ export class WorkerPool {
     }
     if (pending > 0) this.log.warn({ event: 'worker_timeout', request: req.type, missing: pending }, `${pending} worker(s) did not answer '${req.type}' within ${timeoutMs} ms`);
     return out;
+  }
+
+  /**
+   * An interface's rings over all workers: open when every worker's is open (on the same
+   * link), else the first worker's reason (a worker that has not said yet: pending).
+   */
+  ringState(name: string): RingReport {
+    const list = this.rings.get(name) ?? [];
+    for (let i = 0; i < this.count; i++) {
+      const r = list[i];
+      if (r === undefined) return { name, open: false, code: 'E_WORKER_PENDING', message: `worker ${i} has not opened its ring yet`, ifindex: 0, mac: 0 };
+      if (!r.open) return { ...r, code: r.code ?? 'ENODEV', message: `worker ${i}: ${r.message}` };
+      if (r.ifindex !== list[0]!.ifindex) return { name, open: false, code: 'E_WORKER_PENDING', message: `worker ${i} is on another ifindex`, ifindex: 0, mac: 0 };
+    }
+    return { ...list[0]!, message: '' };
   }
 
   /** Sums every worker's counters into `stats` (the main thread's, by interface name). */

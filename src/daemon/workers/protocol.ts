@@ -23,6 +23,13 @@ export type WorkerRequest =
   | { id: number; type: 'export' }
   /** HA announcement figures per interface (HaController.figures). */
   | { id: number; type: 'ha' }
+  /** After the main thread dropped root: keep exactly `keep` capabilities on this thread too. */
+  | { id: number; type: 'caps'; keep: number }
+  /** The state file's learned entries (`expires` as seconds left); each worker takes those it owns. */
+  | { id: number; type: 'import'; entries: unknown[] }
+  /** Probe cache records (relative times) for the state file, and back. */
+  | { id: number; type: 'probesExport' }
+  | { id: number; type: 'probesImport'; records: unknown[] }
   | { id: number; type: 'stop' };
 
 export interface WorkerReply {

@@ -3,17 +3,23 @@
 // the interface's PACKET_FANOUT_CBPF group), its own pipeline, policy replica, timers
 // and rtnetlink view. The main thread keeps management and asks this thread for
 // counters, cache dumps, reloads and static entries over the control port (protocol.ts).
+import { readFileSync, readlinkSync } from 'node:fs';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { fanoutProgram, ownerOf } from '../../bpf/fanout';
 import { Family, type IpAddress } from '../../net/addr';
 import { parseConfig } from '../../config/parse';
 import type { Config } from '../../config/types';
+import { binding } from '../../engine/binding';
 import { Ring } from '../../engine/ring';
+import type { KernelState } from '../../netlink/kernel';
+import type { ProbeRecord } from '../../policy/probe';
+import type { LearnedEntry } from '../../policy/warm';
 import { monotonicSeconds } from '../../pipeline/pipeline';
 import type { PolicyOutput } from '../../policy/types';
 import { Daemon } from '../daemon';
 import { createLogger, type Logger } from '../log';
-import type { DaemonDeps, PolicyCore } from '../ports';
+import { refuseLinksWithoutLinkLayer, sysfsLinkType } from '../linktype';
+import type { DaemonDeps, PolicyCore, RingOpenOptions } from '../ports';
 import { DaemonPolicy, realDeps } from '../real';
 import { ringOpenOptions } from '../ringsize';
 import { RouterAwaits } from './awaits';
@@ -35,6 +41,14 @@ function quietAnnouncements(out: PolicyOutput): PolicyOutput {
   };
 }
 
+/**
+ * `tablesize` bounds the whole cache: every key has one owner worker, so each worker holds
+ * its share (and N workers together cost one cache's memory, not N).
+ */
+export function cacheShare(config: Config, count: number): Config {
+  return { ...config, cache: { ...config.cache, tablesize: Math.max(1, Math.ceil(config.cache.tablesize / count)) } };
+}
+
 /** The real dependencies, with rings opened in turn into the fanout group and the policy's learns forwarded. */
 export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwarder): DaemonDeps & { policy: () => DaemonPolicy | null; configText: { current: string } } {
   const base = realDeps(log);
@@ -44,19 +58,22 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
   const program = fanoutProgram();
   const awaits = new RouterAwaits(init.awaits, init.epochMs, init.index, init.count, (a0, a1, a2, a3) => forwarder.isRouter(a0, a1, a2, a3));
   let policy: DaemonPolicy | null = null;
+  const kernel = base.kernel as KernelState;
   return {
     ...base,
     configText,
     loadConfig: (path) => parseConfig(configText.current, path),
     prepareConfig: undefined,
-    openRing: (ifname, opts) => {
+    // tun, WireGuard, PPP: refused with their link type, as on one worker (real.ts).
+    openRing: refuseLinksWithoutLinkLayer((ifname: string, opts: RingOpenOptions) => {
       const fanout = { group: fanoutGroup(init.groupBase, ifname), mode: 'cbpf' as const, program, ignoreOutgoing: true };
       const { value, timedOut } = turns.inTurn(ifname, () =>
         Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring), fanout }));
       if (timedOut) log.warn({ event: 'fanout_order_timeout', interface: ifname, worker: init.index }, 'another worker did not open its ring in time: the fanout member order may not match the workers');
       return value;
-    },
-    createPolicy: (config: Config, env, output, logger): PolicyCore => {
+    }, (name) => kernel.link(name)?.type ?? sysfsLinkType(name)),
+    createPolicy: (whole: Config, env, output, logger): PolicyCore => {
+      const config = cacheShare(whole, init.count);
       const p = new DaemonPolicy(config, env, init.index === 0 ? output : quietAnnouncements(output), logger);
       p.setLearnElsewhere(forwarder.hook);
       forwarder.setRouters(config);
@@ -67,7 +84,7 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
       p.importLearned = (c, entries, now) => importLearned(c, entries.filter((e) => owned(init, e.address)), now);
       const reload = p.reload.bind(p);
       p.reload = (c, now) => {
-        reload(c, now);
+        reload(cacheShare(c, init.count), now);
         forwarder.setRouters(c);
       };
       policy = p;
@@ -92,7 +109,7 @@ function statsOf(daemon: Daemon): WorkerIfaceStats[] {
 }
 
 /** Answers one request from the main thread. */
-function handle(daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: LearnForwarder, req: WorkerRequest, slowest: { ms: number; request: string }): unknown {
+function handle(init: WorkerInit, daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: LearnForwarder, req: WorkerRequest, slowest: { ms: number; request: string }): unknown {
   const policy = daemon.policy!;
   const control = daemon.controlHandler();
   switch (req.type) {
@@ -116,6 +133,22 @@ function handle(daemon: Daemon, deps: ReturnType<typeof workerDeps>, forwarder: 
     case 'export': {
       const now = monotonicSeconds();
       return (policy.exportLearned?.(now) ?? []).map((e) => ({ ...e, expires: e.expires - now }));
+    }
+    case 'caps':
+      // The main thread dropped root: this thread keeps exactly its capabilities (reopens after a link flap).
+      binding().caps_keep_only(req.keep);
+      daemon.interfaces.dropped = true;
+      return readFileSync('/proc/thread-self/status', 'utf8').match(/^CapEff:\s*(\S+)/m)?.[1];
+    case 'import': {
+      const now = monotonicSeconds();
+      const entries = (req.entries as LearnedEntry[]).map((e) => ({ ...e, expires: e.expires + now }));
+      return policy.importLearned!(daemon.config!, entries, now); // takes those it owns (createPolicy)
+    }
+    case 'probesExport':
+      return policy.probes?.exportEntries?.(monotonicSeconds()) ?? [];
+    case 'probesImport': {
+      const mine = (req.records as ProbeRecord[]).filter((r) => ownerOf(r.words[0], r.words[1], r.words[2], r.words[3], init.count) === init.index);
+      return policy.probes?.importEntries?.(mine, monotonicSeconds()) ?? { imported: 0, refused: {} };
     }
     case 'stop':
       return void daemon.stop();
@@ -154,9 +187,13 @@ function transfers(req: WorkerRequest, reply: WorkerReply): ArrayBuffer[] {
  */
 function workerLogger(init: WorkerInit): Logger {
   const child = createLogger({ level: init.logLevel as 'info' }).child({ worker: init.index });
+  // The kernel's id of this thread: /proc/PID/task/TID/status shows its own capabilities.
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
   const info = (obj: unknown, ...rest: unknown[]): void => {
     const o = obj as { event?: string } | null;
-    (child.info as (...a: unknown[]) => void)(o?.event === 'started' ? { ...o, event: 'worker_started' } : obj, ...rest);
+    // The main thread switches the user and says so; a worker's "no switch" line would mislead.
+    if (o?.event === 'privileges') return void (child.debug as (...a: unknown[]) => void)(obj, ...rest);
+    (child.info as (...a: unknown[]) => void)(o?.event === 'started' ? { ...o, event: 'worker_started', tid } : obj, ...rest);
   };
   return new Proxy(child, { get: (t, k) => (k === 'info' ? info : Reflect.get(t, k)) });
 }
@@ -174,6 +211,11 @@ async function main(init: WorkerInit): Promise<void> {
   // Takeover announcements: each target from the worker that owns it, so one copy per frame.
   daemon.ha.owns = (_family, w) => ownerOf(w[0]!, w[1]!, w[2]!, w[3]!, init.count) === init.index;
   daemon.warm.saves = false;
+  daemon.warm.loads = false; // the main thread reads the state file and hands each worker its share
+  // Every ring open, failure and close goes to the main thread, whose placeholders follow.
+  daemon.interfaces.onRingState = (ring) => parentPort!.postMessage({ ring });
+  // Capabilities are per thread: without this the main thread's drop leaves this one none.
+  if (process.getuid?.() === 0) binding().caps_keep_across_drop();
   const replies = new Int32Array(init.replies);
   const slowest = { ms: 0, request: '' };
   const control: MessagePort = init.control;
@@ -181,7 +223,7 @@ async function main(init: WorkerInit): Promise<void> {
     let reply: WorkerReply;
     const t0 = performance.now();
     try {
-      reply = { id: req.id, ok: true, value: handle(daemon, deps, forwarder, req, slowest) };
+      reply = { id: req.id, ok: true, value: handle(init, daemon, deps, forwarder, req, slowest) };
     } catch (err) {
       reply = { id: req.id, ok: false, error: (err as Error).message };
     }
