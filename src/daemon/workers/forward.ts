@@ -65,7 +65,8 @@ export class LearnForwarder {
       for (const r of ifc.rules) {
         if (r.action.kind !== ActionKind.Redirect) continue;
         const v = r.action.via;
-        const w = v.family === Family.V6 ? [v.v6[0]!, v.v6[1]!, v.v6[2]!, v.v6[3]!] : [0, 0, 0, v.v4];
+        // int32 words, as the policy passes them (a uint32 >= 2^31 would never match).
+        const w = v.family === Family.V6 ? [v.v6[0]! | 0, v.v6[1]! | 0, v.v6[2]! | 0, v.v6[3]! | 0] : [0, 0, 0, v.v4 | 0];
         const list = this.routers.get(w[3]!) ?? [];
         list.push(w);
         this.routers.set(w[3]!, list);
@@ -75,9 +76,9 @@ export class LearnForwarder {
 
   /** Whether the key words are a redirect router's (of any interface). */
   isRouter(a0: number, a1: number, a2: number, a3: number): boolean {
-    const list = this.routers.get(a3);
+    const list = this.routers.get(a3 | 0);
     if (list === undefined) return false;
-    for (const k of list) if (k[0] === a0 && k[1] === a1 && k[2] === a2) return true;
+    for (const k of list) if (k[0] === (a0 | 0) && k[1] === (a1 | 0) && k[2] === (a2 | 0)) return true;
     return false;
   }
 
