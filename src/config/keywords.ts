@@ -15,8 +15,8 @@ export const DEFAULT_HOLD_TIMEOUT = 1;
 
 export const TOP_KEYWORDS = ['cache', 'interface', 'limit', 'workers'] as const;
 /**
- * Most data-path threads `workers N` may ask for; `workers auto` is one per online CPU, at
- * most WORKERS_DEFAULT_CAP. Why 4: each worker costs every interface's rings
+ * Most data-path threads `workers N` may ask for; `workers auto` (the default) is one per
+ * online CPU, at most WORKERS_DEFAULT_CAP. Why 4: each worker costs every interface's rings
  * (9 MiB each by default) plus ~20 MiB for its thread (RSS 72 / 118 / 175 MB with 1 / 2 / 4
  * workers on one interface), and past a few workers the limit is the one CPU whose softirq
  * feeds the whole fanout group from a single RX queue, not the JS threads.

@@ -44,8 +44,9 @@ limit entries 64              cache entries one MAC may hold (top level only)
                               RATE is N/s or 'off'; burst defaults to 1 s worth.
                               At top level: every interface; in an interface
                               block: that interface's own (not 'entries')
-workers    1                  data-path threads, or 'auto': one per online CPU, at most
-                              4 (1 on one CPU). Each opens one ring per interface in a
+workers    auto               data-path threads: 'auto' (the default) is one per online
+                              CPU, at most 4 (1 on one CPU; 1 with 'probe ... autowire');
+                              or N (1 to 64). Each opens one ring per interface in a
                               PACKET_FANOUT group that steers frames by the address they
                               are about; 1 = one ring, no threads. Each worker maps every
                               interface's rings ('check' prints the memory; about 20 MiB

@@ -75,14 +75,16 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
 
 /**
  * What `workers` costs: every worker maps every interface's rings, the cache is shared out
- * (each key has one owner). Host-independent: `auto`'s CPU count is read at start.
+ * (each key has one owner). Host-independent: the CPU count is read at start.
  */
 function describeWorkers(config: Config): string {
   const rings = formatBytes(config.interfaces.reduce((n, i) => n + ringBytes(i.ring), 0));
+  const cache = `the cache (${formatBytes(cacheBytes(config.cache.tablesize))}) is shared out, tablesize / workers each`;
   const w = config.workers;
-  if (w === undefined || w === 1) return `1${w === undefined ? ' (the default)' : ''}: rings ${rings}`;
-  const n = typeof w === 'number' ? `${w}` : `auto: one per online CPU, at most ${WORKERS_DEFAULT_CAP}`;
-  return `${n}; each maps every ring: ${rings} per worker; the cache (${formatBytes(cacheBytes(config.cache.tablesize))}) is shared out, tablesize / workers each`;
+  const autowire = config.interfaces.some((i) => i.rules.some((r) => r.action.kind === ActionKind.Probe && r.action.probe.autowire));
+  if (w === 1 || (w === undefined && autowire)) return `1${w === undefined ? " (the default with 'probe ... autowire', which one worker runs)" : ''}: rings ${rings}`;
+  const n = typeof w === 'number' ? `${w}` : `${w === undefined ? 'auto (the default)' : 'auto'}: one per online CPU, at most ${WORKERS_DEFAULT_CAP}`;
+  return `${n}; each maps every ring: ${rings} per worker; ${cache}`;
 }
 
 /** The HA role source and what a takeover sends (none when answers carry a VRRP virtual MAC). */

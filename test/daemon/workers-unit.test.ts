@@ -14,13 +14,16 @@ const IFACE = 'interface c0\n rule 0.0.0.0/0 192.0.2.0/24 198.51.100.1\nend\n';
 test('workers N / auto parse; absent means one; bad values say what is expected', () => {
   assert.equal(parseConfig(`workers 2\n${IFACE}`, 'f').config.workers, 2);
   assert.equal(workersOf(parseConfig(`workers 3\n${IFACE}`, 'f').config), 3);
-  // Absent = 1; auto = one per online CPU, at most 4; one on one CPU.
-  assert.equal(workersOf(parseConfig(IFACE, 'f').config, coreWorkers(2)), 1);
-  assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(2)), 2);
-  assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(1)), 1);
+  // Absent = auto: one per online CPU, at most 4; one on one CPU.
+  assert.equal(workersOf(parseConfig(IFACE, 'f').config, coreWorkers(2)), 2);
+  assert.equal(workersOf(parseConfig(IFACE, 'f').config, coreWorkers(1)), 1);
   assert.equal(workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config, coreWorkers(64)), 4);
+  assert.equal(workersOf(parseConfig(`workers 1\n${IFACE}`, 'f').config, coreWorkers(64)), 1);
   const auto = workersOf(parseConfig(`workers auto\n${IFACE}`, 'f').config);
   assert.ok(auto >= 1 && auto <= 4);
+  // probe ... autowire runs on one worker only: the default gives it one (an explicit N > 1 is refused).
+  const wired = 'interface lan0\n rule 0.0.0.0/0 192.0.2.0/24 probe lan1 autowire\nend\ninterface lan1\nend\n';
+  assert.equal(workersOf(parseConfig(wired, 'f').config, 4), 1);
   for (const [text, re] of [
     ['workers 0', /f:1:9: found '0', expected a number of workers \(a whole number from 1 to 64\) or 'auto'/],
     ['workers 65', /E_CONFIG_LIMIT|from 1 to 64/],

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { WORKERS_DEFAULT_CAP } from '../../config/keywords';
-import type { Config } from '../../config/types';
+import { ActionKind, type Config } from '../../config/types';
 import type { InterfaceStats } from '../../pipeline/stats';
 import type { Logger } from '../log';
 import { RouterAwaits } from './awaits';
@@ -19,11 +19,16 @@ export function coreWorkers(cpus = availableParallelism()): number {
 }
 
 /**
- * Workers a configuration asks for: 1 when it does not say (the single-ring path; `auto`
- * as the default waits for `ctl show cache` with workers to stream, see /work notes).
+ * Workers a configuration asks for: `auto` when it does not say, except with `probe ...
+ * autowire`, which one worker only can run (config/checks-workers.ts refuses it with N > 1).
  */
 export function workersOf(config: Config, cores = coreWorkers()): number {
-  return config.workers === 'auto' ? cores : config.workers ?? 1;
+  if (config.workers === undefined) return usesAutowire(config) ? 1 : cores;
+  return config.workers === 'auto' ? cores : config.workers;
+}
+
+function usesAutowire(config: Config): boolean {
+  return config.interfaces.some((i) => i.rules.some((r) => r.action.kind === ActionKind.Probe && r.action.probe.autowire));
 }
 
 /** A request without its id (the pool numbers them). */
