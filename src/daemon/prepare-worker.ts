@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { compileFilter } from '../bpf/compile';
 import { PLAIN_FILTER_NAME } from '../bpf/plain';
 import { loadConfig } from '../config';
+import { parseConfig } from '../config/parse';
 import type { InterfaceConfig, StaticEntry } from '../config/types';
 
 /** Items per message: copying 500 rules into the main thread costs about a millisecond. */
@@ -33,6 +34,8 @@ export interface PrepareRequest {
   path: string;
   /** Statics added with `ctl add`, by interface name: the filters must let their requests in. */
   runtimeStatics: Record<string, StaticEntry[]>;
+  /** The text to check instead of reading `path` (a data-path worker: the main thread read it). */
+  text?: string;
 }
 
 /** Chunks not yet sent, per request id. */
@@ -52,7 +55,7 @@ parentPort?.on('message', (msg: PrepareRequest | { ack: number }) => {
 
 function prepare(req: PrepareRequest): void {
   try {
-    const { config, warnings } = loadConfig(req.path);
+    const { config, warnings } = req.text !== undefined ? parseConfig(req.text, req.path) : loadConfig(req.path);
     const filterLog: string[] = [];
     const log = { warn: (_o: unknown, msg: string) => { filterLog.push(msg); } };
     const filters = config.interfaces.map((c) => {

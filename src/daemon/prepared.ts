@@ -45,14 +45,14 @@ export class WorkerPreparer {
   constructor(private readonly script = join(__dirname, 'prepare-worker.js')) {}
 
   /** Reads, checks and compiles `path` off the main thread; rejects with the error (and .code) a load would throw. */
-  prepare(path: string, runtimeStatics: Record<string, StaticEntry[]>): Promise<LoadedConfig> {
+  prepare(path: string, runtimeStatics: Record<string, StaticEntry[]>, text?: string): Promise<LoadedConfig> {
     const w = this.start();
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const id = this.next++;
     return new Promise<LoadedConfig>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, path, runtimeStatics } satisfies PrepareRequest);
+      w.postMessage({ id, path, runtimeStatics, text } satisfies PrepareRequest);
     });
   }
 
