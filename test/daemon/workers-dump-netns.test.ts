@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ownerOf } from '../../src/bpf/fanout';
@@ -19,7 +18,8 @@ import { parseIp4, parseIp6, type Ip6 } from '../../src/net/addr';
 import { buildArpRequest, buildNsResolve } from '../../src/wire/build';
 import { parseFrame } from '../../src/wire/parse';
 import { FrameKind, FrameView } from '../../src/wire/view';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { generatorPair } from '../helpers/generator-pair';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { BIN, DaemonProcess } from './fixtures/daemon';
 
 const ENTRIES = 50_000;
@@ -39,20 +39,8 @@ function rssKiB(pid: number): number {
 }
 
 test('workers 2: show cache of 50 000 entries is complete, bounded, and loses no request', { skip: needsNetns(), timeout: 120_000 }, async (t) => {
-  const lab = new Lab('wd');
-  const dir = mkdtempSync(join(tmpdir(), 'npwd-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const cl = lab.netns('cl');
-  const rt = lab.netns('rt');
-  lab.veth(cl, 'h0', rt, 'c0');
-  lab.exec(cl, 'ip', ['link', 'set', 'h0', 'arp', 'off']);
-  for (const [ns, dev] of [[cl, 'h0'], [rt, 'c0']] as const) lab.exec(ns, 'ip', ['link', 'set', dev, 'txqueuelen', '10000']);
+  // The generator pair's setup (IPv6 and ARP off on the sender, 10 000-frame queues).
+  const { lab, dir, rt, netns, cleanup } = generatorPair(t, 'wd', { gen: 'cl', genIf: 'h0' });
   const file = join(dir, 'np.conf');
   writeFileSync(file, ['workers 2', 'cache', ' timeout 600', 'end', 'interface c0', ' rule 0.0.0.0/0 192.0.2.0/24 self', ' rule ::/0 2001:db8:8::/64 self', ' rule ::/0 2001:db8:5::/64 tell', 'end', ''].join('\n'));
   const sock = join(dir, 'ctl.sock');
@@ -62,7 +50,6 @@ test('workers 2: show cache of 50 000 entries is complete, bounded, and loses no
   const ctl = async (...args: string[]): Promise<string> =>
     (await run('ip', ['netns', 'exec', rt, process.execPath, BIN, 'ctl', '--control', sock, '--json', ...args], { encoding: 'utf8', maxBuffer: 256 << 20 })).stdout;
 
-  const netns = lab.nsPath(cl);
   const tx = Ring.open('h0', { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 4096, frameSize: 256, qdiscBypass: true });
   cleanup.push(() => tx.close());
   // Fill: NS from ENTRIES sources (each its own MAC: `limit entries` counts per MAC), learned by their owners.
