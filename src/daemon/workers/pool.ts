@@ -34,15 +34,8 @@ function usesAutowire(config: Config): boolean {
 /** A request without its id (the pool numbers them). */
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-export interface PoolOptions {
-  count: number;
-  /** The configuration file's path (messages) and the text the main thread read from it. */
-  config: string;
-  configText: string;
-  logLevel: string;
-  tickMs: number;
-  linkPollMs: number;
-}
+/** What the pool passes on to every worker as it is (the rest of WorkerInit is the pool's own). */
+export type PoolOptions = Pick<WorkerInit, 'count' | 'config' | 'configText' | 'logLevel' | 'tickMs' | 'linkPollMs'>;
 
 export interface WorkerStatsReply {
   interfaces: WorkerIfaceStats[];
