@@ -280,35 +280,26 @@ export class Daemon {
   }
 
   private async prepareAndSwap(): Promise<boolean> {
-    const t0 = performance.now();
     const watch = new ReloadWatch();
     const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
     let loaded: LoadedConfig;
-    let swapMs = 0;
-    /** The swap's policy, interfaces (apply) and flush parts, ms. */
-    let swapParts = [0, 0, 0];
-    /** Filters put on the kept rings, the turn before the swap. */
-    let attachMs = 0;
-    let matchMs = 0;
-    let slices = 0;
-    let sliceMaxMs = 0;
     try {
       loaded = await this.running.prepare();
       if (this.stopping) return false;
       await turn();
       const policy = this.policy!;
       const m0 = performance.now();
-      const { prepared, slices: n, sliceMax } = await prepareSliced(policy, loaded.config, turn, () => this.stopping !== null);
-      slices = n;
-      sliceMaxMs = sliceMax;
+      const { prepared, slices, sliceMax } = await prepareSliced(policy, loaded.config, turn, () => this.stopping !== null);
+      watch.slices = slices;
+      watch.sliceMaxMs = sliceMax;
       // The pipeline's per-rule delay flags too, so that configure() in the swap finds them.
       for (const c of loaded.config.interfaces) for (const _ of delayFlagsSteps(c, 4 * RELOAD_SLICE_RULES)) await turn();
-      matchMs = performance.now() - m0;
+      watch.matchMs = performance.now() - m0;
       if (this.stopping) return false;
       await turn();
       const a0 = performance.now();
       this.interfaces.attachFilters(loaded.config, loaded.filters);
-      attachMs = performance.now() - a0;
+      watch.attachMs = performance.now() - a0;
       await turn();
       const s0 = performance.now();
       if (prepared !== undefined && policy.swap) policy.swap(prepared, this.clock());
@@ -317,8 +308,8 @@ export class Daemon {
       this.apply(loaded);
       const s2 = performance.now();
       this.output.flushAll();
-      swapMs = performance.now() - s0;
-      swapParts = [s1 - s0, s2 - s1, performance.now() - s2];
+      watch.swapMs = performance.now() - s0;
+      watch.swapParts = [s1 - s0, s2 - s1, performance.now() - s2];
     } catch (err) {
       watch.stop();
       this.reloads.failed++;
@@ -326,15 +317,10 @@ export class Daemon {
       this.log.error({ event: 'reload_failed', code: e.code, file: this.opts.config }, `reload failed, keeping the running configuration: ${e.message}`);
       return false;
     }
-    const seen = watch.stop();
+    const { fields, message } = watch.report(loaded.config.interfaces.map((i) => i.name));
     for (const w of loaded.warnings) this.log.warn({ event: 'config_warning' }, w.message);
     this.reloads.ok++;
-    const r2 = (x: number): number => Math.round(x * 100) / 100;
-    const ms = r2(performance.now() - t0);
-    const blockMs = r2(seen.blockMs);
-    this.log.info({ event: 'reloaded', interfaces: loaded.config.interfaces.map((i) => i.name), ms, block_ms: blockMs, gc_max_ms: r2(seen.gcMaxMs), gc_kind: seen.gcKind,
-      match_ms: r2(matchMs), slices, slice_max_ms: r2(sliceMaxMs), swap_ms: r2(swapMs), swap_parts_ms: swapParts.map(r2), attach_ms: r2(attachMs) },
-      `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(matchMs)} ms wall in ${slices} slices of at most ${r2(sliceMaxMs)} ms, swap ${r2(swapMs)} ms)`);
+    this.log.info(fields, message);
     return true;
   }
 

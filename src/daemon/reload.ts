@@ -125,10 +125,18 @@ export async function prepareSliced(policy: PolicyCore, config: Config, turn: ()
  * pause (kind: 1 scavenge, 2 minor mark, 4 mark-compact, 8 incremental, 16 weak callbacks).
  */
 export class ReloadWatch {
+  private readonly t0 = performance.now();
   private readonly loop = monitorEventLoopDelay({ resolution: 1 });
   private readonly gc = new PerformanceObserver((list) => this.see(list.getEntries()));
   private gcMax = 0;
   private gcKind = 0;
+  /** The reload's own steps, ms, as the daemon times them: matchers (wall, in slices), filters attached the turn before the swap, the swap and its policy / interfaces / flush parts. */
+  matchMs = 0;
+  slices = 0;
+  sliceMaxMs = 0;
+  attachMs = 0;
+  swapMs = 0;
+  swapParts = [0, 0, 0];
 
   constructor() {
     this.loop.enable();
@@ -144,6 +152,18 @@ export class ReloadWatch {
     return { blockMs: this.loop.max / 1e6, gcMaxMs: this.gcMax, gcKind: this.gcKind };
   }
 
+  /** Stops watching; the `reloaded` line's fields and message. */
+  report(interfaces: string[]): { fields: Record<string, unknown>; message: string } {
+    const seen = this.stop();
+    const ms = r2(performance.now() - this.t0);
+    const blockMs = r2(seen.blockMs);
+    return {
+      fields: { event: 'reloaded', interfaces, ms, block_ms: blockMs, gc_max_ms: r2(seen.gcMaxMs), gc_kind: seen.gcKind,
+        match_ms: r2(this.matchMs), slices: this.slices, slice_max_ms: r2(this.sliceMaxMs), swap_ms: r2(this.swapMs), swap_parts_ms: this.swapParts.map(r2), attach_ms: r2(this.attachMs) },
+      message: `configuration reloaded in ${ms} ms (longest event-loop block ${blockMs} ms; on this thread: matchers ${r2(this.matchMs)} ms wall in ${this.slices} slices of at most ${r2(this.sliceMaxMs)} ms, swap ${r2(this.swapMs)} ms)`,
+    };
+  }
+
   private see(entries: readonly PerformanceEntry[]): void {
     for (const e of entries) {
       if (e.duration <= this.gcMax) continue;
@@ -151,4 +171,8 @@ export class ReloadWatch {
       this.gcKind = (e as { detail?: { kind?: number } }).detail?.kind ?? 0;
     }
   }
+}
+
+function r2(x: number): number {
+  return Math.round(x * 100) / 100;
 }
