@@ -40,7 +40,8 @@ limit source sends 10/s burst 100
 limit interface requests off  requests answered on the interface, all together
 limit interface sends 1000/s burst 1000
                               resolutions, retries and probes of the interface
-limit entries 64              cache entries one MAC may hold (top level only)
+limit entries 64              cache entries one MAC may hold (top level only; counted
+                              exactly per MAC, whatever other MACs hold)
                               RATE is N/s or 'off'; burst defaults to 1 s worth.
                               At top level: every interface; in an interface
                               block: that interface's own (not 'entries')
@@ -52,9 +53,12 @@ workers    auto               data-path threads: 'auto' (the default) is one per
                               interface's rings ('check' prints the memory; about 20 MiB
                               more per worker for its thread); 'tablesize' is the whole
                               cache, each worker holds its share. Changes apply at restart.
-                              With N > 1 'limit' buckets and quotas are per worker (a
-                              source asking for targets of N workers gets up to N times
-                              its rate); 'probe ... autowire' is refused (not yet)
+                              With N > 1 'limit' buckets are per worker (a source asking
+                              for targets of N workers gets up to N times its rate), and
+                              'limit entries' counts a MAC's entries in each worker's
+                              share (an address's entry lives in the worker owning it):
+                              up to that many per worker, N times it in all, never more
+                              than it of one share; 'probe ... autowire' is refused (not yet)
 
 interface NAME                one block per interface (Linux name, at most 15 bytes)
  rule SOURCE TARGET [delay] [verbose] [probes] ACTION
@@ -121,7 +125,7 @@ end
 
 Limits 'check' enforces because 'run' cannot exceed them: interface names of at
 most 15 bytes of UTF-8 (Linux IFNAMSIZ; no control characters), tablesize at most
-16777216 (about 102 bytes per entry, 1.6 GiB), at most 262144 statics in the file
+16777216 (about 109 bytes per entry, 1.7 GiB), at most 262144 statics in the file
 (one static table for all interfaces).
 
 SOURCE, TARGET    prefixes ADDRESS/LENGTH or plain addresses (= /32, /128); the

@@ -1,7 +1,7 @@
 // The neighbour cache (parpd's `cache` block): address -> MAC per interface and VLAN,
 // learned from the wire. Memory-lean for a million entries and one cache line per hit:
 // an entry is one 64-byte stride of the AddrTable's buffer indexed by its entry id (key,
-// state, LRU links, MAC, times; about 102 bytes per entry with the slot array and queue
+// state, LRU links, MAC, times; about 109 bytes per entry with the slot array, queue
 // links, see docs/policy.md), the LRU order is an intrusive doubly-linked list, and
 // timers are two FIFO queues whose order is their deadline order, so `tick()` only ever
 // looks at queue heads.

@@ -9,6 +9,7 @@
 // list: entries in use, and other interfaces' and families' shares, stay. Entries being
 // resolved (Incomplete) are in no list: the flood they suppress cannot evict them.
 // Links are the cache stride's prev/next words; the rest is small typed arrays.
+import { randomFillSync } from 'node:crypto';
 
 export const SEG_PROBATION = 0;
 export const SEG_PROTECTED = 1;
@@ -175,47 +176,171 @@ export class PartitionedLru {
 }
 
 /**
- * Cache entries per MAC, counted in hashed 16-bit cells (two MACs sharing a cell share its
- * count: with 2 cells per cache entry a host rarely shares with more than a few). A MAC at
- * `limit` may not claim another address (counted by the cache as quotaRefused).
+ * Slots of the quota table for a cache of `capacity`: load factor at most 3/4, so linear
+ * probing stays short, and always one slot more than MACs can hold (chains end).
+ * src/config/limits.ts cacheBytes repeats it (config sits below policy).
+ */
+export function quotaSlots(capacity: number): number {
+  return Math.max(8, Math.ceil((capacity * 4) / 3) + 1);
+}
+
+/** Records of MACs holding 0xffff entries or more: the entries sum to at most `capacity`, so this many at most. */
+export function quotaBigSlots(capacity: number): number {
+  return Math.floor(capacity / SMALL_MAX) + 1;
+}
+
+/** A slot's count field holds 1..0xfffe; 0xffff says "see the big records" (0 = empty slot). */
+const SMALL_MAX = 0xffff;
+const TWO32 = 0x100000000;
+
+/**
+ * Cache entries per MAC, exact (issue 12: `limit entries N`). An open-addressing table
+ * keyed by the whole 48-bit MAC: a MAC holding entries has a slot of its own with its
+ * count, so no host is refused because of another and none gets past its quota through
+ * a collision. At most `capacity` distinct MACs hold entries at once (each holds one at
+ * least), so the table is sized from the capacity once (quotaSlots) and never grows.
+ * A slot is two Int32 words, the MAC's low 32 bits, then its high 16 bits over a 16-bit
+ * count: 8 bytes, about 11 per cache entry. A MAC with 0xffff entries or more (a router
+ * answering for a whole prefix, the quota off) keeps its count in one of a few big
+ * records, searched only for such a MAC. Linear probing with backward-shift deletion (no
+ * tombstones: chains never lengthen with churn). The hash is keyed with a per-process
+ * random seed, so a flood cannot choose MACs that share a probe chain. Nothing allocates.
+ * A MAC at `limit` may not claim another address (the cache counts it as quotaRefused).
  */
 export class MacQuota {
-  private readonly cells: Uint16Array;
-  private readonly mask: number;
+  /** Two words per slot: MAC bits 0..31; MAC bits 32..47 << 16 | count (0 = empty). */
+  private readonly t: Int32Array;
+  readonly slots: number;
+  /** Big records: the MAC (-1 = free) and its whole count. */
+  private readonly bigMac: Float64Array;
+  private readonly bigCount: Float64Array;
+  private readonly seed0: number;
+  private readonly seed1: number;
   /** Entries per MAC; 0 = no quota. */
   limit = 0;
+  /** MACs holding at least one entry. */
+  macs = 0;
 
-  constructor(capacity: number) {
-    let n = 8;
-    while (n < 2 * capacity) n *= 2;
-    this.cells = new Uint16Array(n);
-    this.mask = n - 1;
+  /** `seed`: the hash key (tests pass one; the default is random per process). */
+  constructor(readonly capacity: number, seed: Uint32Array = randomFillSync(new Uint32Array(2))) {
+    this.slots = quotaSlots(capacity);
+    this.t = new Int32Array(this.slots * 2);
+    this.bigMac = new Float64Array(quotaBigSlots(capacity)).fill(-1);
+    this.bigCount = new Float64Array(this.bigMac.length);
+    this.seed0 = seed[0]! | 0;
+    this.seed1 = seed[1]! | 0;
   }
 
-  private cell(mac: number): number {
-    const lo = mac >>> 0;
-    const hi = (mac / 0x100000000) >>> 0;
-    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  /** The home slot of the MAC with words (lo, hw = high 16 bits << 16): a keyed mix, reduced to 0..slots-1 by multiplication. */
+  private home(lo: number, hw: number): number {
+    let h = Math.imul(lo ^ this.seed0, 0x85ebca6b);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ hw ^ this.seed1, 0xc2b2ae35);
     h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return (h ^ (h >>> 16)) & this.mask;
+    h = Math.imul(h, 0x27d4eb2f);
+    h ^= h >>> 16;
+    return Math.floor(((h >>> 0) * this.slots) / TWO32);
+  }
+
+  /** Slot holding the MAC (words lo, hw), or the empty slot ending its chain. */
+  private slotOf(lo: number, hw: number): number {
+    const t = this.t;
+    const n = this.slots;
+    let i = this.home(lo, hw);
+    for (;;) {
+      const w = t[2 * i + 1]!;
+      if ((w & 0xffff) === 0 || (t[2 * i] === lo && (w & 0xffff0000) === hw)) return i;
+      if (++i === n) i = 0;
+    }
+  }
+
+  /** Entries the MAC holds. */
+  entriesOf(mac: number): number {
+    const c = this.t[2 * this.slotOf(mac | 0, ((mac / TWO32) | 0) << 16) + 1]! & 0xffff;
+    return c < SMALL_MAX ? c : this.bigCount[this.big(mac)]!;
   }
 
   full(mac: number): boolean {
-    return this.limit > 0 && this.limit < 0xffff && this.cells[this.cell(mac)]! >= this.limit;
+    return this.limit > 0 && this.entriesOf(mac) >= this.limit;
   }
 
   add(mac: number): void {
-    const c = this.cell(mac);
-    if (this.cells[c]! < 0xffff) this.cells[c]!++;
+    const lo = mac | 0;
+    const hw = ((mac / TWO32) | 0) << 16;
+    const o = 2 * this.slotOf(lo, hw) + 1;
+    const t = this.t;
+    const c = t[o]! & 0xffff;
+    if (c === 0) {
+      // A new MAC. At most `capacity` hold entries, so a slot stays empty (chains end);
+      // were that broken, not counting beats probing forever.
+      if (this.macs >= this.slots - 1) return;
+      t[o - 1] = lo;
+      t[o] = hw | 1;
+      this.macs++;
+    } else if (c < SMALL_MAX - 1) {
+      t[o]!++;
+    } else if (c === SMALL_MAX - 1) {
+      const b = this.big(-1);
+      if (b < 0) return; // never: see quotaBigSlots
+      this.bigMac[b] = mac;
+      this.bigCount[b] = SMALL_MAX;
+      t[o]!++;
+    } else {
+      this.bigCount[this.big(mac)]!++;
+    }
   }
 
   sub(mac: number): void {
-    const c = this.cell(mac);
-    if (this.cells[c]! > 0) this.cells[c]!--;
+    const i = this.slotOf(mac | 0, ((mac / TWO32) | 0) << 16);
+    const t = this.t;
+    const c = t[2 * i + 1]! & 0xffff;
+    if (c === 0) return; // not held (never happens: every sub follows an add)
+    if (c === SMALL_MAX) {
+      const b = this.big(mac);
+      if (--this.bigCount[b]! >= SMALL_MAX) return;
+      this.bigMac[b] = -1; // back under 0xffff: the slot counts again
+    }
+    t[2 * i + 1]!--;
+    if (c === 1) this.vacate(i);
+  }
+
+  /** Index of the big record of `mac` (-1: a free one), or -1. */
+  private big(mac: number): number {
+    const m = this.bigMac;
+    for (let b = 0; b < m.length; b++) if (m[b] === mac) return b;
+    return -1;
+  }
+
+  /**
+   * Empties slot `i` by backward shift: each later slot of the chain whose home does not
+   * lie cyclically in (i, j] moves back into the hole, so lookups never meet a gap.
+   */
+  private vacate(i: number): void {
+    const t = this.t;
+    const n = this.slots;
+    this.macs--;
+    for (let j = i + 1 === n ? 0 : i + 1; (t[2 * j + 1]! & 0xffff) !== 0; j = j + 1 === n ? 0 : j + 1) {
+      const k = this.home(t[2 * j]!, t[2 * j + 1]! & 0xffff0000);
+      if (i <= j ? i < k && k <= j : i < k || k <= j) continue;
+      t[2 * i] = t[2 * j]!;
+      t[2 * i + 1] = t[2 * j + 1]!;
+      i = j;
+    }
+    t[2 * i] = 0;
+    t[2 * i + 1] = 0;
+  }
+
+  /** Calls fn for every MAC holding entries, with its count. Not for the hot path (tests, dumps). */
+  forEach(fn: (mac: number, entries: number) => void): void {
+    const t = this.t;
+    for (let i = 0; i < this.slots; i++) {
+      if ((t[2 * i + 1]! & 0xffff) === 0) continue;
+      const mac = (t[2 * i + 1]! >>> 16) * TWO32 + (t[2 * i]! >>> 0);
+      fn(mac, this.entriesOf(mac));
+    }
   }
 
   bytes(): number {
-    return this.cells.byteLength;
+    return this.t.byteLength + this.bigMac.byteLength + this.bigCount.byteLength;
   }
 }
