@@ -2,7 +2,7 @@
 // through the real Policy with an injected clock (issue 12's cases). Only the Policy API
 // that predates the limits is used, so the same file measures an older tree too.
 // Run: `npm run compile && node dist/bench/amplification.js [floodSources]`.
-import { Policy } from '../src/policy';
+import { Policy, REASON_NAMES } from '../src/policy';
 import { FrameKind, FrameView } from '../src/wire/view';
 import { ActionKind, NaSource, type Config, type Rule } from '../src/config/types';
 import { BROADCAST_MAC, Family, parseIp4, parsePrefix, type Prefix } from '../src/net/addr';
@@ -18,6 +18,8 @@ export class Counts {
   answers = 0;
   /** Frames per destination MAC (unicast queries only). */
   readonly to = new Map<number, number>();
+  /** Unicast ARP queries as [destination MAC, target IP], kept only when set (for owners that answer). */
+  asked: [number, number][] | null = null;
 }
 
 function output(c: Counts): PolicyOutput {
@@ -29,7 +31,10 @@ function output(c: Counts): PolicyOutput {
     }
   };
   return {
-    arpRequest: (_i, _v, _s, _sip, _t, dst) => query(dst),
+    arpRequest: (_i, _v, _s, _sip, t, dst) => {
+      query(dst);
+      if (c.asked !== null && dst >= 0 && dst !== BROADCAST_MAC) c.asked.push([dst, t]);
+    },
     neighborSolicitation: (_i, _v, _s, _t, dst) => query(dst),
     arpReply: () => void c.answers++,
     neighborAdvertisement: () => void c.answers++,
@@ -64,6 +69,7 @@ export function config(rules: Rule[], tablesize = 65536): Config {
 }
 
 export const redirectRules = (): Rule[] => [rule('0.0.0.0/0', '198.51.100.0/24', { kind: ActionKind.Redirect, via: { family: Family.V4, v4: ROUTER_IP } })];
+export const bothRules = (): Rule[] => [...redirectRules(), rule('0.0.0.0/0', '203.0.0.0/8', { kind: ActionKind.Tell })];
 export const tellRules = (): Rule[] => [rule('0.0.0.0/0', '198.51.100.0/24', { kind: ActionKind.Tell }), rule('0.0.0.0/0', '203.0.0.0/8', { kind: ActionKind.Tell })];
 
 const f = new FrameView();
@@ -174,6 +180,54 @@ export function floodShare(sources: number, frames: number, seconds: number, tab
   return { share: answered / asked, survived, asked, partitions };
 }
 
+/** An ARP reply from `mac` for `ip` to us (a host answering our probe). */
+function reply(mac: number, ip: number): FrameView {
+  request(mac, ip, parseIp4('198.51.100.254')!);
+  f.kind = FrameKind.ArpReply;
+  f.arpOp = 2;
+  f.ethDst = OUR;
+  f.targetMac = OUR;
+  return f;
+}
+
+/**
+ * A claim flood against a redirect: `owners` live hosts (203.0.x.x) announce themselves,
+ * then from t = 1 s their addresses are claimed by spoofed MACs at `rate` claims a second
+ * (each a takeover probe to the owner, which answers: a conflict, the entry stays, and
+ * the next claim probes again), while from t = 2 s a client asks for a redirect target
+ * every 0.1 s, its router (silent) not cached: each ask wants one resolution. Returns the
+ * asks and how many were refused for a send limit (their resolution not sent), the
+ * resolutions sent, and the takeover probes per claim.
+ */
+export function claimFlood(owners: number, rate: number, seconds: number): { asks: number; refused: number; resolutions: number; claims: number; probes: number; limited: string } {
+  const { policy, c } = rig(bothRules());
+  c.asked = [];
+  for (let i = 0; i < owners; i++) policy.handle(request(0x020300000000 + i, (0xcb000000 + i) >>> 0, (0xcb000000 + i) >>> 0), 0, 0.5);
+  const limited = REASON_NAMES.indexOf('rate_limited');
+  const per = rate / 10;
+  let claims = 0;
+  let asks = 0;
+  let refused = 0;
+  for (let s = 0; s < seconds * 10; s++) {
+    const t = 1 + s / 10;
+    for (const [dst, ip] of c.asked.splice(0)) policy.handle(reply(dst, ip), 0, t); // the owners answer
+    for (let i = 0; i < per; i++, claims++) {
+      const a = (0xcb000000 + (claims % owners)) >>> 0;
+      policy.handle(request(0x020400000000 + claims, a, a), 0, t); // gratuitous ARP from a claimant
+    }
+    if (t >= 2) {
+      asks++;
+      // Another VLAN each time: a resolution of its own (the router is per VLAN).
+      if (policy.handle(request(H, H_IP, T_IP, 1 + (s % 4000)), 0, t).reason === limited) refused++;
+    }
+    policy.tick(t);
+  }
+  // Frames not sent, by bucket, where the tree has limits.
+  const byReason = (policy.stats() as { limits?: { sends: Record<string, number> } }).limits?.sends ?? {};
+  const limitedBy = Object.entries(byReason).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  return { asks, refused, resolutions: c.broadcasts, claims, probes: c.probes, limited: limitedBy };
+}
+
 function main(): void {
   const sources = Number(process.argv[2] ?? 1_000_000);
   const fmt = (c: Counts, requests: number): string =>
@@ -185,6 +239,9 @@ function main(): void {
   console.log(`GARP naming a victim's MAC:       ${g.to.get(0x0200000000aa) ?? 0} frames to the victim`);
   console.log(`redirect flood 1M / 10 s, 65536:  ${fmt(redirectFlood(1_000_000, 10, 65536), 1_000_000)}`);
   console.log(`redirect flood 100k / 30 s, 1000: ${fmt(redirectFlood(100_000, 30, 1000), 100_000)}`);
+  const cf = claimFlood(2000, 20_000, 30);
+  console.log(`claim flood 20000/s x 30 s, 2000 live owners, a redirect ask every 0.1 s: ${cf.asks - cf.refused} of ${cf.asks} resolutions sent ` +
+    `(${cf.refused} rate_limited; sends limited: ${cf.limited}); ${cf.probes} takeover probes for ${cf.claims} claims = ${(cf.probes / cf.claims).toFixed(3)} frames/claim`);
   const t0 = process.hrtime.bigint();
   const r = floodShare(sources, 2 * sources, 5, 65536);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -1,6 +1,7 @@
 // `limit` lines (issue 12), at top level (every interface) or in an interface block:
 //   limit [source|interface] requests RATE/s [burst N]   requests answered
 //   limit [source|interface] sends RATE/s [burst N]      frames sent besides answers
+//   limit [source|interface] guard RATE/s [burst N]      takeover probes (to one owner | of the interface)
 //   limit entries N                                      cache entries per MAC (top level)
 // `source` (the default) is per requester MAC and per requester IP; `interface` is all
 // requesters of the interface together. RATE `off` (or 0/s) lifts the limit; the burst
@@ -10,8 +11,17 @@ import type { Reporter } from './report';
 import type { LimitSettings, RateLimit } from './types';
 import { uint } from './values';
 
-export const LIMIT_WORDS = ['source', 'interface', 'requests', 'sends', 'entries', 'burst'] as const;
-const SHAPE = "'requests', 'sends' or 'entries' (limit [source|interface] requests RATE/s [burst N])";
+export const LIMIT_WORDS = ['source', 'interface', 'requests', 'sends', 'guard', 'entries', 'burst'] as const;
+const SHAPE = "'requests', 'sends', 'guard' or 'entries' (limit [source|interface] requests RATE/s [burst N])";
+type RateKey = 'sourceRequests' | 'sourceSends' | 'sourceGuard' | 'interfaceRequests' | 'interfaceSends' | 'interfaceGuard';
+const RATE_KEYS: Record<string, RateKey> = {
+  'source requests': 'sourceRequests',
+  'source sends': 'sourceSends',
+  'source guard': 'sourceGuard',
+  'interface requests': 'interfaceRequests',
+  'interface sends': 'interfaceSends',
+  'interface guard': 'interfaceGuard',
+};
 
 /** Reads one `limit` line into `out`; `seen` refuses a setting given twice in the same place. */
 export function limitLine(r: Reporter, toks: Tok[], out: Partial<LimitSettings>, seen: Map<string, number>, topLevel: boolean): void {
@@ -25,8 +35,8 @@ export function limitLine(r: Reporter, toks: Tok[], out: Partial<LimitSettings>,
   const what = toks[i];
   if (!what) return r.failEol(SHAPE);
   if (what.text === 'entries') {
-    if (i !== 1) return r.failTok('E_CONFIG_SYNTAX', what, "'requests' or 'sends' ('entries' is per MAC: limit entries N)");
-    if (!topLevel) return r.failTok('E_CONFIG_SYNTAX', what, "'requests' or 'sends' ('limit entries' is a top-level setting: the cache is one for all interfaces)");
+    if (i !== 1) return r.failTok('E_CONFIG_SYNTAX', what, "'requests', 'sends' or 'guard' ('entries' is per MAC: limit entries N)");
+    if (!topLevel) return r.failTok('E_CONFIG_SYNTAX', what, "'requests', 'sends' or 'guard' ('limit entries' is a top-level setting: the cache is one for all interfaces)");
     const v = toks[i + 1];
     if (!v) return r.failEol('the most cache entries one MAC may hold (a whole number)');
     if (!r.once(seen, what, 'the file')) return;
@@ -35,16 +45,13 @@ export function limitLine(r: Reporter, toks: Tok[], out: Partial<LimitSettings>,
     r.noMore(toks, i + 2);
     return;
   }
-  if (what.text !== 'requests' && what.text !== 'sends') return r.failTok('E_CONFIG_SYNTAX', what, SHAPE);
+  const key = `${scope} ${what.text}`;
+  const field = Object.hasOwn(RATE_KEYS, key) ? RATE_KEYS[key] : undefined;
+  if (field === undefined) return r.failTok('E_CONFIG_SYNTAX', what, SHAPE);
   const rate = rateOf(r, toks, i + 1);
   if (!rate) return;
-  const key = `${scope} ${what.text}`;
   if (!r.once(seen, { ...what, text: `limit ${key}` }, topLevel ? 'the file' : 'interface')) return;
-  if (scope === 'source') {
-    if (what.text === 'requests') out.sourceRequests = rate;
-    else out.sourceSends = rate;
-  } else if (what.text === 'requests') out.interfaceRequests = rate;
-  else out.interfaceSends = rate;
+  out[field] = rate;
 }
 
 /** `RATE/s [burst N]` or `off` from token `i`. */

@@ -36,10 +36,17 @@ limit source requests 25000/s burst 65536
                               IP; over it: not answered, reason rate_limited
 limit source sends 10/s burst 100
                               frames sent on a requester's behalf (resolutions) or
-                              to one MAC (refresh and takeover probes)
+                              to one MAC (refresh probes)
 limit interface requests off  requests answered on the interface, all together
 limit interface sends 1000/s burst 1000
-                              resolutions, retries and probes of the interface
+                              resolutions, retries and refresh probes of the interface
+limit source guard 10/s burst 100
+                              takeover probes to one owner (a claim for its address)
+limit interface guard 256/s burst 256
+                              takeover probes of the interface: a budget of their
+                              own, so a flood of claims never delays resolutions or
+                              refresh probes, nor they the guard; over it the claim
+                              is refused, the entry stays (guard_interface)
 limit entries 64              cache entries one MAC may hold (top level only; counted
                               exactly per MAC, whatever other MACs hold)
                               RATE is N/s or 'off'; burst defaults to 1 s worth.

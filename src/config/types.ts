@@ -33,12 +33,16 @@ export interface RateLimit {
 export interface LimitSettings {
   /** Requests answered per requester MAC and per requester IP. */
   sourceRequests: RateLimit;
-  /** Frames sent on a requester's behalf (resolutions) or to one MAC (refresh and takeover probes). */
+  /** Frames sent on a requester's behalf (resolutions) or to one MAC (refresh probes). */
   sourceSends: RateLimit;
   /** Requests answered on the interface, all requesters together. */
   interfaceRequests: RateLimit;
-  /** Frames the interface sends besides answers: resolutions, retries, refresh and takeover probes. */
+  /** Frames the interface sends besides answers: resolutions, retries, refresh probes. */
   interfaceSends: RateLimit;
+  /** Takeover probes to one owner (guard.ts), apart from `sourceSends`. */
+  sourceGuard: RateLimit;
+  /** Takeover probes the interface sends, all claims together: a budget of their own, apart from `interfaceSends`. */
+  interfaceGuard: RateLimit;
   /** Cache entries one MAC may hold (top level only). */
   entriesPerMac: number;
 }

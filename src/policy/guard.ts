@@ -13,7 +13,7 @@
 // allocates, only when written).
 import { formatIp4, formatIp6, formatMac, type IpAddress, type Mac } from '../net/addr';
 import { AddrTable, metaSlot, metaVlan, metaWord } from './addrtable';
-import { LearnArg, type CacheTimerSink, type NeighborCache } from './cache';
+import { LearnArg, type NeighborCache } from './cache';
 import type { InterfaceTable, IfState } from './interfaces';
 import type { DecisionLog } from './log';
 import type { StaticTable } from './statics';
@@ -38,6 +38,12 @@ const CH_PROBING = 1;
 const CH_HELD = 2;
 /** `moves[id]` value of a frozen entry. */
 const FROZEN = 0xff;
+
+/** Sends the guard's takeover probes (redirect.ts RedirectQueue), within the guard's own send budget. */
+export interface GuardProbeSink {
+  /** A unicast ARP request / NS to `mac`, the owner of entry `id`; false when not sent (limits). */
+  guardProbe(cache: NeighborCache, id: number, mac: number): boolean;
+}
 
 /** True for a MAC that may be learned: unicast (group bit clear) and not zero. */
 export function learnableMac(mac: Mac): boolean {
@@ -91,7 +97,7 @@ export class TakeoverGuard {
     private readonly cache: NeighborCache,
     private readonly statics: StaticTable,
     private readonly ifaces: InterfaceTable,
-    private readonly sink: CacheTimerSink,
+    private readonly sink: GuardProbeSink,
     private readonly log: DecisionLog,
     readonly slots: number = CHALLENGE_SLOTS,
   ) {
@@ -291,8 +297,8 @@ export class TakeoverGuard {
     if (dl < this.nextDue) this.nextDue = dl;
     this.slotOf[id] = s;
     this.active++;
-    // Unicast to the OLD owner only; over the send limits no probe goes and the claim is refused (the entry stays).
-    if (!this.sink.cacheProbe(this.cache, id, cur)) {
+    // Unicast to the OLD owner only; over the guard's budget no probe goes and the claim is refused (the entry stays).
+    if (!this.sink.guardProbe(this.cache, id, cur)) {
       this.release(s);
       this.challengesRefused++;
       return;

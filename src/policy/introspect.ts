@@ -98,7 +98,7 @@ export class Introspection {
 
   stats(): PolicyStats {
     const { cache: c, core, resolver, redirects, statics, ifaces, guard: g, limiter: l } = this.p;
-    const byReason = (a: Float64Array): Record<string, number> => Object.fromEntries(LIMIT_REASON_NAMES.map((n, i) => [n, a[i]!]));
+    const byReason = (a: Float64Array): Record<string, number> => Object.fromEntries(LIMIT_REASON_NAMES.slice(0, a.length).map((n, i) => [n, a[i]!]));
     const reasons: Record<string, number> = {};
     for (let r = 0; r < REASON_COUNT; r++) reasons[REASON_NAMES[r]!] = core.reasonCounts[r]!;
     const q = redirects.pending;

@@ -1,6 +1,8 @@
 // Per-source limits (issue 12): token buckets per requester (its MAC and its IP address)
 // and per interface, one pair for the requests we answer and one for the frames we send
-// on a requester's behalf (resolutions) or towards a MAC (refresh and takeover probes).
+// on a requester's behalf (resolutions) or towards a MAC (refresh probes). Takeover
+// probes (guard.ts) have a pair of their own, per interface and per probed owner, so a
+// flood of claims cannot spend the budget of resolutions and refresh probes, nor they its.
 // The per-requester buckets live in a bounded 4-way set-associative table in typed arrays
 // (as delay.ts): a new source takes a free way or the least recently used one of its
 // set, with full buckets (a forgotten source starts again with its burst: the table
@@ -27,8 +29,21 @@ const TWO32 = 0x100000000;
 const K_MAC = 0x40000000;
 const K_IP4 = 0x80000000;
 const K_IP6 = 0xc0000000;
-/** Per-slot parameter words: source requests, source sends, interface requests, interface sends (rate, burst each). */
-const P_WORDS = 8;
+/** A probed owner's takeover-probe bucket (kind 0: the way's used word tells it from a free way). */
+const K_GUARD = 0;
+/**
+ * Per-slot parameter words (rate, burst each): source requests, source sends, interface
+ * requests, interface sends, source guard, interface guard.
+ */
+const P_WORDS = 12;
+const P_SOURCE_SENDS = 2;
+const P_IF_SENDS = 6;
+const P_SOURCE_GUARD = 8;
+const P_IF_GUARD = 10;
+/** Per interface slot: tokens and time of its requests, sends and guard buckets. */
+const IF_WORDS = 6;
+const IF_SENDS = 2;
+const IF_GUARD = 4;
 
 /** Why a request went unanswered or a frame was not sent (counter index, LIMIT_REASON_NAMES). */
 export const enum LimitReason {
@@ -37,8 +52,14 @@ export const enum LimitReason {
   Interface = 2,
   /** A probe's destination MAC had no tokens left (reflection towards one host). */
   Destination = 3,
+  /** A takeover probe: the interface's guard budget was spent (`limit interface guard`). */
+  GuardInterface = 4,
+  /** A takeover probe: the probed owner's guard bucket was empty (`limit source guard`). */
+  GuardDestination = 5,
 }
-export const LIMIT_REASON_NAMES: readonly string[] = ['source_mac', 'source_ip', 'interface', 'destination'];
+export const LIMIT_REASON_NAMES: readonly string[] = ['source_mac', 'source_ip', 'interface', 'destination', 'guard_interface', 'guard_destination'];
+/** Reasons a request can be refused for (the first three); frames not sent have them all. */
+export const REQUEST_LIMIT_REASONS = 3;
 
 /**
  * Defaults: never limit a normal host (numbers and reasons in README, section Limits).
@@ -51,13 +72,20 @@ export const LIMIT_REASON_NAMES: readonly string[] = ['source_mac', 'source_ip',
  * and takeover probes (one per claim). Interface requests: no limit (a cap for all hosts
  * of an interface limits the legitimate ones as much as a flood). Interface sends 1000/s
  * burst 1000: the refresh probes of a full default cache are 65 536 x 3 / 300 s = 655/s
- * at most.
+ * at most. Takeover probes go only when a live entry is claimed by another MAC (a host
+ * moved or replaced: a few a minute; a hypervisor evacuated: hundreds at once). Interface
+ * guard 256/s burst 256: a claim flood on one interface then holds at most 512 of the
+ * guard's 1024 challenges (burst plus a window's rate), the rest stays for the others;
+ * source guard 10/s burst 100: an owner whose every address (at most `limit entries`, 64)
+ * is claimed at once is probed for each.
  */
 export const DEFAULT_LIMITS: Readonly<LimitSettings> = Object.freeze({
   sourceRequests: Object.freeze({ rate: 25000, burst: 65536 }),
   sourceSends: Object.freeze({ rate: 10, burst: 100 }),
   interfaceRequests: Object.freeze({ rate: 0, burst: 0 }),
   interfaceSends: Object.freeze({ rate: 1000, burst: 1000 }),
+  sourceGuard: Object.freeze({ rate: 10, burst: 100 }),
+  interfaceGuard: Object.freeze({ rate: 256, burst: 256 }),
   entriesPerMac: 64,
 });
 
@@ -72,15 +100,15 @@ export class SourceLimiter {
   private readonly fw: Float64Array;
   private readonly ik: Int32Array;
   private readonly setMask: number;
-  /** Per interface slot: P_WORDS parameters; interface buckets [req tokens, req time, send tokens, send time]. */
+  /** Per interface slot: P_WORDS parameters; IF_WORDS of interface buckets [req tokens, req time, send tokens, send time, guard tokens, guard time]. */
   private params = new Float64Array(0);
   private ifBuckets = new Float64Array(0);
   /** Time of the frame in hand (seconds); set by the core once per frame, by timers before they send. */
   now = 0.5;
-  /** Requests not answered, by LimitReason. */
-  readonly requestsLimited = new Float64Array(4);
+  /** Requests not answered, by LimitReason (the first REQUEST_LIMIT_REASONS). */
+  readonly requestsLimited = new Float64Array(REQUEST_LIMIT_REASONS);
   /** Frames not sent, by LimitReason. */
-  readonly sendsLimited = new Float64Array(4);
+  readonly sendsLimited = new Float64Array(LIMIT_REASON_NAMES.length);
   /** Sources forgotten to make room for another (the table holds `capacity` sources). */
   evictions = 0;
 
@@ -97,7 +125,7 @@ export class SourceLimiter {
     for (const s of list) slots = Math.max(slots, s.slot + 1);
     if (slots * P_WORDS > this.params.length) {
       const p = new Float64Array(slots * P_WORDS);
-      const b = new Float64Array(slots * 4).fill(-1);
+      const b = new Float64Array(slots * IF_WORDS).fill(-1);
       b.set(this.ifBuckets);
       this.params = p;
       this.ifBuckets = b;
@@ -109,6 +137,8 @@ export class SourceLimiter {
       put(this.params, o + 2, limits.sourceSends);
       put(this.params, o + 4, limits.interfaceRequests);
       put(this.params, o + 6, limits.interfaceSends);
+      put(this.params, o + P_SOURCE_GUARD, limits.sourceGuard);
+      put(this.params, o + P_IF_GUARD, limits.interfaceGuard);
     }
   }
 
@@ -128,22 +158,38 @@ export class SourceLimiter {
 
   /**
    * May a timer send a frame on interface `slot` (a resolution retry when `dstMac` is -1,
-   * else a unicast probe to `dstMac`)? Spends an interface send token, and one of the
+   * else a refresh probe to `dstMac`)? Spends an interface send token, and one of the
    * destination MAC's send bucket (so no host is probed faster than a source may ask).
    */
   allowProbe(slot: number, dstMac: number): boolean {
+    return this.allowTo(slot, dstMac, false);
+  }
+
+  /**
+   * May the guard send a takeover probe to owner `dstMac` on interface `slot`? Spends a
+   * token of the interface's guard budget and of the owner's guard bucket: never of the
+   * send budget resolutions and refresh probes use.
+   */
+  allowGuardProbe(slot: number, dstMac: number): boolean {
+    return this.allowTo(slot, dstMac, true);
+  }
+
+  private allowTo(slot: number, dstMac: number, guard: boolean): boolean {
     const p = this.params;
     const o = slot * P_WORDS;
     if (o >= p.length) return true;
-    const ifRate = p[o + 6]!;
-    if (ifRate > 0 && !this.ifReady(slot, 2, o + 6)) return this.refuse(this.sendsLimited, LimitReason.Interface);
-    const rate = p[o + 2]!;
+    const ifPo = o + (guard ? P_IF_GUARD : P_IF_SENDS);
+    const ifB = guard ? IF_GUARD : IF_SENDS;
+    const ifRate = p[ifPo]!;
+    if (ifRate > 0 && !this.ifReady(slot, ifB, ifPo)) return this.refuse(this.sendsLimited, guard ? LimitReason.GuardInterface : LimitReason.Interface);
+    const dstPo = o + (guard ? P_SOURCE_GUARD : P_SOURCE_SENDS);
+    const rate = p[dstPo]!;
     let e = -1;
     if (dstMac >= 0 && rate > 0) {
-      e = this.entry(K_MAC | slot, 0, 0, (dstMac / TWO32) | 0, dstMac | 0, -1);
-      if (!this.ready(e, 2, o + 2)) return this.refuse(this.sendsLimited, LimitReason.Destination);
+      e = this.entry((guard ? K_GUARD : K_MAC) | slot, 0, 0, (dstMac / TWO32) | 0, dstMac | 0, -1);
+      if (!this.ready(e, 2, dstPo)) return this.refuse(this.sendsLimited, guard ? LimitReason.GuardDestination : LimitReason.Destination);
     }
-    if (ifRate > 0) this.ifBuckets[slot * 4 + 2]!--;
+    if (ifRate > 0) this.ifBuckets[slot * IF_WORDS + ifB]!--;
     if (e >= 0) this.fw[e * STRIDE_F + F_BUCKETS + 2]!--;
     return true;
   }
@@ -172,7 +218,7 @@ export class SourceLimiter {
     if (ifRate > 0 && !this.ifReady(slot, b, o + 4)) return this.refuse(counters, LimitReason.Interface);
     if (em >= 0) this.fw[em * STRIDE_F + F_BUCKETS + b]!--;
     if (ei >= 0) this.fw[ei * STRIDE_F + F_BUCKETS + b]!--;
-    if (ifRate > 0) this.ifBuckets[slot * 4 + b]!--;
+    if (ifRate > 0) this.ifBuckets[slot * IF_WORDS + b]!--;
     return true;
   }
 
@@ -201,7 +247,7 @@ export class SourceLimiter {
   private ifReady(slot: number, b: number, po: number): boolean {
     const rate = this.params[po]!;
     const burst = this.params[po + 1]!;
-    const k = slot * 4 + b;
+    const k = slot * IF_WORDS + b;
     const bk = this.ifBuckets;
     const now = this.now;
     if (bk[k]! < 0) {

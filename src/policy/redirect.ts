@@ -4,12 +4,13 @@
 // the router is learned, every queued requester is answered (through PolicyOutput).
 // Amplification (issue 12): the first resolution is charged to the requester's send
 // bucket, retries go out only while an answer still waits for them, and every frame the
-// timers send (retries, refresh and takeover probes) spends the interface's send budget
-// and the destination MAC's (limiter.ts).
+// timers send (retries, refresh probes) spends the interface's send budget and the
+// destination MAC's; takeover probes spend the guard's own pair instead (limiter.ts).
 import { BROADCAST_MAC, isUnspecified6, newIp6, type Mac } from '../net/addr';
 import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, type FrameView } from '../wire/view';
 import { metaIsV6, metaSlot, metaVlan } from './addrtable';
 import type { CacheTimerSink, NeighborCache } from './cache';
+import type { GuardProbeSink } from './guard';
 import { Reason } from './decision';
 import type { IfState, InterfaceTable } from './interfaces';
 import { PendingAnswers } from './pending';
@@ -20,7 +21,7 @@ import type { SharedAwaits } from './core';
 export const ALL_NODES_MAC = 0x333300000001;
 export const ALL_NODES = new Uint32Array([0xff020000, 0, 0, 1]);
 
-export class RedirectQueue implements CacheTimerSink {
+export class RedirectQueue implements CacheTimerSink, GuardProbeSink {
   readonly pending: PendingAnswers;
   /** Queued answers sent once their router was learned. */
   answered = 0;
@@ -110,11 +111,24 @@ export class RedirectQueue implements CacheTimerSink {
   }
 
   /**
-   * CacheTimerSink: a refresh or takeover probe (unicast to `mac`) or a resolution retry
-   * (mac -1), sent within the limits (time: `limiter.now`). A retry goes out only while an
-   * answer waits for it. Returns false when nothing was sent.
+   * CacheTimerSink: a refresh probe (unicast to `mac`) or a resolution retry (mac -1), sent
+   * within the send limits (time: `limiter.now`). A retry goes out only while an answer
+   * waits for it. Returns false when nothing was sent.
    */
   cacheProbe(cache: NeighborCache, id: number, mac: number): boolean {
+    return this.probe(cache, id, mac, false);
+  }
+
+  /**
+   * GuardProbeSink: a takeover probe (unicast to the owner `mac`), within the guard's own
+   * budget (limiter.allowGuardProbe): a claim flood never spends what resolutions and
+   * refresh probes need, nor they what the guard needs.
+   */
+  guardProbe(cache: NeighborCache, id: number, mac: number): boolean {
+    return this.probe(cache, id, mac, true);
+  }
+
+  private probe(cache: NeighborCache, id: number, mac: number, guard: boolean): boolean {
     const w0 = cache.key(id, 0);
     const st = this.ifaces.bySlot(metaSlot(w0));
     if (!st) return false;
@@ -126,7 +140,7 @@ export class RedirectQueue implements CacheTimerSink {
       this.retriesSkipped++;
       return false;
     }
-    if (!this.limiter.allowProbe(st.slot, mac)) return false;
+    if (!(guard ? this.limiter.allowGuardProbe(st.slot, mac) : this.limiter.allowProbe(st.slot, mac))) return false;
     const ourMac = st.cfgMac >= 0 ? st.cfgMac : this.env.interfaceMac(st.index);
     this.sendQuery(st.index, metaVlan(w0), w0, a0, a1, a2, a3, mac, ourMac);
     return true;
