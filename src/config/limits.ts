@@ -14,7 +14,7 @@ export const IFNAME_MAX_BYTES = 15;
  */
 export const MAX_STATICS = 262_144;
 
-/** Largest `cache tablesize`: 2^24 entries, about 1.7 GiB of typed arrays (see cacheBytes). */
+/** Largest `cache tablesize`: 2^24 entries, about 1.8 GiB of typed arrays (see cacheBytes). */
 export const MAX_TABLESIZE = 16_777_216;
 
 /**
@@ -45,13 +45,13 @@ export const RING_ENGINE_DEFAULTS = Object.freeze({ rxFrames: 32768, txFrames: 4
  * Bytes the neighbour cache allocates for `tablesize` entries (src/policy/cache.ts): a
  * 64-byte stride, 13 bytes of probe count, queue links and free list, 5 bytes of LRU
  * segment and partition (lru.ts), two Int32 words per hash slot at load factor <= 1/2 and
- * the exact MAC quota table (lru.ts MacQuota: 8-byte slots at load factor <= 3/4, as
+ * the exact MAC quota table (lru.ts MacQuota: 8-byte slots at load factor <= 1/2, as
  * quotaSlots, and 16 bytes per 65 535 entries for MACs holding more, as quotaBigSlots),
- * about 109 bytes per entry. A test compares it with NeighborCache.bytes().
+ * about 115 bytes per entry. A test compares it with NeighborCache.bytes().
  */
 export function cacheBytes(tablesize: number): number {
   const cells = pow2AtLeast(tablesize * 2, 8);
-  const quotaSlots = Math.max(8, Math.ceil((tablesize * 4) / 3) + 1);
+  const quotaSlots = Math.max(8, 2 * tablesize + 2);
   const quotaBig = Math.floor(tablesize / 0xffff) + 1;
   return tablesize * (64 + 1 + 8 + 4 + 5) + 2 * 4 * cells + 8 * quotaSlots + 16 * quotaBig;
 }

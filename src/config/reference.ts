@@ -132,7 +132,7 @@ end
 
 Limits 'check' enforces because 'run' cannot exceed them: interface names of at
 most 15 bytes of UTF-8 (Linux IFNAMSIZ; no control characters), tablesize at most
-16777216 (about 109 bytes per entry, 1.7 GiB), at most 262144 statics in the file
+16777216 (about 115 bytes per entry, 1.8 GiB), at most 262144 statics in the file
 (one static table for all interfaces).
 
 SOURCE, TARGET    prefixes ADDRESS/LENGTH or plain addresses (= /32, /128); the

@@ -1,7 +1,7 @@
 // The neighbour cache (parpd's `cache` block): address -> MAC per interface and VLAN,
 // learned from the wire. Memory-lean for a million entries and one cache line per hit:
 // an entry is one 64-byte stride of the AddrTable's buffer indexed by its entry id (key,
-// state, LRU links, MAC, times; about 109 bytes per entry with the slot array, queue
+// state, LRU links, MAC, times; about 115 bytes per entry with the slot array, queue
 // links, see docs/policy.md), the LRU order is an intrusive doubly-linked list, and
 // timers are two FIFO queues whose order is their deadline order, so `tick()` only ever
 // looks at queue heads.
@@ -250,11 +250,14 @@ export class NeighborCache {
     if (this.timeout <= 0) return -1;
     let id = this.table.find(w0, a0, a1, a2, a3);
     if (id < 0) {
-      if (this.quota.full(mac)) return this.refuseQuota();
+      // Counted before the eviction that makes room (one probe of the quota table, not two).
+      if (!this.quota.tryAdd(mac)) return this.refuseQuota();
       id = this.allocate(w0, a0, a1, a2, a3);
-      if (id < 0) return -1;
+      if (id < 0) {
+        this.quota.sub(mac);
+        return -1;
+      }
       this.learned++;
-      this.quota.add(mac);
       this.lru.link(id, partitionOf(w0), SEG_PROBATION);
       this.fw[8 * id + F_LAST] = -Infinity;
     } else {
@@ -263,9 +266,9 @@ export class NeighborCache {
       const old = this.fw[8 * id + F_MAC]!;
       if (old !== mac) {
         // Replies we asked for are always taken; a new MAC claiming one more address is not, over its quota.
-        if (!awaited && this.quota.full(mac)) return this.refuseQuota();
+        if (awaited) this.quota.add(mac);
+        else if (!this.quota.tryAdd(mac)) return this.refuseQuota();
         if (old >= 0) this.quota.sub(old);
-        this.quota.add(mac);
       }
       this.learnedAwaited = awaited;
       if (st === EntryState.Probing) this.refreshed++;

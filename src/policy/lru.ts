@@ -176,12 +176,13 @@ export class PartitionedLru {
 }
 
 /**
- * Slots of the quota table for a cache of `capacity`: load factor at most 3/4, so linear
- * probing stays short, and always one slot more than MACs can hold (chains end).
- * src/config/limits.ts cacheBytes repeats it (config sits below policy).
+ * Slots of the quota table for a cache of `capacity`: load factor at most 1/2, and always
+ * two slots more than MACs can hold (chains end). A learn that evicts, in a cache full of
+ * distinct MACs, costs 17 probe steps and 10 rehashes (the backward shift) at load 3/4,
+ * 1.5 and 2.5 at 1/2. src/config/limits.ts cacheBytes repeats it (config sits below policy).
  */
 export function quotaSlots(capacity: number): number {
-  return Math.max(8, Math.ceil((capacity * 4) / 3) + 1);
+  return Math.max(8, 2 * capacity + 2);
 }
 
 /** Records of MACs holding 0xffff entries or more: the entries sum to at most `capacity`, so this many at most. */
@@ -200,7 +201,7 @@ const TWO32 = 0x100000000;
  * a collision. At most `capacity` distinct MACs hold entries at once (each holds one at
  * least), so the table is sized from the capacity once (quotaSlots) and never grows.
  * A slot is two Int32 words, the MAC's low 32 bits, then its high 16 bits over a 16-bit
- * count: 8 bytes, about 11 per cache entry. A MAC with 0xffff entries or more (a router
+ * count: 8 bytes, 16 per cache entry. A MAC with 0xffff entries or more (a router
  * answering for a whole prefix, the quota off) keeps its count in one of a few big
  * records, searched only for such a MAC. Linear probing with backward-shift deletion (no
  * tombstones: chains never lengthen with churn). The hash is keyed with a per-process
@@ -264,16 +265,29 @@ export class MacQuota {
     return this.limit > 0 && this.entriesOf(mac) >= this.limit;
   }
 
+  /** Counts one more entry for the MAC unless it holds `limit` already (false: refused). One probe of the table. */
+  tryAdd(mac: number): boolean {
+    return this.count(mac, true);
+  }
+
+  /** Counts one more entry for the MAC, over its quota or not (a reply we asked for). */
   add(mac: number): void {
+    this.count(mac, false);
+  }
+
+  private count(mac: number, quota: boolean): boolean {
     const lo = mac | 0;
     const hw = ((mac / TWO32) | 0) << 16;
     const o = 2 * this.slotOf(lo, hw) + 1;
     const t = this.t;
     const c = t[o]! & 0xffff;
+    const limit = this.limit;
+    if (quota && limit > 0 && (c < SMALL_MAX ? c : this.bigCount[this.big(mac)]!) >= limit) return false;
     if (c === 0) {
-      // A new MAC. At most `capacity` hold entries, so a slot stays empty (chains end);
-      // were that broken, not counting beats probing forever.
-      if (this.macs >= this.slots - 1) return;
+      // A new MAC. At most `capacity` hold entries (one more for a moment: the cache
+      // counts a new entry before it evicts one), and there are two slots more, so a
+      // slot stays empty and chains end; were that broken, not counting beats probing forever.
+      if (this.macs >= this.slots - 1) return true;
       t[o - 1] = lo;
       t[o] = hw | 1;
       this.macs++;
@@ -281,13 +295,14 @@ export class MacQuota {
       t[o]!++;
     } else if (c === SMALL_MAX - 1) {
       const b = this.big(-1);
-      if (b < 0) return; // never: see quotaBigSlots
+      if (b < 0) return true; // never: see quotaBigSlots
       this.bigMac[b] = mac;
       this.bigCount[b] = SMALL_MAX;
       t[o]!++;
     } else {
       this.bigCount[this.big(mac)]!++;
     }
+    return true;
   }
 
   sub(mac: number): void {

@@ -121,7 +121,7 @@ test('check = run: what run cannot open is an error here, with FILE:LINE:COL and
     const { io, out } = capture();
     assert.equal(await runCheck(['-c', f], io), 1);
     assert.deepEqual(out.stderr.trimEnd().split('\n'), [
-      `${f}:2:12: found '1000000000', expected the maximum number of entries, at most 16777216 (about 109 bytes each: this would need 102 GiB, the most 1.7 GiB)`,
+      `${f}:2:12: found '1000000000', expected the maximum number of entries, at most 16777216 (about 114 bytes each: this would need 107 GiB, the most 1.78 GiB)`,
       `${f}:4:11: found 'kunde-müller-01', expected an interface name of at most 15 bytes (Linux IFNAMSIZ): it has 15 characters but 16 bytes of UTF-8`,
       `${f}: 2 errors; configuration not valid`,
     ]);

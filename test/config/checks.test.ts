@@ -101,7 +101,7 @@ test('cacheBytes is what the neighbour cache allocates', () => {
     const c = new NeighborCache(n, { timeout: 1, refreshCount: 0, refreshInterval: 1, resolveAttempts: 1, resolveInterval: 1 });
     assert.equal(cacheBytes(n), c.bytes(), `tablesize ${n}`);
   }
-  assert.ok(cacheBytes(MAX_TABLESIZE) < 1.75 * 2 ** 30);
+  assert.ok(cacheBytes(MAX_TABLESIZE) < 1.8 * 2 ** 30);
   assert.equal(parseConfig(`cache\n tablesize ${MAX_TABLESIZE}\nend\n`, 't').config.cache.tablesize, MAX_TABLESIZE);
 });
 

@@ -538,7 +538,7 @@ const BAD: BadRow[] = [
     text: "cache\n tablesize 1000000000\nend\n",
     code: 'E_CONFIG_LIMIT',
     messages: [
-      "bad.conf:2:12: found '1000000000', expected the maximum number of entries, at most 16777216 (about 109 bytes each: this would need 102 GiB, the most 1.7 GiB)",
+      "bad.conf:2:12: found '1000000000', expected the maximum number of entries, at most 16777216 (about 114 bytes each: this would need 107 GiB, the most 1.78 GiB)",
     ],
   },
   // Issue 11: the ring setting.

@@ -202,7 +202,7 @@ test('NeighborCache keeps a million entries in typed arrays', () => {
   c.learn(1, 0, 0, 0, 2_000_000, 1, 1);
   assert.equal(c.evictions, 1);
   assert.equal(c.lookup(1, 0, 0, 0, 0, 2), -1); // the oldest went
-  assert.ok(c.bytes() < 110 * 1_000_000, `${c.bytes()} bytes`);
+  assert.ok(c.bytes() < 116 * 1_000_000, `${c.bytes()} bytes`); // 115: 16 of them the exact MAC quota (lru.ts)
 });
 
 test('pending slots are reused after answers expire', () => {
