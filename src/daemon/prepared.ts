@@ -5,7 +5,10 @@
 // after IDLE_MS without one, so an idle daemon holds no second isolate.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { StaticEntry } from '../config/types';
+import { performance } from 'node:perf_hooks';
+import { parseConfig } from '../config/parse';
+import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
+import { attachTables, fromWire, type IfaceTablesWire } from '../policy/tables';
 import { listOf, setList, type ListName, type PrepareRequest } from './prepare-worker';
 import type { LoadedConfig } from './reload';
 
@@ -23,6 +26,8 @@ interface Reply {
   filterLog?: string[];
   /** Per interface, per LISTS name: how many items follow in chunks. */
   lengths?: number[][];
+  /** Per interface, its rules and statics as built tables (`flat`). */
+  tables?: IfaceTablesWire[];
   /** A chunk of an interface's list. */
   iface?: number;
   list?: ListName;
@@ -42,7 +47,16 @@ export class WorkerPreparer {
   private readonly assembling = new Map<number, Assembly>();
   private idle: NodeJS.Timeout | null = null;
 
-  constructor(private readonly script = join(__dirname, 'prepare-worker.js')) {}
+  /** The text of each request in flight with `flat` tables: their lists are parsed again from it if read. */
+  private readonly texts = new Map<number, { path: string; text: string }>();
+
+  /**
+   * `flat` (data-path workers, which join no groups): rules and statics come as built tables
+   * (src/policy/tables.ts) and the blocks' `rules` and `statics` lists are parsed again
+   * from the text only when something reads them (`onRebuilt` is told: a `ctl add`'s filter,
+   * a takeover's announcements); the policy's reload never does.
+   */
+  constructor(private readonly script = join(__dirname, 'prepare-worker.js'), private readonly opts: { flat?: boolean; onRebuilt?: (ms: number) => void } = {}) {}
 
   /** Reads, checks and compiles `path` off the main thread; rejects with the error (and .code) a load would throw. */
   prepare(path: string, runtimeStatics: Record<string, StaticEntry[]>, text?: string): Promise<LoadedConfig> {
@@ -50,9 +64,37 @@ export class WorkerPreparer {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const id = this.next++;
+    const flat = this.opts.flat === true && text !== undefined;
+    if (flat) this.texts.set(id, { path, text });
     return new Promise<LoadedConfig>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, path, runtimeStatics, text } satisfies PrepareRequest);
+      w.postMessage({ id, path, runtimeStatics, text, flat } satisfies PrepareRequest);
+    });
+  }
+
+  /** Attaches the tables of a `flat` reply; each block's rules and statics become lists parsed again on first read. */
+  private attach(r: Reply): void {
+    const src = this.texts.get(r.id);
+    this.texts.delete(r.id);
+    if (!r.tables || !src) return;
+    let full: Config | null = null;
+    const reparse = (i: number): InterfaceConfig => {
+      if (!full) {
+        const t0 = performance.now();
+        full = parseConfig(src.text, src.path).config;
+        this.opts.onRebuilt?.(performance.now() - t0);
+      }
+      return full.interfaces[i]!;
+    };
+    r.config!.interfaces.forEach((iface, i) => {
+      attachTables(iface, fromWire(r.tables![i]!));
+      for (const name of ['rules', 'statics'] as const) {
+        Object.defineProperty(iface, name, {
+          configurable: true, enumerable: true,
+          get: () => setOwn(iface, name, reparse(i)[name]),
+          set: (v: unknown) => void setOwn(iface, name, v),
+        });
+      }
     });
   }
 
@@ -81,6 +123,7 @@ export class WorkerPreparer {
   private receive(r: Reply): void {
     if (r.items === undefined) {
       if (!r.ok) return this.settle(r);
+      this.attach(r);
       const missing = r.lengths!.reduce((n, l) => n + l.reduce((a, b) => a + b, 0), 0);
       if (missing === 0) return this.settle(r);
       this.assembling.set(r.id, { reply: r, missing });
@@ -107,6 +150,7 @@ export class WorkerPreparer {
     const p = this.waiting.get(r.id);
     if (!p) return;
     this.waiting.delete(r.id);
+    this.texts.delete(r.id);
     // The BPF compiler's own warnings (a filter too long) are logged with the file's.
     if (r.ok) p.resolve({ config: r.config!, warnings: [...r.warnings!, ...(r.filterLog ?? []).map((message) => ({ message }))], filters: r.filters! });
     else p.reject(Object.assign(new Error(r.message), { code: r.code }));
@@ -119,6 +163,13 @@ export class WorkerPreparer {
   private failAll(err: Error): void {
     for (const p of this.waiting.values()) p.reject(err);
     this.waiting.clear();
+    this.texts.clear();
     this.assembling.clear();
   }
+}
+
+/** Replaces a lazy list by its value (a plain data property from then on). */
+function setOwn<T>(o: object, name: string, v: T): T {
+  Object.defineProperty(o, name, { value: v, writable: true, configurable: true, enumerable: true });
+  return v;
 }

@@ -157,6 +157,8 @@ test(`reload of ${RULES} rules and ${STATICS} statics under load: no request los
     `sent ${sent}, answered ${total()} (${answers.get(macA) ?? 0} by the old rules, ${answers.get(macB) ?? 0} by the new), client RX drops ${rx.counters().kernelDrops}`);
   assert.equal(d.logs.filter((l) => l.event === 'reload_failed').length, 0, JSON.stringify(d.logs.find((l) => l.event === 'reload_failed')));
   assert.ok(r, 'the large file was loaded');
+  // A data-path worker's policy is built from the prepare thread's tables: nothing read the lists as objects.
+  assert.equal(d.logs.filter((l) => l.event === 'config_lists_rebuilt').length, 0, 'rule and static lists not parsed again');
   assert.ok(sent >= MIN_COUNT, `${sent} requests sent`);
   // Answers the client's own ring had no room for are counted by its kernel (RX drops).
   assert.equal(total() + rx.counters().kernelDrops, sent, 'every request answered exactly once');

@@ -55,7 +55,12 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
   const base = realDeps(log);
   // The configuration as the main thread read it (at start, then each reload's): never the file.
   const configText = { current: init.configText };
-  const preparer = new WorkerPreparer();
+  // Rules and statics arrive as built tables (transferred buffers): 100 000 rules as objects
+  // were a million to copy into this isolate, in slices and GC pauses that held answers.
+  const preparer = new WorkerPreparer(undefined, {
+    flat: true,
+    onRebuilt: (ms) => log.info({ event: 'config_lists_rebuilt', ms: Math.round(ms * 100) / 100 }, `the configuration's rule and static lists were parsed again from its text (${Math.round(ms)} ms): something read them after a reload`),
+  });
   const turns = new RingTurns(init.turns, init.index, init.count);
   const program = fanoutProgram();
   const awaits = new RouterAwaits(init.awaits, init.epochMs, init.index, init.count, (a0, a1, a2, a3) => forwarder.isRouter(a0, a1, a2, a3));
