@@ -40,6 +40,17 @@ interface Assembly {
   missing: number;
 }
 
+/**
+ * How much lower the prepare thread runs than the daemon (nice steps). NEIGHPROXY_PREPARE_NICE
+ * overrides it (0: the same priority), for measurements.
+ */
+export const PREPARE_NICE = 10;
+
+function prepareNice(): number {
+  const env = process.env.NEIGHPROXY_PREPARE_NICE;
+  return env !== undefined && env !== '' ? Number(env) : PREPARE_NICE;
+}
+
 export class WorkerPreparer {
   private worker: Worker | null = null;
   private next = 1;
@@ -107,7 +118,7 @@ export class WorkerPreparer {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.script);
+    const w = new Worker(this.script, { workerData: { nice: prepareNice() } });
     w.unref();
     w.on('message', (r: Reply) => this.receive(r));
     w.on('error', (err) => this.failAll(err));
