@@ -4,7 +4,7 @@
 // (by the workers). With one worker nothing here is used: the daemon runs as before.
 import { parseConfig, readConfigText } from '../../config/parse';
 import { readFileSync } from 'node:fs';
-import type { Config } from '../../config/types';
+import type { Config, StaticEntry } from '../../config/types';
 import type { TxWriter } from '../../engine/types';
 import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
 import { emptyRingCounters, type InterfaceStats } from '../../pipeline/stats';
@@ -15,6 +15,7 @@ import type { Logger } from '../log';
 import type { ProbeImportResult, ProbeRecord } from '../../policy/probe';
 import type { ImportResult, LearnedEntry } from '../../policy/warm';
 import type { RingReport } from '../interfaces';
+import { WorkerPreparer } from '../prepared';
 import { effectiveCaps } from '../privileges';
 import type { WorkerReply } from './protocol';
 import type { CacheFigures } from '../metrics';
@@ -203,6 +204,7 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
   // reload (a file changed between two reads could otherwise split them).
   const texts = new WeakMap<Config, string>();
   const ringWatchers: ((name: string) => void)[] = [];
+  let preparer: WorkerPreparer | null = null;
   return {
     ...base,
     loadConfig: (path) => {
@@ -211,10 +213,29 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
       texts.set(loaded.config, text);
       return loaded;
     },
-    // With workers a reload loads here, in line (this thread answers no frames); the
-    // reload worker would read the file a second time.
+    // With workers a large reload is read here (the workers get this text) and parsed in
+    // this thread's own prepare thread: in line, 100 000 rules held the control socket and
+    // metrics for a second, and competed with the workers at full priority.
     get prepareConfig() {
-      return pool === null ? base.prepareConfig : undefined;
+      if (pool === null) return base.prepareConfig;
+      return (path: string, runtimeStatics: Record<string, StaticEntry[]>) => {
+        let text: string;
+        try {
+          text = readConfigText(path);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        preparer ??= new WorkerPreparer();
+        return preparer.prepare(path, runtimeStatics, text).then((loaded) => {
+          texts.set(loaded.config, text);
+          return loaded;
+        });
+      };
+    },
+    closePreparer: () => {
+      base.closePreparer?.();
+      preparer?.close();
+      preparer = null;
     },
     createPolicy: (config, env, output, logger) => {
       const n = workersOf(config);
