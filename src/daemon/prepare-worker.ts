@@ -14,7 +14,7 @@ import { PLAIN_FILTER_NAME } from '../bpf/plain';
 import { loadConfig } from '../config';
 import { parseConfig } from '../config/parse';
 import type { InterfaceConfig, StaticEntry } from '../config/types';
-import { buildTables, wireTransfers } from '../policy/tables';
+import { buildTables, shareTables, wireTransfers } from '../policy/tables';
 
 /** Items per message: copying 500 rules into the main thread costs about a millisecond. */
 export const CHUNK = 500;
@@ -45,6 +45,8 @@ export interface PrepareRequest {
    * objects in chunks: the thread that answers then copies in a few ArrayBuffers.
    */
   flat?: boolean;
+  /** The lists as objects in chunks, and also their tables over SharedArrayBuffers (for the data-path workers). */
+  share?: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ function prepare(req: PrepareRequest): void {
       c.rules = [];
       c.statics = [];
       return t;
-    }) : undefined;
+    }) : req.share ? config.interfaces.map((c) => shareTables(buildTables(c))) : undefined;
     // The head first with every long list emptied (its length kept), then the lists in chunks.
     const lists = config.interfaces.map((c) => LISTS.map((name) => {
       const list = listOf(c, name);
@@ -105,7 +107,7 @@ function prepare(req: PrepareRequest): void {
     const lengths = lists.map((l) => l.map((x) => x.length));
     const port = parentPort!;
     port.postMessage({ id: req.id, ok: true, config, warnings: warnings.map((w) => ({ message: w.message })), filters, filterLog, lengths, tables },
-      (tables ?? []).flatMap(wireTransfers));
+      req.flat ? (tables ?? []).flatMap(wireTransfers) : []);
     const q: unknown[] = [];
     lists.forEach((perIface, i) => perIface.forEach((list, k) => {
       for (let at = 0; at < list.length; at += CHUNK) q.push({ id: req.id, iface: i, list: LISTS[k], items: list.slice(at, at + CHUNK) });

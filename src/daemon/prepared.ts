@@ -67,7 +67,7 @@ export class WorkerPreparer {
    * from the text only when something reads them (`onRebuilt` is told: a `ctl add`'s filter,
    * a takeover's announcements); the policy's reload never does.
    */
-  constructor(private readonly script = join(__dirname, 'prepare-worker.js'), private readonly opts: { flat?: boolean; onRebuilt?: (ms: number) => void } = {}) {}
+  constructor(private readonly script = join(__dirname, 'prepare-worker.js'), private readonly opts: { flat?: boolean; share?: boolean; onRebuilt?: (ms: number) => void } = {}) {}
 
   /** Reads, checks and compiles `path` off the main thread; rejects with the error (and .code) a load would throw. */
   prepare(path: string, runtimeStatics: Record<string, StaticEntry[]>, text?: string): Promise<LoadedConfig> {
@@ -79,7 +79,7 @@ export class WorkerPreparer {
     if (flat) this.texts.set(id, { path, text });
     return new Promise<LoadedConfig>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, path, runtimeStatics, text, flat } satisfies PrepareRequest);
+      w.postMessage({ id, path, runtimeStatics, text, flat, share: !flat && this.opts.share === true } satisfies PrepareRequest);
     });
   }
 
@@ -88,25 +88,7 @@ export class WorkerPreparer {
     const src = this.texts.get(r.id);
     this.texts.delete(r.id);
     if (!r.tables || !src) return;
-    let full: Config | null = null;
-    const reparse = (i: number): InterfaceConfig => {
-      if (!full) {
-        const t0 = performance.now();
-        full = parseConfig(src.text, src.path).config;
-        this.opts.onRebuilt?.(performance.now() - t0);
-      }
-      return full.interfaces[i]!;
-    };
-    r.config!.interfaces.forEach((iface, i) => {
-      attachTables(iface, fromWire(r.tables![i]!));
-      for (const name of ['rules', 'statics'] as const) {
-        Object.defineProperty(iface, name, {
-          configurable: true, enumerable: true,
-          get: () => setOwn(iface, name, reparse(i)[name]),
-          set: (v: unknown) => void setOwn(iface, name, v),
-        });
-      }
-    });
+    adoptTables(r.config!, r.tables, src.text, src.path, this.opts.onRebuilt, false);
   }
 
   close(): void {
@@ -163,7 +145,10 @@ export class WorkerPreparer {
     this.waiting.delete(r.id);
     this.texts.delete(r.id);
     // The BPF compiler's own warnings (a filter too long) are logged with the file's.
-    if (r.ok) p.resolve({ config: r.config!, warnings: [...r.warnings!, ...(r.filterLog ?? []).map((message) => ({ message }))], filters: r.filters! });
+    if (r.ok) {
+      const warnings = [...r.warnings!, ...(r.filterLog ?? []).map((message) => ({ message }))];
+      p.resolve({ config: r.config!, warnings, filters: r.filters!, ...(this.opts.share && r.tables ? { tables: r.tables } : {}) });
+    }
     else p.reject(Object.assign(new Error(r.message), { code: r.code }));
     if (this.waiting.size === 0) {
       this.idle = setTimeout(() => this.close(), IDLE_MS);
@@ -177,6 +162,33 @@ export class WorkerPreparer {
     this.texts.clear();
     this.assembling.clear();
   }
+}
+
+/**
+ * Attaches `tables` (per block) to `config`, whose blocks' rules and statics become lists
+ * parsed again from `text` on first read (once for every block; `onRebuilt` is told).
+ * `ownInfo`: the tables are shared with other threads (copy what the hot path writes).
+ */
+export function adoptTables(config: Config, tables: IfaceTablesWire[], text: string, path: string, onRebuilt: ((ms: number) => void) | undefined, ownInfo: boolean): void {
+  let full: Config | null = null;
+  const reparse = (i: number): InterfaceConfig => {
+    if (!full) {
+      const t0 = performance.now();
+      full = parseConfig(text, path).config;
+      onRebuilt?.(performance.now() - t0);
+    }
+    return full.interfaces[i]!;
+  };
+  config.interfaces.forEach((iface, i) => {
+    attachTables(iface, fromWire(tables[i]!, ownInfo));
+    for (const name of ['rules', 'statics'] as const) {
+      Object.defineProperty(iface, name, {
+        configurable: true, enumerable: true,
+        get: () => setOwn(iface, name, reparse(i)[name]),
+        set: (v: unknown) => void setOwn(iface, name, v),
+      });
+    }
+  });
 }
 
 /** Replaces a lazy list by its value (a plain data property from then on). */

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type { Config, InterfaceConfig, StaticEntry } from '../config/types';
 import { formatIp, type IpAddress } from '../net/addr';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import type { IfaceTablesWire } from '../policy/tables';
 import type { CompiledFilter, DaemonDeps, PolicyCore } from './ports';
 
 export interface LoadedConfig {
@@ -13,6 +14,8 @@ export interface LoadedConfig {
   warnings: { message: string }[];
   /** Per config.interfaces index. */
   filters: CompiledFilter[];
+  /** Per config.interfaces index, its rules and statics as tables over SharedArrayBuffers (a main thread with workers). */
+  tables?: IfaceTablesWire[];
 }
 
 /**

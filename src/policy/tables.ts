@@ -94,10 +94,35 @@ export function wireTransfers(t: IfaceTablesWire): ArrayBuffer[] {
   return [...new Set(out.map((a) => a.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
 }
 
+type Flat = Uint8Array | Int32Array | Uint32Array | Float64Array;
+
+/** A copy of `a` over a SharedArrayBuffer. */
+function shared<T extends Flat>(a: T): T {
+  const C = a.constructor as new (b: SharedArrayBuffer) => T;
+  const out = new C(new SharedArrayBuffer(a.byteLength));
+  out.set(a as never);
+  return out;
+}
+
+/**
+ * The tables over SharedArrayBuffers: one build read by every data-path worker (they are
+ * read-only there, but for ruleInfo's hints: fromWire's `ownInfo` copies that one).
+ */
+export function shareTables(w: IfaceTablesWire): IfaceTablesWire {
+  const m = (x: MatcherWire): MatcherWire => ({
+    ...x, tMask: shared(x.tMask), sMask: shared(x.sMask),
+    targets: { ...x.targets, keys: shared(x.targets.keys) }, pairs: { ...x.pairs, keys: shared(x.pairs.keys) },
+    lists: { nodeMin: shared(x.lists.nodeMin), nodeStart: shared(x.lists.nodeStart), nodeSrcLen: shared(x.lists.nodeSrcLen), nodeSrcMin: shared(x.lists.nodeSrcMin) },
+  });
+  const st = w.statics;
+  return { ...w, info: shared(w.info), via: shared(w.via), delay: shared(w.delay), m4: m(w.m4), m6: m(w.m6), statics: { ...st, words: shared(st.words), mac: shared(st.mac), announce: shared(st.announce) } };
+}
+
 /** The tables back from their wire form (the matchers' ExactTables as objects again). */
-export function fromWire(w: IfaceTablesWire): IfaceTables {
+export function fromWire(w: IfaceTablesWire, ownInfo = false): IfaceTables {
   const m = (x: MatcherWire): MatcherParts => ({ ...x, targets: new ExactTable(0, x.targets.aw, x.targets.vw, x.targets.keys), pairs: new ExactTable(0, x.pairs.aw, x.pairs.vw, x.pairs.keys) });
-  return { ...w, m4: m(w.m4), m6: m(w.m6) };
+  // The hot path writes each rule's cache hint into ruleInfo: a shared one gets a private copy.
+  return { ...w, info: ownInfo ? w.info.slice() : w.info, m4: m(w.m4), m6: m(w.m6) };
 }
 
 /** Tables that came with a block (the prepare thread's), read by the policy's build instead of cfg.rules and cfg.statics. */

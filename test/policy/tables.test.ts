@@ -10,7 +10,7 @@ import { Family, parseIp4, parseIp6, type IpAddress } from '../../src/net/addr';
 import { delayFlags } from '../../src/pipeline/pipeline';
 import { InterfaceTable } from '../../src/policy/interfaces';
 import { StaticTable } from '../../src/policy/statics';
-import { attachTables, buildTables, fromWire, wireTransfers } from '../../src/policy/tables';
+import { attachTables, buildTables, fromWire, shareTables, wireTransfers } from '../../src/policy/tables';
 import { RecordingOutput } from './fixtures/build';
 
 function file(): string {
@@ -85,4 +85,26 @@ test('tables: delay flags and the static table from transferred tables', () => {
   assert.equal(got.statics.macFor(got.slot, v6('2001:db8::7d1')), -1);
   assert.deepEqual(got.out.calls, ref.out.calls, 'the same announcements (4 announce entries)');
   assert.ok(got.out.calls.length > 0);
+});
+
+test('tables: shared over SharedArrayBuffers for every worker, each with its own ruleInfo', () => {
+  const text = file();
+  const { config } = parseConfig(text, 't.conf');
+  const sharedWire = shareTables(buildTables(config.interfaces[0]!));
+  assert.ok(sharedWire.m4.targets.keys.buffer instanceof SharedArrayBuffer);
+  assert.ok(sharedWire.statics.words.buffer instanceof SharedArrayBuffer);
+  // Two workers' copies of the message: the tables are the same memory, the hints are not.
+  const [a, b] = [structuredClone(sharedWire), structuredClone(sharedWire)].map((w) => fromWire(w, true));
+  a!.info[2] = 1234; // RuleWord.Hint of rule 0
+  assert.equal(b!.info[2], -1);
+  assert.ok(!(a!.info.buffer instanceof SharedArrayBuffer));
+  const ref = new InterfaceTable().build(parseConfig(text, 't.conf').config)[0]!;
+  const cfg = parseConfig(text, 't.conf').config;
+  attachTables(cfg.interfaces[0]!, b!);
+  const got = new InterfaceTable().build(cfg)[0]!;
+  for (let i = 0; i < 300; i++) {
+    const src = parseIp4(`203.0.113.${i & 255}`)!;
+    const tgt = parseIp4(`198.51.${100 + (i >> 8)}.${i & 255}`)!;
+    assert.equal(got.m4.match4(src, tgt), ref.m4.match4(src, tgt));
+  }
 });

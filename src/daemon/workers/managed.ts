@@ -17,7 +17,8 @@ import type { ImportResult, LearnedEntry } from '../../policy/warm';
 import type { RingReport } from '../interfaces';
 import { WorkerPreparer } from '../prepared';
 import { effectiveCaps } from '../privileges';
-import type { WorkerReply } from './protocol';
+import type { PreparedReload, WorkerReply } from './protocol';
+import type { LoadedConfig } from '../reload';
 import type { CacheFigures } from '../metrics';
 import type { DaemonDeps, PolicyCore, RingPort } from '../ports';
 import { WorkerPool, workersOf, type PoolOptions } from './pool';
@@ -46,13 +47,24 @@ function failures(replies: ReturnType<WorkerPool['request']>): string[] {
   return replies.flatMap((r, i) => (r === null ? [`worker ${i}: no answer`] : r.ok ? [] : [`worker ${i}: ${r.error}`]));
 }
 
+/** A prepared reload as the workers take it: the blocks without rules and statics (those are the shared tables). */
+function forWorkers(loaded: LoadedConfig | undefined): PreparedReload | undefined {
+  if (!loaded?.tables) return undefined;
+  const config = { ...loaded.config, interfaces: loaded.config.interfaces.map((c) => ({ ...c, rules: [], statics: [] })) };
+  return { config, filters: loaded.filters, warnings: loaded.warnings, tables: loaded.tables };
+}
+
 /** Cache ids a worker copies per `show cache` request: about a millisecond of its loop. */
 export const SNAPSHOT_SLICE_IDS = 4096;
 
 /** PolicyCore over the workers: every change reaches all of them before the call returns. */
 export class WorkersPolicy implements PolicyCore {
-  /** `textOf`: the text the main thread read and checked for a configuration (workers parse that, never the file). */
-  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger, private readonly textOf: (c: Config) => string | undefined) {}
+  /**
+   * `textOf`: the text the main thread read and checked for a configuration (workers parse that, never the file);
+   * `preparedOf`: what this thread's prepare thread made of it (tables shared with the workers), if it did.
+   */
+  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger, private readonly textOf: (c: Config) => string | undefined,
+    private readonly preparedOf: (c: Config) => LoadedConfig | undefined = () => undefined) {}
 
   handle(): Decision {
     throw new Error('the main thread decides nothing with workers');
@@ -66,7 +78,7 @@ export class WorkersPolicy implements PolicyCore {
     }
     const text = this.textOf(config);
     if (text === undefined) throw new Error('internal: no configuration text for the workers (it was not read by this thread)');
-    const replies = this.pool.request({ type: 'reload', text }, RELOAD_WAIT_MS);
+    const replies = this.pool.request({ type: 'reload', text, prepared: forWorkers(this.preparedOf(config)) }, RELOAD_WAIT_MS);
     const bad = failures(replies).concat(replies.flatMap((r, i) => (r?.ok && r.value === false ? [`worker ${i}: its reload failed (see its log)`] : [])));
     this.config = config;
     if (bad.length > 0) throw new Error(bad.join('; '));
@@ -205,6 +217,7 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
   const texts = new WeakMap<Config, string>();
   const ringWatchers: ((name: string) => void)[] = [];
   let preparer: WorkerPreparer | null = null;
+  const prepared = new WeakMap<Config, LoadedConfig>();
   return {
     ...base,
     loadConfig: (path) => {
@@ -225,9 +238,11 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
         } catch (err) {
           return Promise.reject(err);
         }
-        preparer ??= new WorkerPreparer();
+        // `share`: the rules' and statics' tables are built once here, for every worker.
+        preparer ??= new WorkerPreparer(undefined, { share: true });
         return preparer.prepare(path, runtimeStatics, text).then((loaded) => {
           texts.set(loaded.config, text);
+          prepared.set(loaded.config, loaded);
           return loaded;
         });
       };
@@ -245,7 +260,7 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
       pool = new WorkerPool({ ...opts, count: n, configText }, log);
       pool.onRing = (name) => { for (const w of ringWatchers) w(name); };
       log.info({ event: 'workers', workers: n }, `${n} data-path workers, one ring each per interface (PACKET_FANOUT by address)`);
-      return new WorkersPolicy(pool, config, log, (c) => texts.get(c));
+      return new WorkersPolicy(pool, config, log, (c) => texts.get(c), (c) => prepared.get(c));
     },
     openRing: (ifname, ringOpts) => {
       if (pool === null) return base.openRing(ifname, ringOpts);
