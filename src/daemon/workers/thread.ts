@@ -106,6 +106,12 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
         reload(cacheShare(c, init.count), now);
         forwarder.setRouters(c);
       };
+      // A prepared reload ends in swap(), not reload(): its redirect routers too.
+      const swap = p.swap.bind(p);
+      p.swap = (prepared, now) => {
+        swap(prepared, now);
+        forwarder.setRouters(prepared.config);
+      };
       policy = p;
       return p;
     },
