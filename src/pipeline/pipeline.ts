@@ -14,6 +14,7 @@ import { Decision, Reason, REASON_COUNT, Verdict } from '../policy/decision';
 import {
   MAC_ANSWER, MAC_CELLS, MAC_DST, MAC_OURS, buildArpReplyCells, buildNaReplyCells, buildNeighborAdvertisementCells, replyVlan,
 } from '../wire/build';
+import { tablesOf } from '../policy/tables';
 import { parseFrame } from '../wire/parse';
 import { FrameKind, FrameView } from '../wire/view';
 import { AnsweredTargets } from './answered';
@@ -70,6 +71,9 @@ export function delayFlags(ifc: InterfaceConfig): Uint8Array {
 /** Computes delayFlags(ifc) ahead of configure(), in steps of `slice` rules. */
 export function* delayFlagsSteps(ifc: InterfaceConfig, slice: number): Generator<number, void> {
   if (DELAY_FLAGS.has(ifc)) return;
+  // Built by the reload's prepare thread (src/policy/tables.ts): cfg.rules is not read.
+  const built = tablesOf(ifc)?.delay;
+  if (built) return void DELAY_FLAGS.set(ifc, built);
   const flags = new Uint8Array(ifc.rules.length);
   for (let i = 0; i < flags.length; i++) {
     if (ifc.rules[i]!.delay) flags[i] = 1;

@@ -4,9 +4,10 @@
 // reload that reorders or drops interfaces).
 import { Family, type Ip6 } from '../net/addr';
 import { ActionKind, type Config, type InterfaceConfig, type Rule } from '../config/types';
-import { buildMatcher, type RuleMatcher } from './matcher';
+import { buildMatcher, RuleMatcher } from './matcher';
 import { runSteps, SliceBudget } from './slices';
 import { replyActionOf } from './reply';
+import { tablesOf, type IfaceTables } from './tables';
 
 /** Index of each action kind in ACTION_KINDS (the RuleFlag.Kind bits of a rule's flags). */
 export const enum KindIndex {
@@ -59,6 +60,11 @@ export const enum RuleFlag {
 /** The per-rule table of one interface (see RuleWord). */
 export function ruleInfo(rules: readonly Rule[]): Int32Array {
   return runSteps(ruleInfoSteps(rules, new SliceBudget(Infinity))).info;
+}
+
+/** ruleInfo, viaWords and the redirect and probe rules' indexes, in one go (tables.ts). */
+export function ruleTables(rules: readonly Rule[]): { info: Int32Array; via: Int32Array; redirect: number[]; probe: number[] } {
+  return { ...runSteps(ruleInfoSteps(rules, new SliceBudget(Infinity))), via: viaWords(rules) };
 }
 
 /** The per-rule table, and the indexes of the redirect and probe rules (what a swap reads). */
@@ -126,11 +132,30 @@ export interface IfState {
   exceptions: Ip6[];
 }
 
-/** One interface's state, built in slices of at most `b.size` rules (see matcherParts). */
+/**
+ * One interface's state, built in slices of at most `b.size` rules (see matcherParts), or
+ * from the tables the prepare thread built (tables.ts): then cfg.rules is not read.
+ */
 function* ifState(cfg: InterfaceConfig, index: number, slot: number, b: SliceBudget): Generator<number, IfState> {
+  const t = tablesOf(cfg);
+  if (t) return fromTables(cfg, index, slot, t);
   const { info, redirect, probe } = yield* ruleInfoSteps(cfg.rules, b);
   const m4 = yield* buildMatcher(Family.V4, cfg.rules, b);
   const m6 = yield* buildMatcher(Family.V6, cfg.rules, b);
+  return { ...common(cfg, index, slot), rules: cfg.rules, ruleInfo: info, redirectRules: redirect, probeRules: probe, viaWords: viaWords(cfg.rules), m4, m6 };
+}
+
+/** IfState from prepared tables; `rules` holds only the rules an answer reads as objects (the others are holes). */
+function fromTables(cfg: InterfaceConfig, index: number, slot: number, t: IfaceTables): IfState {
+  const rules = new Array<Rule>(t.rules);
+  for (const [i, r] of t.actions) rules[i] = r;
+  const m4 = new RuleMatcher(Family.V4, rules, t.m4);
+  const m6 = new RuleMatcher(Family.V6, rules, t.m6);
+  return { ...common(cfg, index, slot), rules, ruleInfo: t.info, redirectRules: t.redirect, probeRules: t.probe, viaWords: t.via, m4, m6 };
+}
+
+/** The fields of an IfState that do not depend on the rules. */
+function common(cfg: InterfaceConfig, index: number, slot: number): Omit<IfState, 'rules' | 'ruleInfo' | 'redirectRules' | 'probeRules' | 'viaWords' | 'm4' | 'm6'> {
   let vlanOk: Uint8Array | null = null;
   if (cfg.vlans) {
     vlanOk = new Uint8Array(4096);
@@ -141,13 +166,6 @@ function* ifState(cfg: InterfaceConfig, index: number, slot: number, b: SliceBud
     slot,
     cfg,
     cfgMac: cfg.mac ?? -1,
-    rules: cfg.rules,
-    ruleInfo: info,
-    redirectRules: redirect,
-    probeRules: probe,
-    viaWords: viaWords(cfg.rules),
-    m4,
-    m6,
     vlanOk,
     uplinks: cfg.nd.uplinks.map((a) => Uint32Array.from(a)),
     exceptions: cfg.nd.exceptions.map((a) => Uint32Array.from(a)),

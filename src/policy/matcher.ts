@@ -46,25 +46,26 @@ const SEED = 0x27d4eb2f;
  * of a slot share one stride (16 or 32 bytes for IPv4, 32 or 64 for IPv6), so a probe
  * reads one cache line; value word 0 is -1 in empty slots.
  */
-class ExactTable {
+export class ExactTable {
   private readonly words: number;
   /** Offset of the values in a stride. */
   readonly vo: number;
   private readonly stride: number;
-  private readonly keys: Uint32Array;
+  readonly keys: Uint32Array;
   /** Int32 view of the same strides (values). */
   readonly v: Int32Array;
   private readonly mask: number;
 
-  constructor(entries: number, aw: number, vw: number) {
+  /** `keys`: the strides of a table built on another thread (tables.ts), taken as they are. */
+  constructor(entries: number, readonly aw: number, readonly vw: number, keys?: Uint32Array) {
     this.words = 1 + aw;
     this.vo = 1 + aw;
     this.stride = pow2AtLeast(this.words + vw, 4);
-    const n = pow2AtLeast(entries * 2, 8);
+    const n = keys ? keys.length / this.stride : pow2AtLeast(entries * 2, 8);
     this.mask = n - 1;
-    this.keys = new Uint32Array(n * this.stride);
-    this.v = new Int32Array(this.keys.buffer);
-    for (let o = this.vo; o < this.v.length; o += this.stride) this.v[o] = -1;
+    this.keys = keys ?? new Uint32Array(n * this.stride);
+    this.v = new Int32Array(this.keys.buffer, this.keys.byteOffset, this.keys.length);
+    if (!keys) for (let o = this.vo; o < this.v.length; o += this.stride) this.v[o] = -1;
   }
 
   /** Stride offset of the slot holding key (tag, k[0..aw-1]), or of the empty slot where it goes. */

@@ -6,6 +6,7 @@ import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER } from '../wire/view';
 import { AddrTable, KEY_WORDS, metaIsV6, metaSlot, metaWord } from './addrtable';
 import type { IfState, InterfaceTable } from './interfaces';
 import { runSteps, SliceBudget } from './slices';
+import { STATIC_WORDS, tablesOf } from './tables';
 import type { PolicyOutput } from './types';
 
 export interface StaticOptions {
@@ -170,7 +171,7 @@ export class StaticTable {
   *prepareSteps(ifs: readonly IfState[], slice: number): Generator<number, PreparedStatics> {
     const b = new SliceBudget(slice);
     let fromFile = 0;
-    for (const s of ifs) fromFile += s.cfg.statics.length;
+    for (const s of ifs) fromFile += tablesOf(s.cfg)?.statics.count ?? s.cfg.statics.length;
     let cap = Math.min(this.maxSize, INITIAL_CAPACITY);
     while (cap < this.runtimeCount + fromFile && cap < this.maxSize) cap = Math.min(this.maxSize, cap * 2);
     const p: PreparedStatics = {
@@ -192,23 +193,45 @@ export class StaticTable {
       p.touched.push(n);
       if (b.tick()) yield b.take();
     }
+    const w = new Uint32Array(4);
     for (const s of ifs) {
-      for (const e of s.cfg.statics) {
-        const n = putKey(p.table, s.slot, e.address);
-        if (n < 0) continue;
-        if (p.origin[n] === Origin.Runtime) p.runtime--;
-        const was = this.find(s.slot, e.address);
-        const same = was >= 0 && this.origin[was] === Origin.File && this.mac[was] === e.mac;
-        p.mac[n] = e.mac;
-        p.origin[n] = Origin.File;
-        // Unchanged: the announcements it had left go on; new or moved: they start again.
-        p.carry[n] = same && e.announce ? was : -1;
-        p.fresh[n] = !same && e.announce ? 1 : 0;
-        if (p.carry[n]! >= 0 || p.fresh[n]) p.touched.push(n);
+      // The prepare thread's flat table when it sent one (tables.ts), else the entries' objects.
+      const flat = tablesOf(s.cfg)?.statics;
+      const n = flat?.count ?? s.cfg.statics.length;
+      for (let j = 0; j < n; j++) {
+        if (flat) {
+          const o = STATIC_WORDS * j;
+          for (let k = 0; k < 4; k++) w[k] = flat.words[o + 1 + k]!;
+          this.prepareEntry(p, s.slot, flat.words[o] === 6, w, flat.mac[j]!, flat.announce[j] === 1);
+        } else {
+          const e = s.cfg.statics[j]!;
+          const a = e.address;
+          if (a.family === Family.V6) w.set(a.v6);
+          else w[3] = a.v4;
+          this.prepareEntry(p, s.slot, a.family === Family.V6, w, e.mac, e.announce);
+        }
         if (b.tick()) yield b.take();
       }
     }
     return p;
+  }
+
+  /** One entry of the file in a prepared table: address words `w` (IPv4 in w[3]). */
+  private prepareEntry(p: PreparedStatics, slot: number, v6: boolean, w: Uint32Array, mac: Mac, announce: boolean): void {
+    const meta = metaWord(v6, slot, -1);
+    const t = p.table;
+    let n = v6 ? t.find(meta, w[0]!, w[1]!, w[2]!, w[3]!) : t.find(meta, 0, 0, 0, w[3]!);
+    if (n < 0) n = v6 ? t.insert(meta, w[0]!, w[1]!, w[2]!, w[3]!) : t.insert(meta, 0, 0, 0, w[3]!);
+    if (n < 0) return;
+    if (p.origin[n] === Origin.Runtime) p.runtime--;
+    const was = v6 ? this.find6(slot, w) : this.find4(slot, w[3]! | 0);
+    const same = was >= 0 && this.origin[was] === Origin.File && this.mac[was] === mac;
+    p.mac[n] = mac;
+    p.origin[n] = Origin.File;
+    // Unchanged: the announcements it had left go on; new or moved: they start again.
+    p.carry[n] = same && announce ? was : -1;
+    p.fresh[n] = !same && announce ? 1 : 0;
+    if (p.carry[n]! >= 0 || p.fresh[n]) p.touched.push(n);
   }
 
   /**

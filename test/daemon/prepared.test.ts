@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { WorkerPreparer } from '../../src/daemon/prepared';
 import { CHUNK } from '../../src/daemon/prepare-worker';
+import { parseConfig } from '../../src/config/parse';
+import { parseIp4 } from '../../src/net/addr';
+import { InterfaceTable } from '../../src/policy/interfaces';
+import { tablesOf } from '../../src/policy/tables';
 
 function file(): string {
   const out = ['interface eth0', ' pin 198.51.100.9 2001:db8::9'];
@@ -34,4 +38,30 @@ test('the worker prepares what an in-line load reads, chunks reassembled in orde
   // A second request on the same worker, and an error with its code.
   writeFileSync(path, 'interface eth0\n rule 0.0.0.0/0 198.51.100.0/24 slef\nend\n');
   await assert.rejects(p.prepare(path, {}), (e: Error & { code?: string }) => e.code === 'E_CONFIG_VALUE' || e.code === 'E_CONFIG_SYNTAX');
+});
+
+test('flat (workers): rules and statics come as tables; the lists are parsed again only when read', async (t) => {
+  const rebuilt: number[] = [];
+  const p = new WorkerPreparer(undefined, { flat: true, onRebuilt: (ms) => rebuilt.push(ms) });
+  t.after(() => p.close());
+  const text = file();
+  const loaded = await p.prepare('n.conf', {}, text);
+  const c = loaded.config.interfaces[0]!;
+  const t0 = tablesOf(c)!;
+  assert.ok(t0, 'tables attached');
+  assert.equal(t0.rules, CHUNK * 2 + 8);
+  assert.equal(t0.statics.count, CHUNK + 3);
+  assert.deepEqual(t0.actions.map(([i]) => i), [CHUNK * 2 + 7], 'only the self rule as an object');
+  assert.equal(c.nd.uplinks.length, CHUNK + 1, 'the other lists still come in chunks');
+  // The policy's build reads the tables: nothing was parsed again.
+  const st = new InterfaceTable().build(loaded.config)[0]!;
+  assert.equal(st.m4.match4(parseIp4('203.0.113.5')!, parseIp4('198.51.100.1')!), 5);
+  assert.equal(rebuilt.length, 0);
+  // Something reads the list (a ctl add's filter): it is parsed again once, and equals the file's.
+  const direct = parseConfig(text, 'n.conf').config.interfaces[0]!;
+  assert.deepEqual(c.rules, direct.rules);
+  assert.deepEqual(c.statics, direct.statics);
+  assert.equal(rebuilt.length, 1);
+  assert.equal(loaded.config.interfaces[1]!.rules.length, 1);
+  assert.equal(rebuilt.length, 1, 'one parse for every block');
 });

@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { ownerOf } from '../../bpf/fanout';
 import { ActionKind, type Config } from '../../config/types';
 import { Family, type Mac } from '../../net/addr';
+import { answeringRules } from '../../policy/tables';
 
 /** Words per forwarded learn: meta, a0..a3, mac, ourMac, hwMac. */
 export const LEARN_WORDS = 8;
@@ -62,7 +63,8 @@ export class LearnForwarder {
   setRouters(config: Config): void {
     this.routers.clear();
     for (const ifc of config.interfaces) {
-      for (const r of ifc.rules) {
+      // answeringRules: not every rule, so a prepared reload's cfg.rules is not read (tables.ts).
+      for (const r of answeringRules(ifc)) {
         if (r.action.kind !== ActionKind.Redirect) continue;
         const v = r.action.via;
         // int32 words, as the policy passes them (a uint32 >= 2^31 would never match).

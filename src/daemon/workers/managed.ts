@@ -4,7 +4,7 @@
 // (by the workers). With one worker nothing here is used: the daemon runs as before.
 import { parseConfig, readConfigText } from '../../config/parse';
 import { readFileSync } from 'node:fs';
-import type { Config } from '../../config/types';
+import type { Config, StaticEntry } from '../../config/types';
 import type { TxWriter } from '../../engine/types';
 import { formatIp, formatMac, type IpAddress, type Mac } from '../../net/addr';
 import { emptyRingCounters, type InterfaceStats } from '../../pipeline/stats';
@@ -15,8 +15,10 @@ import type { Logger } from '../log';
 import type { ProbeImportResult, ProbeRecord } from '../../policy/probe';
 import type { ImportResult, LearnedEntry } from '../../policy/warm';
 import type { RingReport } from '../interfaces';
+import { WorkerPreparer } from '../prepared';
 import { effectiveCaps } from '../privileges';
-import type { WorkerReply } from './protocol';
+import type { PreparedReload, WorkerReply } from './protocol';
+import type { LoadedConfig } from '../reload';
 import type { CacheFigures } from '../metrics';
 import type { DaemonDeps, PolicyCore, RingPort } from '../ports';
 import { WorkerPool, workersOf, type PoolOptions } from './pool';
@@ -45,13 +47,24 @@ function failures(replies: ReturnType<WorkerPool['request']>): string[] {
   return replies.flatMap((r, i) => (r === null ? [`worker ${i}: no answer`] : r.ok ? [] : [`worker ${i}: ${r.error}`]));
 }
 
+/** A prepared reload as the workers take it: the blocks without rules and statics (those are the shared tables). */
+function forWorkers(loaded: LoadedConfig | undefined): PreparedReload | undefined {
+  if (!loaded?.tables) return undefined;
+  const config = { ...loaded.config, interfaces: loaded.config.interfaces.map((c) => ({ ...c, rules: [], statics: [] })) };
+  return { config, filters: loaded.filters, warnings: loaded.warnings, tables: loaded.tables };
+}
+
 /** Cache ids a worker copies per `show cache` request: about a millisecond of its loop. */
 export const SNAPSHOT_SLICE_IDS = 4096;
 
 /** PolicyCore over the workers: every change reaches all of them before the call returns. */
 export class WorkersPolicy implements PolicyCore {
-  /** `textOf`: the text the main thread read and checked for a configuration (workers parse that, never the file). */
-  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger, private readonly textOf: (c: Config) => string | undefined) {}
+  /**
+   * `textOf`: the text the main thread read and checked for a configuration (workers parse that, never the file);
+   * `preparedOf`: what this thread's prepare thread made of it (tables shared with the workers), if it did.
+   */
+  constructor(private readonly pool: WorkerPool, private config: Config, private readonly log: Logger, private readonly textOf: (c: Config) => string | undefined,
+    private readonly preparedOf: (c: Config) => LoadedConfig | undefined = () => undefined) {}
 
   handle(): Decision {
     throw new Error('the main thread decides nothing with workers');
@@ -65,7 +78,7 @@ export class WorkersPolicy implements PolicyCore {
     }
     const text = this.textOf(config);
     if (text === undefined) throw new Error('internal: no configuration text for the workers (it was not read by this thread)');
-    const replies = this.pool.request({ type: 'reload', text }, RELOAD_WAIT_MS);
+    const replies = this.pool.request({ type: 'reload', text, prepared: forWorkers(this.preparedOf(config)) }, RELOAD_WAIT_MS);
     const bad = failures(replies).concat(replies.flatMap((r, i) => (r?.ok && r.value === false ? [`worker ${i}: its reload failed (see its log)`] : [])));
     this.config = config;
     if (bad.length > 0) throw new Error(bad.join('; '));
@@ -203,6 +216,8 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
   // reload (a file changed between two reads could otherwise split them).
   const texts = new WeakMap<Config, string>();
   const ringWatchers: ((name: string) => void)[] = [];
+  let preparer: WorkerPreparer | null = null;
+  const prepared = new WeakMap<Config, LoadedConfig>();
   return {
     ...base,
     loadConfig: (path) => {
@@ -211,10 +226,31 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
       texts.set(loaded.config, text);
       return loaded;
     },
-    // With workers a reload loads here, in line (this thread answers no frames); the
-    // reload worker would read the file a second time.
+    // With workers a large reload is read here (the workers get this text) and parsed in
+    // this thread's own prepare thread: in line, 100 000 rules held the control socket and
+    // metrics for a second, and competed with the workers at full priority.
     get prepareConfig() {
-      return pool === null ? base.prepareConfig : undefined;
+      if (pool === null) return base.prepareConfig;
+      return (path: string, runtimeStatics: Record<string, StaticEntry[]>) => {
+        let text: string;
+        try {
+          text = readConfigText(path);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        // `share`: the rules' and statics' tables are built once here, for every worker.
+        preparer ??= new WorkerPreparer(undefined, { share: true });
+        return preparer.prepare(path, runtimeStatics, text).then((loaded) => {
+          texts.set(loaded.config, text);
+          prepared.set(loaded.config, loaded);
+          return loaded;
+        });
+      };
+    },
+    closePreparer: () => {
+      base.closePreparer?.();
+      preparer?.close();
+      preparer = null;
     },
     createPolicy: (config, env, output, logger) => {
       const n = workersOf(config);
@@ -224,7 +260,7 @@ export function withWorkers<D extends DaemonDeps>(base: D, opts: Omit<PoolOption
       pool = new WorkerPool({ ...opts, count: n, configText }, log);
       pool.onRing = (name) => { for (const w of ringWatchers) w(name); };
       log.info({ event: 'workers', workers: n }, `${n} data-path workers, one ring each per interface (PACKET_FANOUT by address)`);
-      return new WorkersPolicy(pool, config, log, (c) => texts.get(c));
+      return new WorkersPolicy(pool, config, log, (c) => texts.get(c), (c) => prepared.get(c));
     },
     openRing: (ifname, ringOpts) => {
       if (pool === null) return base.openRing(ifname, ringOpts);

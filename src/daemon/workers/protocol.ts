@@ -8,6 +8,9 @@
 // Worker -> worker: learned senders for the key's owner, as Float64Array records
 // (forward.ts). The data path never waits on any of this.
 import type { MessagePort } from 'node:worker_threads';
+import type { Config } from '../../config/types';
+import type { IfaceTablesWire } from '../../policy/tables';
+import type { CompiledFilter } from '../ports';
 
 export type WorkerRequest =
   | { id: number; type: 'stats' }
@@ -15,7 +18,7 @@ export type WorkerRequest =
   | { id: number; type: 'snapshot'; from: number; ids: number }
   | { id: number; type: 'figures' }
   /** `text`: the configuration the main thread read and checked (a worker never reads the file). */
-  | { id: number; type: 'reload'; text: string }
+  | { id: number; type: 'reload'; text: string; prepared?: PreparedReload }
   | { id: number; type: 'add'; interface: string; address: string; mac: string; announce: boolean }
   | { id: number; type: 'del'; interface: string; address: string }
   | { id: number; type: 'role'; role: 'active' | 'standby' | 'auto'; interface: string | null }
@@ -31,6 +34,18 @@ export type WorkerRequest =
   | { id: number; type: 'probesExport' }
   | { id: number; type: 'probesImport'; records: unknown[] }
   | { id: number; type: 'stop' };
+
+/**
+ * A reload the main thread's prepare thread already parsed and compiled: the configuration
+ * without its blocks' rules and statics, which come as tables over SharedArrayBuffers (one
+ * build for every worker, nothing copied), and the filters. The worker parses nothing.
+ */
+export interface PreparedReload {
+  config: Config;
+  filters: CompiledFilter[];
+  warnings: { message: string }[];
+  tables: IfaceTablesWire[];
+}
 
 export interface WorkerReply {
   id: number;

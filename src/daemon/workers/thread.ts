@@ -21,14 +21,14 @@ import { createLogger, type Logger } from '../log';
 import { refuseLinksWithoutLinkLayer, sysfsLinkType } from '../linktype';
 import type { DaemonDeps, PolicyCore, RingOpenOptions } from '../ports';
 import { DaemonPolicy, realDeps } from '../real';
-import { WorkerPreparer } from '../prepared';
+import { adoptTables, WorkerPreparer } from '../prepared';
 import { ringOpenOptions } from '../ringsize';
 import { RouterAwaits } from './awaits';
 import { LearnForwarder } from './forward';
 import { fanoutGroup } from './hash';
 import { RingTurns } from './ordering';
 import { CacheSnapshot, STATE_STALE, type SnapshotParts } from '../cache-dump';
-import type { WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest } from './protocol';
+import type { PreparedReload, WorkerIfaceStats, WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 
 /** Announcements (gratuitous ARP, unsolicited NA) leave from worker 0 only: N copies would be noise. */
 function quietAnnouncements(out: PolicyOutput): PolicyOutput {
@@ -51,11 +51,16 @@ export function cacheShare(config: Config, count: number): Config {
 }
 
 /** The real dependencies, with rings opened in turn into the fanout group and the policy's learns forwarded. */
-export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwarder): DaemonDeps & { policy: () => DaemonPolicy | null; configText: { current: string } } {
+export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwarder): DaemonDeps & { policy: () => DaemonPolicy | null; configText: { current: string }; incoming: { current: PreparedReload | null } } {
   const base = realDeps(log);
   // The configuration as the main thread read it (at start, then each reload's): never the file.
   const configText = { current: init.configText };
-  const preparer = new WorkerPreparer();
+  // Rules and statics arrive as built tables (transferred buffers): 100 000 rules as objects
+  // were a million to copy into this isolate, in slices and GC pauses that held answers.
+  const onRebuilt = (ms: number): void => log.info({ event: 'config_lists_rebuilt', ms: Math.round(ms * 100) / 100 }, `the configuration's rule and static lists were parsed again from its text (${Math.round(ms)} ms): something read them after a reload`);
+  const preparer = new WorkerPreparer(undefined, { flat: true, onRebuilt });
+  /** The main thread's prepared reload that came with the last reload request, if any. */
+  const incoming: { current: PreparedReload | null } = { current: null };
   const turns = new RingTurns(init.turns, init.index, init.count);
   const program = fanoutProgram();
   const awaits = new RouterAwaits(init.awaits, init.epochMs, init.index, init.count, (a0, a1, a2, a3) => forwarder.isRouter(a0, a1, a2, a3));
@@ -64,10 +69,19 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
   return {
     ...base,
     configText,
+    incoming,
     loadConfig: (path) => parseConfig(configText.current, path),
     // A large reload is checked in this worker's own prepare thread, from the main thread's
     // text: parsing 30 000 rules in line here held this worker's answers for 570 ms.
-    prepareConfig: (path, runtimeStatics) => preparer.prepare(path, runtimeStatics, configText.current),
+    // The main thread's prepare thread parsed it and built the tables once for every worker
+    // (protocol.ts PreparedReload): nothing is parsed here, nothing copied.
+    prepareConfig: (path, runtimeStatics) => {
+      const pre = incoming.current;
+      incoming.current = null;
+      if (!pre) return preparer.prepare(path, runtimeStatics, configText.current);
+      adoptTables(pre.config, pre.tables, configText.current, path, onRebuilt, true);
+      return Promise.resolve({ config: pre.config, filters: pre.filters, warnings: pre.warnings });
+    },
     closePreparer: () => preparer.close(),
     // tun, WireGuard, PPP: refused with their link type, as on one worker (real.ts).
     openRing: refuseLinksWithoutLinkLayer((ifname: string, opts: RingOpenOptions) => {
@@ -91,6 +105,12 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
       p.reload = (c, now) => {
         reload(cacheShare(c, init.count), now);
         forwarder.setRouters(c);
+      };
+      // A prepared reload ends in swap(), not reload(): its redirect routers too.
+      const swap = p.swap.bind(p);
+      p.swap = (prepared, now) => {
+        swap(prepared, now);
+        forwarder.setRouters(prepared.config);
       };
       policy = p;
       return p;
@@ -128,6 +148,7 @@ function handle(init: WorkerInit, daemon: Daemon, deps: ReturnType<typeof worker
       // Prepared as on one worker (own prepare thread, matchers in slices, swap between
       // batches): the reply goes when it is in force, and this worker answers meanwhile.
       deps.configText.current = req.text;
+      deps.incoming.current = req.prepared ?? null;
       return daemon.reloadPrepared();
     case 'add':
       return control.add({ address: req.address, mac: req.mac, announce: req.announce, interface: req.interface });
