@@ -29,8 +29,7 @@ function allowedLoss(sent: number, baseline: { sent: number; answered: number })
 
 test('answers every request while 2 000 idle connections and a 100 000-entry dump are in flight', { skip: needsNetns(), timeout: 90_000 }, async (t) => {
   // The unit's LimitNOFILE=1024: 2 000 kept connections would exhaust it.
-  const m = await startMgmtLab('mld', { tablesize: 131072, wrap: ['prlimit', '--nofile=1024'] });
-  t.after(() => m.destroy());
+  const m = await startMgmtLab(t, 'mld', { tablesize: 131072, wrap: ['prlimit', '--nofile=1024'] });
   const learned = await fillCache(m, ENTRIES);
   assert.ok(learned >= ENTRIES * 0.99, `cache filled: ${learned}`);
   const baseline = await offerLoad(m, RATE, RATE); // one second without pressure
@@ -66,8 +65,7 @@ test('answers every request while 2 000 idle connections and a 100 000-entry dum
 });
 
 test('out of descriptors (RLIMIT_NOFILE 64): the daemon stays up, its ring stays open and answers', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const m = await startMgmtLab('mfd', { wrap: ['prlimit', '--nofile=64'] });
-  t.after(() => m.destroy());
+  const m = await startMgmtLab(t, 'mfd', { wrap: ['prlimit', '--nofile=64'] });
   const idle = idleConnections(m, 200);
   const ctl = idleControlClients(m, 200);
   await waitFor(() => (idle.last.connected ?? 0) + (idle.last.errors ?? 0) >= 200 && (ctl.last.connected ?? 0) + (ctl.last.errors ?? 0) >= 200, 10_000);
@@ -97,8 +95,7 @@ test('out of descriptors (RLIMIT_NOFILE 64): the daemon stays up, its ring stays
 });
 
 test('5 000 unread show cache requests: RSS stays bounded and SIGTERM stops within 1 s', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const m = await startMgmtLab('mrs', { tablesize: 32768 });
-  t.after(() => m.destroy());
+  const m = await startMgmtLab(t, 'mrs', { tablesize: 32768 });
   const learned = await fillCache(m, 20_000);
   const rss0 = rssBytes(m.d.pid);
   const sock = createConnection(m.sock);
@@ -118,8 +115,7 @@ test('5 000 unread show cache requests: RSS stays bounded and SIGTERM stops with
 });
 
 test('5 000 pipelined GET /metrics during the load: none lost, RSS bounded', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const m = await startMgmtLab('mpm', { tablesize: 32768 });
-  t.after(() => m.destroy());
+  const m = await startMgmtLab(t, 'mpm', { tablesize: 32768 });
   await fillCache(m, 20_000); // scrapes count the cache entries, as the issue's run did
   const rss0 = rssBytes(m.d.pid);
   let peak = rss0;

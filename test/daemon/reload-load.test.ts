@@ -4,8 +4,7 @@
 // other (so the swaps really took effect mid-stream).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARP_REPLY_AND_NA_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
 import { generate } from '../../src/engine/generator';
@@ -13,7 +12,8 @@ import { Ring } from '../../src/engine/ring';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE } from '../../src/engine/types';
 import { BROADCAST_MAC, parseIp4, parseMac, readMac } from '../../src/net/addr';
 import { buildArpRequest } from '../../src/wire/build';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { clientRouter } from '../helpers/client-router';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { DaemonProcess } from './fixtures/daemon';
 import { parseProm } from './fixtures/prom';
 
@@ -24,17 +24,7 @@ const MAC_B = '02:00:5e:00:53:bb';
 const config = (mac: string) => `interface rt0\n rule 192.0.2.0/24 198.51.100.0/24 ${mac}\nend\n`;
 
 test('reload under load: every request answered, both rule sets seen', { skip: needsNetns() }, async (t) => {
-  const lab = new Lab('rld');
-  const dir = mkdtempSync(join(tmpdir(), 'npd-'));
-  const rings: Ring[] = [];
-  t.after(() => {
-    for (const r of rings) r.close();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const client = lab.netns('cl');
-  const router = lab.netns('rt');
-  lab.veth(client, 'cl0', router, 'rt0', { macA: '02:00:5e:00:53:02', macB: '02:00:5e:00:53:01' });
+  const { lab, dir, client, router, rings } = clientRouter(t, 'rld');
   const file = join(dir, 'neighproxy.conf');
   writeFileSync(file, config(MAC_A));
   const d = new DaemonProcess(lab, router, ['--config', file, '--no-control', '--no-drop', '--metrics', '127.0.0.1:9469']);
