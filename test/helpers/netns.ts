@@ -112,3 +112,25 @@ export async function waitFor(check: () => boolean, timeoutMs: number, stepMs = 
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/**
+ * Polls `count` until it reaches `want`, or until it has not grown for `stallMs`: for answers
+ * that a daemon starved of the CPU sends late (from its ring) but sends. Bounded by progress,
+ * not by the wall clock: a lost one never comes, so the wait ends `stallMs` after the last.
+ * Returns the last count.
+ */
+export async function waitForCount(count: () => number, want: number, stallMs = 3000, stepMs = 5): Promise<number> {
+  let seen = count();
+  let since = Date.now();
+  while (seen < want) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    const now = count();
+    if (now !== seen) {
+      seen = now;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      break;
+    }
+  }
+  return seen;
+}
