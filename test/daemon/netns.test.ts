@@ -205,7 +205,13 @@ describe('daemon in namespaces', { skip }, () => {
   });
 
   test('neighproxy demo runs, resolves through the daemon and cleans up', () => {
-    const out = execFileSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', timeout: 15000 });
+    let out = '';
+    try {
+      out = execFileSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', timeout: 15000, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as { message: string; stdout?: string; stderr?: string };
+      assert.fail(`${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`); // what the demo said, to tell a slow start from a wrong answer
+    }
     assert.match(out, /192\.0\.2\.20 lladdr/);
     assert.match(out, /2001:db8:1::20 lladdr/);
     assert.match(out, /^ok: both addresses resolved/m);

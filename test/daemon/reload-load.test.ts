@@ -84,7 +84,8 @@ test('reload under load: every request answered, both rule sets seen', { skip: n
   const txFull = m.get('neighproxy_tx_ring_full_total{interface="rt0"}');
   const seen = m.get('neighproxy_requests_total{interface="rt0",family="ipv4"}');
   t.diagnostic(`sent ${sent}, daemon saw ${seen}, answered ${total()} (${answers.get(macA) ?? 0} by rule set A, ${answers.get(macB) ?? 0} by B), ` +
-    `${sighups} SIGHUPs, ${reloads} reloads (longest ${longest} ms), daemon kernel drops ${kernelDrops}, TX ring full ${txFull}, client RX drops ${rx.counters().kernelDrops}`);
+    `${sighups} SIGHUPs, ${reloads} reloads (longest ${longest} ms), daemon kernel drops ${kernelDrops}, TX ring full ${txFull}, client RX drops ${rx.counters().kernelDrops}, ` +
+    `veth drops ${JSON.stringify({ cl0: lab.drops(client, 'cl0'), rt0: lab.drops(router, 'rt0') })}`);
   assert.ok(sent >= MIN_COUNT, `${sent} requests sent`);
   assert.equal(seen, sent, 'the daemon saw every request');
   assert.equal(m.get('neighproxy_replies_total{interface="rt0",family="ipv4",action="mac"}'), sent, 'and answered each');

@@ -96,6 +96,12 @@ export class Lab {
     return map;
   }
 
+  /** The kernel's drop counters of an interface (`ip -s link`): where frames that no ring saw went. */
+  drops(ns: string, ifname: string): { rx: number; tx: number } {
+    const [e] = JSON.parse(this.exec(ns, 'ip', ['-s', '-j', 'link', 'show', ifname])) as Array<{ stats64?: { rx: { dropped: number }; tx: { dropped: number } } }>;
+    return { rx: e?.stats64?.rx.dropped ?? 0, tx: e?.stats64?.tx.dropped ?? 0 };
+  }
+
   destroy(): void {
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const ns of this.namespaces.reverse()) sh('ip', ['netns', 'del', ns], { allowFail: true });
