@@ -96,10 +96,12 @@ export class Lab {
     return map;
   }
 
-  /** The kernel's drop counters of an interface (`ip -s link`): where frames that no ring saw went. */
-  drops(ns: string, ifname: string): { rx: number; tx: number } {
-    const [e] = JSON.parse(this.exec(ns, 'ip', ['-s', '-j', 'link', 'show', ifname])) as Array<{ stats64?: { rx: { dropped: number }; tx: { dropped: number } } }>;
-    return { rx: e?.stats64?.rx.dropped ?? 0, tx: e?.stats64?.tx.dropped ?? 0 };
+  /** An interface's kernel counters (`ip -s link`): whether frames that no ring saw crossed it, or were dropped. */
+  linkStats(ns: string, ifname: string): { rxPackets: number; rxDropped: number; txPackets: number; txDropped: number } {
+    type Dir = { packets: number; dropped: number };
+    const [e] = JSON.parse(this.exec(ns, 'ip', ['-s', '-j', 'link', 'show', ifname])) as Array<{ stats64?: { rx: Dir; tx: Dir } }>;
+    const st = e?.stats64;
+    return { rxPackets: st?.rx.packets ?? 0, rxDropped: st?.rx.dropped ?? 0, txPackets: st?.tx.packets ?? 0, txDropped: st?.tx.dropped ?? 0 };
   }
 
   destroy(): void {
