@@ -27,24 +27,24 @@ function allowedLoss(sent: number, baseline: { sent: number; answered: number })
   return Math.ceil(sent * (0.005 + (2 * (baseline.sent - baseline.answered)) / baseline.sent));
 }
 
-test('answers every request while 2 000 idle connections and a 100 000-entry dump are in flight', { skip: needsNetns(), timeout: 90_000 }, async (t) => {
+test('answers every request while 2 000 idle connections and a 100 000-entry dump are in flight', { skip: needsNetns(), timeout: 240_000 }, async (t) => {
   // The unit's LimitNOFILE=1024: 2 000 kept connections would exhaust it.
-  const m = await startMgmtLab('mld', { tablesize: 131072, wrap: ['prlimit', '--nofile=1024'] });
-  t.after(() => m.destroy());
+  const m = await startMgmtLab(t, 'mld', { tablesize: 131072, wrap: ['prlimit', '--nofile=1024'] });
   const learned = await fillCache(m, ENTRIES);
   assert.ok(learned >= ENTRIES * 0.99, `cache filled: ${learned}`);
   const baseline = await offerLoad(m, RATE, RATE); // one second without pressure
   const idle = idleConnections(m, IDLE);
-  await waitFor(() => (idle.last.connected ?? 0) + (idle.last.errors ?? 0) >= IDLE, 10_000);
+  // Waits that end as soon as their state is reached; long only for a loaded machine.
+  await waitFor(() => (idle.last.connected ?? 0) + (idle.last.errors ?? 0) >= IDLE, 60_000);
   const dumper = DUMP ? cacheDumper(m) : null;
-  if (dumper) await waitFor(() => (dumper.last.bytes ?? 0) > 0, 10_000); // a dump is streaming
+  if (dumper) await waitFor(() => (dumper.last.bytes ?? 0) > 0, 60_000); // a dump is streaming
   const before = scrape(m);
   const streamed0 = dumper?.last.bytes ?? 0;
   const load = await offerLoad(m, RATE * SECONDS, RATE);
   const streamed = (dumper?.last.bytes ?? 0) - streamed0;
   const fds = fdCount(m.d.pid);
   const after = scrape(m);
-  if (dumper) await waitFor(() => (dumper.last.dumps ?? 0) >= 1, 30_000);
+  if (dumper) await waitFor(() => (dumper.last.dumps ?? 0) >= 1, 120_000);
   const dumps = dumper?.last ?? {};
   dumper?.stop();
   const held = idle.last;
@@ -62,15 +62,15 @@ test('answers every request while 2 000 idle connections and a 100 000-entry dum
   assert.ok(fds < 100, `the daemon holds ${fds} descriptors (at most 32 metrics connections)`);
   assert.ok(load.sent - load.answered <= allowedLoss(load.sent, baseline), `${load.sent - load.answered} lost (target 0)`);
   assert.equal(m.d.logs.filter((l) => l.event === 'link_vanished').length, 0);
-  assert.ok((await m.d.signal('SIGTERM')) < 1000);
+  const stop = await m.d.signalTimed('SIGTERM');
+  assert.ok(stop.ms - stop.queuedMs < 1000, `SIGTERM to exit in ${stop.ms} ms, ${stop.queuedMs.toFixed(0)} ms of it waiting for a CPU`);
 });
 
-test('out of descriptors (RLIMIT_NOFILE 64): the daemon stays up, its ring stays open and answers', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const m = await startMgmtLab('mfd', { wrap: ['prlimit', '--nofile=64'] });
-  t.after(() => m.destroy());
+test('out of descriptors (RLIMIT_NOFILE 64): the daemon stays up, its ring stays open and answers', { skip: needsNetns(), timeout: 180_000 }, async (t) => {
+  const m = await startMgmtLab(t, 'mfd', { wrap: ['prlimit', '--nofile=64'] });
   const idle = idleConnections(m, 200);
   const ctl = idleControlClients(m, 200);
-  await waitFor(() => (idle.last.connected ?? 0) + (idle.last.errors ?? 0) >= 200 && (ctl.last.connected ?? 0) + (ctl.last.errors ?? 0) >= 200, 10_000);
+  await waitFor(() => (idle.last.connected ?? 0) + (idle.last.errors ?? 0) >= 200 && (ctl.last.connected ?? 0) + (ctl.last.errors ?? 0) >= 200, 60_000);
   // Descriptors in use, sampled while the clients hold on: the limit must really be reached.
   let peakFds = 0;
   const sampler = setInterval(() => {
@@ -93,12 +93,12 @@ test('out of descriptors (RLIMIT_NOFILE 64): the daemon stays up, its ring stays
   assert.equal(load.answered, load.sent, 'the ring answers throughout');
   const stats = scrape(m); // and the endpoint serves again once the clients are gone
   assert.ok((stats.get('neighproxy_requests_total{interface="rt0",family="ipv4"}') ?? 0) >= load.sent);
-  assert.ok((await m.d.signal('SIGTERM')) < 1000);
+  const stop = await m.d.signalTimed('SIGTERM');
+  assert.ok(stop.ms - stop.queuedMs < 1000, `SIGTERM to exit in ${stop.ms} ms, ${stop.queuedMs.toFixed(0)} ms of it waiting for a CPU`);
 });
 
-test('5 000 unread show cache requests: RSS stays bounded and SIGTERM stops within 1 s', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const m = await startMgmtLab('mrs', { tablesize: 32768 });
-  t.after(() => m.destroy());
+test('5 000 unread show cache requests: RSS stays bounded and SIGTERM stops within 1 s', { skip: needsNetns(), timeout: 180_000 }, async (t) => {
+  const m = await startMgmtLab(t, 'mrs', { tablesize: 32768 });
   const learned = await fillCache(m, 20_000);
   const rss0 = rssBytes(m.d.pid);
   const sock = createConnection(m.sock);
@@ -111,15 +111,16 @@ test('5 000 unread show cache requests: RSS stays bounded and SIGTERM stops with
     await new Promise((r) => setTimeout(r, 100));
     peak = Math.max(peak, rssBytes(m.d.pid));
   }
-  const stopMs = await m.d.signal('SIGTERM');
-  t.diagnostic(`cache ${learned}; RSS ${(rss0 / 2 ** 20).toFixed(1)} MiB before, peak ${(peak / 2 ** 20).toFixed(1)} MiB while 5000 requests sat unread; SIGTERM to exit ${stopMs} ms`);
+  // The bound is on the stop as the daemon ran it: not the time other processes held the CPU it waited for.
+  const stop = await m.d.signalTimed('SIGTERM');
+  const stopMs = Math.round(stop.ms - stop.queuedMs);
+  t.diagnostic(`cache ${learned}; RSS ${(rss0 / 2 ** 20).toFixed(1)} MiB before, peak ${(peak / 2 ** 20).toFixed(1)} MiB while 5000 requests sat unread; SIGTERM to exit ${stop.ms} ms, ${stop.queuedMs.toFixed(0)} ms of it waiting for a CPU`);
   assert.ok(peak - rss0 < 48 * 2 ** 20, `RSS grew ${((peak - rss0) / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(stopMs < 1000, `stopped in ${stopMs} ms`);
 });
 
-test('5 000 pipelined GET /metrics during the load: none lost, RSS bounded', { skip: needsNetns(), timeout: 60_000 }, async (t) => {
-  const m = await startMgmtLab('mpm', { tablesize: 32768 });
-  t.after(() => m.destroy());
+test('5 000 pipelined GET /metrics during the load: none lost, RSS bounded', { skip: needsNetns(), timeout: 180_000 }, async (t) => {
+  const m = await startMgmtLab(t, 'mpm', { tablesize: 32768 });
   await fillCache(m, 20_000); // scrapes count the cache entries, as the issue's run did
   const rss0 = rssBytes(m.d.pid);
   let peak = rss0;
@@ -136,5 +137,6 @@ test('5 000 pipelined GET /metrics during the load: none lost, RSS bounded', { s
   assert.ok(!m.d.exited);
   assert.ok(load.sent - load.answered <= allowedLoss(load.sent, baseline), `${load.sent - load.answered} lost (target 0)`);
   assert.ok(peak - rss0 < 48 * 2 ** 20, `RSS grew ${((peak - rss0) / 2 ** 20).toFixed(1)} MiB`);
-  assert.ok((await m.d.signal('SIGTERM')) < 1000);
+  const stop = await m.d.signalTimed('SIGTERM');
+  assert.ok(stop.ms - stop.queuedMs < 1000, `SIGTERM to exit in ${stop.ms} ms, ${stop.queuedMs.toFixed(0)} ms of it waiting for a CPU`);
 });

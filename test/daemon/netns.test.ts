@@ -3,18 +3,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRICS_LIMITS } from '../../src/daemon/limits';
-import { Lab, needsNetns } from '../helpers/netns';
+import { clientRouter, ROUTER_MAC, type ClientRouter } from '../helpers/client-router';
+import { needsNetns, type Lab } from '../helpers/netns';
 import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
 import { DaemonProcess, kernelResolve, BIN } from './fixtures/daemon';
 import { parseProm } from './fixtures/prom';
 
 const skip = needsNetns();
-const ROUTER_MAC = '02:00:5e:00:53:01';
-const CLIENT_MAC = '02:00:5e:00:53:02';
 
 const BASE_CONFIG = `interface rt0
  rule 192.0.2.0/24 192.0.2.0/24 verbose self
@@ -22,26 +20,9 @@ const BASE_CONFIG = `interface rt0
 end
 `;
 
-/** client (cl0 192.0.2.10, 2001:db8:1::10) <-> router (rt0, where the daemon runs). */
-function buildLab(tag: string): { lab: Lab; client: string; router: string; dir: string; config: string } {
-  const lab = new Lab(tag);
-  const dir = mkdtempSync(join(tmpdir(), 'npd-'));
-  chmodSync(dir, 0o755);
-  try {
-    const client = lab.netns('cl');
-    const router = lab.netns('rt');
-    lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
-    lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
-    lab.exec(client, 'ip', ['addr', 'add', '2001:db8:1::10/64', 'dev', 'cl0']);
-    lab.exec(router, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'rt0']);
-    const config = join(dir, 'neighproxy.conf');
-    writeFileSync(config, BASE_CONFIG);
-    return { lab, client, router, dir, config };
-  } catch (err) {
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+/** client (cl0 192.0.2.10, 2001:db8:1::10) <-> router (rt0 192.0.2.1, where the daemon runs), BASE_CONFIG in `config`. */
+function buildLab(t: { after(fn: () => void): void }, tag: string): ClientRouter {
+  return clientRouter(t, tag, { clientAddrs: ['192.0.2.10/24', '2001:db8:1::10/64'], routerAddrs: ['192.0.2.1/24'], config: BASE_CONFIG });
 }
 
 /** Status of process `pid`, or of its thread `tid` (/proc/PID/task/TID/status). */
@@ -71,8 +52,7 @@ function ctl(ns: string, sock: string, args: string[]): { ok: boolean; [k: strin
 
 describe('daemon in namespaces', { skip }, () => {
   test('as root it drops to nobody after opening rings, answers, serves metrics and ctl, keeps rules on a bad reload, stops within 1 s', async (t) => {
-    const { lab, client, router, dir, config } = buildLab('drp');
-    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    const { lab, client, router, dir, config } = buildLab(t, 'drp');
     // Learning off: the compiled filter then admits only configured targets, so the
     // `ctl add` below also checks that runtime statics reach the filter.
     writeFileSync(config, `cache\n timeout 0\nend\n${BASE_CONFIG}`);
@@ -138,8 +118,7 @@ describe('daemon in namespaces', { skip }, () => {
   });
 
   test('an interface deleted and recreated is picked up again (unprivileged with ambient CAP_NET_RAW, as under systemd)', { skip: nobodySkipReason() }, async (t) => {
-    const { lab, client, router, dir, config } = buildLab('rcr');
-    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    const { lab, client, router, config, link } = buildLab(t, 'rcr');
     const wrap = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
       '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin'];
     const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--link-poll', '100'], wrap, readableRoot());
@@ -151,8 +130,7 @@ describe('daemon in namespaces', { skip }, () => {
 
     lab.exec(router, 'ip', ['link', 'del', 'rt0']); // takes cl0 with it
     await d.waitLog((l) => l.event === 'link_vanished');
-    lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
-    lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
+    link();
     await d.waitLog((l) => l.event === 'ring_open' && d.logs.some((x) => x.event === 'link_vanished'));
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.41'), ROUTER_MAC, `answers on the new rt0\n${d.describe()}`);
     assert.ok(!d.exited);
@@ -160,8 +138,7 @@ describe('daemon in namespaces', { skip }, () => {
   });
 
   test('started as root with --user nobody: keeps CAP_NET_RAW/CAP_NET_ADMIN, and a ring for an interface created after the drop opens and answers', async (t) => {
-    const { lab, client, router, dir, config } = buildLab('kcp');
-    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    const { lab, client, router, config, link } = buildLab(t, 'kcp');
     lab.exec(router, 'ip', ['link', 'del', 'rt0']); // takes cl0 with it: rt9 does not exist yet
     writeFileSync(config, BASE_CONFIG.replace('interface rt0', 'interface rt9'));
     const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--user', 'nobody', '--link-poll', '100']);
@@ -175,9 +152,7 @@ describe('daemon in namespaces', { skip }, () => {
     assert.equal(st.gid, '65534 65534 65534 65534');
     assert.equal(st.capEff, '0000000000003000', 'CAP_NET_ADMIN and CAP_NET_RAW kept');
 
-    lab.veth(client, 'cl0', router, 'rt9', { macA: CLIENT_MAC, macB: ROUTER_MAC });
-    lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
-    lab.exec(client, 'ip', ['addr', 'add', '2001:db8:1::10/64', 'dev', 'cl0']);
+    link('rt9');
     await d.waitLog((l) => l.event === 'ring_open' && l.interface === 'rt9');
     assert.ok(!d.logs.some((l) => l.event === 'ring_open_failed' && l.code === 'EPERM'), d.describe());
     assert.equal(await kernelResolve(lab, client, 'cl0', '192.0.2.60'), ROUTER_MAC, `answers on rt9\n${d.describe()}`);
@@ -187,8 +162,7 @@ describe('daemon in namespaces', { skip }, () => {
   });
 
   test('an interface absent at start is opened when it appears', async (t) => {
-    const { lab, client, router, dir, config } = buildLab('abs');
-    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    const { lab, client, router, config } = buildLab(t, 'abs');
     writeFileSync(config, BASE_CONFIG.replace('interface rt0', 'interface rt9'));
     const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--no-drop']);
     await d.started();
@@ -215,8 +189,7 @@ describe('daemon in namespaces', { skip }, () => {
   });
 
   test('without CAP_NET_RAW the daemon refuses to start and says which capability', { skip: nobodySkipReason() }, (t) => {
-    const { lab, router, dir, config } = buildLab('cap');
-    t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+    const { router, config } = buildLab(t, 'cap');
     let stderr = '';
     let code = 0;
     try {
@@ -232,7 +205,13 @@ describe('daemon in namespaces', { skip }, () => {
   });
 
   test('neighproxy demo runs, resolves through the daemon and cleans up', () => {
-    const out = execFileSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', timeout: 15000 });
+    let out = '';
+    try {
+      out = execFileSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', timeout: 15000, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as { message: string; stdout?: string; stderr?: string };
+      assert.fail(`${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`); // what the demo said, to tell a slow start from a wrong answer
+    }
     assert.match(out, /192\.0\.2\.20 lladdr/);
     assert.match(out, /2001:db8:1::20 lladdr/);
     assert.match(out, /^ok: both addresses resolved/m);

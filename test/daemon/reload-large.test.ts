@@ -13,8 +13,7 @@
 // Bounded: 20 000 to 150 000 requests at 5 000/s, until 1 s after the reload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARP_REPLY_AND_NA_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
 import { cancelGenerate, generate } from '../../src/engine/generator';
@@ -22,7 +21,8 @@ import { Ring } from '../../src/engine/ring';
 import { DESC_LENGTH, DESC_OFFSET, DESC_STRIDE, DESC_TS_NSEC, DESC_TS_SEC } from '../../src/engine/types';
 import { BROADCAST_MAC, parseIp4, parseMac, readMac } from '../../src/net/addr';
 import { buildArpRequest } from '../../src/wire/build';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { clientRouter } from '../helpers/client-router';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { DaemonProcess } from './fixtures/daemon';
 
 const RULES_IN = Number(process.env.NP_RELOAD_RULES ?? 30000);
@@ -59,17 +59,7 @@ function largeFile(n: number, mac: string, statics: number): string {
 }
 
 test(`reload of ${RULES} rules and ${STATICS} statics under load: no request lost`, { skip: needsNetns(), timeout: 180_000 }, async (t) => {
-  const lab = new Lab('rlg');
-  const dir = mkdtempSync(join(tmpdir(), 'npd-'));
-  const rings: Ring[] = [];
-  t.after(() => {
-    for (const r of rings) r.close();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const client = lab.netns('cl');
-  const router = lab.netns('rt');
-  lab.veth(client, 'cl0', router, 'rt0', { macA: '02:00:5e:00:53:02', macB: '02:00:5e:00:53:01' });
+  const { lab, dir, client, router, rings } = clientRouter(t, 'rlg');
   const file = join(dir, 'neighproxy.conf');
   writeFileSync(file, `interface rt0\n${answering(MAC_A)}end\n`);
   const big = largeFile(RULES, MAC_B, STATICS);

@@ -3,42 +3,30 @@
 // nothing (reason no_route). Needs root; skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Lab, needsNetns } from '../helpers/netns';
+import { clientRouter, ROUTER_MAC } from '../helpers/client-router';
+import { needsNetns } from '../helpers/netns';
 import { DaemonProcess, kernelResolve } from './fixtures/daemon';
 
 const skip = needsNetns();
-const ROUTER_MAC = '02:00:5e:00:53:01';
 
 test('route: a prefix over two next hops is answered (IPv4 and IPv6); an unreachable one is not (reason no_route)', { skip }, async (t) => {
-  const lab = new Lab('rte');
-  const dir = mkdtempSync(join(tmpdir(), 'npr-'));
-  chmodSync(dir, 0o755);
-  t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
-  const client = lab.netns('cl');
-  const router = lab.netns('rt');
+  const { lab, client, router, config } = clientRouter(t, 'rte', {
+    clientAddrs: ['192.0.2.10/24', '2001:db8:1::10/64'], routerAddrs: ['192.0.2.1/24', '2001:db8:1::1/64'],
+    config: 'interface rt0\n rule 192.0.2.0/24 203.0.113.0/24 verbose route\n rule ::/0 2001:db8:5::/64 verbose route\nend\n',
+  });
   const up = lab.netns('up');
-  lab.veth(client, 'cl0', router, 'rt0', { macB: ROUTER_MAC });
   lab.veth(router, 'up0', up, 'u0');
   lab.veth(router, 'up1', up, 'u1');
   const r = (...a: string[]) => lab.exec(router, 'ip', a);
-  lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
   lab.exec(client, 'ip', ['route', 'add', '203.0.113.0/24', 'dev', 'cl0']); // on-link: the client ARPs for them
-  r('addr', 'add', '192.0.2.1/24', 'dev', 'rt0');
   r('addr', 'add', '198.51.100.1/25', 'dev', 'up0');
   r('addr', 'add', '198.51.100.129/25', 'dev', 'up1');
   r('route', 'add', '203.0.113.0/25', 'nexthop', 'via', '198.51.100.2', 'dev', 'up0', 'nexthop', 'via', '198.51.100.130', 'dev', 'up1');
   r('route', 'add', 'unreachable', '203.0.113.128/25');
-  lab.exec(client, 'ip', ['-6', 'addr', 'add', '2001:db8:1::10/64', 'dev', 'cl0', 'nodad']);
   lab.exec(client, 'ip', ['-6', 'route', 'add', '2001:db8:5::/64', 'dev', 'cl0']);
-  r('-6', 'addr', 'add', '2001:db8:1::1/64', 'dev', 'rt0', 'nodad');
   r('-6', 'addr', 'add', '2001:db8:2::1/64', 'dev', 'up0', 'nodad');
   r('-6', 'addr', 'add', '2001:db8:3::1/64', 'dev', 'up1', 'nodad');
   r('-6', 'route', 'add', '2001:db8:5::/64', 'nexthop', 'via', '2001:db8:2::2', 'dev', 'up0', 'nexthop', 'via', '2001:db8:3::2', 'dev', 'up1');
-  const config = join(dir, 'neighproxy.conf');
-  writeFileSync(config, 'interface rt0\n rule 192.0.2.0/24 203.0.113.0/24 verbose route\n rule ::/0 2001:db8:5::/64 verbose route\nend\n');
   const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--tick', '50']);
   t.after(() => d.signal('SIGTERM'));
   await d.started();

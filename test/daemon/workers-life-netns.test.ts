@@ -6,32 +6,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ownerOf } from '../../src/bpf/fanout';
 import { parseIp4 } from '../../src/net/addr';
-import { Lab, needsNetns } from '../helpers/netns';
+import { clientRouter, ROUTER_MAC, type ClientRouter } from '../helpers/client-router';
+import { needsNetns } from '../helpers/netns';
 import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
 import { DaemonProcess, kernelResolve, type LogLine } from './fixtures/daemon';
 
-const ROUTER_MAC = '02:00:5e:00:53:01';
-const CLIENT_MAC = '02:00:5e:00:53:02';
 const CONFIG = 'workers 2\ninterface rt0\n rule 192.0.2.0/24 192.0.2.0/24 verbose self\nend\n';
 /** What the main thread keeps after the drop: CAP_NET_ADMIN (12) and CAP_NET_RAW (13). */
 const KEPT = '0000000000003000';
 
-function buildLab(tag: string): { lab: Lab; client: string; router: string; dir: string; config: string } {
-  const lab = new Lab(tag);
-  const dir = mkdtempSync(join(tmpdir(), 'npwl-'));
-  chmodSync(dir, 0o755);
-  const client = lab.netns('cl');
-  const router = lab.netns('rt');
-  lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
-  lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
-  const config = join(dir, 'neighproxy.conf');
-  writeFileSync(config, CONFIG);
-  return { lab, client, router, dir, config };
+/** client (cl0 192.0.2.10) <-> router (rt0, where the daemon runs), CONFIG in `config`. */
+function buildLab(t: { after(fn: () => void): void }, tag: string): ClientRouter {
+  return clientRouter(t, tag, { clientAddrs: ['192.0.2.10/24'], config: CONFIG });
 }
 
 function capEff(pid: number, tid: number): string {
@@ -47,8 +37,7 @@ function ownedBy(w: number, from: number): string {
 const skip = needsNetns() ?? nobodySkipReason();
 
 test('workers 2 dropped to nobody: each worker keeps the capabilities; a recreated link reopens in both and each answers', { skip, timeout: 60_000 }, async (t) => {
-  const { lab, client, router, dir, config } = buildLab('wlf');
-  t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+  const { lab, client, router, config, link } = buildLab(t, 'wlf');
   const d = new DaemonProcess(lab, router, ['--config', config, '--no-control', '--user', 'nobody', '--link-poll', '100']);
   t.after(() => { if (!d.exited) d.child.kill('SIGKILL'); });
   await d.started(15_000);
@@ -64,8 +53,7 @@ test('workers 2 dropped to nobody: each worker keeps the capabilities; a recreat
   const mark = d.logs.length;
   lab.exec(router, 'ip', ['link', 'del', 'rt0']);
   await d.waitLog((l) => l.event === 'link_vanished', 5000, mark);
-  lab.veth(client, 'cl0', router, 'rt0', { macA: CLIENT_MAC, macB: ROUTER_MAC });
-  lab.exec(client, 'ip', ['addr', 'add', '192.0.2.10/24', 'dev', 'cl0']);
+  link();
   const reopened = (w: number) => (l: LogLine): boolean => l.event === 'ring_open' && l.interface === 'rt0' && l.worker === w;
   await d.waitLog(reopened(0), 10_000, mark);
   await d.waitLog(reopened(1), 10_000, mark);
@@ -87,8 +75,7 @@ test('workers 2 dropped to nobody: each worker keeps the capabilities; a recreat
 });
 
 test('workers 2 without CAP_NET_RAW: a worker cannot open its ring, the start fails with 77 and says why', { skip }, (t) => {
-  const { lab, router, dir, config } = buildLab('wnp');
-  t.after(() => { lab.destroy(); rmSync(dir, { recursive: true, force: true }); });
+  const { router, config } = buildLab(t, 'wnp');
   let stderr = '';
   let code = 0;
   try {

@@ -8,8 +8,7 @@
 // Needs root; skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ownerOf } from '../../src/bpf/fanout';
 import { ARP_REPLY_AND_NA_FILTER, REJECT_ALL_FILTER } from '../../src/engine/filters';
@@ -20,7 +19,8 @@ import { buildArpRequest, buildNsResolve } from '../../src/wire/build';
 import { parseFrame } from '../../src/wire/parse';
 import { FrameKind, FrameView } from '../../src/wire/view';
 import { send } from '../engine/fixtures/pair';
-import { Lab, needsNetns, waitFor } from '../helpers/netns';
+import { clientRouter } from '../helpers/client-router';
+import { needsNetns, waitFor } from '../helpers/netns';
 import { DaemonProcess } from './fixtures/daemon';
 
 const BCAST = 0xffffffffffff;
@@ -93,24 +93,12 @@ class Answers {
 }
 
 test('workers 2: a redirect router resolved by one worker answers requesters of both', { skip: needsNetns(), timeout: 90_000 }, async (t) => {
-  const lab = new Lab('wr');
-  const dir = mkdtempSync(join(tmpdir(), 'npwr-'));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
   const list = cases();
-  const cl = lab.netns('cl');
-  const rt = lab.netns('rt');
-  lab.veth(cl, 'h0', rt, 'c0');
-  lab.exec(rt, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'c0']);
-  lab.exec(rt, 'ip', ['-6', 'addr', 'add', '2001:db8:1::1/64', 'dev', 'c0', 'nodad']);
-  for (const c of list) {
-    lab.exec(cl, 'ip', c.family === 4 ? ['addr', 'add', `${c.router}/24`, 'dev', 'h0'] : ['-6', 'addr', 'add', `${c.router}/64`, 'dev', 'h0', 'nodad']);
-  }
+  // The routers are the client's addresses: its kernel answers for them.
+  const { lab, dir, client: cl, router: rt, clientNetns: netns, cleanup } = clientRouter(t, 'wr', {
+    clientIf: 'h0', routerIf: 'c0',
+    clientAddrs: list.map((c) => `${c.router}/${c.family === 4 ? 24 : 64}`), routerAddrs: ['192.0.2.1/24', '2001:db8:1::1/64'],
+  });
   const routerMac = lab.mac(cl, 'h0');
   const file = join(dir, 'np.conf');
   writeFileSync(file, config(list));
@@ -118,7 +106,6 @@ test('workers 2: a redirect router resolved by one worker answers requesters of 
   cleanup.push(() => { if (!daemon.exited) daemon.child.kill('SIGKILL'); });
   await daemon.started(20_000);
 
-  const netns = lab.nsPath(cl);
   const answers = new Answers(netns);
   cleanup.push(() => answers.ring.close());
   const tx = Ring.open('h0', { netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 64, frameSize: 256, qdiscBypass: true });

@@ -1,25 +1,16 @@
 // A generator namespace and the daemon's namespace joined by one veth, as the load tests
 // and benches use it: the generator's kernel stays out of ARP and ND (IPv6 off, `arp off`
 // on both ends), so every request and answer on the wire is the test's or the daemon's,
-// and both ends queue 10 000 frames (a paced burst never meets a full qdisc). `cleanup`
-// runs in reverse when the test ends (close rings, kill the daemon), then the namespaces
-// and the temporary directory (mode 0755: a daemon that drops privileges reads it) go.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Lab } from './netns';
+// and both ends queue 10 000 frames (a paced burst never meets a full qdisc). The lab,
+// its temporary directory and `cleanup` list are a TempLab's (test/helpers/temp-lab.ts).
+import { tempLab, type TempLab } from './temp-lab';
 
-export interface GeneratorPair {
-  lab: Lab;
-  /** Temporary directory for the configuration, the control socket, state files. */
-  dir: string;
+export interface GeneratorPair extends TempLab {
   /** The generator's namespace (interface `genIf`), and the daemon's (interface `daemonIf`). */
   gen: string;
   rt: string;
   /** `/run/netns/...` of the generator's namespace, for Ring.open. */
   netns: string;
-  /** Run in reverse order at the end, before the namespaces are deleted. */
-  cleanup: (() => void)[];
 }
 
 export interface GeneratorPairOptions {
@@ -32,15 +23,7 @@ export interface GeneratorPairOptions {
 
 /** Builds the pair and registers its teardown with `t.after` (node:test, or a bench's own list). */
 export function generatorPair(t: { after(fn: () => void): void }, tag: string, opts: GeneratorPairOptions = {}): GeneratorPair {
-  const lab = new Lab(tag);
-  const dir = mkdtempSync(join(tmpdir(), `np${tag}-`));
-  chmodSync(dir, 0o755);
-  const cleanup: (() => void)[] = [];
-  t.after(() => {
-    for (const f of cleanup.reverse()) f();
-    lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { lab, dir, cleanup } = tempLab(t, tag);
   const genIf = opts.genIf ?? 'g0';
   const daemonIf = opts.daemonIf ?? 'c0';
   const gen = lab.netns(opts.gen ?? 'gen');

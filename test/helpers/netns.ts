@@ -96,6 +96,14 @@ export class Lab {
     return map;
   }
 
+  /** An interface's kernel counters (`ip -s link`): whether frames that no ring saw crossed it, or were dropped. */
+  linkStats(ns: string, ifname: string): { rxPackets: number; rxDropped: number; txPackets: number; txDropped: number } {
+    type Dir = { packets: number; dropped: number };
+    const [e] = JSON.parse(this.exec(ns, 'ip', ['-s', '-j', 'link', 'show', ifname])) as Array<{ stats64?: { rx: Dir; tx: Dir } }>;
+    const st = e?.stats64;
+    return { rxPackets: st?.rx.packets ?? 0, rxDropped: st?.rx.dropped ?? 0, txPackets: st?.tx.packets ?? 0, txDropped: st?.tx.dropped ?? 0 };
+  }
+
   destroy(): void {
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const ns of this.namespaces.reverse()) sh('ip', ['netns', 'del', ns], { allowFail: true });
@@ -111,4 +119,26 @@ export async function waitFor(check: () => boolean, timeoutMs: number, stepMs = 
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * Polls `count` until it reaches `want`, or until it has not grown for `stallMs`: for answers
+ * that a daemon starved of the CPU sends late (from its ring) but sends. Bounded by progress,
+ * not by the wall clock: a lost one never comes, so the wait ends `stallMs` after the last.
+ * Returns the last count.
+ */
+export async function waitForCount(count: () => number, want: number, stallMs = 3000, stepMs = 5): Promise<number> {
+  let seen = count();
+  let since = Date.now();
+  while (seen < want) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    const now = count();
+    if (now !== seen) {
+      seen = now;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      break;
+    }
+  }
+  return seen;
 }
