@@ -34,6 +34,9 @@ interface rt0
 end
 `;
 
+/** How long the demo waits for the daemon's `started` line before it gives up. */
+const START_WAIT_MS = 30_000;
+
 const TARGETS = ['192.0.2.20', '2001:db8:1::20'];
 
 function ip(args: string[]): string {
@@ -189,7 +192,8 @@ export const command: Command = {
 
       const received = startListeners(lab);
       const { daemon, logs, stderr } = startDaemon(lab, configPath);
-      const started = await waitFor(() => logs.some((l) => l.event === 'started') || daemon.exitCode !== null, 5000);
+      // Each worker loads the modules again (~0.5 s per thread idle, seconds on a busy host).
+      const started = await waitFor(() => logs.some((l) => l.event === 'started') || daemon.exitCode !== null, START_WAIT_MS);
       if (!started || daemon.exitCode !== null) {
         out(`neighproxy did not start:\n${[...stderr, ...logs.map((l) => l.msg)].join('\n')}`);
         return 1;
