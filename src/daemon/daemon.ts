@@ -367,6 +367,7 @@ export class Daemon {
       clock: () => this.clock(),
       saveState: () => ({ ...this.warm.save(this.running.config!, this.policy!, this.clock()) }),
       ha: this.ha,
+      ...(this.mld ? { mld: () => this.mld!.figures() } : {}),
     });
   }
 

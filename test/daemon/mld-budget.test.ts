@@ -132,3 +132,22 @@ end
   assert.deepEqual(mldBudget(null, 'eth0'), { rate: 20, burst: 100 });
   assert.throws(() => parseConfig('limit mld 5/s\n', 'bad.conf'), /bad\.conf:1:7: .*limit interface mld/);
 });
+
+test('the deferred joins are exported with their reason, the held groups per interface', async () => {
+  const { Registry } = await import('prom-client');
+  const { registerJoinMetrics } = await import('../../src/daemon/mld-targets');
+  const l = lab({ rate: 1, burst: 10 });
+  l.joins.reconcile(floodDesired(0));
+  l.advance(5);
+  l.joins.reconcile(floodDesired(1));
+  const registry = new Registry();
+  registerJoinMetrics(registry, l.joins, () => ['eth0'], () => null);
+  const text = await registry.metrics();
+  const deferred = Number(/neighproxy_mld_deferred_total\{op="join",reason="mld_budget"\} (\d+)/.exec(text)?.[1]);
+  assert.equal(deferred, l.joins.counters.deferredJoins);
+  assert.ok(deferred > 2000);
+  assert.match(text, /neighproxy_mld_groups_held\{interface="eth0"\} [1-9]/);
+  const f = l.joins.figures() as { deferredJoins: number; interfaces: { name: string; joined: number }[] };
+  assert.equal(f.deferredJoins, deferred);
+  assert.equal(f.interfaces[0]!.joined, l.joins.groups('eth0').length);
+});
