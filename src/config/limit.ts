@@ -2,6 +2,7 @@
 //   limit [source|interface] requests RATE/s [burst N]   requests answered
 //   limit [source|interface] sends RATE/s [burst N]      frames sent besides answers
 //   limit [source|interface] guard RATE/s [burst N]      takeover probes (to one owner | of the interface)
+//   limit interface mld RATE/s [burst N]                solicited-node joins + leaves of learned groups
 //   limit entries N                                      cache entries per MAC (top level)
 // `source` (the default) is per requester MAC and per requester IP; `interface` is all
 // requesters of the interface together. RATE `off` (or 0/s) lifts the limit; the burst
@@ -11,9 +12,9 @@ import type { Reporter } from './report';
 import type { LimitSettings, RateLimit } from './types';
 import { uint } from './values';
 
-export const LIMIT_WORDS = ['source', 'interface', 'requests', 'sends', 'guard', 'entries', 'burst'] as const;
+export const LIMIT_WORDS = ['source', 'interface', 'requests', 'sends', 'guard', 'mld', 'entries', 'burst'] as const;
 const SHAPE = "'requests', 'sends', 'guard' or 'entries' (limit [source|interface] requests RATE/s [burst N])";
-type RateKey = 'sourceRequests' | 'sourceSends' | 'sourceGuard' | 'interfaceRequests' | 'interfaceSends' | 'interfaceGuard';
+type RateKey = 'sourceRequests' | 'sourceSends' | 'sourceGuard' | 'interfaceRequests' | 'interfaceSends' | 'interfaceGuard' | 'interfaceMld';
 const RATE_KEYS: Record<string, RateKey> = {
   'source requests': 'sourceRequests',
   'source sends': 'sourceSends',
@@ -21,6 +22,7 @@ const RATE_KEYS: Record<string, RateKey> = {
   'interface requests': 'interfaceRequests',
   'interface sends': 'interfaceSends',
   'interface guard': 'interfaceGuard',
+  'interface mld': 'interfaceMld',
 };
 
 /** Reads one `limit` line into `out`; `seen` refuses a setting given twice in the same place. */
@@ -47,6 +49,7 @@ export function limitLine(r: Reporter, toks: Tok[], out: Partial<LimitSettings>,
   }
   const key = `${scope} ${what.text}`;
   const field = Object.hasOwn(RATE_KEYS, key) ? RATE_KEYS[key] : undefined;
+  if (key === 'source mld') return r.failTok('E_CONFIG_SYNTAX', what, "'requests', 'sends' or 'guard' (the joins' budget is the interface's: limit interface mld RATE/s)");
   if (field === undefined) return r.failTok('E_CONFIG_SYNTAX', what, SHAPE);
   const rate = rateOf(r, toks, i + 1);
   if (!rate) return;

@@ -47,6 +47,12 @@ limit interface guard 256/s burst 256
                               own, so a flood of claims never delays resolutions or
                               refresh probes, nor they the guard; over it the claim
                               is refused, the entry stays (guard_interface)
+limit interface mld 20/s burst 100
+                              joins plus leaves of the solicited-node groups of
+                              answered and learned IPv6 addresses (each sends MLD
+                              reports); statics' and /128 rules' groups are not
+                              counted; a group no longer wanted stays 60 s while
+                              there is room; over it: deferred (mld_budget)
 limit entries 64              cache entries one MAC may hold (top level only; counted
                               exactly per MAC, whatever other MACs hold)
                               RATE is N/s or 'off'; burst defaults to 1 s worth.

@@ -43,6 +43,8 @@ export interface LimitSettings {
   sourceGuard: RateLimit;
   /** Takeover probes the interface sends, all claims together: a budget of their own, apart from `interfaceSends`. */
   interfaceGuard: RateLimit;
+  /** Solicited-node joins plus leaves of learned groups per interface (src/daemon/mld.ts); unset = DEFAULT_MLD_BUDGET. */
+  interfaceMld?: RateLimit;
   /** Cache entries one MAC may hold (top level only). */
   entriesPerMac: number;
 }

@@ -28,6 +28,8 @@ export interface CommandContext {
   saveState?(): Record<string, unknown>;
   /** HA roles (ha.ts); absent in contexts without one. */
   readonly ha?: HaController;
+  /** Solicited-node joins (mld.ts): counters, groups held, budget left; absent when off. */
+  mld?(): Record<string, unknown>;
 }
 
 function address(text: string): IpAddress {
@@ -121,6 +123,7 @@ export function controlHandler(ctx: CommandContext): ControlHandler {
         ...(probe ? { probe } : {}),
         ...(limits ? { limits } : {}),
         ...(workers ? { workers } : {}),
+        ...(ctx.mld ? { mld: ctx.mld() } : {}),
       };
     },
     role: (req) => {

@@ -26,7 +26,7 @@ import { registerHaMetrics } from './ha-track';
 import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
-import { desiredGroups, MulticastJoins, type DesiredJoins } from './mld';
+import { desiredGroups, mldBudget, MulticastJoins, type DesiredJoins } from './mld';
 import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type LearnedEntry } from './mld-targets';
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
@@ -71,7 +71,8 @@ export class Daemon {
     this.running = new RunningConfig(deps, opts.config);
     this.interfaces = new InterfaceSet(deps, this.pipeline, this.output, this.env, log);
     this.warm = new WarmRestarts(log);
-    this.mld = opts.mldJoins === false || !deps.multicastSocket ? null : new MulticastJoins(log, deps.multicastSocket);
+    this.mld = opts.mldJoins === false || !deps.multicastSocket ? null
+      : new MulticastJoins(log, deps.multicastSocket, undefined, { clock: () => this.clock(), budget: (n) => mldBudget(this.running.config, n) });
     if (this.mld) this.interfaces.onChanged = () => this.reconcileJoins();
     this.ha = new HaController({
       slots: () => this.pipeline.slots,
@@ -94,8 +95,9 @@ export class Daemon {
     for (const st of this.interfaces.list()) {
       if (!st.ring) continue;
       const groups = desiredGroups(st.cfg, this.running.addedStatics(st.name));
+      const fixed = groups.size;
       addDynamicGroups(groups, st.slot, since, learned, this.mld!.maxGroups);
-      want.set(st.name, { ifindex: st.ring.ifindex, groups });
+      want.set(st.name, { ifindex: st.ring.ifindex, groups, fixed });
     }
     this.mld!.reconcile(want);
   }
@@ -365,6 +367,7 @@ export class Daemon {
       clock: () => this.clock(),
       saveState: () => ({ ...this.warm.save(this.running.config!, this.policy!, this.clock()) }),
       ha: this.ha,
+      ...(this.mld ? { mld: () => this.mld!.figures() } : {}),
     });
   }
 

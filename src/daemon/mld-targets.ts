@@ -53,6 +53,21 @@ export function registerJoinMetrics(registry: Registry, mld: MulticastJoins | nu
     collect(this: Counter) { this.reset(); if (mld) this.inc(mld.counters.overLimit); },
   });
   new Counter({
+    name: 'neighproxy_mld_deferred_total', help: 'Joins and leaves of learned groups put off to a later reconcile, by reason (mld_budget: limit interface mld).',
+    labelNames: ['op', 'reason'], registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      if (!mld) return;
+      this.inc({ op: 'join', reason: 'mld_budget' }, mld.counters.deferredJoins);
+      this.inc({ op: 'leave', reason: 'mld_budget' }, mld.counters.deferredLeaves);
+    },
+  });
+  new Gauge({
+    name: 'neighproxy_mld_groups_held', help: 'Joined groups no longer wanted, kept for the hold (MLD_HOLD_SECONDS) so an address that comes and goes costs no reports.',
+    labelNames: ['interface'], registers: [registry],
+    collect(this: Gauge) { this.reset(); if (mld) for (const n of names()) this.set({ interface: n }, mld.held(n)); },
+  });
+  new Counter({
     name: 'neighproxy_netlink_resyncs_total', help: 'rtnetlink state read again after lost events (ENOBUFS) or a new socket.', registers: [registry],
     collect(this: Counter) { this.reset(); this.inc(kernel()?.resyncs ?? 0); },
   });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { parseConfig } from '../../src/config';
-import { desiredGroups, MulticastJoins, uncoveredPrefixRules, type MembershipSocket } from '../../src/daemon/mld';
+import { desiredGroups, MulticastJoins, uncoveredPrefixRules, type JoinOptions, type MembershipSocket } from '../../src/daemon/mld';
 
 const log = pino({ level: 'silent' });
 
@@ -20,19 +20,22 @@ class FakeSocket implements MembershipSocket {
   close(): void { this.closed = true; this.groups.clear(); }
 }
 
-function fixture(max?: number): { joins: MulticastJoins; sockets: FakeSocket[] } {
+function fixture(max?: number, opts: JoinOptions = {}): { joins: MulticastJoins; sockets: FakeSocket[] } {
   const sockets: FakeSocket[] = [];
-  const joins = new MulticastJoins(log, () => { const s = new FakeSocket(); sockets.push(s); return s; }, max);
+  const joins = new MulticastJoins(log, () => { const s = new FakeSocket(); sockets.push(s); return s; }, max, { clock: () => 0, ...opts });
   return { joins, sockets };
 }
+
+/** Groups from the configuration (statics, /128 rules): no budget, no hold. */
+const configured = (groups: Set<string>, ifindex = 2) => ({ ifindex, groups, fixed: groups.size });
 
 const live = (sockets: FakeSocket[]): string[] => sockets.flatMap((s) => [...s.groups]).sort();
 
 test('reconcile joins the new groups and leaves the gone ones, per interface by name', () => {
   const { joins, sockets } = fixture();
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: new Set(['ff02::1:ff00:1', 'ff02::1:ff00:2']) }]]));
+  joins.reconcile(new Map([['eth0', configured(new Set(['ff02::1:ff00:1', 'ff02::1:ff00:2']), 2)]]));
   assert.deepEqual(live(sockets), ['ff02::1:ff00:1::%eth0', 'ff02::1:ff00:2::%eth0']);
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: new Set(['ff02::1:ff00:2', 'ff02::1:ff00:3']) }]]));
+  joins.reconcile(new Map([['eth0', configured(new Set(['ff02::1:ff00:2', 'ff02::1:ff00:3']), 2)]]));
   assert.deepEqual(live(sockets), ['ff02::1:ff00:2::%eth0', 'ff02::1:ff00:3::%eth0']);
   assert.deepEqual([joins.counters.joins, joins.counters.leaves], [3, 1]);
   joins.reconcile(new Map());
@@ -43,8 +46,8 @@ test('reconcile joins the new groups and leaves the gone ones, per interface by 
 test('a recreated interface (new ifindex) gets fresh sockets and joins again', () => {
   const { joins, sockets } = fixture();
   const groups = new Set(['ff02::1:ff00:1']);
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups }]]));
-  joins.reconcile(new Map([['eth0', { ifindex: 7, groups }]]));
+  joins.reconcile(new Map([['eth0', configured(groups, 2)]]));
+  joins.reconcile(new Map([['eth0', configured(groups, 7)]]));
   assert.equal(sockets.length, 2);
   assert.equal(sockets[0]!.closed, true);
   assert.deepEqual([...sockets[1]!.groups], ['ff02::1:ff00:1::%eth0']);
@@ -53,7 +56,7 @@ test('a recreated interface (new ifindex) gets fresh sockets and joins again', (
 test('at most maxGroups per interface, 128 per socket; the rest counted', () => {
   const { joins, sockets } = fixture(300);
   const many = new Set(Array.from({ length: 400 }, (_, i) => `ff02::1:ff00:${i.toString(16)}`));
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: many }]]));
+  joins.reconcile(new Map([['eth0', configured(many, 2)]]));
   assert.equal(joins.groups('eth0').length, 300);
   assert.deepEqual(sockets.map((s) => s.groups.size), [128, 128, 44]);
   assert.equal(joins.counters.overLimit, 100);
@@ -62,13 +65,13 @@ test('at most maxGroups per interface, 128 per socket; the rest counted', () => 
 test('a failing join is counted and logged, the others go on, and it is tried again next time', () => {
   const { joins, sockets } = fixture();
   const groups = new Set(['ff02::1:ff00:1', 'ff02::1:ff00:2']);
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups: new Set(['ff02::1:ff00:9']) }]]));
+  joins.reconcile(new Map([['eth0', configured(new Set(['ff02::1:ff00:9']), 2)]]));
   sockets[0]!.failJoin = 'ff02::1:ff00:1';
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups }]]));
+  joins.reconcile(new Map([['eth0', configured(groups, 2)]]));
   assert.deepEqual(joins.groups('eth0'), ['ff02::1:ff00:2']);
   assert.equal(joins.counters.failed, 1);
   sockets[0]!.failJoin = null;
-  joins.reconcile(new Map([['eth0', { ifindex: 2, groups }]]));
+  joins.reconcile(new Map([['eth0', configured(groups, 2)]]));
   assert.deepEqual(joins.groups('eth0').sort(), ['ff02::1:ff00:1', 'ff02::1:ff00:2']);
 });
 
