@@ -14,7 +14,8 @@ import { PLAIN_FILTER_NAME } from '../bpf/plain';
 import { loadConfig } from '../config';
 import { parseConfig } from '../config/parse';
 import type { InterfaceConfig, StaticEntry } from '../config/types';
-import { buildTables, shareTables, wireTransfers } from '../policy/tables';
+import { buildStaticIndex } from '../policy/statics-index';
+import { buildTables, shareIndex, shareTables, wireTransfers } from '../policy/tables';
 
 /** Items per message: copying 500 rules into the main thread costs about a millisecond. */
 export const CHUNK = 500;
@@ -91,13 +92,16 @@ function prepare(req: PrepareRequest): void {
       const f = compileFilter(iface, config.cache, { log: log as never });
       return { program: f.program, text: f.fallback ? `${PLAIN_FILTER_NAME} (${f.reason})` : `${f.program.length} instructions` };
     });
-    // Flat: rules and statics go as tables in the head, not as objects.
+    // Flat: rules and statics go as tables in the head, not as objects; the static table
+    // is built here too, once for all blocks (statics-index.ts).
+    const built = req.flat || req.share ? buildStaticIndex(config.interfaces) : undefined;
+    const index = built && req.share ? shareIndex(built) : built;
     const tables = req.flat ? config.interfaces.map((c) => {
-      const t = buildTables(c);
+      const t = { ...buildTables(c), staticIndex: index };
       c.rules = [];
       c.statics = [];
       return t;
-    }) : req.share ? config.interfaces.map((c) => shareTables(buildTables(c))) : undefined;
+    }) : req.share ? config.interfaces.map((c) => ({ ...shareTables(buildTables(c)), staticIndex: index })) : undefined;
     // The head first with every long list emptied (its length kept), then the lists in chunks.
     const lists = config.interfaces.map((c) => LISTS.map((name) => {
       const list = listOf(c, name);
@@ -107,7 +111,7 @@ function prepare(req: PrepareRequest): void {
     const lengths = lists.map((l) => l.map((x) => x.length));
     const port = parentPort!;
     port.postMessage({ id: req.id, ok: true, config, warnings: warnings.map((w) => ({ message: w.message })), filters, filterLog, lengths, tables },
-      req.flat ? (tables ?? []).flatMap(wireTransfers) : []);
+      req.flat ? [...new Set((tables ?? []).flatMap(wireTransfers))] : []);
     const q: unknown[] = [];
     lists.forEach((perIface, i) => perIface.forEach((list, k) => {
       for (let at = 0; at < list.length; at += CHUNK) q.push({ id: req.id, iface: i, list: LISTS[k], items: list.slice(at, at + CHUNK) });

@@ -34,6 +34,17 @@ export function hash5(w0: number, a0: number, a1: number, a2: number, a3: number
   return h ^ (h >>> 12);
 }
 
+/** An AddrTable's arrays and counters as plain data (a prepare thread builds one; see fromParts). */
+export interface AddrTableParts {
+  capacity: number;
+  stride: number;
+  keys: Uint32Array;
+  slots: Int32Array;
+  nextFree: Int32Array;
+  freeHead: number;
+  size: number;
+}
+
 export class AddrTable {
   readonly capacity: number;
   /**
@@ -177,6 +188,32 @@ export class AddrTable {
     t.freeHead = head;
     t.size = this.size;
     return t;
+  }
+
+  /** The arrays (not copied) and counters, for fromParts in another thread. */
+  parts(): AddrTableParts {
+    const { capacity, stride, keys, slots, nextFree, freeHead, size } = this;
+    return { capacity, stride, keys, slots, nextFree, freeHead, size };
+  }
+
+  /** A table over `p`'s arrays as they are (shared or not: the caller copies them first if others read them). */
+  static fromParts(p: AddrTableParts): AddrTable {
+    // Built by the constructor (a tiny one) so it has the same shape as every other table.
+    const t = new AddrTable(1, p.stride) as unknown as Record<string, unknown>;
+    t.capacity = p.capacity;
+    t.keys = p.keys;
+    t.ik = new Int32Array(p.keys.buffer, p.keys.byteOffset, p.keys.length);
+    t.slots = p.slots;
+    t.mask = p.slots.length / 2 - 1;
+    t.nextFree = p.nextFree;
+    t.freeHead = p.freeHead;
+    t.size = p.size;
+    return t as unknown as AddrTable;
+  }
+
+  /** A private copy (arrays copied), e.g. before changing a table read by other threads. */
+  copy(): AddrTable {
+    return AddrTable.fromParts({ ...this.parts(), keys: this.keys.slice(), slots: this.slots.slice(), nextFree: this.nextFree.slice() });
   }
 
   /** Bytes held in typed arrays. */

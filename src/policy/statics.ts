@@ -6,6 +6,7 @@ import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER } from '../wire/view';
 import { AddrTable, KEY_WORDS, metaIsV6, metaSlot, metaWord } from './addrtable';
 import type { IfState, InterfaceTable } from './interfaces';
 import { runSteps, SliceBudget } from './slices';
+import { adoptIndex, usableIndex } from './statics-index';
 import { STATIC_WORDS, tablesOf } from './tables';
 import type { PolicyOutput } from './types';
 
@@ -21,7 +22,7 @@ export interface StaticOptions {
 /** Entries the table holds before its first growth: a few hundred KiB for any file. */
 const INITIAL_CAPACITY = 4096;
 
-const enum Origin {
+export const enum Origin {
   None = 0,
   /** Added at run time (`ctl add`): kept across reloads. */
   Runtime = 1,
@@ -34,8 +35,10 @@ export interface PreparedStatics {
   readonly ifs: readonly IfState[];
   /** StaticTable.changes when it was built. */
   readonly changes: number;
-  readonly table: AddrTable;
-  readonly mac: Float64Array;
+  table: AddrTable;
+  mac: Float64Array;
+  /** table and mac are a prepare thread's, shared with other workers: copied before a change. */
+  shared?: boolean;
   readonly origin: Uint8Array;
   /** Per entry: the id in the table in force whose announcements it continues, or -1. */
   readonly carry: Int32Array;
@@ -73,6 +76,8 @@ export class StaticTable {
   /** Entries with Origin.Runtime. */
   private runtimeCount = 0;
   private announceAt: Float64Array;
+  /** table and mac are shared with other threads (statics-index.ts): copy them before a change. */
+  private shared = false;
   /** The bound `size`: the table doubles up to it, never past it. */
   readonly maxSize: number;
   /** Ids with announcements left. */
@@ -140,6 +145,7 @@ export class StaticTable {
   remove(slot: number, address: IpAddress): boolean {
     const id = this.find(slot, address);
     if (id < 0) return false;
+    this.own();
     if (this.origin[id] === Origin.Runtime) this.runtimeCount--;
     this.origin[id] = Origin.None;
     this.announceLeft[id] = 0;
@@ -170,6 +176,11 @@ export class StaticTable {
    */
   *prepareSteps(ifs: readonly IfState[], slice: number): Generator<number, PreparedStatics> {
     const b = new SliceBudget(slice);
+    const idx = usableIndex(ifs, this.maxSize, this.runtimeCount);
+    if (idx) {
+      const now = { table: this.table, mac: this.mac, origin: this.origin, runtime: this.runtimeCount };
+      return yield* adoptIndex(idx, now, ifs, this.changes, b);
+    }
     let fromFile = 0;
     for (const s of ifs) fromFile += tablesOf(s.cfg)?.statics.count ?? s.cfg.statics.length;
     let cap = Math.min(this.maxSize, INITIAL_CAPACITY);
@@ -259,6 +270,7 @@ export class StaticTable {
     }
     this.table = p.table;
     this.mac = p.mac;
+    this.shared = p.shared ?? false;
     this.origin = p.origin;
     this.announceLeft = p.left;
     this.announceAt = p.at;
@@ -291,6 +303,7 @@ export class StaticTable {
 
   /** The entry of a run-time add (an entry of the file keeps its origin: the next reload sets it again). */
   private put(slot: number, a: IpAddress, mac: Mac): number {
+    this.own();
     let id = this.find(slot, a);
     if (id < 0) {
       if (this.table.size === this.table.capacity && !this.grow()) return -1;
@@ -303,6 +316,14 @@ export class StaticTable {
     this.changes++;
     this.mac[id] = mac;
     return id;
+  }
+
+  /** Copies a table shared with other threads before this one changes it. */
+  private own(): void {
+    if (!this.shared) return;
+    this.table = this.table.copy();
+    this.mac = this.mac.slice();
+    this.shared = false;
   }
 
   /** Doubles the table (ids and per-entry values kept) up to maxSize; false when at it. */

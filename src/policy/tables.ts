@@ -10,6 +10,7 @@ import { Family } from '../net/addr';
 import { ExactTable, matcherParts, type MatcherParts } from './matcher';
 import { ruleTables } from './interfaces';
 import { SliceBudget, runSteps } from './slices';
+import { indexArrays, type StaticIndex } from './statics-index';
 
 /** An ExactTable as plain data. */
 interface ExactWire {
@@ -47,6 +48,8 @@ export interface IfaceTables {
   /** The rules an answer reads as objects (IfState.rules): every kind but ignore and tell, by index. */
   actions: [number, Rule][];
   statics: FlatStatics;
+  /** The static table of the whole file, built (statics-index.ts): the same object in every block's tables. */
+  staticIndex?: StaticIndex;
 }
 
 /** IfaceTables as plain data for postMessage (wireTransfers lists its buffers). */
@@ -86,7 +89,8 @@ function exactWire(t: ExactTable): ExactWire {
 
 /** The ArrayBuffers of a wire form, for postMessage's transfer list (moved, not copied). */
 export function wireTransfers(t: IfaceTablesWire): ArrayBuffer[] {
-  const out = [t.info, t.via, t.delay, t.statics.words, t.statics.mac, t.statics.announce];
+  const out: Flat[] = [t.info, t.via, t.delay, t.statics.words, t.statics.mac, t.statics.announce];
+  if (t.staticIndex) out.push(...indexArrays(t.staticIndex));
   for (const w of [t.m4, t.m6]) {
     const l = w.lists;
     out.push(w.tMask, w.sMask, w.targets.keys, w.pairs.keys, l.nodeMin, l.nodeStart, l.nodeSrcLen, l.nodeSrcMin);
@@ -116,6 +120,12 @@ export function shareTables(w: IfaceTablesWire): IfaceTablesWire {
   });
   const st = w.statics;
   return { ...w, info: shared(w.info), via: shared(w.via), delay: shared(w.delay), m4: m(w.m4), m6: m(w.m6), statics: { ...st, words: shared(st.words), mac: shared(st.mac), announce: shared(st.announce) } };
+}
+
+/** The static index over SharedArrayBuffers (one copy for every block and worker). */
+export function shareIndex(x: StaticIndex): StaticIndex {
+  const t = x.table;
+  return { ...x, slots: shared(x.slots), mac: shared(x.mac), announced: shared(x.announced), table: { ...t, keys: shared(t.keys), slots: shared(t.slots), nextFree: shared(t.nextFree) } };
 }
 
 /** The tables back from their wire form (the matchers' ExactTables as objects again). */
