@@ -87,7 +87,7 @@ end
 });
 
 test('answered and learned IPv6 targets add their groups, newest first, up to the bound', async () => {
-  const { addDynamicGroups } = await import('../../src/daemon/mld-targets');
+  const { addDynamicGroups, learnedFromEntries } = await import('../../src/daemon/mld-targets');
   const { IfaceSlot } = await import('../../src/pipeline/pipeline');
   const { InterfaceStats } = await import('../../src/pipeline/stats');
   const { parseIp6 } = await import('../../src/net/addr');
@@ -96,10 +96,10 @@ test('answered and learned IPv6 targets add their groups, newest first, up to th
   slot.answered.record6(-1, parseIp6('2001:db8:1::a2')!, 1, 20);
   slot.answered.record6(-1, parseIp6('2001:db8:1::a0')!, 1, 1); // older than `since`
   slot.answered.record(4, -1, 0, 0, 0, 0xc0000201, 1, 20); // IPv4: no group
-  const learned = [
+  const learned = learnedFromEntries([
     { interface: 'np0', family: 6, address: '2001:db8:1::b1' },
     { interface: 'other', family: 6, address: '2001:db8:1::b2' },
-  ];
+  ]);
   const groups = new Set(['ff02::1:ff00:77']);
   assert.equal(addDynamicGroups(groups, slot, 5, learned, 10), 0);
   assert.deepEqual([...groups], ['ff02::1:ff00:77', 'ff02::1:ff00:a2', 'ff02::1:ff00:a1', 'ff02::1:ff00:b1']);
