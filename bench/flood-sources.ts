@@ -69,6 +69,8 @@ export interface PhaseResult {
   guard: { conflicts: number; moves: number; freezes: number };
   /** The daemon's CPU (all threads, /proc/PID/stat utime+stime) per flood frame sent, in microseconds. */
   cpuUsPerFrame: number;
+  /** Of cpuUsPerFrame, the kernel's part (stime). */
+  sysUsPerFrame: number;
   /** CPU seconds of the phase per thread name (/proc/PID/task/TID: node main, the workers). */
   cpuByThread: Record<string, number>;
   /** Per worker (with workers > 1): frames its rings received and the kernel dropped. */
@@ -102,11 +104,11 @@ export function floodPlan(family: Fam, n: number): { templates: Uint8Array[]; va
   return { templates, varySender: family === 'ipv6' ? n : V4_ADDRS };
 }
 
-/** utime+stime of the process, or of one thread, in seconds (USER_HZ 100). */
-function cpuSeconds(statPath: string): number {
+/** utime+stime (or stime alone) of the process, or of one thread, in seconds (USER_HZ 100). */
+function cpuSeconds(statPath: string, which: 'all' | 'sys' = 'all'): number {
   const s = readFileSync(statPath, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return ((which === 'all' ? Number(f[11]) : 0) + Number(f[12])) / 100;
 }
 
 function threadCpu(pid: number): Map<string, number> {
@@ -193,6 +195,7 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
   const logs0 = r.daemon.logs.length;
   const pid = r.daemon.pid;
   const cpu0 = cpuSeconds(`/proc/${pid}/stat`);
+  const sys0 = cpuSeconds(`/proc/${pid}/stat`, 'sys');
   const threads0 = threadCpu(pid);
   const [flood] = await Promise.all([
     generate(r.tx, { templates: plan.templates, count: o.sources, ratePps: o.rate, varySender: plan.varySender }),
@@ -204,6 +207,7 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
   for (let i = 0; i < 30 && (got().ipv4 < asked.ipv4 || got().ipv6 < asked.ipv6); i++) await sleep(100);
   const answered = got();
   const cpu = cpuSeconds(`/proc/${pid}/stat`) - cpu0;
+  const sys = cpuSeconds(`/proc/${pid}/stat`, 'sys') - sys0;
   const cpuByThread: Record<string, number> = {};
   for (const [k, v] of threadCpu(pid)) {
     const d = v - (threads0.get(k) ?? 0);
@@ -237,6 +241,7 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
       freezes: metric('neighproxy_takeover_freezes_total'),
     },
     cpuUsPerFrame: (cpu / flood.sent) * 1e6,
+    sysUsPerFrame: (sys / flood.sent) * 1e6,
     framesPerBatch: stats.interfaces[0]!.ring.framesReceived / Math.max(1, stats.interfaces[0]!.ring.batches),
     cpuByThread,
     perWorker: (stats.workers ?? []).map((w) => ({
@@ -282,7 +287,7 @@ export function describe(p: PhaseResult): string {
     `evictions ${fmt(p.cache.evictions)}; daemon saw ARP ${fmt(p.daemonSaw.ipv4)}, NS ${fmt(p.daemonSaw.ipv6)}, loss ${JSON.stringify(p.loss)}; ` +
     `limited requests: ${nonZero(p.limited.requests)}; sends: ${nonZero(p.limited.sends)}; ` +
     `guard conflicts ${fmt(p.guard.conflicts)}, moves ${fmt(p.guard.moves)}, freezes ${fmt(p.guard.freezes)}; ${fmt(p.logLines)} log lines; ` +
-    `${p.framesPerBatch.toFixed(1)} frames/batch; CPU ${p.cpuUsPerFrame.toFixed(1)} us/frame ${JSON.stringify(p.cpuByThread)}; ` +
+    `${p.framesPerBatch.toFixed(1)} frames/batch; CPU ${p.cpuUsPerFrame.toFixed(1)} us/frame (sys ${p.sysUsPerFrame.toFixed(1)}) ${JSON.stringify(p.cpuByThread)}; ` +
     `smaps anon ${p.smaps.anonMB.toFixed(0)} MB, rings ${p.smaps.ringsMB.toFixed(0)} MB, files ${p.smaps.filesMB.toFixed(0)} MB` +
     (p.perWorker.length > 0 ? `; workers ${JSON.stringify(p.perWorker)}` : '');
 }
@@ -307,6 +312,7 @@ export function medianOf(ps: PhaseResult[]): PhaseResult {
     limited: { requests: byReason((p) => p.limited.requests), sends: byReason((p) => p.limited.sends) },
     guard: { conflicts: m((p) => p.guard.conflicts), moves: m((p) => p.guard.moves), freezes: m((p) => p.guard.freezes) },
     cpuUsPerFrame: m((p) => p.cpuUsPerFrame),
+    sysUsPerFrame: m((p) => p.sysUsPerFrame),
     framesPerBatch: m((p) => p.framesPerBatch),
     cpuByThread: {},
     perWorker: [],

@@ -40,6 +40,8 @@ export class CacheSnapshot implements EntrySource {
   private readonly states: Uint8Array;
   private n = 0;
   private readonly ip6 = new Uint32Array(4);
+  /** Interface name by cache slot, as v6At first looked it up (slotName walks a map). */
+  private readonly names: string[] = [];
 
   constructor(capacity: number, private readonly slotName: (slot: number) => string | undefined) {
     this.keys = new Uint32Array(capacity * WORDS);
@@ -116,7 +118,9 @@ export class CacheSnapshot implements EntrySource {
     if (!metaIsV6(w0)) return undefined;
     for (let w = 0; w < 4; w++) out[w] = this.keys[k + 1 + w]!;
     const slot = metaSlot(w0);
-    return this.slotName(slot) ?? `#${slot}`;
+    let name = this.names[slot];
+    if (name === undefined) name = this.names[slot] = this.slotName(slot) ?? `#${slot}`;
+    return name;
   }
 
   /** Every entry as plain objects (tests, small dumps). */
