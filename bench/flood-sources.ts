@@ -77,6 +77,8 @@ export interface PhaseResult {
   perWorker: { framesReceived: number; kernelDrops: number; batches: number; forwardedLearns: number; receivedLearns: number }[];
   /** /proc/PID/smaps split, MB: anonymous (V8 heaps, malloc), packet rings and other shared, files. */
   smaps: { anonMB: number; ringsMB: number; filesMB: number };
+  /** The main thread's V8 heap (used, total) and external memory, MB (prom-client's nodejs_* metrics). */
+  mainHeap: { usedMB: number; totalMB: number; externalMB: number };
   /** Frames per batch handed to the pipeline over the daemon's life so far (all workers). */
   framesPerBatch: number;
 }
@@ -249,6 +251,11 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
       forwardedLearns: w.forwardedLearns, receivedLearns: w.receivedLearns,
     })),
     smaps: smapsSplit(readFileSync(`/proc/${pid}/smaps`, 'utf8')),
+    mainHeap: {
+      usedMB: metric('nodejs_heap_size_used_bytes') / 1048576,
+      totalMB: metric('nodejs_heap_size_total_bytes') / 1048576,
+      externalMB: metric('nodejs_external_memory_bytes') / 1048576,
+    },
   };
 }
 
@@ -288,7 +295,8 @@ export function describe(p: PhaseResult): string {
     `limited requests: ${nonZero(p.limited.requests)}; sends: ${nonZero(p.limited.sends)}; ` +
     `guard conflicts ${fmt(p.guard.conflicts)}, moves ${fmt(p.guard.moves)}, freezes ${fmt(p.guard.freezes)}; ${fmt(p.logLines)} log lines; ` +
     `${p.framesPerBatch.toFixed(1)} frames/batch; CPU ${p.cpuUsPerFrame.toFixed(1)} us/frame (sys ${p.sysUsPerFrame.toFixed(1)}) ${JSON.stringify(p.cpuByThread)}; ` +
-    `smaps anon ${p.smaps.anonMB.toFixed(0)} MB, rings ${p.smaps.ringsMB.toFixed(0)} MB, files ${p.smaps.filesMB.toFixed(0)} MB` +
+    `smaps anon ${p.smaps.anonMB.toFixed(0)} MB, rings ${p.smaps.ringsMB.toFixed(0)} MB, files ${p.smaps.filesMB.toFixed(0)} MB; ` +
+    `main heap ${p.mainHeap.usedMB.toFixed(0)}/${p.mainHeap.totalMB.toFixed(0)} MB, external ${p.mainHeap.externalMB.toFixed(0)} MB` +
     (p.perWorker.length > 0 ? `; workers ${JSON.stringify(p.perWorker)}` : '');
 }
 
@@ -317,6 +325,7 @@ export function medianOf(ps: PhaseResult[]): PhaseResult {
     cpuByThread: {},
     perWorker: [],
     smaps: { anonMB: m((p) => p.smaps.anonMB), ringsMB: m((p) => p.smaps.ringsMB), filesMB: m((p) => p.smaps.filesMB) },
+    mainHeap: { usedMB: m((p) => p.mainHeap.usedMB), totalMB: m((p) => p.mainHeap.totalMB), externalMB: m((p) => p.mainHeap.externalMB) },
   };
 }
 
