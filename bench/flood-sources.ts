@@ -79,6 +79,8 @@ export interface PhaseResult {
   smaps: { anonMB: number; ringsMB: number; filesMB: number };
   /** The main thread's V8 heap (used, total) and external memory, MB (prom-client's nodejs_* metrics). */
   mainHeap: { usedMB: number; totalMB: number; externalMB: number };
+  /** Replies the client's capture ring dropped (counted as unanswered if any: a stage of its own). */
+  captureDrops: number;
   /** Frames per batch handed to the pipeline over the daemon's life so far (all workers). */
   framesPerBatch: number;
 }
@@ -244,6 +246,7 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
     },
     cpuUsPerFrame: (cpu / flood.sent) * 1e6,
     sysUsPerFrame: (sys / flood.sent) * 1e6,
+    captureDrops: r.replies.drops,
     framesPerBatch: stats.interfaces[0]!.ring.framesReceived / Math.max(1, stats.interfaces[0]!.ring.batches),
     cpuByThread,
     perWorker: (stats.workers ?? []).map((w) => ({
@@ -322,6 +325,7 @@ export function medianOf(ps: PhaseResult[]): PhaseResult {
     cpuUsPerFrame: m((p) => p.cpuUsPerFrame),
     sysUsPerFrame: m((p) => p.sysUsPerFrame),
     framesPerBatch: m((p) => p.framesPerBatch),
+    captureDrops: m((p) => p.captureDrops),
     cpuByThread: {},
     perWorker: [],
     smaps: { anonMB: m((p) => p.smaps.anonMB), ringsMB: m((p) => p.smaps.ringsMB), filesMB: m((p) => p.smaps.filesMB) },
