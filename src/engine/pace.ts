@@ -7,7 +7,7 @@
 // the loop at once, as without pacing: nothing is added to an answer's latency at normal
 // load (native/ring.cc says why that matters: TPACKET_V3's block timer was rejected).
 import { performance } from 'node:perf_hooks';
-import type { BatchHandler } from './types';
+import type { BatchHandler, RingCounters } from './types';
 
 /** How long a paced ring waits before it polls again (libuv timers have 1 ms resolution). */
 export const PACE_MS = 1;
@@ -49,13 +49,15 @@ export class Pacer {
 export interface PacedRing {
   start(handler: BatchHandler): void;
   stop(): void;
+  counters(): RingCounters;
   readonly isClosed: boolean;
 }
 
 /**
  * `ring` with its start() paced above `abovePps` (0: returned unchanged): after a small
  * batch at that rate, the ring stops and starts again PACE_MS later, unless stop() or
- * close() came meanwhile. `pacer()` reads the current start's counts.
+ * close() came meanwhile. `pacer()` reads the current start's counts; counters() gains
+ * `pacedWaits`, the waits of every start.
  */
 export function paced<R extends PacedRing>(ring: R, abovePps: number, clock?: () => number): R & { pacer(): Pacer | null } {
   const out = ring as R & { pacer(): Pacer | null };
@@ -64,7 +66,10 @@ export function paced<R extends PacedRing>(ring: R, abovePps: number, clock?: ()
   if (abovePps <= 0) return out;
   const start = ring.start.bind(ring);
   const stop = ring.stop.bind(ring);
+  const counters = ring.counters.bind(ring);
   let generation = 0;
+  let waits = 0;
+  ring.counters = (): RingCounters => ({ ...counters(), pacedWaits: waits });
   ring.start = (handler: BatchHandler): void => {
     const g = ++generation;
     const pacer = (current = new Pacer(abovePps, clock));
@@ -77,6 +82,7 @@ export function paced<R extends PacedRing>(ring: R, abovePps: number, clock?: ()
       handler(batch, tx);
       if (pausing || !pacer.shouldPause(batch.count)) return;
       pausing = true;
+      waits++;
       stop(); // the addon's loop ends after this batch; its replies still leave
       setTimeout(resume, PACE_MS);
     };

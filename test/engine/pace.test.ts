@@ -4,13 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PACE_MS, PACE_SMALL_BATCH, PACE_WINDOW_MS, paced, Pacer } from '../../src/engine/pace';
-import type { Batch, BatchHandler, TxWriter } from '../../src/engine/types';
+import type { Batch, BatchHandler, RingCounters, TxWriter } from '../../src/engine/types';
+import { emptyRingCounters } from '../../src/pipeline/stats';
 
 class FakeRing {
   handler: BatchHandler | null = null;
   starts = 0;
   stops = 0;
   isClosed = false;
+  counters(): RingCounters {
+    return { ...emptyRingCounters(), framesReceived: 7 };
+  }
   start(h: BatchHandler): void {
     this.starts++;
     this.handler = h;
@@ -61,6 +65,7 @@ test('paced(): after a small batch at flood rate the ring stops and polls again 
   assert.ok(refused > 0 && pauses >= refused, `${refused} refused, ${pauses} pauses`);
   assert.equal(ring.stops, pauses);
   assert.equal(ring.starts, pauses + 1, 'each pause ends in a new poll');
+  assert.deepEqual(ring.counters(), { ...emptyRingCounters(), framesReceived: 7, pacedWaits: pauses }, 'the waits are counted with the ring');
 });
 
 test('paced(): a stop() or close() during the wait is not undone by the resume', async () => {
