@@ -147,8 +147,8 @@ export function concatSources(sources: EntrySource[]): EntrySource {
     }
     return k;
   };
-  const all: EntrySource = { length, entry: (i) => sources[at(i)]!.entry(i - starts[k]!) };
-  if (sources.every((s) => s.v6At !== undefined)) all.v6At = (i, out) => sources[at(i)]!.v6At!(i - starts[k]!, out);
+  const all: EntrySource = { length, entry: (i) => { const s = at(i); return sources[s]!.entry(i - starts[s]!); } };
+  if (sources.every((s) => s.v6At !== undefined)) all.v6At = (i, out) => { const s = at(i); return sources[s]!.v6At!(i - starts[s]!, out); };
   return all;
 }
 

@@ -22,7 +22,7 @@ export interface LearnedEntry {
 /**
  * The learned entries as the cache snapshot reads them (cache-dump.ts EntrySource.v6At):
  * entry `i`'s interface when it is IPv6, its words in `out`. No object or string per
- * entry: the objects of a 65 536-entry dump, parsed back, held one thread 0.3-0.5 s every
+ * entry: the objects of a 65 536-entry dump, parsed back, held one thread 0.6-2.2 s every
  * DYNAMIC_JOIN_INTERVAL under a flood (issue 12; kernel ring drops with workers 1).
  */
 export interface LearnedV6 {
