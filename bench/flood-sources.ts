@@ -21,8 +21,13 @@
 //         takeover attempt), for 198.51.100.250, which nobody holds (never answered).
 // The client (198.51.100.201, 2001:db8:1::65) asks for 198.51.100.200 and 2001:db8:1::77,
 // learned before the flood, in turn, from a second TX ring at --client-rate.
+// Also per phase: the daemon's CPU per flood frame (/proc/PID/stat, all threads, and per
+// thread), frames per batch, kernel ring drops per worker, the client capture's drops, and
+// RSS split by /proc/PID/smaps (anonymous, packet rings, files) with the main heap.
 // Run: `npm run compile && node dist/bench/flood-sources.js [--sources N] [--rate PPS]
-//       [--client-rate PPS] [--runs N]` (root; a run of the defaults sends 2 M frames).
+//       [--client-rate PPS] [--runs N] [--workers N]` (root; a run of the defaults sends
+//       2 M frames; --workers sets `workers`, default auto). NP_DAEMON_PROF=DIR runs the
+//       daemon under node --cpu-prof (read the profiles with bench/pps/cpuprofile.js).
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { generate } from '../src/engine/generator';
