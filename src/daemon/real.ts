@@ -99,7 +99,7 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
     loadConfig: (path) => loadConfig(path),
     // tun, WireGuard, PPP: refused with their link type (linktype.ts), as rtnetlink reports it.
     openRing: refuseLinksWithoutLinkLayer(
-      (ifname: string, opts: RingOpenOptions) => pacedRing(Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) })),
+      (ifname: string, opts: RingOpenOptions) => pacedRing(Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }), opts.ring),
       (name) => kernel.link(name)?.type ?? sysfsLinkType(name),
     ),
     compileFilter: (iface, config) => {

@@ -10,6 +10,7 @@
 // any ARP or NS frame with two VLAN tags (a V2 slot spends 76 bytes on its headers,
 // the virtio_net_hdr of linear TX included: src/engine/ring.ts linearTx).
 import { RING_ENGINE_DEFAULTS } from '../config/limits';
+import { effectivePace } from '../config/ring';
 import { paced } from '../engine/pace';
 import type { Ring } from '../engine/ring';
 import type { RingConfig } from '../config/types';
@@ -24,13 +25,11 @@ export function ringOpenOptions(g: RingConfig = {}): { rxFrames: number; txFrame
 }
 
 /**
- * From this many frames/s on one ring, small batches wait 1 ms before the next poll
- * (src/engine/pace.ts): at most 1 ms more per answer, only under that load. Issue 12's
- * flood at 20 000/s cost 12-15 us of CPU per frame in wake-ups of 2-3 frames each.
+ * A daemon ring, paced from the interface's `ring pace` (default RING_PACE_DEFAULT_PPS,
+ * 0 = off): above it small batches wait 1 ms before the next poll (src/engine/pace.ts), at
+ * most 1 ms more per answer, only under that load. Issue 12's flood at 20 000/s cost
+ * 12-15 us of CPU per frame in wake-ups of 2-3 frames each.
  */
-export const RING_PACE_ABOVE_PPS = 10_000;
-
-/** A daemon ring: paced above RING_PACE_ABOVE_PPS. */
-export function pacedRing(ring: Ring): Ring {
-  return paced(ring, RING_PACE_ABOVE_PPS);
+export function pacedRing(ring: Ring, g?: RingConfig): Ring {
+  return paced(ring, effectivePace(g));
 }

@@ -75,7 +75,7 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
       const { value, timedOut } = turns.inTurn(ifname, () =>
         Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring), fanout }));
       if (timedOut) log.warn({ event: 'fanout_order_timeout', interface: ifname, worker: init.index }, 'another worker did not open its ring in time: the fanout member order may not match the workers');
-      return pacedRing(value);
+      return pacedRing(value, opts.ring);
     }, (name) => kernel.link(name)?.type ?? sysfsLinkType(name)),
     createPolicy: (whole: Config, env, output, logger): PolicyCore => {
       const config = cacheShare(whole, init.count);
