@@ -25,8 +25,9 @@
 // thread), frames per batch, kernel ring drops per worker, the client capture's drops, and
 // RSS split by /proc/PID/smaps (anonymous, packet rings, files) with the main heap.
 // Run: `npm run compile && node dist/bench/flood-sources.js [--sources N] [--rate PPS]
-//       [--client-rate PPS] [--runs N] [--workers N]` (root; a run of the defaults sends
-//       2 M frames; --workers sets `workers`, default auto). NP_DAEMON_PROF=DIR runs the
+//       [--client-rate PPS] [--runs N] [--workers N] [--pace PPS]` (root; a run of the
+//       defaults sends 2 M frames; --workers sets `workers`, default auto; --pace the
+//       interface's `ring pace`, 0 = off, default none written). NP_DAEMON_PROF=DIR runs the
 //       daemon under node --cpu-prof (read the profiles with bench/pps/cpuprofile.js).
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -50,7 +51,10 @@ const HOST6 = '2001:db8:1::77';
 const V4_ADDRS = 128;
 const CONFIG = 'interface c0\n rule 0.0.0.0/0 198.51.100.0/24 tell\n rule ::/0 2001:db8:1::/64 tell\nend\n';
 
-export interface Options { sources: number; rate: number; clientRate: number; runs: number; /** `workers` setting; 0 = the default (auto). */ workers: number }
+export interface Options {
+  sources: number; rate: number; clientRate: number; runs: number; /** `workers` setting; 0 = the default (auto). */ workers: number;
+  /** `ring pace` (--pace N, 0 = off); -1: no ring line, the daemon's default. */ pace: number;
+}
 
 export interface PhaseResult {
   family: Fam;
@@ -275,7 +279,8 @@ export async function oneRun(o: Options, tag: string): Promise<PhaseResult[]> {
     // NP_DAEMON_PROF=DIR: the daemon runs under node --cpu-prof (a profile per thread in DIR at exit).
     const prof = process.env.NP_DAEMON_PROF;
     const wrap = prof ? ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir=${prof} "$@"`] : [];
-    const r = await startResponder(pair, (o.workers > 0 ? `workers ${o.workers}\n` : '') + CONFIG, ['--log-level', 'info', '--metrics', `127.0.0.1:${PORT}`], 'g0', wrap);
+    const conf = o.pace >= 0 ? CONFIG.replace('interface c0\n', `interface c0\n ring pace ${o.pace || 'off'}\n`) : CONFIG;
+    const r = await startResponder(pair, (o.workers > 0 ? `workers ${o.workers}\n` : '') + conf, ['--log-level', 'info', '--metrics', `127.0.0.1:${PORT}`], 'g0', wrap);
     const clientTx = Ring.open('g0', { netns: pair.netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 256, frameSize: 256, qdiscBypass: true });
     pair.cleanup.push(() => clientTx.close());
     await prime(r);
@@ -339,12 +344,12 @@ export function medianOf(ps: PhaseResult[]): PhaseResult {
 }
 
 export function parseOptions(argv: string[]): Options {
-  const o: Options = { sources: 1_000_000, rate: 20_000, clientRate: 200, runs: 3, workers: 0 };
-  const names: Record<string, keyof Options> = { '--sources': 'sources', '--rate': 'rate', '--client-rate': 'clientRate', '--runs': 'runs', '--workers': 'workers' };
+  const o: Options = { sources: 1_000_000, rate: 20_000, clientRate: 200, runs: 3, workers: 0, pace: -1 };
+  const names: Record<string, keyof Options> = { '--sources': 'sources', '--rate': 'rate', '--client-rate': 'clientRate', '--runs': 'runs', '--workers': 'workers', '--pace': 'pace' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = names[argv[i]!];
     const v = Number(argv[i + 1]);
-    if (!k || !Number.isInteger(v) || v < 1) throw new Error(`usage: flood-sources [--sources N] [--rate PPS] [--client-rate PPS] [--runs N] [--workers N] (got ${argv[i]} ${argv[i + 1]})`);
+    if (!k || !Number.isInteger(v) || v < (k === 'pace' ? 0 : 1)) throw new Error(`usage: flood-sources [--sources N] [--rate PPS] [--client-rate PPS] [--runs N] [--workers N] [--pace PPS, 0 = off] (got ${argv[i]} ${argv[i + 1]})`);
     o[k] = v;
   }
   return o;
@@ -355,7 +360,7 @@ async function main(argv: string[]): Promise<number> {
   const why = needsNetns();
   if (why) throw new Error(why);
   console.log(`${fmt(o.sources)} spoofed sources per family at ${fmt(o.rate)}/s, client ${fmt(o.clientRate)}/s, ${o.runs} runs, ` +
-    `workers ${o.workers || 'auto'} (otherwise default settings); ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    `workers ${o.workers || 'auto'}, ring pace ${o.pace < 0 ? 'default' : o.pace || 'off'} (otherwise default settings); ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const runs: PhaseResult[][] = [];
   for (let k = 0; k < o.runs; k++) {
     const res = await oneRun(o, `fs${k}`);
