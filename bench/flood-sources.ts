@@ -21,9 +21,15 @@
 //         takeover attempt), for 198.51.100.250, which nobody holds (never answered).
 // The client (198.51.100.201, 2001:db8:1::65) asks for 198.51.100.200 and 2001:db8:1::77,
 // learned before the flood, in turn, from a second TX ring at --client-rate.
+// Also per phase: the daemon's CPU per flood frame (/proc/PID/stat, all threads, and per
+// thread), frames per batch, kernel ring drops per worker, the client capture's drops, and
+// RSS split by /proc/PID/smaps (anonymous, packet rings, files) with the main heap.
 // Run: `npm run compile && node dist/bench/flood-sources.js [--sources N] [--rate PPS]
-//       [--client-rate PPS] [--runs N]` (root; a run of the defaults sends 2 M frames).
-import { readFileSync } from 'node:fs';
+//       [--client-rate PPS] [--runs N] [--workers N] [--pace PPS]` (root; a run of the
+//       defaults sends 2 M frames; --workers sets `workers`, default auto; --pace the
+//       interface's `ring pace`, 0 = off, default none written). NP_DAEMON_PROF=DIR runs the
+//       daemon under node --cpu-prof (read the profiles with bench/pps/cpuprofile.js).
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { generate } from '../src/engine/generator';
 import { REJECT_ALL_FILTER } from '../src/engine/filters';
@@ -45,7 +51,10 @@ const HOST6 = '2001:db8:1::77';
 const V4_ADDRS = 128;
 const CONFIG = 'interface c0\n rule 0.0.0.0/0 198.51.100.0/24 tell\n rule ::/0 2001:db8:1::/64 tell\nend\n';
 
-export interface Options { sources: number; rate: number; clientRate: number; runs: number }
+export interface Options {
+  sources: number; rate: number; clientRate: number; runs: number; /** `workers` setting; 0 = the default (auto). */ workers: number;
+  /** `ring pace` (--pace N, 0 = off); -1: no ring line, the daemon's default. */ pace: number;
+}
 
 export interface PhaseResult {
   family: Fam;
@@ -67,6 +76,22 @@ export interface PhaseResult {
   logLines: number;
   limited: { requests: Record<string, number>; sends: Record<string, number> };
   guard: { conflicts: number; moves: number; freezes: number };
+  /** The daemon's CPU (all threads, /proc/PID/stat utime+stime) per flood frame sent, in microseconds. */
+  cpuUsPerFrame: number;
+  /** Of cpuUsPerFrame, the kernel's part (stime). */
+  sysUsPerFrame: number;
+  /** CPU seconds of the phase per thread name (/proc/PID/task/TID: node main, the workers). */
+  cpuByThread: Record<string, number>;
+  /** Per worker (with workers > 1): frames its rings received and the kernel dropped. */
+  perWorker: { framesReceived: number; kernelDrops: number; batches: number; forwardedLearns: number; receivedLearns: number }[];
+  /** /proc/PID/smaps split, MB: anonymous (V8 heaps, malloc), packet rings and other shared, files. */
+  smaps: { anonMB: number; ringsMB: number; filesMB: number };
+  /** The main thread's V8 heap (used, total) and external memory, MB (prom-client's nodejs_* metrics). */
+  mainHeap: { usedMB: number; totalMB: number; externalMB: number };
+  /** Replies the client's capture ring dropped (counted as unanswered if any: a stage of its own). */
+  captureDrops: number;
+  /** Frames per batch handed to the pipeline over the daemon's life so far (all workers). */
+  framesPerBatch: number;
 }
 
 function frame(build: (b: Uint8Array) => number): Uint8Array {
@@ -90,6 +115,43 @@ export function floodPlan(family: Fam, n: number): { templates: Uint8Array[]; va
       : frame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, mac, parseIp4('198.51.100.1')!, parseIp4('198.51.100.250')!)));
   }
   return { templates, varySender: family === 'ipv6' ? n : V4_ADDRS };
+}
+
+/** utime+stime (or stime alone) of the process, or of one thread, in seconds (USER_HZ 100). */
+function cpuSeconds(statPath: string, which: 'all' | 'sys' = 'all'): number {
+  const s = readFileSync(statPath, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return ((which === 'all' ? Number(f[11]) : 0) + Number(f[12])) / 100;
+}
+
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(`${comm}/${tid}`, cpuSeconds(`/proc/${pid}/task/${tid}/stat`));
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+/** Resident memory by kind from /proc/PID/smaps: anonymous, packet rings (mapped from a socket), files. */
+export function smapsSplit(text: string): { anonMB: number; ringsMB: number; filesMB: number } {
+  let anon = 0;
+  let rings = 0;
+  let files = 0;
+  let name = '';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) { name = head[1]!; continue; }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const kb = Number(rss[1]);
+    if (name.startsWith('socket:') || name.includes('packet')) rings += kb;
+    else if (name.startsWith('/') && !name.startsWith('/memfd') && !name.startsWith('/dev/zero')) files += kb;
+    else anon += kb;
+  }
+  return { anonMB: anon / 1024, ringsMB: rings / 1024, filesMB: files / 1024 };
 }
 
 function memory(pid: number): { rssMB: number; peakMB: number } {
@@ -144,6 +206,10 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
   const clientCount = 2 * Math.max(1, Math.round((o.clientRate * o.sources) / o.rate / 2));
   const t0 = Date.now();
   const logs0 = r.daemon.logs.length;
+  const pid = r.daemon.pid;
+  const cpu0 = cpuSeconds(`/proc/${pid}/stat`);
+  const sys0 = cpuSeconds(`/proc/${pid}/stat`, 'sys');
+  const threads0 = threadCpu(pid);
   const [flood] = await Promise.all([
     generate(r.tx, { templates: plan.templates, count: o.sources, ratePps: o.rate, varySender: plan.varySender }),
     generate(clientTx, { templates: clientAsks(), count: clientCount, ratePps: o.clientRate }),
@@ -153,10 +219,18 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
   const got = (): { ipv4: number; ipv6: number } => ({ ipv4: r.replies.arp - before.ipv4, ipv6: r.replies.na - before.ipv6 });
   for (let i = 0; i < 30 && (got().ipv4 < asked.ipv4 || got().ipv6 < asked.ipv6); i++) await sleep(100);
   const answered = got();
+  const cpu = cpuSeconds(`/proc/${pid}/stat`) - cpu0;
+  const sys = cpuSeconds(`/proc/${pid}/stat`, 'sys') - sys0;
+  const cpuByThread: Record<string, number> = {};
+  for (const [k, v] of threadCpu(pid)) {
+    const d = v - (threads0.get(k) ?? 0);
+    if (d >= 0.05) cpuByThread[k] = Math.round(d * 100) / 100;
+  }
   const m = scrapeMetrics(pair.lab, pair.rt, PORT);
   const stats = ctlJson(r.sock, ['show', 'stats']) as {
-    interfaces: { requests: { ipv4: number; ipv6: number }; loss: Record<string, unknown> }[];
+    interfaces: { requests: { ipv4: number; ipv6: number }; loss: Record<string, unknown>; ring: { framesReceived: number; batches: number } }[];
     limits?: { requests: Record<string, number>; sends: Record<string, number> };
+    workers?: { forwardedLearns: number; receivedLearns: number; interfaces: { framesReceived: number; kernelDrops?: number; batches?: number }[] }[];
   };
   const mem = memory(r.daemon.pid);
   const metric = (k: string): number => m.get(k) ?? 0;
@@ -179,6 +253,21 @@ async function phase(pair: GeneratorPair, r: Responder, clientTx: Ring, family: 
       moves: metric('neighproxy_takeover_moves_total'),
       freezes: metric('neighproxy_takeover_freezes_total'),
     },
+    cpuUsPerFrame: (cpu / flood.sent) * 1e6,
+    sysUsPerFrame: (sys / flood.sent) * 1e6,
+    captureDrops: r.replies.drops,
+    framesPerBatch: stats.interfaces[0]!.ring.framesReceived / Math.max(1, stats.interfaces[0]!.ring.batches),
+    cpuByThread,
+    perWorker: (stats.workers ?? []).map((w) => ({
+      framesReceived: w.interfaces[0]?.framesReceived ?? 0, kernelDrops: w.interfaces[0]?.kernelDrops ?? 0, batches: w.interfaces[0]?.batches ?? 0,
+      forwardedLearns: w.forwardedLearns, receivedLearns: w.receivedLearns,
+    })),
+    smaps: smapsSplit(readFileSync(`/proc/${pid}/smaps`, 'utf8')),
+    mainHeap: {
+      usedMB: metric('nodejs_heap_size_used_bytes') / 1048576,
+      totalMB: metric('nodejs_heap_size_total_bytes') / 1048576,
+      externalMB: metric('nodejs_external_memory_bytes') / 1048576,
+    },
   };
 }
 
@@ -187,7 +276,11 @@ export async function oneRun(o: Options, tag: string): Promise<PhaseResult[]> {
   const teardown: (() => void)[] = [];
   try {
     const pair = generatorPair({ after: (fn) => teardown.push(fn) }, tag);
-    const r = await startResponder(pair, CONFIG, ['--log-level', 'info', '--metrics', `127.0.0.1:${PORT}`]);
+    // NP_DAEMON_PROF=DIR: the daemon runs under node --cpu-prof (a profile per thread in DIR at exit).
+    const prof = process.env.NP_DAEMON_PROF;
+    const wrap = prof ? ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir=${prof} "$@"`] : [];
+    const conf = o.pace >= 0 ? CONFIG.replace('interface c0\n', `interface c0\n ring pace ${o.pace || 'off'}\n`) : CONFIG;
+    const r = await startResponder(pair, (o.workers > 0 ? `workers ${o.workers}\n` : '') + conf, ['--log-level', 'info', '--metrics', `127.0.0.1:${PORT}`], 'g0', wrap);
     const clientTx = Ring.open('g0', { netns: pair.netns, filter: REJECT_ALL_FILTER, rxFrames: 16, txFrames: 256, frameSize: 256, qdiscBypass: true });
     pair.cleanup.push(() => clientTx.close());
     await prime(r);
@@ -213,7 +306,11 @@ export function describe(p: PhaseResult): string {
     `RSS ${p.rssMB.toFixed(0)} MB (peak ${p.peakMB.toFixed(0)} MB); cache c0/ipv4 ${fmt(p.cache.ipv4)}, c0/ipv6 ${fmt(p.cache.ipv6)}, ` +
     `evictions ${fmt(p.cache.evictions)}; daemon saw ARP ${fmt(p.daemonSaw.ipv4)}, NS ${fmt(p.daemonSaw.ipv6)}, loss ${JSON.stringify(p.loss)}; ` +
     `limited requests: ${nonZero(p.limited.requests)}; sends: ${nonZero(p.limited.sends)}; ` +
-    `guard conflicts ${fmt(p.guard.conflicts)}, moves ${fmt(p.guard.moves)}, freezes ${fmt(p.guard.freezes)}; ${fmt(p.logLines)} log lines`;
+    `guard conflicts ${fmt(p.guard.conflicts)}, moves ${fmt(p.guard.moves)}, freezes ${fmt(p.guard.freezes)}; ${fmt(p.logLines)} log lines; ` +
+    `${p.framesPerBatch.toFixed(1)} frames/batch; CPU ${p.cpuUsPerFrame.toFixed(1)} us/frame (sys ${p.sysUsPerFrame.toFixed(1)}) ${JSON.stringify(p.cpuByThread)}; ` +
+    `smaps anon ${p.smaps.anonMB.toFixed(0)} MB, rings ${p.smaps.ringsMB.toFixed(0)} MB, files ${p.smaps.filesMB.toFixed(0)} MB; ` +
+    `main heap ${p.mainHeap.usedMB.toFixed(0)}/${p.mainHeap.totalMB.toFixed(0)} MB, external ${p.mainHeap.externalMB.toFixed(0)} MB` +
+    (p.perWorker.length > 0 ? `; workers ${JSON.stringify(p.perWorker)}` : '');
 }
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
@@ -235,16 +332,24 @@ export function medianOf(ps: PhaseResult[]): PhaseResult {
     logLines: m((p) => p.logLines),
     limited: { requests: byReason((p) => p.limited.requests), sends: byReason((p) => p.limited.sends) },
     guard: { conflicts: m((p) => p.guard.conflicts), moves: m((p) => p.guard.moves), freezes: m((p) => p.guard.freezes) },
+    cpuUsPerFrame: m((p) => p.cpuUsPerFrame),
+    sysUsPerFrame: m((p) => p.sysUsPerFrame),
+    framesPerBatch: m((p) => p.framesPerBatch),
+    captureDrops: m((p) => p.captureDrops),
+    cpuByThread: {},
+    perWorker: [],
+    smaps: { anonMB: m((p) => p.smaps.anonMB), ringsMB: m((p) => p.smaps.ringsMB), filesMB: m((p) => p.smaps.filesMB) },
+    mainHeap: { usedMB: m((p) => p.mainHeap.usedMB), totalMB: m((p) => p.mainHeap.totalMB), externalMB: m((p) => p.mainHeap.externalMB) },
   };
 }
 
 export function parseOptions(argv: string[]): Options {
-  const o: Options = { sources: 1_000_000, rate: 20_000, clientRate: 200, runs: 3 };
-  const names: Record<string, keyof Options> = { '--sources': 'sources', '--rate': 'rate', '--client-rate': 'clientRate', '--runs': 'runs' };
+  const o: Options = { sources: 1_000_000, rate: 20_000, clientRate: 200, runs: 3, workers: 0, pace: -1 };
+  const names: Record<string, keyof Options> = { '--sources': 'sources', '--rate': 'rate', '--client-rate': 'clientRate', '--runs': 'runs', '--workers': 'workers', '--pace': 'pace' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = names[argv[i]!];
     const v = Number(argv[i + 1]);
-    if (!k || !Number.isInteger(v) || v < 1) throw new Error(`usage: flood-sources [--sources N] [--rate PPS] [--client-rate PPS] [--runs N] (got ${argv[i]} ${argv[i + 1]})`);
+    if (!k || !Number.isInteger(v) || v < (k === 'pace' ? 0 : 1)) throw new Error(`usage: flood-sources [--sources N] [--rate PPS] [--client-rate PPS] [--runs N] [--workers N] [--pace PPS, 0 = off] (got ${argv[i]} ${argv[i + 1]})`);
     o[k] = v;
   }
   return o;
@@ -254,7 +359,8 @@ async function main(argv: string[]): Promise<number> {
   const o = parseOptions(argv);
   const why = needsNetns();
   if (why) throw new Error(why);
-  console.log(`${fmt(o.sources)} spoofed sources per family at ${fmt(o.rate)}/s, client ${fmt(o.clientRate)}/s, ${o.runs} runs (default settings)`);
+  console.log(`${fmt(o.sources)} spoofed sources per family at ${fmt(o.rate)}/s, client ${fmt(o.clientRate)}/s, ${o.runs} runs, ` +
+    `workers ${o.workers || 'auto'}, ring pace ${o.pace < 0 ? 'default' : o.pace || 'off'} (otherwise default settings); ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const runs: PhaseResult[][] = [];
   for (let k = 0; k < o.runs; k++) {
     const res = await oneRun(o, `fs${k}`);

@@ -54,6 +54,8 @@ export interface BenchOptions {
   pin: boolean;
   /** Responder processes under SCHED_FIFO. */
   realtime: boolean;
+  /** --pace: the daemon's `ring pace` ('off' or frames/s); absent: no ring line, the daemon's default. */
+  pace?: string;
   /** Fractions of each neighproxy responder's flood capacity probed for loss after the rounds. */
   capacityFractions: number[];
   /** --generator LIST: the bench runs once per generator (run.ts), `generator` is the current one. */
@@ -86,6 +88,8 @@ options:
                         hosts with a NIC each); needs otherwise idle CPUs
   --rt                  run responder processes under SCHED_FIFO (chrt -f 10): shows
                         how much of their latency is waiting for a CPU
+  --pace PPS|off        the daemon's 'ring pace' (default: not written, so the
+                        daemon's own, 10000): 'off' answers every batch at once
   --generator LIST      native (the engine's TX-ring generator), trafgen (Debian
                         netsniff-ng: burstier pacing; requests timestamped at the
                         responder), standin (Python, harness smoke tests only) or
@@ -166,6 +170,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--rt':
         o.realtime = true;
         break;
+      case '--pace': {
+        const v = val();
+        if (v !== 'off' && !/^\d+$/.test(v)) throw new BenchUsageError(`--pace: expected frames/s or 'off', got '${v}'`);
+        o.pace = v;
+        break;
+      }
       case '--responders':
         o.responders = expandResponders(val());
         break;
@@ -285,12 +295,13 @@ async function setupNeighproxy(
   names: string[],
   log: (s: string) => void,
   profileDir?: string,
+  pace?: string,
 ): Promise<Responder[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require('./responder-neighproxy') as {
-    setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void, profileDir?: string): Promise<Responder[]>;
+    setupNeighproxy(tb: Testbed, dir: string, names: string[], log: (s: string) => void, profileDir?: string, pace?: string): Promise<Responder[]>;
   };
-  return mod.setupNeighproxy(tb, dir, names, log, profileDir);
+  return mod.setupNeighproxy(tb, dir, names, log, profileDir, pace);
 }
 
 export async function runBench(o: BenchOptions, out: (s: string) => void, log: (s: string) => void): Promise<number> {
@@ -322,7 +333,7 @@ export async function runBench(o: BenchOptions, out: (s: string) => void, log: (
     if (o.install && third.length) installThirdParty([...third], log);
     const setups: Array<Promise<Responder[]>> = [];
     const np = o.responders.filter((n) => n.startsWith('neighproxy'));
-    if (np.length) setups.push(setupNeighproxy(tb, dir, np, log, o.profile).catch((e: Error) => fail(np, e)));
+    if (np.length) setups.push(setupNeighproxy(tb, dir, np, log, o.profile, o.pace).catch((e: Error) => fail(np, e)));
     const eng = o.responders.filter((n) => n.startsWith('engine'));
     if (eng.length) setups.push(setupEngine(tb, dir, eng, o.profile).catch((e: Error) => fail(eng, e)));
     const pipe = o.responders.filter((n) => n.startsWith('pipeline'));

@@ -15,9 +15,10 @@ const ROOT = join(__dirname, '..', '..', '..');
 /**
  * One rule per proxied address (an access router's subscriber list: 127 IPv4 + 1000
  * IPv6 = 1127 rules), answered with our own MAC like the kernel, ndppd and npd6 do;
- * learning on (cache timeout 300 s), as in parpd's example.
+ * learning on (cache timeout 300 s), as in parpd's example. `pace` (bench --pace): the
+ * interface's `ring pace`; absent, no ring line (the daemon's default).
  */
-export function neighproxyConfig(ifname: string): string {
+export function neighproxyConfig(ifname: string, pace?: string): string {
   const lines = [
     '# neighproxy pps bench: one rule per subscriber address, learning on.',
     'cache',
@@ -26,6 +27,7 @@ export function neighproxyConfig(ifname: string): string {
     'end',
     `interface ${ifname}`,
   ];
+  if (pace !== undefined) lines.push(` ring pace ${pace}`);
   for (let t = 0; t < T_ARP; t++) lines.push(` rule 0.0.0.0/0 ${arpTargetIp(t)} self`);
   for (let t = 0; t < T_NS; t++) lines.push(` rule ::/0 ${nsTargetIp(t)} self`);
   lines.push('end', '');
@@ -44,11 +46,12 @@ export async function setupNeighproxy(
   names: string[],
   log: (s: string) => void,
   profileDir?: string,
+  pace?: string,
 ): Promise<Responder[]> {
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
   const w = tb.wire('np', { kernelArp: false });
   const conf = join(dir, 'neighproxy.conf');
-  writeFileSync(conf, neighproxyConfig(w.ifname));
+  writeFileSync(conf, neighproxyConfig(w.ifname, pace));
   const logFile = join(dir, 'neighproxy.log');
   let description: string;
   let child: ChildProcess;
@@ -59,7 +62,7 @@ export async function setupNeighproxy(
       [...nodeFlags, join(ROOT, 'bin', 'neighproxy'), 'run', '--config', conf, '--no-control', '--no-drop', '--log-level', 'warn'],
       logFile,
     );
-    description = `neighproxy run (daemon), ${NEIGHPROXY_RULES} rules (one per target, action self), learning on`;
+    description = `neighproxy run (daemon), ${NEIGHPROXY_RULES} rules (one per target, action self), learning on, ring pace ${pace ?? 'default'}`;
   } else if (existsSync(join(ROOT, 'dist', 'src', 'pipeline', 'pipeline.js'))) {
     log('neighproxy daemon not built: measuring its batch loop in one process (ring + src/pipeline, bench/pps/pipeline-responder.ts)');
     child = tb.spawn(w.ns, process.execPath, [...nodeFlags, join(__dirname, 'pipeline-responder.js'), conf, w.ifname], logFile);

@@ -50,6 +50,7 @@ export function formatRing(r: RingConfig): string {
   if (r.rxFrames !== undefined) parts.push(`rx ${r.rxFrames}`);
   if (r.txFrames !== undefined) parts.push(`tx ${r.txFrames}`);
   if (r.frameSize !== undefined) parts.push(`framesize ${r.frameSize}`);
+  if (r.pace !== undefined) parts.push(`pace ${r.pace === 0 ? 'off' : r.pace}`);
   return parts.join(' ');
 }
 

@@ -4,7 +4,7 @@ export * from './errors';
 export { parseConfig, loadConfig, DEFAULT_CACHE, DEFAULT_HOLD_TIMEOUT } from './parse';
 export { formatConfig, formatRule, formatAction, formatVlans, formatRing } from './format';
 export * from './limits';
-export { describeRing, effectiveRing, ringBytes } from './ring';
+export { describePace, describeRing, effectivePace, effectiveRing, ringBytes } from './ring';
 export { findShadowing } from './shadow';
 export { explainIfName } from './ifname';
 export { importNdppd } from './ndppd';

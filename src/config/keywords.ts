@@ -35,8 +35,8 @@ export const PROBE_OPTIONS = ['autowire', 'alive', 'absent'] as const;
 /** `probe` defaults: seconds a found host is answered, seconds a silent one is not probed again. */
 export const DEFAULT_PROBE_ALIVE = 120;
 export const DEFAULT_PROBE_ABSENT = 30;
-/** The words of `ring rx FRAMES tx FRAMES framesize BYTES`. */
-export const RING_KEYWORDS = ['rx', 'tx', 'framesize'] as const;
+/** The words of `ring rx FRAMES tx FRAMES framesize BYTES pace PPS`. */
+export const RING_KEYWORDS = ['rx', 'tx', 'framesize', 'pace'] as const;
 
 export const ACTION_EXPECTED =
   "an action: ignore, tell, self, route, an IP address (redirect), a MAC address, or template MAC/BITS";

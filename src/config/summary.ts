@@ -5,7 +5,7 @@ import { formatVlans } from './format';
 import { desiredGroups, uncoveredPrefixRules } from './joins';
 import { cacheBytes, formatBytes, HA_ANSWERED_TARGETS, MLD_MAX_GROUPS } from './limits';
 import { WORKERS_DEFAULT_CAP } from './keywords';
-import { describeRing, ringBytes } from './ring';
+import { describePace, describeRing, ringBytes } from './ring';
 import { ActionKind, type Config, type InterfaceConfig } from './types';
 
 /** Describes the kernel filter an interface would get (the BPF compiler plugs in here). */
@@ -68,6 +68,7 @@ export function summarizeConfig(config: Config, describeFilter: FilterDescriber 
       out.push(`  route      lookups in ${ifc.routeVrf !== undefined ? `VRF ${ifc.routeVrf}` : `table ${ifc.routeTable}`}`);
     }
     out.push(`  ring       ${describeRing(ifc.ring)}`);
+    out.push(`  ring pace  ${describePace(ifc.ring)}`);
     out.push(`  filter     ${describeFilter(ifc, config)}`);
   }
   return out.join('\n') + '\n';

@@ -220,13 +220,15 @@ export interface HaConfig {
 }
 
 /**
- * `ring [rx FRAMES] [tx FRAMES] [framesize BYTES]` of an interface. Validated against the
- * engine's bounds (src/config/limits.ts): frames 1..2^20 per ring, frame size a power of
- * two 128..65536, RX plus TX at most 1 GiB. Frame counts are kept as written; the kernel
- * rounds them up to whole 4 KiB blocks.
+ * `ring [rx FRAMES] [tx FRAMES] [framesize BYTES] [pace PPS|off]` of an interface. Validated
+ * against the engine's bounds (src/config/limits.ts): frames 1..2^20 per ring, frame size a
+ * power of two 128..65536, RX plus TX at most 1 GiB. Frame counts are kept as written; the
+ * kernel rounds them up to whole 4 KiB blocks.
  */
 export interface RingConfig {
   rxFrames?: number;
   txFrames?: number;
   frameSize?: number;
+  /** Frames/s from which small batches wait 1 ms (src/engine/pace.ts); 0 = off; absent = RING_PACE_DEFAULT_PPS. */
+  pace?: number;
 }

@@ -9,6 +9,11 @@ import { metaIsV6, metaSlot, metaVlan } from '../policy/addrtable';
 export interface EntrySource {
   readonly length: number;
   entry(i: number): Record<string, unknown>;
+  /**
+   * Entry `i` without an object or a string: its interface name when it is IPv6 (its
+   * address words copied into `out`), else undefined. MLD joins read the cache this way.
+   */
+  v6At?(i: number, out: Uint32Array): string | undefined;
 }
 
 /** State names in snapshot order; index 4 is an expired entry not yet swept. */
@@ -35,6 +40,8 @@ export class CacheSnapshot implements EntrySource {
   private readonly states: Uint8Array;
   private n = 0;
   private readonly ip6 = new Uint32Array(4);
+  /** Interface name by cache slot, as v6At first looked it up (slotName walks a map). */
+  private readonly names: string[] = [];
 
   constructor(capacity: number, private readonly slotName: (slot: number) => string | undefined) {
     this.keys = new Uint32Array(capacity * WORDS);
@@ -105,6 +112,17 @@ export class CacheSnapshot implements EntrySource {
     };
   }
 
+  v6At(i: number, out: Uint32Array): string | undefined {
+    const k = i * WORDS;
+    const w0 = this.keys[k]!;
+    if (!metaIsV6(w0)) return undefined;
+    for (let w = 0; w < 4; w++) out[w] = this.keys[k + 1 + w]!;
+    const slot = metaSlot(w0);
+    let name = this.names[slot];
+    if (name === undefined) name = this.names[slot] = this.slotName(slot) ?? `#${slot}`;
+    return name;
+  }
+
   /** Every entry as plain objects (tests, small dumps). */
   toArray(): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
@@ -122,16 +140,16 @@ export function concatSources(sources: EntrySource[]): EntrySource {
     length += s.length;
   }
   let k = 0; // entries are asked for in order: the source of the last one is tried first
-  return {
-    length,
-    entry: (i) => {
-      if (i < starts[k]! || i >= starts[k]! + sources[k]!.length) {
-        k = 0;
-        while (i >= starts[k]! + sources[k]!.length) k++;
-      }
-      return sources[k]!.entry(i - starts[k]!);
-    },
+  const at = (i: number): number => {
+    if (i < starts[k]! || i >= starts[k]! + sources[k]!.length) {
+      k = 0;
+      while (i >= starts[k]! + sources[k]!.length) k++;
+    }
+    return k;
   };
+  const all: EntrySource = { length, entry: (i) => { const s = at(i); return sources[s]!.entry(i - starts[s]!); } };
+  if (sources.every((s) => s.v6At !== undefined)) all.v6At = (i, out) => { const s = at(i); return sources[s]!.v6At!(i - starts[s]!, out); };
+  return all;
 }
 
 /** Dumps within this many ms of a snapshot share it (40 000 queued dumps cost one copy). */

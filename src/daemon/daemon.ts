@@ -27,7 +27,7 @@ import { ringOpenAdvice, InterfaceSet } from './interfaces';
 import type { LinkWatcher } from './links';
 import type { Logger } from './log';
 import { desiredGroups, mldBudget, MulticastJoins, type DesiredJoins } from './mld';
-import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, registerJoinMetrics, type LearnedEntry } from './mld-targets';
+import { addDynamicGroups, DYNAMIC_JOIN_INTERVAL, learnedOf, registerJoinMetrics } from './mld-targets';
 import type { createRegistry, MetricsSources } from './metrics';
 import type { KernelChange } from '../netlink/kernel';
 import type { DaemonDeps, DaemonOptions, PolicyCore } from './ports';
@@ -91,7 +91,7 @@ export class Daemon {
     const want = new Map<string, DesiredJoins>();
     const now = this.clock();
     const since = now - (this.running.config?.cache.timeout || 300);
-    const learned = this.policy ? (this.policy.cacheEntries(now) as unknown as LearnedEntry[]) : [];
+    const learned = learnedOf(this.policy, now);
     for (const st of this.interfaces.list()) {
       if (!st.ring) continue;
       const groups = desiredGroups(st.cfg, this.running.addedStatics(st.name));

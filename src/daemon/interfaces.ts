@@ -38,7 +38,7 @@ export interface IfaceState {
   lastError: string | null;
 }
 
-const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}/${c.ring?.rxFrames}/${c.ring?.txFrames}/${c.ring?.frameSize}`;
+const openKey = (c: InterfaceConfig): string => `${c.promisc}/${c.allmulti}/${c.ring?.rxFrames}/${c.ring?.txFrames}/${c.ring?.frameSize}/${c.ring?.pace}`;
 const programKey = (p: BpfProgram): string => p.map((i) => `${i.code},${i.jt},${i.jf},${i.k}`).join(';');
 
 /** Text for operators when a ring cannot be opened, by errno. */
@@ -213,7 +213,7 @@ export class InterfaceSet {
   private update(st: IfaceState, cfg: InterfaceConfig, index: number, f: CompiledFilter): IfaceState {
     st.slot.index = index;
     if (st.ring !== null && openKey(st.cfg) !== openKey(cfg)) {
-      this.log.info({ event: 'ring_reopen', interface: cfg.name }, 'promisc/allmulti or ring geometry changed: reopening the ring');
+      this.log.info({ event: 'ring_reopen', interface: cfg.name }, 'promisc/allmulti or the ring setting changed: reopening the ring');
       this.closeRing(st);
     }
     st.cfg = cfg;

@@ -4,9 +4,10 @@
 // entries), and left when they age out of the cache timeout. And the join metrics.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { solicitedNodeGroup } from '../config/joins';
-import { parseIp6 } from '../net/addr';
+import { newIp6, parseIp6 } from '../net/addr';
 import type { IfaceSlot } from '../pipeline/pipeline';
 import type { MulticastJoins } from './mld';
+import type { PolicyCore } from './ports';
 
 /** Seconds between two reconciles driven by answered and learned targets. */
 export const DYNAMIC_JOIN_INTERVAL = 5;
@@ -19,10 +20,45 @@ export interface LearnedEntry {
 }
 
 /**
- * Adds to `groups` (the interface's static groups) the groups of IPv6 targets answered since
- * `since`, then of learned IPv6 entries, until `max` groups in all. Returns how many were left out.
+ * The learned entries as the cache snapshot reads them (cache-dump.ts EntrySource.v6At):
+ * entry `i`'s interface when it is IPv6, its words in `out`. No object or string per
+ * entry: the objects of a 65 536-entry dump, parsed back, held one thread 0.6-2.2 s every
+ * DYNAMIC_JOIN_INTERVAL under a flood (issue 12; kernel ring drops with workers 1).
  */
-export function addDynamicGroups(groups: Set<string>, slot: IfaceSlot, since: number, learned: readonly LearnedEntry[], max: number): number {
+export interface LearnedV6 {
+  readonly length: number;
+  v6At(i: number, out: Uint32Array): string | undefined;
+}
+
+/** LearnedV6 over entries as objects (a policy without a compact snapshot: test fakes). */
+export function learnedFromEntries(list: readonly LearnedEntry[]): LearnedV6 {
+  return {
+    length: list.length,
+    v6At: (i, out) => {
+      const e = list[i]!;
+      const a = e.family === 6 ? parseIp6(e.address) : undefined;
+      if (!a) return undefined;
+      out.set(a);
+      return e.interface;
+    },
+  };
+}
+
+/** The policy's IPv6 entries for the joins: its compact snapshot (typed arrays) when it has one. */
+export function learnedOf(p: Pick<PolicyCore, 'cacheSnapshot' | 'cacheEntries'> | null, now: number): LearnedV6 {
+  if (!p) return learnedFromEntries([]);
+  const snap = p.cacheSnapshot?.(now);
+  if (snap?.v6At) return snap as LearnedV6;
+  return learnedFromEntries(p.cacheEntries(now) as unknown as LearnedEntry[]);
+}
+
+/**
+ * Adds to `groups` (the interface's static groups) the groups of IPv6 targets answered since
+ * `since`, then of learned IPv6 entries, until `max` groups in all. Returns how many were
+ * left out (once the bound is reached, learned entries are counted unformatted: one whose
+ * group is in already counts too).
+ */
+export function addDynamicGroups(groups: Set<string>, slot: IfaceSlot, since: number, learned: LearnedV6, max: number): number {
   let left = 0;
   const add = (g: string): void => {
     if (groups.has(g)) return;
@@ -30,10 +66,11 @@ export function addDynamicGroups(groups: Set<string>, slot: IfaceSlot, since: nu
     else groups.add(g);
   };
   for (const t of slot.answered.since(since)) if (t.family === 6) add(solicitedNodeGroup(t.words));
-  for (const e of learned) {
-    if (e.family !== 6 || e.interface !== slot.name) continue;
-    const a = parseIp6(e.address);
-    if (a) add(solicitedNodeGroup(a));
+  const a = newIp6();
+  for (let i = 0; i < learned.length; i++) {
+    if (learned.v6At(i, a) !== slot.name) continue;
+    if (groups.size >= max) left++;
+    else add(solicitedNodeGroup(a));
   }
   return left;
 }

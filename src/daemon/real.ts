@@ -21,7 +21,7 @@ import { udp6Socket } from './mld';
 import type { Logger } from './log';
 import type { CacheFigures, LimitFigures } from './metrics';
 import { CacheSnapshot, STATE_STALE } from './cache-dump';
-import { ringOpenOptions } from './ringsize';
+import { pacedRing, ringOpenOptions } from './ringsize';
 import { WorkerPreparer } from './prepared';
 
 /** The policy with the introspection the control socket and metrics need. */
@@ -99,7 +99,7 @@ export function realDeps(log: Logger): DaemonDeps & { dropName: (code: number) =
     loadConfig: (path) => loadConfig(path),
     // tun, WireGuard, PPP: refused with their link type (linktype.ts), as rtnetlink reports it.
     openRing: refuseLinksWithoutLinkLayer(
-      (ifname: string, opts: RingOpenOptions) => Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }),
+      (ifname: string, opts: RingOpenOptions) => pacedRing(Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring) }), opts.ring),
       (name) => kernel.link(name)?.type ?? sysfsLinkType(name),
     ),
     compileFilter: (iface, config) => {

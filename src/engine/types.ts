@@ -91,6 +91,8 @@ export interface RingCounters {
    * ENETDOWN the kernel sets when the device goes down; the ring keeps polling.
    */
   socketErrors: number;
+  /** Small batches after which a paced ring waited before polling again (pace.ts; absent: not paced). */
+  pacedWaits?: number;
 }
 
 /** One classic-BPF instruction (struct sock_filter). Programs are data handed to the addon. */

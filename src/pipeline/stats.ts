@@ -72,7 +72,7 @@ export class InterfaceStats {
   ring(): RingCounters {
     const now = this.ringCounters?.() ?? emptyRingCounters();
     const out = emptyRingCounters();
-    for (const k of Object.keys(out) as (keyof RingCounters)[]) out[k] = this.ringBase[k] + now[k];
+    for (const k of Object.keys(out) as (keyof RingCounters)[]) out[k] = (this.ringBase[k] ?? 0) + (now[k] ?? 0);
     return out;
   }
 
@@ -80,11 +80,11 @@ export class InterfaceStats {
   retireRing(): void {
     if (!this.ringCounters) return;
     const last = this.ringCounters();
-    for (const k of Object.keys(last) as (keyof RingCounters)[]) this.ringBase[k] += last[k];
+    for (const k of Object.keys(last) as (keyof RingCounters)[]) this.ringBase[k] = (this.ringBase[k] ?? 0) + (last[k] ?? 0);
     this.ringCounters = null;
   }
 }
 
 export function emptyRingCounters(): RingCounters {
-  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0, txErrors: 0, socketErrors: 0 };
+  return { framesReceived: 0, batches: 0, repliesSent: 0, txRingFull: 0, kernelDrops: 0, kernelFreezes: 0, kernelPackets: 0, txErrors: 0, socketErrors: 0, pacedWaits: 0 };
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BenchUsageError, expandResponders, parseBenchArgs } from '../../bench/pps/main';
+import { neighproxyConfig } from '../../bench/pps/responder-neighproxy';
+import { parseConfig } from '../../src/config';
 import { evaluateGoals, goalStatus, goalsTable, progressLine, textTable, type ResponderSummary } from '../../bench/pps/report';
 
 function summary(name: string, over: Partial<ResponderSummary>): ResponderSummary {
@@ -79,6 +81,19 @@ test('options: quick defaults, rates with suffixes, goal rates always probed', (
   assert.equal(parseBenchArgs(['--profile', '/tmp/p']).profile, '/tmp/p');
   assert.equal(parseBenchArgs(['--generator', 'standin']).generator, 'standin');
   assert.throws(() => parseBenchArgs(['--generator', 'scapy']), BenchUsageError);
+  assert.equal(parseBenchArgs([]).pace, undefined);
+  assert.equal(parseBenchArgs(['--pace', 'off']).pace, 'off');
+  assert.equal(parseBenchArgs(['--pace', '50000']).pace, '50000');
+  assert.throws(() => parseBenchArgs(['--pace', 'slow']), BenchUsageError);
+});
+
+test('--pace writes the ring line of the bench configuration, which the daemon parses', () => {
+  assert.doesNotMatch(neighproxyConfig('c0'), /ring/);
+  for (const [pace, want] of [['off', 0], ['50000', 50000]] as const) {
+    const text = neighproxyConfig('c0', pace);
+    assert.match(text, new RegExp(`^ ring pace ${pace}$`, 'm'));
+    assert.equal(parseConfig(text, 'bench.conf').config.interfaces[0]!.ring?.pace, want);
+  }
 });
 
 test('responder lists expand families and reject unknown names', () => {

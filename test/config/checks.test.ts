@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Family, mask4, inPrefix6, parseIp6, formatPrefix, type Prefix } from '../../src/net/addr';
 import {
-  ConfigError, MAX_STATICS, MAX_TABLESIZE, cacheBytes, describeRing, findShadowing, formatConfig, parseConfig,
-  ringBytes, type Rule,
+  ConfigError, MAX_STATICS, MAX_TABLESIZE, RING_PACE_DEFAULT_PPS, cacheBytes, describePace, describeRing, effectivePace,
+  findShadowing, formatConfig, formatRing, parseConfig, ringBytes, type Rule,
 } from '../../src/config';
 import { NeighborCache } from '../../src/policy/cache';
 import { Policy } from '../../src/policy';
@@ -159,4 +159,27 @@ test('ring: parsed, printed back, and its memory stated', () => {
   assert.deepEqual(again.interfaces.map((i) => i.ring), [a!.ring, b!.ring]);
   assert.equal(config.interfaces.length, 2);
   assert.equal(parseConfig('interface eth0\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\n', 'n').config.interfaces[0]!.ring, undefined);
+});
+
+test('ring pace: a rate or off, printed back, the default when absent, and stated by check', () => {
+  const text = 'interface eth0\n ring pace off\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\ninterface eth1\n ring rx 8192 pace 25000\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\n' +
+    'interface eth2\n ring pace 0\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\ninterface eth3\n rule 0.0.0.0/0 0.0.0.0/0 self\nend\n';
+  const { config } = parseConfig(text, 'p');
+  const [off, set, zero, none] = config.interfaces;
+  assert.deepEqual(off!.ring, { pace: 0 });
+  assert.deepEqual(set!.ring, { rxFrames: 8192, pace: 25000 });
+  assert.deepEqual(zero!.ring, { pace: 0 });
+  assert.equal(none!.ring, undefined);
+  assert.deepEqual(config.interfaces.map((i) => effectivePace(i.ring)), [0, 25000, 0, RING_PACE_DEFAULT_PPS]);
+  assert.equal(RING_PACE_DEFAULT_PPS, 10_000);
+  // Pace does not change what the rings map.
+  assert.equal(ringBytes(off!.ring), ringBytes(undefined));
+  assert.equal(formatRing(off!.ring!), 'pace off');
+  assert.equal(formatRing(set!.ring!), 'rx 8192 pace 25000');
+  const again = parseConfig(formatConfig(config), 'again').config;
+  assert.deepEqual(again.interfaces.map((i) => i.ring), config.interfaces.map((i) => i.ring));
+  assert.match(describePace(off!.ring), /^off: /);
+  assert.match(describePace(set!.ring), /^25000 frames\/s: .*waits 1 ms/);
+  assert.match(describePace(none!.ring), /^10000 frames\/s \(default\): /);
+  assert.match(describePace({ rxFrames: 8192 }), /^10000 frames\/s \(default\): /);
 });

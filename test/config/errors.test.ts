@@ -550,7 +550,7 @@ const BAD: BadRow[] = [
       "bad.conf:2:17: found '1000', expected a frame size in bytes: a power of two from 128 to 65536 (frames tile 4 KiB blocks)",
       "bad.conf:5:10: found '0', expected the receive ring's frame count (a whole number from 1 to 1048576)",
       "bad.conf:8:10: found '2000000', expected the transmit ring's frame count (a whole number from 1 to 1048576)",
-      "bad.conf:11:7: found 'frames', expected 'rx FRAMES', 'tx FRAMES' or 'framesize BYTES'",
+      "bad.conf:11:7: found 'frames', expected 'rx FRAMES', 'tx FRAMES', 'framesize BYTES' or 'pace PPS'",
     ],
   },
   {
@@ -559,8 +559,25 @@ const BAD: BadRow[] = [
     code: 'E_CONFIG_LIMIT',
     messages: [
       "bad.conf:2:2: found 'ring', expected rings of at most 1 GiB per interface (RX plus TX; this is rx 65536 x 16384 B = 1 GiB, tx 4096 (default) x 16384 B = 64 MiB: 1.06 GiB per interface)",
-      "bad.conf:5:12: found 'rx', expected each of 'rx', 'tx' and 'framesize' once",
+      "bad.conf:5:12: found 'rx', expected each of 'rx', 'tx', 'framesize' and 'pace' once",
       "bad.conf:8:9: found end of line, expected a number of frames",
+    ],
+  },
+  {
+    name: 'ring pace: below the least useful rate, a word, a fraction, too high, repeated, missing',
+    text: "interface eth0\n ring pace 999\nend\ninterface eth1\n ring pace fast\nend\ninterface eth2\n ring pace 1.5\nend\n" +
+      "interface eth3\n ring rx 8192 pace 20000000\nend\ninterface eth4\n ring pace off pace 5000\nend\ninterface eth5\n ring rx 64 pace\nend\n" +
+      "interface eth6\n ring pace -1\nend\ninterface eth7\n ring pace offf\nend\n",
+    code: 'E_CONFIG_VALUE',
+    messages: [
+      "bad.conf:2:12: found '999', expected the frames/s from which small batches wait 1 ms (a whole number from 1000 to 10000000), or 'off' (0)",
+      "bad.conf:5:12: found 'fast', expected the frames/s from which small batches wait 1 ms (a whole number from 1000 to 10000000), or 'off' (0)",
+      "bad.conf:8:12: found '1.5', expected the frames/s from which small batches wait 1 ms (a whole number from 1000 to 10000000), or 'off' (0)",
+      "bad.conf:11:20: found '20000000', expected the frames/s from which small batches wait 1 ms (a whole number from 1000 to 10000000), or 'off' (0)",
+      "bad.conf:14:16: found 'pace', expected each of 'rx', 'tx', 'framesize' and 'pace' once",
+      "bad.conf:17:17: found end of line, expected a rate in frames/s, or 'off'",
+      "bad.conf:20:12: found '-1', expected the frames/s from which small batches wait 1 ms (a whole number from 1000 to 10000000), or 'off' (0)",
+      "bad.conf:23:12: found 'offf', expected the frames/s from which small batches wait 1 ms (a whole number from 1000 to 10000000), or 'off' (0)",
     ],
   },
 ];
@@ -593,6 +610,12 @@ for (const row of BAD) {
     assert.equal(err.message, row.messages.join('\n'));
   });
 }
+
+test('ring pace above the bound is E_CONFIG_LIMIT, a bad word E_CONFIG_VALUE', () => {
+  assert.equal(errorOf('interface eth0\n ring pace 10000001\nend\n').code, 'E_CONFIG_LIMIT');
+  assert.equal(errorOf('interface eth0\n ring pace 999\nend\n').code, 'E_CONFIG_VALUE');
+  assert.equal(errorOf('interface eth0\n ring pace on\nend\n').code, 'E_CONFIG_VALUE');
+});
 
 test('every error of a file is reported, in file order, not just the first', () => {
   const err = errorOf(

@@ -194,6 +194,23 @@ test('reload: unchanged interfaces keep their ring, changed filters are replaced
   assert.equal(h.rings.at(-1)!.opts.promisc, true);
 });
 
+test('reload: a changed ring pace reopens the ring with the new setting; an unchanged one keeps it', async (t) => {
+  const h = harness(config([iface('eth0')]));
+  h.addLink('eth0');
+  await h.daemon.start();
+  t.after(() => h.daemon.stop());
+  const r0 = h.rings[0]!;
+  assert.equal(r0.opts.ring, undefined);
+  h.setConfig(config([iface('eth0', { ring: { pace: 0 } })]));
+  assert.equal(h.daemon.reload(), true);
+  assert.equal(r0.closed, true, 'pace changed: reopened (the pacing wraps the ring at open)');
+  assert.deepEqual(h.rings.at(-1)!.opts.ring, { pace: 0 });
+  const r1 = h.rings.at(-1)!;
+  h.setConfig(config([iface('eth0', { ring: { pace: 0 } })]));
+  assert.equal(h.daemon.reload(), true);
+  assert.equal(r1.closed, false, 'same pace: ring kept');
+});
+
 test('reload: a configuration error or a policy refusal keeps everything as it was', async (t) => {
   const h = harness(config([iface('eth0')]));
   h.addLink('eth0');

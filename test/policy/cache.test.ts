@@ -302,6 +302,14 @@ test('dumpCache lists entries with interface name, VLAN, state; refresh failures
   assert.equal(policy.slotName(0), 'eth0');
 });
 
+test('dumpCache lists entries in use before those nobody asked for (a bounded reader, MLD joins, takes real hosts first)', () => {
+  const { policy, who } = setup();
+  for (let i = 1; i <= 3; i++) policy.handle(arp({ senderMac: H1 + i, senderIp: `198.51.100.${i}`, targetIp: '198.51.100.50' }), 0, 1);
+  assert.deepEqual(policy.dumpCache(2).map((e) => e.address), ['198.51.100.3', '198.51.100.2', '198.51.100.1']);
+  who('198.51.100.1', 2); // asked for: protected
+  assert.deepEqual(policy.dumpCache(2).map((e) => e.address), ['198.51.100.1', '198.51.100.3', '198.51.100.2']);
+});
+
 test('a rule\'s remembered cache entry is re-checked: an evicted and reused entry never answers for the old address', () => {
   // tablesize 1: learning H2 evicts H1 and reuses the same entry id the `tell` rule remembered.
   const { policy, who } = setup({ tablesize: 1 });

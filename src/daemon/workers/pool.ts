@@ -197,6 +197,8 @@ export class WorkerPool {
         name: i.name,
         open: i.open,
         framesReceived: i.ring.framesReceived,
+        kernelDrops: i.ring.kernelDrops,
+        batches: i.ring.batches,
         requests: { ipv4: i.arrays.requests![0], ipv6: i.arrays.requests![1] },
       })),
     }));

@@ -22,7 +22,7 @@ import { refuseLinksWithoutLinkLayer, sysfsLinkType } from '../linktype';
 import type { DaemonDeps, PolicyCore, RingOpenOptions } from '../ports';
 import { DaemonPolicy, realDeps } from '../real';
 import { adoptTables, WorkerPreparer } from '../prepared';
-import { ringOpenOptions } from '../ringsize';
+import { pacedRing, ringOpenOptions } from '../ringsize';
 import { RouterAwaits } from './awaits';
 import { LearnForwarder } from './forward';
 import { fanoutGroup } from './hash';
@@ -89,7 +89,7 @@ export function workerDeps(init: WorkerInit, log: Logger, forwarder: LearnForwar
       const { value, timedOut } = turns.inTurn(ifname, () =>
         Ring.open(ifname, { filter: opts.filter, promisc: opts.promisc, allmulti: opts.allmulti, ...ringOpenOptions(opts.ring), fanout }));
       if (timedOut) log.warn({ event: 'fanout_order_timeout', interface: ifname, worker: init.index }, 'another worker did not open its ring in time: the fanout member order may not match the workers');
-      return value;
+      return pacedRing(value, opts.ring);
     }, (name) => kernel.link(name)?.type ?? sysfsLinkType(name)),
     createPolicy: (whole: Config, env, output, logger): PolicyCore => {
       const config = cacheShare(whole, init.count);
