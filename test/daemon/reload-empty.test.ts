@@ -42,6 +42,18 @@ test('a reload that read the file empty while it was being written reads it agai
   assert.equal(reads.length, 2, 'read twice');
 });
 
+test('a second read that finds the file truncated again is refused too', (t) => {
+  let torn = 0;
+  const { path, running, reads } = setup(t, (p) => {
+    if (torn === 0) return loadConfig(p);
+    if (--torn === 0) truncateSync(path, 0); // the writer truncated it again before this read
+    return parseConfig('', p);
+  });
+  torn = 2;
+  assert.throws(() => running.load(), { code: 'E_CONFIG_EMPTY' });
+  assert.equal(reads.length, 2);
+});
+
 test('a non-empty file without interfaces still applies, and an empty one at start too', (t) => {
   const { path, running, reads } = setup(t);
   writeFileSync(path, 'cache\n timeout 0\nend\n');
