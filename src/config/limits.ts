@@ -43,9 +43,13 @@ export const RING_ENGINE_DEFAULTS = Object.freeze({ rxFrames: 32768, txFrames: 4
  * `ring pace`: from this many frames/s on one ring, a batch under 64 frames waits 1 ms
  * before the next poll (src/engine/pace.ts). Issue 12's flood at 20 000/s woke the daemon
  * for every 2-3 frames (14-18 us of CPU per frame); paced, 4.6-6.7 us. The price: up to
- * 1 ms more per answer, only while the ring is that busy.
+ * 1 ms more per answer, only while the ring is that busy. Off by default: at the bench's
+ * 80 000 requests/s (`npm run bench -- --rt`, median of 3) a default of 10 000 took ARP
+ * p50/p99 from 38/104 us to 919/1 580 us and NS from 59/269 to 797/1 639 us, while the
+ * flood's loss came from elsewhere (the joins' cache dump). An operator who would rather
+ * spend less CPU under flood sets it (`ring pace 10000`).
  */
-export const RING_PACE_DEFAULT_PPS = 10_000;
+export const RING_PACE_DEFAULT_PPS = 0;
 /** Below 1 000 frames/s a 1 ms wait gathers less than a frame: nothing to save, only latency added. */
 export const RING_PACE_MIN_PPS = 1_000;
 /** A bound on typing mistakes, above what one AF_PACKET ring receives. */

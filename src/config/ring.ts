@@ -43,13 +43,13 @@ export function effectivePace(ring: RingConfig | undefined): number {
 }
 
 /**
- * `10000 frames/s (default): from that rate on the ring, a batch under 64 frames waits 1 ms
- * before the next poll (up to 1 ms more per answer)`, or `off: ...`.
+ * `off (default): ...`, or `10000 frames/s: from that rate on the ring, a batch under 64 frames waits 1 ms
+ * before the next poll (up to 1 ms more per answer)`.
  */
 export function describePace(ring: RingConfig | undefined): string {
   const pps = effectivePace(ring);
-  if (pps === 0) return 'off: the ring is polled again right after every batch (a wake-up per batch under flood)';
   const mark = ring?.pace === undefined ? ' (default)' : '';
+  if (pps === 0) return `off${mark}: the ring is polled again right after every batch (a wake-up per batch under flood)`;
   return `${pps} frames/s${mark}: from that rate on the ring, a batch under 64 frames waits 1 ms before the next poll (up to 1 ms more per answer)`;
 }
 

@@ -171,7 +171,7 @@ test('ring pace: a rate or off, printed back, the default when absent, and state
   assert.deepEqual(zero!.ring, { pace: 0 });
   assert.equal(none!.ring, undefined);
   assert.deepEqual(config.interfaces.map((i) => effectivePace(i.ring)), [0, 25000, 0, RING_PACE_DEFAULT_PPS]);
-  assert.equal(RING_PACE_DEFAULT_PPS, 10_000);
+  assert.equal(RING_PACE_DEFAULT_PPS, 0);
   // Pace does not change what the rings map.
   assert.equal(ringBytes(off!.ring), ringBytes(undefined));
   assert.equal(formatRing(off!.ring!), 'pace off');
@@ -180,6 +180,7 @@ test('ring pace: a rate or off, printed back, the default when absent, and state
   assert.deepEqual(again.interfaces.map((i) => i.ring), config.interfaces.map((i) => i.ring));
   assert.match(describePace(off!.ring), /^off: /);
   assert.match(describePace(set!.ring), /^25000 frames\/s: .*waits 1 ms/);
-  assert.match(describePace(none!.ring), /^10000 frames\/s \(default\): /);
-  assert.match(describePace({ rxFrames: 8192 }), /^10000 frames\/s \(default\): /);
+  assert.match(describePace(none!.ring), /^off \(default\): /);
+  assert.match(describePace({ rxFrames: 8192 }), /^off \(default\): /);
+  assert.match(describePace({ pace: 10000 }), /^10000 frames\/s: /);
 });

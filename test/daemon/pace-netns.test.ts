@@ -1,7 +1,7 @@
 // `ring pace` reaches the daemon's rings, on one ring (real.ts) and with workers
 // (workers/thread.ts): under the flood test's rate (20 000 NS/s from spoofed sources, each
-// learned), the default pacing makes small batches wait (ring.pacedWaits > 0) and
-// `ring pace off` makes none. Bounded: 2 x 30 000 frames per case, 2001:db8::/32 only.
+// learned), `ring pace 10000` makes small batches wait (ring.pacedWaits > 0) and the
+// default (off) makes none. Bounded: 2 x 30 000 frames per case, 2001:db8::/32 only.
 // Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,11 +47,11 @@ async function flood(t: { after(fn: () => void): void }, tag: string, workers: n
 }
 
 for (const workers of [1, 2]) {
-  test(`workers ${workers}: the default pacing waits under a 20 000/s flood, 'ring pace off' never`, { skip: needsNetns(), timeout: 120_000 }, async (t) => {
+  test(`workers ${workers}: 'ring pace 10000' waits under a 20 000/s flood, the default (off) never`, { skip: needsNetns(), timeout: 120_000 }, async (t) => {
     let paced: RingFigures & { why: string } | undefined;
     let off: RingFigures & { why: string } | undefined;
-    await t.test('default', async (st) => { paced = await flood(st, `pd${workers}`, workers, ''); });
-    await t.test('pace off', async (st) => { off = await flood(st, `po${workers}`, workers, ' ring pace off\n'); });
+    await t.test('pace 10000', async (st) => { paced = await flood(st, `pd${workers}`, workers, ' ring pace 10000\n'); });
+    await t.test('default (off)', async (st) => { off = await flood(st, `po${workers}`, workers, ''); });
     const why = `${paced!.why}; ${off!.why}`;
     t.diagnostic(why);
     // Both daemons received the flood (not a run where the frames never arrived).
