@@ -120,9 +120,17 @@ function* mergeRuntime(p: PreparedStatics, now: InForce, b: SliceBudget): Genera
   p.mac = p.mac.slice();
   p.shared = false;
   if (b.tick(256)) yield b.take(); // the copy: a few MB, about 256 entries' work
+  yield* carryRuntime(p, now, b);
+}
+
+/**
+ * Adds to `p` the run-time (`ctl add`) entries of the table in force, `now`, that `p` does
+ * not hold already (the file's entry wins), noting where each came from (`carry`).
+ */
+export function* carryRuntime(p: PreparedStatics, now: InForce, b: SliceBudget): Generator<number, void> {
   const k = now.table.keys;
   for (let id = 0; id < now.origin.length; id++) {
-    if ((id & 1023) === 1023 && b.tick(16)) yield b.take();
+    if ((id & 1023) === 1023 && b.tick(16)) yield b.take(); // the scan: about 16 entries' work per 1 024 ids
     if (now.origin[id] !== Origin.Runtime) continue;
     const o = id * KEY_WORDS;
     if (p.table.find(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!) >= 0) continue; // the file's entry wins

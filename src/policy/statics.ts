@@ -6,7 +6,7 @@ import { NA_FLAG_OVERRIDE, NA_FLAG_ROUTER } from '../wire/view';
 import { AddrTable, KEY_WORDS, metaIsV6, metaSlot, metaWord } from './addrtable';
 import type { IfState, InterfaceTable } from './interfaces';
 import { runSteps, SliceBudget } from './slices';
-import { adoptIndex, usableIndex } from './statics-index';
+import { adoptIndex, carryRuntime, usableIndex } from './statics-index';
 import { STATIC_WORDS, tablesOf } from './tables';
 import type { PolicyOutput } from './types';
 
@@ -190,20 +190,7 @@ export class StaticTable {
       left: new Uint8Array(cap), at: new Float64Array(cap), queued: new Uint8Array(cap),
       carry: new Int32Array(cap).fill(-1), fresh: new Uint8Array(cap), touched: [], runtime: 0,
     };
-    const k = this.table.keys;
-    for (let id = 0; id < this.origin.length; id++) {
-      if ((id & 1023) === 1023 && b.tick(16)) yield b.take(); // the scan: about 16 entries' work per 1 024 ids
-      if (this.origin[id] !== Origin.Runtime) continue;
-      const o = id * KEY_WORDS;
-      const n = p.table.insert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!);
-      if (n < 0) break;
-      p.mac[n] = this.mac[id]!;
-      p.origin[n] = Origin.Runtime;
-      p.runtime++;
-      p.carry[n] = id;
-      p.touched.push(n);
-      if (b.tick()) yield b.take();
-    }
+    yield* carryRuntime(p, { table: this.table, mac: this.mac, origin: this.origin, runtime: this.runtimeCount }, b);
     const w = new Uint32Array(4);
     for (const s of ifs) {
       // The prepare thread's flat table when it sent one (tables.ts), else the entries' objects.
