@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { METRICS_LIMITS } from '../../src/daemon/limits';
 import { clientRouter, ROUTER_MAC, type ClientRouter } from '../helpers/client-router';
 import { needsNetns, type Lab } from '../helpers/netns';
-import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
+import { nobodySkipReason, readableRoot, runWithoutCaps } from '../helpers/unprivileged';
 import { DaemonProcess, kernelResolve, BIN } from './fixtures/daemon';
 import { parseProm } from './fixtures/prom';
 
@@ -190,16 +190,7 @@ describe('daemon in namespaces', { skip }, () => {
 
   test('without CAP_NET_RAW the daemon refuses to start and says which capability', { skip: nobodySkipReason() }, (t) => {
     const { router, config } = buildLab(t, 'cap');
-    let stderr = '';
-    let code = 0;
-    try {
-      execFileSync('ip', ['netns', 'exec', router, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
-        process.execPath, join(readableRoot(), 'bin', 'neighproxy'), 'run', '--config', config, '--no-control'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
-    } catch (err) {
-      const e = err as { status: number; stderr: string };
-      code = e.status;
-      stderr = e.stderr;
-    }
+    const { code, stderr } = runWithoutCaps(router, config, 5000);
     assert.equal(code, 77, 'EX_NOPERM: systemd must not restart it (RestartPreventExitStatus)');
     assert.match(stderr, /rt0.*CAP_NET_RAW/);
   });

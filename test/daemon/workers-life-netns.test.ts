@@ -5,14 +5,12 @@
 // with EX_NOPERM. Needs root; skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ownerOf } from '../../src/bpf/fanout';
 import { parseIp4 } from '../../src/net/addr';
 import { clientRouter, ROUTER_MAC, type ClientRouter } from '../helpers/client-router';
 import { needsNetns } from '../helpers/netns';
-import { nobodySkipReason, readableRoot } from '../helpers/unprivileged';
+import { nobodySkipReason, runWithoutCaps } from '../helpers/unprivileged';
 import { DaemonProcess, kernelResolve, type LogLine } from './fixtures/daemon';
 
 const CONFIG = 'workers 2\ninterface rt0\n rule 192.0.2.0/24 192.0.2.0/24 verbose self\nend\n';
@@ -76,16 +74,7 @@ test('workers 2 dropped to nobody: each worker keeps the capabilities; a recreat
 
 test('workers 2 without CAP_NET_RAW: a worker cannot open its ring, the start fails with 77 and says why', { skip }, (t) => {
   const { router, config } = buildLab(t, 'wnp');
-  let stderr = '';
-  let code = 0;
-  try {
-    execFileSync('ip', ['netns', 'exec', router, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
-      process.execPath, join(readableRoot(), 'bin', 'neighproxy'), 'run', '--config', config, '--no-control'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-  } catch (err) {
-    const e = err as { status: number; stderr: string };
-    code = e.status;
-    stderr = e.stderr;
-  }
+  const { code, stderr } = runWithoutCaps(router, config, 10_000);
   assert.equal(code, 77, `EX_NOPERM\n${stderr}`);
   assert.match(stderr, /worker \d: cannot capture on rt0: .*CAP_NET_RAW/);
 });

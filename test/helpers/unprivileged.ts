@@ -8,6 +8,7 @@
 // directory, made readable by all, removed when the test process exits. The copy is
 // made every time (about 10 MB, well under a second), so the path is the same in CI
 // as in a home directory.
+import { execFileSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -77,5 +78,20 @@ function chmodTree(path: string): void {
     for (const name of readdirSync(path)) chmodTree(join(path, name));
   } else {
     chmodSync(path, st.mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+
+/**
+ * `neighproxy run --config CONFIG --no-control` in namespace `ns` as uid/gid 65534 with no
+ * capabilities (from readableRoot()): its exit status and standard error.
+ */
+export function runWithoutCaps(ns: string, config: string, timeoutMs: number): { code: number; stderr: string } {
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
+      process.execPath, join(readableRoot(), 'bin', 'neighproxy'), 'run', '--config', config, '--no-control'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { status: number; stderr: string };
+    return { code: e.status, stderr: e.stderr };
   }
 }
