@@ -52,18 +52,23 @@ export class RunningConfig {
     readonly path: string,
   ) {}
 
+  /** Throws E_CONFIG_EMPTY when the file has no bytes (caught between a truncate and a write). */
+  private refuseEmpty(): void {
+    if (fileBytes(this.path) > 0) return;
+    throw Object.assign(new Error(`${this.path}: the file is empty (being written in place? write it under another name and rename it): the running interfaces stay`), { code: 'E_CONFIG_EMPTY' });
+  }
+
   /** Reads the file and compiles every filter before anything changes; throws on any error. */
   load(): LoadedConfig {
     let { config, warnings } = this.deps.loadConfig(this.path);
     // A file written in place is empty between its truncate and its write: a reload that
     // read it then would close every ring until the next one (reload-load lost 2 113
-    // requests so). Read again if it has bytes now; refuse it while it has none.
-    for (let read = 1; config.interfaces.length === 0 && (this.config?.interfaces.length ?? 0) > 0; read++) {
-      if (fileBytes(this.path) === 0) {
-        throw Object.assign(new Error(`${this.path}: the file is empty (being written in place? write it under another name and rename it): the running interfaces stay`), { code: 'E_CONFIG_EMPTY' });
-      }
-      if (read === 2) break; // not empty, twice: a file without interfaces, meant so
+    // requests so). Read again if it has bytes now; refuse it while it has none. Not empty
+    // at the second read and still without interfaces: a file meant so.
+    if (config.interfaces.length === 0 && (this.config?.interfaces.length ?? 0) > 0) {
+      this.refuseEmpty();
       ({ config, warnings } = this.deps.loadConfig(this.path));
+      if (config.interfaces.length === 0) this.refuseEmpty();
     }
     return { config, warnings, filters: config.interfaces.map((c) => this.compile(c, config)) };
   }
