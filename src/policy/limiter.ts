@@ -36,7 +36,10 @@ const K_GUARD = 0;
  * requests, interface sends, source guard, interface guard.
  */
 const P_WORDS = 12;
+const P_SOURCE_REQUESTS = 0;
 const P_SOURCE_SENDS = 2;
+/** An interface's pair sits P_IF_REQUESTS after the source's pair of the same kind (allow()). */
+const P_IF_REQUESTS = 4;
 const P_IF_SENDS = 6;
 const P_SOURCE_GUARD = 8;
 const P_IF_GUARD = 10;
@@ -133,10 +136,10 @@ export class SourceLimiter {
     this.params.fill(0);
     for (const { slot, limits } of list) {
       const o = slot * P_WORDS;
-      put(this.params, o, limits.sourceRequests);
-      put(this.params, o + 2, limits.sourceSends);
-      put(this.params, o + 4, limits.interfaceRequests);
-      put(this.params, o + 6, limits.interfaceSends);
+      put(this.params, o + P_SOURCE_REQUESTS, limits.sourceRequests);
+      put(this.params, o + P_SOURCE_SENDS, limits.sourceSends);
+      put(this.params, o + P_IF_REQUESTS, limits.interfaceRequests);
+      put(this.params, o + P_IF_SENDS, limits.interfaceSends);
       put(this.params, o + P_SOURCE_GUARD, limits.sourceGuard);
       put(this.params, o + P_IF_GUARD, limits.interfaceGuard);
     }
@@ -200,7 +203,7 @@ export class SourceLimiter {
     const o = slot * P_WORDS + b;
     if (o >= p.length) return true;
     const rate = p[o]!;
-    const ifRate = p[o + 4]!;
+    const ifRate = p[o + P_IF_REQUESTS]!;
     let em = -1;
     let ei = -1;
     if (rate > 0) {
@@ -215,7 +218,7 @@ export class SourceLimiter {
       }
       if (ei >= 0 && !this.ready(ei, b, o)) return this.refuse(counters, LimitReason.SourceIp);
     }
-    if (ifRate > 0 && !this.ifReady(slot, b, o + 4)) return this.refuse(counters, LimitReason.Interface);
+    if (ifRate > 0 && !this.ifReady(slot, b, o + P_IF_REQUESTS)) return this.refuse(counters, LimitReason.Interface);
     if (em >= 0) this.fw[em * STRIDE_F + F_BUCKETS + b]!--;
     if (ei >= 0) this.fw[ei * STRIDE_F + F_BUCKETS + b]!--;
     if (ifRate > 0) this.ifBuckets[slot * IF_WORDS + b]!--;
