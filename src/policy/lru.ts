@@ -266,10 +266,6 @@ export class MacQuota {
     return c < SMALL_MAX ? c : this.bigCount[this.big(mac)]!;
   }
 
-  full(mac: number): boolean {
-    return this.limit > 0 && this.entriesOf(mac) >= this.limit;
-  }
-
   /** Counts one more entry for the MAC unless it holds `limit` already (false: refused). One probe of the table. */
   tryAdd(mac: number): boolean {
     return this.count(mac, true);

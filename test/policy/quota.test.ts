@@ -199,9 +199,9 @@ test('MacQuota: a MAC holding 0xffff entries and more is counted exactly, up and
   assert.equal(q.entriesOf(router), n - 1);
   assert.equal(q.entriesOf(other), 1);
   q.limit = n;
-  assert.equal(q.full(router), false);
-  q.add(router);
-  assert.equal(q.full(router), true);
+  assert.equal(q.tryAdd(router), true, 'one under the limit: counted');
+  assert.equal(q.tryAdd(router), false, 'at the limit: refused');
+  assert.equal(q.entriesOf(router), n);
   for (let i = 0; i < n - 0xfffe; i++) q.sub(router);
   assert.equal(q.entriesOf(router), 0xfffe);
   q.add(router);
