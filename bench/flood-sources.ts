@@ -36,7 +36,7 @@ import { REJECT_ALL_FILTER } from '../src/engine/filters';
 import { Ring } from '../src/engine/ring';
 import { parseIp4, parseIp6 } from '../src/net/addr';
 import { buildArpRequest, buildNsResolve } from '../src/wire/build';
-import { generatorPair, type GeneratorPair } from '../test/helpers/generator-pair';
+import { generatorPair, templateFrame, type GeneratorPair } from '../test/helpers/generator-pair';
 import { needsNetns } from '../test/helpers/netns';
 import { ctlJson, startResponder, type Responder } from '../test/daemon/fixtures/responder';
 import { scrapeMetrics } from '../test/daemon/fixtures/prom';
@@ -94,11 +94,6 @@ export interface PhaseResult {
   framesPerBatch: number;
 }
 
-function frame(build: (b: Uint8Array) => number): Uint8Array {
-  const b = new Uint8Array(128);
-  return b.slice(0, Math.max(build(b), 60));
-}
-
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /** The flood of one family: T templates and the generator's varySender, checked to give `n` distinct sources. */
@@ -111,8 +106,8 @@ export function floodPlan(family: Fam, n: number): { templates: Uint8Array[]; va
   for (let k = 0; k < t; k++) {
     const mac = 0x020000000000 + (family === 'ipv6' ? 0x0600000000 : 0x0400000000) + k * 0x10000;
     templates.push(family === 'ipv6'
-      ? frame((b) => buildNsResolve(b, 0, -1, mac, parseIp6('2001:db8:1::3:0:0')!, parseIp6('2001:db8:4::1')!))
-      : frame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, mac, parseIp4('198.51.100.1')!, parseIp4('198.51.100.250')!)));
+      ? templateFrame((b) => buildNsResolve(b, 0, -1, mac, parseIp6('2001:db8:1::3:0:0')!, parseIp6('2001:db8:4::1')!))
+      : templateFrame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, mac, parseIp4('198.51.100.1')!, parseIp4('198.51.100.250')!)));
   }
   return { templates, varySender: family === 'ipv6' ? n : V4_ADDRS };
 }
@@ -183,8 +178,8 @@ function dumpCache(sock: string, ms = 120_000): Promise<{ address: string; mac: 
 /** The hosts announce themselves (learned), the client asks once for each (the entries are now in use). */
 async function prime(r: Responder): Promise<void> {
   await generate(r.tx, { templates: [
-    frame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, HOST, parseIp4(HOST4)!, parseIp4('198.51.100.254')!)),
-    frame((b) => buildNsResolve(b, 0, -1, HOST, parseIp6(HOST6)!, parseIp6('2001:db8:1::1')!)),
+    templateFrame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, HOST, parseIp4(HOST4)!, parseIp4('198.51.100.254')!)),
+    templateFrame((b) => buildNsResolve(b, 0, -1, HOST, parseIp6(HOST6)!, parseIp6('2001:db8:1::1')!)),
   ], count: 2 });
   await sleep(300);
   await generate(r.tx, { templates: clientAsks(), count: 2 });
@@ -194,8 +189,8 @@ async function prime(r: Responder): Promise<void> {
 
 function clientAsks(): Uint8Array[] {
   return [
-    frame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, CLIENT, parseIp4('198.51.100.201')!, parseIp4(HOST4)!)),
-    frame((b) => buildNsResolve(b, 0, -1, CLIENT, parseIp6('2001:db8:1::65')!, parseIp6(HOST6)!)),
+    templateFrame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, CLIENT, parseIp4('198.51.100.201')!, parseIp4(HOST4)!)),
+    templateFrame((b) => buildNsResolve(b, 0, -1, CLIENT, parseIp6('2001:db8:1::65')!, parseIp6(HOST6)!)),
   ];
 }
 

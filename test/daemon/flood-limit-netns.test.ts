@@ -11,7 +11,7 @@ import { Ring } from '../../src/engine/ring';
 import { DESC_OFFSET, DESC_STRIDE, type Batch } from '../../src/engine/types';
 import { parseIp4, parseIp6, parseMac } from '../../src/net/addr';
 import { buildArpRequest, buildNsResolve } from '../../src/wire/build';
-import { generatorPair } from '../helpers/generator-pair';
+import { generatorPair, templateFrame } from '../helpers/generator-pair';
 import { needsNetns, waitFor } from '../helpers/netns';
 import { ctlJson, startResponder } from './fixtures/responder';
 
@@ -20,19 +20,14 @@ const RATE = 20_000;
 const CLIENT = 0x02005e005365;
 const HOST = 0x02005e005377;
 
-function frame(build: (b: Uint8Array) => number): Uint8Array {
-  const b = new Uint8Array(128);
-  return b.slice(0, Math.max(build(b), 60));
-}
-
 test('a flood from 100 000 spoofed sources: the client keeps >= 99 % of its answers, the host its entry', { skip: needsNetns(), timeout: 120_000 }, async (t) => {
   const conf = 'cache\n tablesize 1000\nend\ninterface c0\n ring pace 10000\n rule ::/0 2001:db8:1::/64 tell\nend\n';
   const { sock, replies, tx } = await startResponder(generatorPair(t, 'fl'), conf);
 
   const hostIp = parseIp6('2001:db8:1::77')!;
-  const ask = frame((b) => buildNsResolve(b, 0, -1, CLIENT, parseIp6('2001:db8:1::65')!, hostIp));
+  const ask = templateFrame((b) => buildNsResolve(b, 0, -1, CLIENT, parseIp6('2001:db8:1::65')!, hostIp));
   // The host announces itself (multicast NS with its link-layer address: learned), the client asks once.
-  await generate(tx, { templates: [frame((b) => buildNsResolve(b, 0, -1, HOST, hostIp, parseIp6('2001:db8:1::1')!))], count: 1 });
+  await generate(tx, { templates: [templateFrame((b) => buildNsResolve(b, 0, -1, HOST, hostIp, parseIp6('2001:db8:1::1')!))], count: 1 });
   await new Promise((r) => setTimeout(r, 200));
   await generate(tx, { templates: [ask], count: 1 });
   assert.ok(await waitFor(() => replies.na >= 1, 3000), 'the client is answered before the flood');
@@ -42,7 +37,7 @@ test('a flood from 100 000 spoofed sources: the client keeps >= 99 % of its answ
   for (let k = 0; k < SOURCES; k++) {
     // Sources inside the tell prefix: the kernel filter passes NS from the addresses the cache is read for.
     const src = parseIp6(`2001:db8:1::3:${(k >>> 16).toString(16)}:${(k & 0xffff).toString(16)}`)!;
-    templates.push(frame((b) => buildNsResolve(b, 0, -1, 0x020200000000 + k, src, parseIp6('2001:db8:4::1')!)));
+    templates.push(templateFrame((b) => buildNsResolve(b, 0, -1, 0x020200000000 + k, src, parseIp6('2001:db8:4::1')!)));
     if (k % 100 === 0) templates.push(ask);
   }
   const asks = 2 * (SOURCES / 100);
@@ -84,7 +79,7 @@ test('one request for a silent redirect router: one frame out of the daemon (a c
       else unicast++;
     }
   });
-  const req = frame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, 0x02005e005302, parseIp4('198.51.100.2')!, parseIp4('198.51.100.7')!));
+  const req = templateFrame((b) => buildArpRequest(b, 0, -1, 0xffffffffffff, 0x02005e005302, parseIp4('198.51.100.2')!, parseIp4('198.51.100.7')!));
   await generate(tx, { templates: [req], count: 1 });
   await new Promise((r) => setTimeout(r, 8000));
   const s = ctlJson(sock, ['show', 'stats']) as { interfaces: { requests: { ipv4: number } }[] };

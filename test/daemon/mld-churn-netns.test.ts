@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { generate } from '../../src/engine/generator';
 import { parseIp6 } from '../../src/net/addr';
 import { buildNsResolve } from '../../src/wire/build';
-import { generatorPair } from '../helpers/generator-pair';
+import { generatorPair, templateFrame } from '../helpers/generator-pair';
 import { needsNetns, waitFor } from '../helpers/netns';
 import { ctlJson, startResponder } from './fixtures/responder';
 
@@ -18,11 +18,6 @@ const SOURCES = 100_000;
 const RATE = 10_000;
 
 interface Run { reports: number; records: number; seconds: number; ops: number; deferred: number; joined: number }
-
-function frame(build: (b: Uint8Array) => number): Uint8Array {
-  const b = new Uint8Array(128);
-  return b.slice(0, Math.max(build(b), 60));
-}
 
 async function floodRun(t: { after(fn: () => void): void }, tag: string, limitLine: string): Promise<Run> {
   const conf = `${limitLine}cache\n tablesize 1000\nend\ninterface c0\n rule ::/0 2001:db8:1::/64 tell\nend\n`;
@@ -43,7 +38,7 @@ async function floodRun(t: { after(fn: () => void): void }, tag: string, limitLi
   const templates: Uint8Array[] = [];
   for (let k = 0; k < SOURCES; k++) {
     const src = parseIp6(`2001:db8:1::3:${(k >>> 16).toString(16)}:${(k & 0xffff).toString(16)}`)!;
-    templates.push(frame((b) => buildNsResolve(b, 0, -1, 0x020200000000 + k, src, parseIp6('2001:db8:4::1')!)));
+    templates.push(templateFrame((b) => buildNsResolve(b, 0, -1, 0x020200000000 + k, src, parseIp6('2001:db8:4::1')!)));
   }
   const t0 = Date.now();
   const res = await generate(tx, { templates, count: SOURCES, ratePps: RATE });

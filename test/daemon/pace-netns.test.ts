@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generate } from '../../src/engine/generator';
 import { parseIp6 } from '../../src/net/addr';
 import { buildNsResolve } from '../../src/wire/build';
-import { generatorPair } from '../helpers/generator-pair';
+import { generatorPair, templateFrame } from '../helpers/generator-pair';
 import { needsNetns, waitFor } from '../helpers/netns';
 import { ctlJson, startResponder } from './fixtures/responder';
 
@@ -16,17 +16,12 @@ const RATE = 20_000;
 const FRAMES = 30_000;
 const SOURCES = 3_000;
 
-function frame(build: (b: Uint8Array) => number): Uint8Array {
-  const b = new Uint8Array(128);
-  return b.slice(0, Math.max(build(b), 60));
-}
-
 /** NS for a target no rule covers, from sources inside the tell prefix (the filter passes them; each is learned). */
 function floodTemplates(): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let k = 0; k < SOURCES; k++) {
     const src = parseIp6(`2001:db8:1::3:0:${k.toString(16)}`)!;
-    out.push(frame((b) => buildNsResolve(b, 0, -1, 0x020200000000 + k, src, parseIp6('2001:db8:4::1')!)));
+    out.push(templateFrame((b) => buildNsResolve(b, 0, -1, 0x020200000000 + k, src, parseIp6('2001:db8:4::1')!)));
   }
   return out;
 }

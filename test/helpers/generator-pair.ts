@@ -36,3 +36,13 @@ export function generatorPair(t: { after(fn: () => void): void }, tag: string, o
   }
   return { lab, dir, gen, rt, netns: lab.nsPath(gen), cleanup };
 }
+
+/**
+ * One frame for the generator's templates: `build` writes it at offset 0 of a scratch
+ * buffer and returns its length; the copy is padded to the 60-byte Ethernet minimum (an
+ * ARP request is 42).
+ */
+export function templateFrame(build: (b: Uint8Array) => number): Uint8Array {
+  const b = new Uint8Array(128);
+  return b.slice(0, Math.max(build(b), 60));
+}
